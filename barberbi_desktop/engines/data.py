@@ -1,0 +1,76 @@
+"""The one input every engine takes: a bundle of plain DataFrames.
+
+It lives in ``engines`` (not ``storage``) because engines may import nothing
+else of the package; storage builds it, tests build it by hand.
+
+Column contract (all money in integer cents, all instants tz-aware UTC):
+
+- appointments: appointment_id, client_id, barber_id, location_id, service_id,
+  start, end, booked_at, status, channel, source_platform, and the per-visit
+  sums of its sale items: service_cents, product_cents, discount_cents,
+  tax_cents, tip_cents, item_count, unknown_price_items. ``revenue_cents`` is
+  services + products - discounts (tips and tax excluded).
+- sale_items: item_id, appointment_id, client_id, location_id, sold_at, kind,
+  service_id, name, quantity, unit_price_cents, discount_cents, tax_cents,
+  tip_cents, payment_method.
+- clients, barbers, services, locations, reviews, training_log, brand_events:
+  one row per record, ids as in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+ProgressFn = Callable[[float, str], None]
+CancelFn = Callable[[], bool]
+
+
+class Cancelled(Exception):
+    """Raised by an engine when its cancel check says stop."""
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Progress reporting and cancellation for a running engine (Orange-style)."""
+
+    progress: ProgressFn = field(default=lambda _f, _m: None)
+    cancelled: CancelFn = field(default=lambda: False)
+
+    def step(self, fraction: float, message: str) -> None:
+        if self.cancelled():
+            raise Cancelled(message)
+        self.progress(fraction, message)
+
+
+@dataclass(frozen=True)
+class ShopData:
+    appointments: pd.DataFrame
+    sale_items: pd.DataFrame
+    clients: pd.DataFrame
+    barbers: pd.DataFrame
+    services: pd.DataFrame
+    locations: pd.DataFrame
+    reviews: pd.DataFrame
+    training_log: pd.DataFrame
+    brand_events: pd.DataFrame
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def local_start(self) -> pd.Series:
+        """Each appointment's start in its location's wall-clock time (tz-naive).
+
+        Engines reason about weekdays and opening hours, which only make sense
+        in the shop's own time zone.
+        """
+        appts = self.appointments
+        out = pd.Series(pd.NaT, index=appts.index, dtype="datetime64[ns]")
+        tz_by_location = self.locations.set_index("location_id")["timezone"]
+        for loc_id, idx in appts.groupby("location_id", observed=True).groups.items():
+            tz = tz_by_location.get(loc_id, "UTC")
+            local = appts.loc[idx, "start"].dt.tz_convert(tz).dt.tz_localize(None)
+            out.loc[idx] = local.astype("datetime64[ns]")
+        return out

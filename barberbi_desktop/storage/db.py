@@ -1,0 +1,252 @@
+"""Opening a shop database: checks, pragmas, migrations and the single writer.
+
+Every way a database can be unusable (not SQLite, not ours, locked, read-only
+folder, written by a newer app) is turned into one `InputError` sentence
+*before* anything is written, so a wrong ``--db`` never damages a file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from barberbi_desktop.config import resolve_db
+from barberbi_desktop.errors import InputError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+OPEN_CHECK_TIMEOUT_S = 2.0
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("barberbi_desktop.storage") / "migrations")
+    )
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+class Database:
+    """An open shop database.
+
+    Reads may run on any thread in parallel (WAL). Writes go through `write()`,
+    which serialises writers in this process with a lock and starts the
+    transaction with ``BEGIN IMMEDIATE`` so that SQLite never has to upgrade a
+    read lock mid-transaction, the source of "database is locked" errors that
+    the busy timeout cannot cure.
+    """
+
+    def __init__(self, engine: Engine, path: Path | None) -> None:
+        self.engine = engine
+        self.path = path
+        self._write_lock = threading.RLock()
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(barberbi_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session inside one write transaction (committed on success)."""
+        with self.write() as conn, Session(bind=conn) as session:
+            yield session
+            session.flush()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("barberbi_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    rest = url.split("://", 1)[1]
+    if rest in ("", "/", "/:memory:") or ":memory:" in rest or rest.startswith("/file:"):
+        return None
+    return Path(rest[1:]) if rest.startswith("/") else Path(rest)
+
+
+def _check_file(path: Path, create: bool) -> None:
+    """Refuse, with one sentence, anything that is not a usable SQLite file."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a database file.")
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(len(SQLITE_MAGIC))
+        except PermissionError as exc:
+            raise InputError(f"{path} cannot be read: permission denied.") from exc
+        if head and head != SQLITE_MAGIC:
+            raise InputError(f"{path} is not a BarberBI database (it is not an SQLite file).")
+        folder = path.parent
+    else:
+        if not create:
+            raise InputError(f"{path} does not exist.")
+        folder = path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"The folder {folder} cannot be created: {exc.strerror}.") from exc
+    # WAL needs to create the -wal and -shm files next to the database.
+    probe = folder / f".barberbi-write-probe-{threading.get_ident()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"The folder {folder} is not writable, so the database {path.name} cannot be used there."
+        ) from exc
+
+
+def _check_not_locked(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(str(path), timeout=OPEN_CHECK_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise InputError(
+                f"{path} is locked by another program (is BarberBI already open on it?); "
+                "close it and try again."
+            ) from exc
+        raise InputError(f"{path} is not a BarberBI database ({exc}).") from exc
+
+
+def backup_sqlite(src: Engine | str | Path, dest: Path) -> Path:
+    """Copy a live SQLite database with the online backup API (safe under WAL)."""
+    source_path = src if isinstance(src, str | Path) else _sqlite_path(str(src.url))
+    if source_path is None:
+        raise InputError("Only a database file can be backed up.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(str(source_path))
+    target = sqlite3.connect(str(dest))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return dest
+
+
+def _schema_state(conn: Connection) -> tuple[str | None, set[str]]:
+    tables = set(inspect(conn).get_table_names())
+    rev = MigrationContext.configure(conn).get_current_revision() if tables else None
+    return rev, tables
+
+
+def open_database(db: str | Path | None = None, *, create: bool = True) -> Database:
+    """Open (and create or upgrade) a shop database, refusing unusable files.
+
+    An older schema is upgraded after a backup copy is written beside the file;
+    a newer one is refused, since an older app cannot know what it would break.
+    """
+    url = resolve_db(db)
+    path = _sqlite_path(url)
+    if path is not None:
+        _check_file(path, create)
+        _check_not_locked(path)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    if url.startswith("sqlite"):
+        _install_sqlite_hooks(engine)
+    try:
+        _migrate(engine, path)
+    except InputError:
+        engine.dispose()
+        raise
+    except OperationalError as exc:
+        engine.dispose()
+        raise InputError(f"{path or url} cannot be opened as a BarberBI database ({exc.orig}).") from exc
+    except sqlite3.DatabaseError as exc:
+        engine.dispose()
+        raise InputError(f"{path or url} is not a BarberBI database ({exc}).") from exc
+    return Database(engine, path)
+
+
+def _migrate(engine: Engine, path: Path | None) -> None:
+    head = head_revision()
+    with engine.connect() as conn:
+        rev, tables = _schema_state(conn)
+    if rev == head:
+        return
+    if rev is None and tables:
+        raise InputError(
+            f"{path or engine.url} already holds tables of another program, "
+            "so it is not a BarberBI database."
+        )
+    if rev is not None and rev not in _known_revisions():
+        raise InputError(
+            f"{path or engine.url} was written by a newer version of BarberBI "
+            f"(schema {rev}); install the latest version to open it."
+        )
+    if rev is not None and path is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup_sqlite(path, path.with_name(f"{path.stem}.before-upgrade-{stamp}{path.suffix}"))
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        conn.execute(
+            text("INSERT OR IGNORE INTO shop_state (id, singleton, data_version) VALUES (1, 1, 0)")
+        )

@@ -1,0 +1,372 @@
+"""The shop database schema (DESIGN.md section 2) as SQLAlchemy 2 typed models.
+
+Imported rows (clients, barbers, services, appointments, sale items, reviews)
+carry a ``natural_key`` that is unique per table and the ``import_batch_id``
+they arrived with, so a re-import can upsert instead of duplicating and an
+import can be undone exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from barberbi_desktop.storage.types import UTCInstant
+
+APPOINTMENT_STATUSES = ("booked", "confirmed", "completed", "cancelled", "no_show")
+SERVICE_CATEGORIES = ("cut", "beard", "colour", "treatment", "package", "retail", "other")
+PAY_MODELS = ("commission", "booth_rent", "hourly")
+ITEM_KINDS = ("service", "product", "package", "gift_card")
+PRIORITIES = ("critical", "high", "medium", "low")
+ROLES = ("owner", "staff")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCInstant}
+
+
+class ImportedMixin:
+    """Columns every imported row carries: where it came from and its identity."""
+
+    natural_key: Mapped[str] = mapped_column(String(200), unique=True)
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    # {"0": [540, 1080], ...}: minutes after local midnight, Monday = "0"; a
+    # missing weekday means closed.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    retail_tax_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    started_utc: Mapped[datetime]
+    finished_utc: Mapped[datetime | None]
+    rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
+    inserted: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(default=0, server_default="0")
+    unchanged: Mapped[int] = mapped_column(default=0, server_default="0")
+    rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    duration_ms: Mapped[int | None]
+
+
+class ImportIssue(Base):
+    __tablename__ = "import_issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    row_number: Mapped[int | None]
+    column: Mapped[str | None] = mapped_column(String(120))
+    severity: Mapped[str] = mapped_column(String(10), default="error", server_default="error")
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Barber(ImportedMixin, Base):
+    __tablename__ = "barbers"
+    __table_args__ = (CheckConstraint(_in("pay_model", PAY_MODELS), name="ck_barbers_pay_model"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    pay_model: Mapped[str] = mapped_column(String(20), default="commission", server_default="commission")
+    commission_bp: Mapped[int | None]  # basis points of service revenue paid to the barber
+    weekly_booth_rent_cents: Mapped[int | None]
+    hourly_rate_cents: Mapped[int | None]
+    # Same shape as Location.opening_hours.
+    working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    hired_on: Mapped[date | None] = mapped_column(Date)
+    external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+
+class Client(ImportedMixin, Base):
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    first_seen_utc: Mapped[datetime | None]
+    referral_source: Mapped[str | None] = mapped_column(String(40))
+    home_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    merge_target_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+
+
+class Service(ImportedMixin, Base):
+    __tablename__ = "services"
+    __table_args__ = (
+        CheckConstraint(_in("category", SERVICE_CATEGORIES), name="ck_services_category"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+    list_price_cents: Mapped[int | None]
+    duration_min: Mapped[int | None]
+    premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    introduced_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Appointment(ImportedMixin, Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="ck_appointments_status"),
+        Index("ix_appointments_barber_start", "barber_id", "start_utc"),
+        Index("ix_appointments_client_start", "client_id", "start_utc"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    start_utc: Mapped[datetime] = mapped_column(index=True)
+    end_utc: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(12))
+    status_raw: Mapped[str | None] = mapped_column(String(60))
+    booked_at_utc: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(20))
+    source_platform: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str | None] = mapped_column(String(120))
+
+
+class SaleItem(ImportedMixin, Base):
+    __tablename__ = "sale_items"
+    __table_args__ = (CheckConstraint(_in("kind", ITEM_KINDS), name="ck_sale_items_kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    sold_at_utc: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(default=1, server_default="1")
+    unit_price_cents: Mapped[int | None]  # None: the export did not say (unknown, not zero)
+    discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    tip_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    payment_method: Mapped[str | None] = mapped_column(String(20))
+
+
+class Review(ImportedMixin, Base):
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    posted_utc: Mapped[datetime]
+    rating: Mapped[int]
+    source: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class BrandEvent(Base):
+    __tablename__ = "brand_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    cost_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class TrainingLog(Base):
+    __tablename__ = "training_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barber_id: Mapped[int] = mapped_column(ForeignKey("barbers.id"), index=True)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    hours: Mapped[float] = mapped_column(Float)
+    topic: Mapped[str] = mapped_column(String(200))
+    cost_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class EngineRun(Base):
+    __tablename__ = "engine_runs"
+    __table_args__ = (Index("ix_engine_runs_engine_finished", "engine", "finished_utc"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engine: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[date] = mapped_column(Date)
+    data_version: Mapped[int]
+    started_utc: Mapped[datetime]
+    finished_utc: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(12))  # running, ok, failed, cancelled
+    error: Mapped[str | None] = mapped_column(Text)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+
+class ClientScore(Base):
+    __tablename__ = "client_scores"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(20))
+    segment_rule: Mapped[str] = mapped_column(Text)
+    frequency: Mapped[int]
+    recency_days: Mapped[float]
+    age_days: Mapped[float]
+    monetary_cents: Mapped[int | None]
+    p_alive: Mapped[float]
+    expected_visits: Mapped[float]
+    predicted_spend_cents: Mapped[int]
+    ltv_cents: Mapped[int]
+    churn_risk: Mapped[float]
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    overdue_text: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+
+
+class KpiValue(Base):
+    __tablename__ = "kpi_values"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    kpi: Mapped[str] = mapped_column(String(40))
+    window: Mapped[str] = mapped_column(String(10))  # today, 7d, 30d, 90d
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    value: Mapped[float | None]
+    prior: Mapped[float | None]
+    target: Mapped[float | None]
+
+
+class Recommendation(Base):
+    __tablename__ = "recommendations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text)
+    expected_gain_cents: Mapped[int | None]
+    gain_low_cents: Mapped[int | None]
+    gain_high_cents: Mapped[int | None]
+    confidence: Mapped[float | None]
+    risk: Mapped[str | None] = mapped_column(String(10))
+    horizon: Mapped[str | None] = mapped_column(String(10))  # now, month, quarter
+    rank: Mapped[int | None]
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+
+class MethodologyScore(Base):
+    __tablename__ = "methodology_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))  # None: whole shop
+    month: Mapped[date | None] = mapped_column(Date)  # None: as of the run; else trajectory
+    principle: Mapped[str] = mapped_column(String(40))
+    metric: Mapped[str | None] = mapped_column(String(60))  # None: the principle's own score
+    value: Mapped[float | None]
+    target: Mapped[float | None]
+    score: Mapped[float | None]
+    reason_if_null: Mapped[str | None] = mapped_column(Text)
+
+
+class Forecast(Base):
+    __tablename__ = "forecasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    series: Mapped[str] = mapped_column(String(60))
+    at_utc: Mapped[datetime]
+    value: Mapped[float]
+    low: Mapped[float | None]
+    high: Mapped[float | None]
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(_in("priority", PRIORITIES), name="ck_alerts_priority"),
+        Index("ix_alerts_dedup", "dedup_key", "created_utc"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(60))
+    priority: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    created_utc: Mapped[datetime]
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_utc: Mapped[datetime | None]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_users_role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    created_utc: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at_utc: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    type: Mapped[str] = mapped_column(String(10))  # int, float, str, bool, json
+
+
+class GroundTruth(Base):
+    """What the demo generator really used, so tests can check engines recover it."""
+
+    __tablename__ = "ground_truth"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class ShopState(Base):
+    """A single row whose ``data_version`` goes up on every data change.
+
+    Jobs compare it with the version their last run saw, which is how a nightly
+    run knows it can be skipped.
+    """
+
+    __tablename__ = "shop_state"
+    __table_args__ = (UniqueConstraint("singleton"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    singleton: Mapped[int] = mapped_column(default=1, server_default="1")
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
