@@ -6,7 +6,6 @@ Ids here are local to the location (``local_client``, ``barber``,
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -40,8 +39,14 @@ def _visits(rng: np.random.Generator, spec: DemoSpec, traits: pd.DataFrame) -> p
     wd = (weekday0 + day) % 7
     snap = rng.random(day.size) < traits["regularity"].to_numpy()[owner]
     delta = (traits["pref_weekday"].to_numpy()[owner] - wd + 3) % 7 - 3
-    day = np.where(snap, day + delta, day)
-    day = np.where(day < 0, day + 7, day)
+    snapped = np.where(snap, day + delta, day)
+    snapped = np.where(snapped < 0, snapped + 7, snapped)
+    # Two visits of one week snapped onto the same favourite day would merge into
+    # one and bias the visit process; the later one keeps its own day instead.
+    order = np.lexsort((op_time, owner))
+    clash = np.zeros(day.size, dtype=bool)
+    clash[order] = pd.DataFrame({"c": owner[order], "d": snapped[order]}).duplicated().to_numpy()
+    day = np.where(clash, day, snapped)
     closed = (weekday0 + day) % 7 == 6
     day = np.where(closed, day + rng.choice([-1, 1], day.size), day)
     day = np.where(day < 0, day + 2, day)
@@ -61,15 +66,19 @@ def _size_rota(visits: pd.DataFrame, spec: DemoSpec) -> int:
 
 
 def _assign_barbers(
-    rng: np.random.Generator, visits: pd.DataFrame, traits: pd.DataFrame, hours: np.ndarray,
+    rng: np.random.Generator,
+    visits: pd.DataFrame,
+    traits: pd.DataFrame,
+    hours: np.ndarray,
     weekday0: int,
 ) -> np.ndarray:
     """Loyal clients wait for their barber's next working day; others take whoever is in."""
     n_barbers = hours.shape[0]
     client = visits["client"].to_numpy()
     loyal = rng.random(len(visits)) < traits["loyalty"].to_numpy()[client]
-    barber = np.where(loyal, traits["pref_barber"].to_numpy()[client],
-                      rng.integers(0, n_barbers, len(visits)))
+    barber = np.where(
+        loyal, traits["pref_barber"].to_numpy()[client], rng.integers(0, n_barbers, len(visits))
+    )
     day = visits["day"].to_numpy().copy()
     for _ in range(7):
         off = hours[barber, (weekday0 + day) % 7, 0] < 0
@@ -81,8 +90,9 @@ def _assign_barbers(
     return barber
 
 
-def _with_missed(rng: np.random.Generator, visits: pd.DataFrame, traits: pd.DataFrame,
-                 spec: DemoSpec) -> pd.DataFrame:
+def _with_missed(
+    rng: np.random.Generator, visits: pd.DataFrame, traits: pd.DataFrame, spec: DemoSpec
+) -> pd.DataFrame:
     """Add the no-shows and cancellations that came before some completed visits."""
     past = visits[visits["day"] < spec.days]
     prop = traits["no_show_prop"].to_numpy()[past["client"].to_numpy()]
@@ -97,8 +107,9 @@ def _with_missed(rng: np.random.Generator, visits: pd.DataFrame, traits: pd.Data
     return both.drop_duplicates(["client", "day"]).reset_index(drop=True)
 
 
-def _booking_times(rng: np.random.Generator, appts: pd.DataFrame, traits: pd.DataFrame,
-                   end_utc: pd.Timestamp) -> pd.DataFrame:
+def _booking_times(
+    rng: np.random.Generator, appts: pd.DataFrame, traits: pd.DataFrame, end_utc: pd.Timestamp
+) -> pd.DataFrame:
     """Channel, booked-at instant and rebooking; future visits not yet booked are dropped."""
     appts = appts.sort_values(["client", "start"]).reset_index(drop=True)
     client = appts["client"].to_numpy()
@@ -120,7 +131,9 @@ def _booking_times(rng: np.random.Generator, appts: pd.DataFrame, traits: pd.Dat
         & (appts["start"] - prev_end < pd.Timedelta(days=70)).to_numpy()
         & (channel != "walk_in")
     )
-    booked = booked.where(~rebook, prev_end + pd.to_timedelta(rng.integers(0, 10, len(appts)), "min"))
+    booked = booked.where(
+        ~rebook, prev_end + pd.to_timedelta(rng.integers(0, 10, len(appts)), "min")
+    )
     walk_in = channel == "walk_in"
     appts["channel"] = channel
     appts["booked_at"] = booked.where(~walk_in, appts["start"]).clip(upper=appts["start"])
@@ -147,10 +160,17 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     visits["pref_minute"] = traits["pref_minute"].to_numpy()[visits["client"]]
     visits["visit_row"] = np.arange(len(visits))
     booked = assign_slots(rng, _with_missed(rng, visits, traits, spec), hours, weekday0)
+    # A visit pushed past the end of the history by a full day is still only booked.
+    pushed = booked["day"] >= spec.days
+    booked.loc[pushed & (booked["status"] == "completed"), "status"] = "booked"
+    booked = booked[~(pushed & booked["status"].isin(["no_show", "cancelled"]))]
 
     tz = catalog.TIMEZONES[loc] if spec.size == "chain" else "America/New_York"
-    local = (pd.Timestamp(spec.start) + pd.to_timedelta(booked["day"], unit="D")
-             + pd.to_timedelta(booked["start_minute"], unit="min"))
+    local = (
+        pd.Timestamp(spec.start)
+        + pd.to_timedelta(booked["day"], unit="D")
+        + pd.to_timedelta(booked["start_minute"], unit="min")
+    )
     booked["start"] = local.dt.tz_localize(tz, nonexistent="shift_forward").dt.tz_convert("UTC")
     booked["end"] = booked["start"] + pd.to_timedelta(booked["dur"], unit="min")
     end_utc = pd.Timestamp(spec.end).tz_localize(tz).tz_convert("UTC")

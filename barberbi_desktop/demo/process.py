@@ -147,8 +147,10 @@ def choose_services(
     pick = np.where(declined & ~trade_down, -1, pick)
     addon_cols = np.flatnonzero(role == "addon")
     remaining = budget - prices[rows, np.maximum(pick, 0)]
-    addon_p = traits["addon_prop"].to_numpy()[client][:, None] * pop[addon_cols] * np.where(
-        remaining[:, None] > 0.5 * prices[:, addon_cols], 1.0, 0.25
+    addon_p = (
+        traits["addon_prop"].to_numpy()[client][:, None]
+        * pop[addon_cols]
+        * np.where(remaining[:, None] > 0.5 * prices[:, addon_cols], 1.0, 0.25)
     )
     addons = rng.random((n, addon_cols.size)) < addon_p * accept_p[:, addon_cols]
     addons &= (pick >= 0)[:, None] & ~kid[:, None]

@@ -51,8 +51,16 @@ def simulate(spec: DemoSpec) -> DemoShop:
     parts = [build_location(rng, spec, i) for i in range(spec.n_locations)]
     frames = {
         key: pd.concat([p[key] for p in parts], ignore_index=True)
-        for key in ("locations", "barbers", "clients", "appointments", "sale_items", "reviews",
-                    "training_log", "brand_events")
+        for key in (
+            "locations",
+            "barbers",
+            "clients",
+            "appointments",
+            "sale_items",
+            "reviews",
+            "training_log",
+            "brand_events",
+        )
     }
     _assign_ids(frames)
     services = pd.DataFrame(
@@ -70,7 +78,11 @@ def simulate(spec: DemoSpec) -> DemoShop:
         "spend": SPEND_TRUTH,
         "elasticity": {m.name: m.elasticity for m in catalog.MENU},
         "price_changes": [
-            {"service": s, "date": (spec.start + timedelta(days=d)).isoformat(), "new_price_cents": p}
+            {
+                "service": s,
+                "date": (spec.start + timedelta(days=d)).isoformat(),
+                "new_price_cents": p,
+            }
             for s, d, p in catalog.PRICE_CHANGES
         ],
         "no_show_per_visit": NO_SHOW_PER_VISIT,
@@ -113,6 +125,13 @@ def _assign_ids(frames: dict[str, pd.DataFrame]) -> None:
         frame["barber_id"] = barber_map.reindex(
             pd.MultiIndex.from_arrays([frame["loc"], frame["barber"]])
         ).to_numpy()
-    for key in ("appointments", "sale_items", "reviews", "training_log", "brand_events",
-                "barbers", "clients"):
+    for key in (
+        "appointments",
+        "sale_items",
+        "reviews",
+        "training_log",
+        "brand_events",
+        "barbers",
+        "clients",
+    ):
         frames[key]["location_id"] = frames[key]["loc"] + 1

@@ -7,7 +7,6 @@ folder, written by a newer app) is turned into one `InputError` sentence
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -110,7 +109,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     if not url.startswith("sqlite"):
         return None
     rest = url.split("://", 1)[1]
@@ -148,7 +147,8 @@ def _check_file(path: Path, create: bool) -> None:
         probe.unlink()
     except OSError as exc:
         raise InputError(
-            f"The folder {folder} is not writable, so the database {path.name} cannot be used there."
+            f"The folder {folder} is not writable, so the database {path.name} "
+            "cannot be used there."
         ) from exc
 
 
@@ -163,17 +163,21 @@ def _check_not_locked(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise InputError(
-                f"{path} is locked by another program (is BarberBI already open on it?); "
-                "close it and try again."
-            ) from exc
-        raise InputError(f"{path} is not a BarberBI database ({exc}).") from exc
+        raise _sqlite_refusal(path, exc) from exc
+
+
+def _sqlite_refusal(path: Path, exc: sqlite3.DatabaseError) -> InputError:
+    if "locked" in str(exc) or "busy" in str(exc):
+        return InputError(
+            f"{path} is locked by another program (is BarberBI already open on it?); "
+            "close it and try again."
+        )
+    return InputError(f"{path} is not a BarberBI database ({exc}).")
 
 
 def backup_sqlite(src: Engine | str | Path, dest: Path) -> Path:
     """Copy a live SQLite database with the online backup API (safe under WAL)."""
-    source_path = src if isinstance(src, str | Path) else _sqlite_path(str(src.url))
+    source_path = src if isinstance(src, str | Path) else sqlite_path(str(src.url))
     if source_path is None:
         raise InputError("Only a database file can be backed up.")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +197,36 @@ def _schema_state(conn: Connection) -> tuple[str | None, set[str]]:
     return rev, tables
 
 
+def _file_schema_state(path: Path) -> tuple[str | None, set[str]]:
+    """Read the schema without changing a byte (no WAL switch, no hooks)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None, set()
+    conn = sqlite3.connect(
+        f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=OPEN_CHECK_TIMEOUT_S
+    )
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        rev = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            rev = row[0] if row else None
+        return rev, tables
+    finally:
+        conn.close()
+
+
+def _refuse_foreign_or_newer(where: object, rev: str | None, tables: set[str]) -> None:
+    if rev is None and tables - {"alembic_version"}:
+        raise InputError(
+            f"{where} already holds tables of another program, so it is not a BarberBI database."
+        )
+    if rev is not None and rev not in _known_revisions():
+        raise InputError(
+            f"{where} was written by a newer version of BarberBI "
+            f"(schema {rev}); install the latest version to open it."
+        )
+
+
 def open_database(db: str | Path | None = None, *, create: bool = True) -> Database:
     """Open (and create or upgrade) a shop database, refusing unusable files.
 
@@ -200,9 +234,13 @@ def open_database(db: str | Path | None = None, *, create: bool = True) -> Datab
     a newer one is refused, since an older app cannot know what it would break.
     """
     url = resolve_db(db)
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         _check_file(path, create)
+        try:
+            _refuse_foreign_or_newer(path, *_file_schema_state(path))
+        except sqlite3.DatabaseError as exc:
+            raise _sqlite_refusal(path, exc) from exc
         _check_not_locked(path)
     engine = create_engine(
         url,
@@ -217,7 +255,9 @@ def open_database(db: str | Path | None = None, *, create: bool = True) -> Datab
         raise
     except OperationalError as exc:
         engine.dispose()
-        raise InputError(f"{path or url} cannot be opened as a BarberBI database ({exc.orig}).") from exc
+        raise InputError(
+            f"{path or url} cannot be opened as a BarberBI database ({exc.orig})."
+        ) from exc
     except sqlite3.DatabaseError as exc:
         engine.dispose()
         raise InputError(f"{path or url} is not a BarberBI database ({exc}).") from exc
@@ -230,16 +270,7 @@ def _migrate(engine: Engine, path: Path | None) -> None:
         rev, tables = _schema_state(conn)
     if rev == head:
         return
-    if rev is None and tables:
-        raise InputError(
-            f"{path or engine.url} already holds tables of another program, "
-            "so it is not a BarberBI database."
-        )
-    if rev is not None and rev not in _known_revisions():
-        raise InputError(
-            f"{path or engine.url} was written by a newer version of BarberBI "
-            f"(schema {rev}); install the latest version to open it."
-        )
+    _refuse_foreign_or_newer(path or engine.url, rev, tables)
     if rev is not None and path is not None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup_sqlite(path, path.with_name(f"{path.stem}.before-upgrade-{stamp}{path.suffix}"))

@@ -48,11 +48,10 @@ def _query(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFra
         cur.close()
     finally:
         raw.close()
-    if rows:
-        columns = list(zip(*rows, strict=True))
-    else:
-        columns = [() for _ in names]
-    frame = pd.DataFrame({name: _column(name, col) for name, col in zip(names, columns, strict=True)})
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    frame = pd.DataFrame(
+        {name: _column(name, col) for name, col in zip(names, columns, strict=True)}
+    )
     return frame.rename(columns=_INSTANTS)
 
 
@@ -74,7 +73,9 @@ def _column(name: str, values: tuple[Any, ...]) -> pd.Series | np.ndarray:
     return pd.Series(values, dtype="object") if values else pd.Series([], dtype="object")
 
 
-def _window(start: datetime | None, end: datetime | None, column: str) -> tuple[str, tuple[Any, ...]]:
+def _window(
+    start: datetime | None, end: datetime | None, column: str
+) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []
     if start is not None:
         clauses.append(f"{column} >= ?")
@@ -113,7 +114,9 @@ def load_shop_data(
     """Load every table an engine needs, with appointments and sales in [start, end)."""
     engine = db.engine if isinstance(db, Database) else db
     where, params = _window(start, end, "start_utc")
-    appts = _query(engine, f"SELECT {_APPT_COLS} FROM appointments{where} ORDER BY start_utc", params)
+    appts = _query(
+        engine, f"SELECT {_APPT_COLS} FROM appointments{where} ORDER BY start_utc", params
+    )
     where_items, params_items = _window(start, end, "sold_at_utc")
     items = _query(engine, f"SELECT {_ITEM_COLS} FROM sale_items{where_items}", params_items)
     totals = _visit_totals(items)
@@ -121,7 +124,9 @@ def load_shop_data(
     money = ["service_cents", "product_cents", "discount_cents", "tax_cents", "tip_cents"]
     counts = ["item_count", "unknown_price_items"]
     appts[money + counts] = appts[money + counts].fillna(0).astype("int64")
-    appts["revenue_cents"] = appts["service_cents"] + appts["product_cents"] - appts["discount_cents"]
+    appts["revenue_cents"] = (
+        appts["service_cents"] + appts["product_cents"] - appts["discount_cents"]
+    )
     return ShopData(
         appointments=appts,
         sale_items=items,

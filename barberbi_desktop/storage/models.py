@@ -9,7 +9,7 @@ import can be undone exactly.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -42,7 +42,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCInstant}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: UTCInstant,
+    }
 
 
 class ImportedMixin:
@@ -100,7 +104,9 @@ class Barber(ImportedMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    pay_model: Mapped[str] = mapped_column(String(20), default="commission", server_default="commission")
+    pay_model: Mapped[str] = mapped_column(
+        String(20), default="commission", server_default="commission"
+    )
     commission_bp: Mapped[int | None]  # basis points of service revenue paid to the barber
     weekly_booth_rent_cents: Mapped[int | None]
     hourly_rate_cents: Mapped[int | None]
@@ -254,7 +260,9 @@ class ClientScore(Base):
 class KpiValue(Base):
     __tablename__ = "kpi_values"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
+    )
     kpi: Mapped[str] = mapped_column(String(40))
     window: Mapped[str] = mapped_column(String(10))  # today, 7d, 30d, 90d
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
@@ -266,7 +274,9 @@ class KpiValue(Base):
 class Recommendation(Base):
     __tablename__ = "recommendations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     detail: Mapped[str] = mapped_column(Text)
@@ -283,7 +293,9 @@ class Recommendation(Base):
 class MethodologyScore(Base):
     __tablename__ = "methodology_scores"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
+    )
     barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))  # None: whole shop
     month: Mapped[date | None] = mapped_column(Date)  # None: as of the run; else trajectory
     principle: Mapped[str] = mapped_column(String(40))
@@ -297,7 +309,9 @@ class MethodologyScore(Base):
 class Forecast(Base):
     __tablename__ = "forecasts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
+    )
     series: Mapped[str] = mapped_column(String(60))
     at_utc: Mapped[datetime]
     value: Mapped[float]
@@ -370,3 +384,23 @@ class ShopState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     singleton: Mapped[int] = mapped_column(default=1, server_default="1")
     data_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ImportChange(Base):
+    """One row an import inserted or updated, with the values it replaced.
+
+    Undoing a batch deletes what it inserted and writes ``before`` back over
+    what it updated, which is what makes undo exact rather than approximate.
+    """
+
+    __tablename__ = "import_changes"
+    __table_args__ = (
+        CheckConstraint("action IN ('insert', 'update')", name="ck_import_changes_action"),
+        Index("ix_import_changes_batch", "batch_id", "table_name"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(10))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "engine_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -524,7 +523,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("sale_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sale_items_sold_at_utc"))
         batch_op.drop_index(batch_op.f("ix_sale_items_import_batch_id"))

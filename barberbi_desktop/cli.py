@@ -1,0 +1,128 @@
+"""The ``barberbi`` command: the app by default, sub-commands for headless work.
+
+Exit status: 0 on success, 2 when an input is refused (one sentence on
+stderr, nothing written), 1 on an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from barberbi_desktop import __version__
+from barberbi_desktop.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_REJECTED = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barberbi", description="BarberBI Desktop: business intelligence for barbershops."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db",
+        help="database file or SQLAlchemy URL (default: BARBERBI_DB, "
+        "else shop.db in the user data folder)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on the demo shop (generated once, then reused)",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help="write a realistic demo shop database and exit")
+    demo.add_argument("--db", dest="sub_db", help="where to write it")
+    demo.add_argument("--size", choices=["shop", "chain"], default="shop")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the history (default: today)",
+    )
+    demo.add_argument("--json", action="store_true")
+
+    backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
+    backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
+    backup.add_argument("--json", action="store_true")
+    restore = sub.add_parser("restore", help="replace the database with a backup")
+    restore.add_argument("path", type=Path)
+    return parser
+
+
+def _cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.demo.simulate import DemoSpec
+    from barberbi_desktop.demo.store import create_demo
+
+    target = args.sub_db or args.db
+    if target is None:
+        raise InputError("Say where to write the demo shop with --db PATH.")
+    spec = DemoSpec(size=args.size, seed=args.seed, end=args.end or date.today())
+    started = time.perf_counter()
+    counts = create_demo(target, spec)
+    return {
+        "command": "demo",
+        "db": str(target),
+        "size": spec.size,
+        "seed": spec.seed,
+        "end": spec.end.isoformat(),
+        "seconds": round(time.perf_counter() - started, 2),
+        **counts,
+    }
+
+
+def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.storage.backup import make_backup
+    from barberbi_desktop.storage.db import open_database
+
+    db = open_database(args.db, create=False)
+    try:
+        out = make_backup(db, args.out)
+    finally:
+        db.dispose()
+    return {"command": "backup", "path": str(out)}
+
+
+def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.storage.backup import restore_backup
+
+    target = restore_backup(args.db, args.path)
+    return {"command": "restore", "db": str(target), "from": str(args.path)}
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    for key, value in result.items():
+        if key != "command":
+            print(f"{key}: {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"demo": _cmd_demo, "backup": _cmd_backup, "restore": _cmd_restore}
+    try:
+        if args.command is None:
+            from barberbi_desktop.app import run_app
+
+            return run_app(args.db, demo=args.demo)
+        result = commands[args.command](args)
+        _print(result, getattr(args, "json", False))
+        return EXIT_OK
+    except InputError as exc:
+        print(f"barberbi: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        return EXIT_INTERNAL
+    except Exception as exc:  # the one place that turns a crash into a status code
+        print(f"barberbi: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,47 @@
+"""Small, cheap questions about a shop that the status line and CLI ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from barberbi_desktop.storage.db import Database
+
+
+@dataclass(frozen=True)
+class ShopSummary:
+    shop_name: str | None
+    locations: int
+    barbers: int
+    clients: int
+    appointments: int
+    first_visit: datetime | None
+    last_visit: datetime | None
+    data_version: int
+
+    @property
+    def is_empty(self) -> bool:
+        return self.appointments == 0
+
+
+def shop_summary(db: Database) -> ShopSummary:
+    with db.read() as conn:
+        row = conn.execute(
+            text(
+                "SELECT (SELECT name FROM locations ORDER BY id LIMIT 1),"
+                " (SELECT COUNT(*) FROM locations), (SELECT COUNT(*) FROM barbers),"
+                " (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM appointments),"
+                " (SELECT MIN(start_utc) FROM appointments WHERE status = 'completed'),"
+                " (SELECT MAX(start_utc) FROM appointments WHERE status = 'completed'),"
+                " (SELECT data_version FROM shop_state WHERE id = 1)"
+            )
+        ).one()
+
+    def instant(value: int | None) -> datetime | None:
+        return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+    return ShopSummary(
+        row[0], row[1], row[2], row[3], row[4], instant(row[5]), instant(row[6]), row[7] or 0
+    )

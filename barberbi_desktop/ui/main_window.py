@@ -1,0 +1,121 @@
+"""The main window: the tab bar, honest empty states and a status line.
+
+Each tab starts as an empty state that says what is missing and how to get
+it; the tabs fill in as their engines land (see the open issues). Nothing here
+queries the database on the GUI thread: the status line is filled by a task.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.summary import ShopSummary, shop_summary
+from barberbi_desktop.ui.tasks import TaskRunner
+
+TABS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Dashboard",
+        "Live KPIs and business health",
+        "KPI tiles, the health score and live charts are not part of this version yet.",
+    ),
+    (
+        "Clients",
+        "Client value, churn risk and segments",
+        "The lifetime-value engine is not part of this version yet, so no client is scored.",
+    ),
+    (
+        "Revenue",
+        "Capacity, pricing, upsell and pay models",
+        "The revenue optimisation engine is not part of this version yet.",
+    ),
+    (
+        "Six Figure",
+        "Six Figure Barber methodology",
+        "The methodology tracker is not part of this version yet.",
+    ),
+    (
+        "Alerts",
+        "Alerts and notifications",
+        "Alert rules and desktop notifications are not part of this version yet.",
+    ),
+    (
+        "Imports",
+        "Booking-export imports",
+        "Importing exports is not part of this version yet; try `barberbi --demo` to explore.",
+    ),
+    (
+        "Settings",
+        "Shop, barbers, targets and backups",
+        "Settings are edited from the command line for now (`barberbi backup`, `restore`).",
+    ),
+)
+
+
+class EmptyState(QWidget):
+    """What a tab shows when it has nothing real to show, and why."""
+
+    def __init__(self, title: str, message: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        heading = QLabel(f"<h2>{title}</h2>")
+        body = QLabel(message)
+        body.setWordWrap(True)
+        for label in (heading, body):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(label)
+        layout.addStretch(2)
+        self.message = message
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db: Database, runner: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.runner = runner or TaskRunner(self)
+        self.summary: ShopSummary | None = None
+        self.setWindowTitle("BarberBI")
+        self.resize(1200, 800)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for index, (name, title, message) in enumerate(TABS, start=1):
+            self.tabs.addTab(EmptyState(title, message), name)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
+            shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
+        self.setCentralWidget(self.tabs)
+        self.status = QLabel("Opening the shop…")
+        self.statusBar().addWidget(self.status, 1)
+        self.refresh_summary()
+
+    def refresh_summary(self) -> None:
+        self.runner.run(lambda: shop_summary(self.db), self._show_summary, self._summary_failed)
+
+    def _show_summary(self, summary: ShopSummary) -> None:
+        self.summary = summary
+        if summary.is_empty:
+            self.status.setText(
+                f"{self.db.url} · no appointments yet: import an export or "
+                "run `barberbi --demo` to explore a demo shop"
+            )
+            return
+        name = summary.shop_name or "Shop"
+        if summary.locations > 1:
+            name += f" and {summary.locations - 1} more locations"
+        span = ""
+        if summary.first_visit and summary.last_visit:
+            span = f" · visits {summary.first_visit:%d %b %Y} to {summary.last_visit:%d %b %Y}"
+        self.status.setText(
+            f"{name} · {summary.barbers:,} barbers · {summary.clients:,} clients · "
+            f"{summary.appointments:,} appointments{span}"
+        )
+        self.setWindowTitle(f"BarberBI — {summary.shop_name or 'Shop'}")
+
+    def _summary_failed(self, exc: Exception) -> None:
+        self.status.setText(f"Could not read the shop: {exc}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.runner.wait(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,73 @@
+"""One way to run work off the GUI thread (Anki's QueryOp, napari's create_worker).
+
+A task is a plain callable run on a thread pool; its result or exception is
+handed back to a callback on the GUI thread through a queued signal. A task
+never touches a widget, so nothing in it can block or corrupt the UI.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+
+
+class _Job(QRunnable):
+    def __init__(self, task_id: int, fn: Callable[[], Any], finished: Any) -> None:
+        super().__init__()
+        self._task_id, self._fn, self._finished = task_id, fn, finished
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # handed to the failure callback on the GUI thread
+            self._finished.emit(self._task_id, False, exc)
+        else:
+            self._finished.emit(self._task_id, True, result)
+
+
+class TaskRunner(QObject):
+    """Runs callables on a small pool and calls back on the thread that owns the runner."""
+
+    _finished = Signal(int, bool, object)
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[Exception], None]]] = {}
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[Exception], None] | None = None,
+    ) -> int:
+        task_id = next(self._ids)
+        self._callbacks[task_id] = (on_done, on_failed or _reraise)
+        self._pool.start(_Job(task_id, fn, self._finished))
+        return task_id
+
+    @property
+    def pending(self) -> int:
+        return len(self._callbacks)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until running tasks end (used on shutdown and in tests only)."""
+        return self._pool.waitForDone(msecs)
+
+    @Slot(int, bool, object)
+    def _deliver(self, task_id: int, ok: bool, payload: object) -> None:
+        on_done, on_failed = self._callbacks.pop(task_id)
+        if ok:
+            on_done(payload)
+        else:
+            on_failed(payload)  # type: ignore[arg-type]
+
+
+def _reraise(exc: Exception) -> None:
+    raise exc

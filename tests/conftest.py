@@ -1,0 +1,63 @@
+"""Shared fixtures: Qt offscreen, leak checks, and one demo shop per session."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from barberbi_desktop.demo.process import DemoSpec
+from barberbi_desktop.demo.store import create_demo
+from barberbi_desktop.storage.db import Database, open_database
+
+DEMO_END = date(2026, 11, 24)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """A test must not leave Python threads running behind it (DESIGN.md 8.10)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user data folder from a test."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.delenv("BARBERBI_DB", raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop-size demo (seed 7, history ending 2026-11-24), generated once."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    create_demo(path, DemoSpec(size="shop", seed=7, end=DEMO_END))
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_file: Path) -> Iterator[Database]:
+    db = open_database(demo_db_file, create=False)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> Iterator[Database]:
+    db = open_database(tmp_path / "shop.db")
+    yield db
+    db.dispose()

@@ -1,0 +1,108 @@
+"""The window opens and closes cleanly, and the CLI keeps its exit-status promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from barberbi_desktop.cli import main
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.ui.main_window import TABS, EmptyState, MainWindow
+
+
+def test_the_window_opens_on_the_demo_shop_and_closes(qtbot: QtBot, demo_db: Database) -> None:
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [t[0] for t in TABS]
+    qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
+    assert "BarberBI Demo Shop" in window.status.text()
+    assert f"{window.summary.appointments:,} appointments" in window.status.text()
+    assert window.windowTitle() == "BarberBI — BarberBI Demo Shop"
+    window.close()
+    assert window.runner.pending == 0
+
+
+def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) -> None:
+    window = MainWindow(empty_db)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
+    assert "no appointments yet" in window.status.text()
+    page = window.tabs.widget(1)
+    assert isinstance(page, EmptyState) and "not part of this version" in page.message
+    window.close()
+
+
+def test_tab_shortcuts_switch_tabs(qtbot: QtBot, empty_db: Database) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window = MainWindow(empty_db)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 2
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
+    window.close()
+
+
+def test_demo_command_writes_a_shop_and_reports_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo.db"
+    code = main(["demo", "--db", str(target), "--seed", "3", "--end", "2026-06-30", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["appointments"] > 10_000 and report["locations"] == 1
+    assert main(["demo", "--db", str(target)]) == 2
+    assert "already holds appointments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"not a database at all", "is not a BarberBI database"), (None, "does not exist")],
+)
+def test_a_bad_db_gives_one_sentence_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "x.db"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["--db", str(path), "backup", "--out", str(tmp_path / "b.db")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0
+    if content is not None:
+        assert path.read_bytes() == content
+
+
+def test_backup_and_restore_round_trip(tmp_path: Path, demo_db_file: Path) -> None:
+    import shutil
+
+    live = tmp_path / "shop.db"
+    shutil.copyfile(demo_db_file, live)
+    assert main(["--db", str(live), "backup", "--out", str(tmp_path / "copy.db")]) == 0
+    live.write_bytes(b"")  # disaster strikes
+    assert main(["--db", str(live), "restore", str(tmp_path / "copy.db")]) == 0
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.summary import shop_summary
+
+    db = open_database(live, create=False)
+    assert shop_summary(db).appointments > 10_000
+    db.dispose()
+
+
+def test_import_contracts_keep_qt_out_of_the_model_layers() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=root, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
