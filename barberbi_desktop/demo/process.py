@@ -40,7 +40,7 @@ class DemoSpec:
 
     @property
     def clients_per_location(self) -> int:
-        return 23_000 if self.size == "chain" else 2_000
+        return 21_500 if self.size == "chain" else 2_000
 
     @property
     def start(self) -> date:

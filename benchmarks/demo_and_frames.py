@@ -1,0 +1,123 @@
+"""Chain demo generation and `load_shop_data` over the whole chain: time and peak RSS.
+
+Run by hand: ``python benchmarks/demo_and_frames.py [--out DIR] [--seed N]``.
+Prints one JSON document. Targets (issue 2): generation under 120 s; loading
+under 10 s and under 2 GB peak RSS on a 2-core machine.
+
+Each phase runs in a fresh subprocess so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+
+def _phase_generate(db: Path, seed: int) -> dict[str, object]:
+    from barberbi_desktop.demo.process import DemoSpec
+    from barberbi_desktop.demo.simulate import simulate
+    from barberbi_desktop.demo.write import write_demo
+    from barberbi_desktop.storage.db import open_database
+
+    spec = DemoSpec(size="chain", seed=seed, end=date(2026, 11, 24))
+    t0 = time.perf_counter()
+    shop = simulate(spec)
+    t1 = time.perf_counter()
+    database = open_database(db)
+    write_demo(database, shop)
+    database.dispose()
+    t2 = time.perf_counter()
+    return {
+        "simulate_s": round(t1 - t0, 2),
+        "write_s": round(t2 - t1, 2),
+        "total_s": round(t2 - t0, 2),
+        "appointments": len(shop.appointments),
+        "sale_items": len(shop.sale_items),
+        "clients": len(shop.clients),
+        "barbers": len(shop.barbers),
+        "locations": len(shop.locations),
+        "db_mb": round(db.stat().st_size / 2**20, 1),
+    }
+
+
+def _phase_load(db: Path) -> dict[str, object]:
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.frames import load_shop_data
+
+    database = open_database(db, create=False)
+    t0 = time.perf_counter()
+    data = load_shop_data(database)
+    elapsed = time.perf_counter() - t0
+    database.dispose()
+    return {
+        "load_s": round(elapsed, 2),
+        "appointments": len(data.appointments),
+        "sale_items": len(data.sale_items),
+        "frames_mb": round(
+            sum(
+                f.memory_usage(deep=True).sum()
+                for f in (data.appointments, data.sale_items, data.clients)
+            )
+            / 2**20,
+            1,
+        ),
+    }
+
+
+def _run_phase(args: list[str]) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
+    )
+    result = json.loads(proc.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=None, help="keep the chain database here")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--phase", choices=["generate", "load"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        if args.phase == "generate":
+            result = _phase_generate(args.db, args.seed)
+        else:
+            result = _phase_load(args.db)
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result["peak_rss_mb"] = round(peak_kb / 1024, 1)
+        print(json.dumps(result))
+        return
+    folder = args.out or Path(tempfile.mkdtemp(prefix="barberbi-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "chain.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    generate = _run_phase(["--phase", "generate", "--db", str(db), "--seed", str(args.seed)])
+    load = _run_phase(["--phase", "load", "--db", str(db)])
+    print(
+        json.dumps(
+            {
+                "benchmark": "demo_and_frames",
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "generate_chain": generate,
+                "load_shop_data": load,
+                "targets": {"generate_s": 120, "load_s": 10, "load_peak_rss_mb": 2048},
+                "database": str(db),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
