@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -35,12 +36,16 @@ def shop_summary(db: Database) -> ShopSummary:
                 " (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM appointments),"
                 " (SELECT MIN(start_utc) FROM appointments WHERE status = 'completed'),"
                 " (SELECT MAX(start_utc) FROM appointments WHERE status = 'completed'),"
-                " (SELECT data_version FROM shop_state WHERE id = 1)"
+                " (SELECT data_version FROM shop_state WHERE id = 1),"
+                " (SELECT timezone FROM locations ORDER BY id LIMIT 1)"
             )
         ).one()
 
+    zone = ZoneInfo(row[8]) if row[8] else UTC
+
     def instant(value: int | None) -> datetime | None:
-        return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+        """In the (first) shop's own time zone: an owner thinks in local dates."""
+        return None if value is None else datetime.fromtimestamp(value, tz=zone)
 
     return ShopSummary(
         row[0], row[1], row[2], row[3], row[4], instant(row[5]), instant(row[6]), row[7] or 0
