@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true")
 
+    run = sub.add_parser("run", help="run analytics engines once, headless, and store results")
+    run.add_argument("engine", choices=["ltv", "all"], help="which engine (all: every engine)")
+    run.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="analyse as of this day (default: today); later data is never used",
+    )
+    run.add_argument("--json", action="store_true")
+
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
     backup.add_argument("--json", action="store_true")
@@ -77,6 +87,43 @@ def _cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 2),
         **counts,
     }
+
+
+def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.jobs.runner import ENGINES, run_engine
+    from barberbi_desktop.storage.db import open_database
+
+    db = open_database(args.db, create=False)
+    try:
+        names = sorted(ENGINES) if args.engine == "all" else [args.engine]
+        results = [run_engine(db, name, args.as_of).summary for name in names]
+    finally:
+        db.dispose()
+    return results[0] if len(results) == 1 else {"command": "run", "engines": results}
+
+
+def _print_run(result: dict[str, Any]) -> None:
+    """A short human report of an engine run; --json gives everything."""
+    if result.get("engine") != "ltv":
+        _print(result, False)
+        return
+    print(
+        f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "
+        f"(run {result['run_id']})."
+    )
+    bt = result["backtest"]
+    if bt.get("available"):
+        spend = bt["spend"]
+        print(
+            f"Model quality on the hold-out {bt['holdout_start']} to {bt['holdout_end']}: "
+            f"mean error per client ${spend['ensemble']['mae']:.2f} "
+            f"(naive baseline ${spend['naive_baseline']['mae']:.2f}); "
+            f"churn ROC AUC {bt['churn']['blend']['roc_auc']:.2f}."
+        )
+    for name, count in result["segments"].items():
+        print(f"  {name:<12} {count:>7,}")
+    for note in result.get("notes", []):
+        print(f"Note: {note}")
 
 
 def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
@@ -109,14 +156,19 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"demo": _cmd_demo, "backup": _cmd_backup, "restore": _cmd_restore}
+    commands = {"demo": _cmd_demo, "run": _cmd_run, "backup": _cmd_backup, "restore": _cmd_restore}
     try:
         if args.command is None:
             from barberbi_desktop.app import run_app
 
             return run_app(args.db, demo=args.demo)
         result = commands[args.command](args)
-        _print(result, getattr(args, "json", False))
+        as_json = getattr(args, "json", False)
+        if args.command == "run" and not as_json:
+            for single in result.get("engines", [result]):
+                _print_run(single)
+        else:
+            _print(result, as_json)
         return EXIT_OK
     except InputError as exc:
         print(f"barberbi: {exc}", file=sys.stderr)

@@ -33,6 +33,10 @@ class Cancelled(Exception):
     """Raised by an engine when its cancel check says stop."""
 
 
+class NotEnoughData(ValueError):
+    """The shop's data cannot support this analysis yet; the message says what is missing."""
+
+
 @dataclass(frozen=True)
 class RunState:
     """Progress reporting and cancellation for a running engine (Orange-style)."""

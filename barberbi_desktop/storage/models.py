@@ -242,10 +242,12 @@ class ClientScore(Base):
     )
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
     segment: Mapped[str] = mapped_column(String(20))
+    value_tier: Mapped[str | None] = mapped_column(String(20))  # VIP/High Value even if At-Risk
     segment_rule: Mapped[str] = mapped_column(Text)
     frequency: Mapped[int]
     recency_days: Mapped[float]
     age_days: Mapped[float]
+    days_since_last: Mapped[float | None]
     monetary_cents: Mapped[int | None]
     p_alive: Mapped[float]
     expected_visits: Mapped[float]

@@ -1,0 +1,72 @@
+"""Store an LTV result: client scores, segment actions and the run's metrics, atomically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from barberbi_desktop.engines.ltv import LtvResult
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.results import finish_run
+
+COLUMNS = (
+    "client_id",
+    "segment",
+    "value_tier",
+    "segment_rule",
+    "frequency",
+    "recency_days",
+    "age_days",
+    "days_since_last",
+    "monetary_cents",
+    "p_alive",
+    "expected_visits",
+    "predicted_spend_cents",
+    "ltv_cents",
+    "churn_risk",
+    "overdue",
+    "overdue_text",
+    "action",
+)
+CENTS = ("monetary_cents", "predicted_spend_cents", "ltv_cents")
+
+
+def _records(run_id: int, scores: pd.DataFrame) -> list[tuple[Any, ...]]:
+    frame = scores.reset_index().rename(columns={"index": "client_id"})
+    frame["value_tier"] = frame["value_tier"].replace("", None)
+    for col in CENTS:  # money is whole cents; an unknown amount stays unknown
+        frame[col] = frame[col].round().astype("Int64")
+    frame["overdue"] = frame["overdue"].astype(int)
+    values = frame[list(COLUMNS)].astype(object)
+    values = values.where(values.notna(), None)
+    return [(run_id, *row) for row in values.itertuples(index=False, name=None)]
+
+
+def store(db: Database, run_id: int, result: LtvResult) -> None:
+    rows = _records(run_id, result.scores)
+    marks = ", ".join("?" for _ in range(len(COLUMNS) + 1))
+    with db.write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        cur.executemany(
+            f"INSERT INTO client_scores (run_id, {', '.join(COLUMNS)}) VALUES ({marks})", rows
+        )
+        cur.close()
+        for rank, seg in enumerate(result.segments.itertuples(), start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO recommendations (run_id, kind, title, detail, "
+                    "expected_gain_cents, horizon, rank, evidence) VALUES (:run, "
+                    "'segment_action', :title, :detail, :gain, 'now', :rank, :evidence)"
+                ),
+                {
+                    "run": run_id,
+                    "title": f"{seg.segment}: {seg.clients} clients",
+                    "detail": seg.action,
+                    "gain": seg.revenue_at_stake_cents,
+                    "rank": rank,
+                    "evidence": f'{{"clients": {seg.clients}, "basis": "{seg.stake_basis}"}}',
+                },
+            )
+        finish_run(conn, run_id, result.summary())

@@ -1,0 +1,61 @@
+"""Run an engine end to end: record the run, load frames, compute, store.
+
+Used by the CLI (``barberbi run``) and, later, the scheduler. Qt-free. A
+failure is stored on the run with its message before it is raised, so it is
+never silent; a shop without enough data gets `NotEnoughData`'s sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
+from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.frames import load_shop_data
+from barberbi_desktop.storage.results import fail_run, start_run
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    engine: str
+    summary: dict[str, Any]
+
+
+def _ltv(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+    from barberbi_desktop.engines import ltv
+    from barberbi_desktop.jobs import ltv_job
+
+    result = ltv.run(load_shop_data(db), ltv.LtvSettings(), as_of, state)
+    ltv_job.store(db, run_id, result)
+    return result.summary()
+
+
+ENGINES: dict[str, Callable[[Database, int, date, RunState], dict[str, Any]]] = {"ltv": _ltv}
+
+
+def run_engine(
+    db: Database, engine: str, as_of: date | None = None, state: RunState | None = None
+) -> RunOutcome:
+    if engine not in ENGINES:
+        raise InputError(
+            f"There is no engine called {engine!r}; choose one of {', '.join(sorted(ENGINES))}."
+        )
+    as_of = as_of or date.today()
+    run_id = start_run(db, engine, as_of)
+    try:
+        summary = ENGINES[engine](db, run_id, as_of, state or RunState())
+    except NotEnoughData as exc:
+        fail_run(db, run_id, str(exc))
+        raise InputError(str(exc)) from exc
+    except Cancelled:
+        fail_run(db, run_id, "cancelled", status="cancelled")
+        raise
+    except Exception as exc:
+        fail_run(db, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return RunOutcome(run_id, engine, {"run_id": run_id, **summary})

@@ -1,0 +1,123 @@
+"""Engine runs and their stored results: start, finish, fail, read back.
+
+A run row is written before the engine starts, so a crash or a failure leaves
+a trace (status and error) that the UI and the alert rules can see.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from barberbi_desktop.storage.db import Database
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: int
+    engine: str
+    as_of: date
+    status: str
+    started: datetime
+    finished: datetime | None
+    error: str | None
+    metrics: dict[str, Any]
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON; an unknown figure is stored as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def data_version(db: Database) -> int:
+    with db.read() as conn:
+        return int(
+            conn.execute(text("SELECT data_version FROM shop_state WHERE id = 1")).scalar_one()
+        )
+
+
+def start_run(db: Database, engine: str, as_of: date) -> int:
+    now = int(datetime.now(UTC).timestamp())
+    with db.write() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "INSERT INTO engine_runs (engine, as_of, data_version, started_utc, status, "
+                    "metrics) VALUES (:e, :a, (SELECT data_version FROM shop_state WHERE id = 1), "
+                    ":t, 'running', '{}') RETURNING id"
+                ),
+                {"e": engine, "a": as_of.isoformat(), "t": now},
+            ).scalar_one()
+        )
+
+
+def finish_run(conn: Any, run_id: int, metrics: dict[str, Any]) -> None:
+    """Mark a run done inside the caller's transaction (the one that stored its results)."""
+    conn.execute(
+        text(
+            "UPDATE engine_runs SET status = 'ok', finished_utc = :t, metrics = :m WHERE id = :id"
+        ),
+        {
+            "t": int(datetime.now(UTC).timestamp()),
+            "m": json.dumps(_json_safe(metrics)),
+            "id": run_id,
+        },
+    )
+
+
+def fail_run(db: Database, run_id: int, error: str, status: str = "failed") -> None:
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "UPDATE engine_runs SET status = :s, finished_utc = :t, error = :err WHERE id = :id"
+            ),
+            {"s": status, "t": int(datetime.now(UTC).timestamp()), "err": error, "id": run_id},
+        )
+
+
+def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
+    with db.read() as conn:
+        row = conn.execute(
+            text(
+                "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics "
+                "FROM engine_runs WHERE engine = :e AND status = :s ORDER BY id DESC LIMIT 1"
+            ),
+            {"e": engine, "s": status},
+        ).first()
+    if row is None:
+        return None
+    return RunInfo(
+        row[0],
+        row[1],
+        date.fromisoformat(row[2]),
+        row[3],
+        datetime.fromtimestamp(row[4], tz=UTC),
+        None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
+        row[6],
+        json.loads(row[7]) if isinstance(row[7], str) else row[7],
+    )
+
+
+def client_scores(db: Database, run_id: int) -> pd.DataFrame:
+    """A run's client scores joined to names and contact details (for tables and call lists)."""
+    with db.read() as conn:
+        result = conn.execute(
+            text(
+                "SELECT s.*, c.display_name, c.email, c.phone FROM client_scores s "
+                "JOIN clients c ON c.id = s.client_id WHERE s.run_id = :r ORDER BY s.ltv_cents DESC"
+            ),
+            {"r": run_id},
+        )
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
