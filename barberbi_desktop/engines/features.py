@@ -95,9 +95,18 @@ def rfm(days: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def behaviour(visits: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """RFM plus habits: rhythm, premium, tips, no-shows, lead time, channel, loyalty, retail."""
-    days = completed_days(visits, cutoff)
+def behaviour(
+    visits: pd.DataFrame, cutoff: pd.Timestamp, all_days: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """RFM plus habits: rhythm, premium, tips, no-shows, lead time, channel, loyalty, retail.
+
+    ``all_days`` (`completed_days` at the latest cutoff) can be passed in when features
+    are needed at several cutoffs: merging same-day visits does not depend on the cutoff.
+    """
+    if all_days is None:
+        days = completed_days(visits, cutoff)
+    else:
+        days = all_days[all_days["day"] <= cutoff]
     out = rfm(days, cutoff)
     g = days.groupby("client_id", sort=True)
     gaps = days["day"].diff() / DAY
