@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true")
 
     run = sub.add_parser("run", help="run analytics engines once, headless, and store results")
-    run.add_argument("engine", choices=["ltv", "all"], help="which engine (all: every engine)")
+    run.add_argument(
+        "engine", choices=["ltv", "methodology", "all"], help="which engine (all: every engine)"
+    )
     run.add_argument(
         "--as-of",
         type=date.fromisoformat,
@@ -102,10 +104,36 @@ def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
     return results[0] if len(results) == 1 else {"command": "run", "engines": results}
 
 
+def _print_methodology(result: dict[str, Any]) -> None:
+    overall = result["overall"]
+    print(
+        f"Six Figure Barber score as of {result['as_of']}: "
+        f"{'not enough data' if overall is None else f'{overall:.0f}/100'} "
+        f"(run {result['run_id']})."
+    )
+    for p in result["principles"]:
+        shown = "n/a" if p["score"] is None else f"{p['score']:.0f}"
+        print(f"  {p['name']:<34} {shown:>4}")
+    for gap in result["gaps"][:3]:
+        print(f"Gap {gap['rank']}: {gap['recommendation']}")
+    for path in result["pathway"]:
+        where = (
+            "above $100k now"
+            if path["already_there"]
+            else f"projected {path['projected_crossing']}"
+            if path["projected_crossing"]
+            else "not on the current trend"
+        )
+        print(
+            f"  {path['name']:<24} ${path['annualised']:>11,.0f}/yr  {where}, "
+            f"P(within 12 months) {path['p_cross_12m']:.0%}"
+        )
+
+
 def _print_run(result: dict[str, Any]) -> None:
     """A short human report of an engine run; --json gives everything."""
-    if result.get("engine") != "ltv":
-        _print(result, False)
+    if result.get("engine") == "methodology":
+        _print_methodology(result)
         return
     print(
         f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "

@@ -35,7 +35,19 @@ def _ltv(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, A
     return result.summary()
 
 
-ENGINES: dict[str, Callable[[Database, int, date, RunState], dict[str, Any]]] = {"ltv": _ltv}
+def _methodology(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+    from barberbi_desktop.engines import methodology
+    from barberbi_desktop.jobs import methodology_job
+
+    result = methodology.run(load_shop_data(db), methodology.MethodologySettings(), as_of, state)
+    methodology_job.store(db, run_id, result)
+    return result.summary()
+
+
+ENGINES: dict[str, Callable[[Database, int, date, RunState], dict[str, Any]]] = {
+    "ltv": _ltv,
+    "methodology": _methodology,
+}
 
 
 def run_engine(

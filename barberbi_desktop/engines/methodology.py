@@ -1,0 +1,264 @@
+"""Six Figure Barber methodology tracker: metric, principle and overall scores.
+
+Score mapping (stated, monotonic): for a metric where more is better,
+``score = 100 * min(value / target, 1)``; where less is better,
+``score = 100 * min(target / value, 1)`` (100 at or below target). A
+principle's score is the weighted mean of its metrics that have data; a
+principle with none says why instead of scoring zero. The same code scores the
+shop, each barber, and each month of the trajectory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from barberbi_desktop.engines.data import NotEnoughData, RunState, ShopData
+from barberbi_desktop.engines.method_context import MethodContext, build_context
+from barberbi_desktop.engines.method_metrics import SPECS, MetricSpec
+from barberbi_desktop.engines.pathway import pathways
+
+PRINCIPLES = {
+    "premium_positioning": "Premium service positioning",
+    "value_pricing": "Value-based pricing",
+    "client_relationships": "Client relationship excellence",
+    "brand_building": "Professional brand building",
+    "business_efficiency": "Business efficiency",
+    "skill_development": "Continuous skill development",
+}
+
+
+@dataclass(frozen=True)
+class MethodologySettings:
+    targets: dict[str, float] = field(default_factory=dict)  # metric key -> target override
+    metric_weights: dict[str, float] = field(default_factory=dict)  # default 1 each
+    principle_weights: dict[str, float] = field(default_factory=dict)  # default 1 each
+    six_figure_cents: int = 10_000_000
+    trajectory_months: int = 24
+    seed: int = 0
+
+    def target(self, spec: MetricSpec) -> float:
+        return float(self.targets.get(spec.key, spec.target))
+
+
+def score(value: float, target: float, higher_is_better: bool) -> float:
+    if higher_is_better:
+        return 100.0 * min(max(value / target, 0.0), 1.0) if target > 0 else 100.0
+    if value <= target:
+        return 100.0
+    return 100.0 * min(target / value, 1.0)
+
+
+@dataclass(frozen=True)
+class MetricScore:
+    spec: MetricSpec
+    value: float | None
+    target: float
+    score: float | None
+    reason: str | None
+    stake_cents: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.key,
+            "label": self.spec.label,
+            "value": self.value,
+            "target": self.target,
+            "score": self.score,
+            "unit": self.spec.unit,
+            "higher_is_better": self.spec.higher_is_better,
+            "reason_if_null": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PrincipleScore:
+    key: str
+    score: float | None
+    reason: str | None
+    metrics: tuple[MetricScore, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": PRINCIPLES[self.key],
+            "score": self.score,
+            "reason_if_null": self.reason,
+            "metrics": [m.as_dict() for m in self.metrics],
+        }
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    principles: tuple[PrincipleScore, ...]
+    overall: float | None
+
+
+def evaluate(ctx: MethodContext, s: MethodologySettings) -> Scorecard:
+    metrics: dict[str, list[MetricScore]] = {p: [] for p in PRINCIPLES}
+    for spec, compute in SPECS:
+        target = s.target(spec)
+        if spec.shop_only and not ctx.is_shop:
+            reading_value, reason, stake = None, "measured for the whole shop only", None
+        else:
+            reading = compute(ctx, target)
+            reading_value, reason, stake = reading.value, reading.reason, reading.stake_cents
+        sc = None if reading_value is None else score(reading_value, target, spec.higher_is_better)
+        metrics[spec.principle].append(MetricScore(spec, reading_value, target, sc, reason, stake))
+    principles = []
+    for key, items in metrics.items():
+        scored = [
+            (m.score, s.metric_weights.get(m.spec.key, 1.0)) for m in items if m.score is not None
+        ]
+        if scored:
+            value = float(np.average([v for v, _ in scored], weights=[w for _, w in scored]))
+            principles.append(PrincipleScore(key, value, None, tuple(items)))
+        else:
+            reasons = "; ".join(sorted({m.reason for m in items if m.reason}))
+            principles.append(
+                PrincipleScore(key, None, f"not enough data: {reasons}", tuple(items))
+            )
+    scored_p = [
+        (p.score, s.principle_weights.get(p.key, 1.0)) for p in principles if p.score is not None
+    ]
+    overall = (
+        float(np.average([v for v, _ in scored_p], weights=[w for _, w in scored_p]))
+        if scored_p
+        else None
+    )
+    return Scorecard(tuple(principles), overall)
+
+
+@dataclass(frozen=True)
+class MethodologyResult:
+    as_of: date
+    shop: Scorecard
+    barbers: dict[int, tuple[str, Scorecard]]
+    gaps: list[dict[str, Any]]
+    trajectory: pd.DataFrame  # month, principle (or "overall"), score
+    pathway: list[dict[str, Any]]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "engine": "methodology",
+            "as_of": self.as_of.isoformat(),
+            "overall": self.shop.overall,
+            "principles": [p.as_dict() for p in self.shop.principles],
+            "barbers": [
+                {
+                    "barber_id": bid,
+                    "name": name,
+                    "overall": card.overall,
+                    "principles": {p.key: p.score for p in card.principles},
+                }
+                for bid, (name, card) in self.barbers.items()
+            ],
+            "gaps": self.gaps,
+            "trajectory": [
+                {
+                    "month": m.strftime("%Y-%m"),
+                    **{k: (None if pd.isna(v) else round(v, 1)) for k, v in row.items()},
+                }
+                for m, row in self.trajectory.pivot(
+                    index="month", columns="principle", values="score"
+                ).iterrows()
+            ]
+            if len(self.trajectory)
+            else [],
+            "pathway": self.pathway,
+        }
+
+
+def _gaps(card: Scorecard) -> list[dict[str, Any]]:
+    from barberbi_desktop.engines.method_advice import advice
+
+    rows = []
+    for p in card.principles:
+        for m in p.metrics:
+            if m.score is None or m.score >= 100:
+                continue
+            rows.append(
+                {
+                    "metric": m.spec.key,
+                    "label": m.spec.label,
+                    "principle": PRINCIPLES[p.key],
+                    "value": m.value,
+                    "target": m.target,
+                    "score": round(m.score, 1),
+                    "revenue_at_stake_yearly": None
+                    if m.stake_cents is None
+                    else round(m.stake_cents / 100, 2),
+                    "recommendation": advice(m.spec.key, m.value, m.target, m.stake_cents),
+                }
+            )
+    rows.sort(
+        key=lambda r: (
+            r["revenue_at_stake_yearly"] is None,
+            -(r["revenue_at_stake_yearly"] or 0),
+            r["score"],
+        )
+    )
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> pd.DataFrame:
+    if ctx.first_day is None:
+        return pd.DataFrame(columns=["month", "principle", "score"])
+    first = ctx.first_day + pd.Timedelta(days=90)
+    ends = pd.date_range(first, ctx.as_of, freq="ME")[-s.trajectory_months :]
+    rows = []
+    for i, month_end in enumerate(ends):
+        state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
+        day = month_end.normalize()
+        recent = ctx.appts["day"] > day - pd.Timedelta(days=460)
+        card = evaluate(replace(ctx, appts=ctx.appts[recent], as_of=day), s)
+        rows.extend(
+            {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
+        )
+        rows.append({"month": month_end, "principle": "overall", "score": card.overall})
+    return pd.DataFrame(rows)
+
+
+def run(
+    data: ShopData, settings: MethodologySettings, as_of: date, state: RunState | None = None
+) -> MethodologyResult:
+    state = state or RunState()
+    as_of_ts = pd.Timestamp(as_of)
+    state.step(0.05, "Preparing the shop's history")
+    ctx = build_context(data, as_of_ts)
+    # Nothing after as_of is ever read (bookings made by then count for rebooking).
+    ctx = replace(
+        ctx,
+        appts=ctx.appts[(ctx.appts["day"] <= as_of_ts) | (ctx.appts["booked_at"] <= as_of_ts)],
+        items=ctx.items[ctx.items["day"] <= as_of_ts],
+    )
+    if ctx.first_day is None or ctx.first_day > as_of_ts:
+        raise NotEnoughData("No completed visits yet: the methodology needs visit history.")
+    state.step(0.15, "Scoring the shop")
+    shop = evaluate(ctx, settings)
+    state.step(0.3, "Scoring each barber")
+    active = ctx.window()["barber_id"].dropna().unique()
+    barbers = {}
+    for barber in ctx.barbers[ctx.barbers["barber_id"].isin(active)].itertuples():
+        barbers[int(barber.barber_id)] = (
+            str(barber.name),
+            evaluate(ctx.for_barber(barber.barber_id), settings),
+        )
+    trajectory = _trajectory(ctx, settings, state)
+    state.step(0.95, "Projecting each barber's path to six figures")
+    paths = pathways(
+        ctx.appts,
+        ctx.barbers[ctx.barbers["barber_id"].isin(active)],
+        as_of_ts,
+        settings.six_figure_cents,
+        settings.seed,
+    )
+    return MethodologyResult(
+        as_of, shop, barbers, _gaps(shop), trajectory, [p.as_dict() for p in paths]
+    )
