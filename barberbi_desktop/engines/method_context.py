@@ -1,13 +1,17 @@
-"""The slice of a shop that methodology metrics look at: one scope, one day.
+"""What methodology metrics look at: the shop's history, grouped, as of one day.
 
 Built once per run from `ShopData` (local times, durations, premium flags,
-per-item prices), then cut cheaply per barber and per month, so the same
-metric code scores the shop, each barber and every month of the trajectory.
+per-item prices, and everything that does not depend on the day analysed:
+each client's next booking, first visits, each service's first sale). Every
+row carries a group key ``g``: 0 for the whole shop, or the barber's id, so
+one grouped pass scores the shop or all barbers at once, and moving the
+analysed day (the monthly trajectory) costs only a cheap cut.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -27,12 +31,22 @@ class MethodContext:
     reviews: pd.DataFrame
     training: pd.DataFrame
     as_of: pd.Timestamp  # local midnight ending the day analysed
-    barber_id: int | None = None  # None: the whole shop
+    by_barber: bool = False  # groups: False -> one group 0 (the shop); True -> barber ids
     first_day: pd.Timestamp | None = None
+    # Slices already cut for this context; not an init field, so `replace` starts afresh.
+    _slices: dict[tuple[object, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def is_shop(self) -> bool:
-        return self.barber_id is None
+        return not self.by_barber
+
+    @property
+    def groups(self) -> pd.Index:
+        if self.by_barber:
+            return pd.Index(self.barbers["barber_id"].astype("int64").unique(), name="g")
+        return pd.Index([0], name="g")
 
     def days(self, start_days_ago: int, end_days_ago: int = 0) -> pd.Series:
         """Appointments whose local day is in (as_of - start, as_of - end]."""
@@ -41,53 +55,82 @@ class MethodContext:
             day <= self.as_of - pd.Timedelta(days=end_days_ago)
         )
 
+    def _slice(self, key: tuple[object, ...], make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        if key not in self._slices:
+            self._slices[key] = make()
+        return self._slices[key]
+
     def window(self, days: int = WINDOW_DAYS) -> pd.DataFrame:
-        return self.appts[self.days(days)]
+        return self._slice(("window", days), lambda: self.appts[self.days(days)])
 
     def completed(self, days: int = WINDOW_DAYS) -> pd.DataFrame:
-        w = self.window(days)
-        return w[w["status"] == "completed"]
+        return self._slice(
+            ("completed", days), lambda: self.window(days)[self.window(days)["done"]]
+        )
+
+    def pair_keys(self) -> np.ndarray:
+        """One integer per (group, client), so set operations run in numpy, not merges."""
+        return self.appts["g"].to_numpy(dtype="int64") * 2**32 + self.appts["client_id"].to_numpy(
+            dtype="int64"
+        )
 
     def items_window(self, start_days_ago: int, end_days_ago: int = 0) -> pd.DataFrame:
-        day = self.items["day"]
-        return self.items[
-            (day > self.as_of - pd.Timedelta(days=start_days_ago))
-            & (day <= self.as_of - pd.Timedelta(days=end_days_ago))
-        ]
+        def make() -> pd.DataFrame:
+            day = self.items["day"]
+            return self.items[
+                (day > self.as_of - pd.Timedelta(days=start_days_ago))
+                & (day <= self.as_of - pd.Timedelta(days=end_days_ago))
+            ]
+
+        return self._slice(("items", start_days_ago, end_days_ago), make)
 
     def history_days(self) -> float:
         if self.first_day is None:
             return 0.0
         return float((self.as_of - self.first_day) / pd.Timedelta(days=1))
 
-    def working_minutes(self, days: int = WINDOW_DAYS) -> float:
-        """Minutes the scope's barbers were rostered in the window, from their weekly hours."""
+    def working_minutes(self, days: int = WINDOW_DAYS) -> pd.Series:
+        """Minutes each group's barbers were rostered in the window, from weekly hours."""
         start = self.as_of - pd.Timedelta(days=days - 1)
         calendar = pd.date_range(start, self.as_of, freq="D")
         weekday_counts = np.bincount(calendar.day_of_week, minlength=7)
-        total = 0.0
-        for hours in self.barbers["working_hours"]:
-            for weekday, span in (hours or {}).items():
-                total += weekday_counts[int(weekday)] * max(span[1] - span[0], 0)
-        return total
+        per_barber = pd.Series(
+            [
+                sum(
+                    weekday_counts[int(wd)] * max(span[1] - span[0], 0)
+                    for wd, span in (hours or {}).items()
+                )
+                for hours in self.barbers["working_hours"]
+            ],
+            index=self.barbers["barber_id"].astype("int64"),
+            dtype=float,
+        )
+        if self.by_barber:
+            return per_barber.groupby(level=0).sum().reindex(self.groups, fill_value=0.0)
+        return pd.Series([per_barber.sum()], index=self.groups)
 
-    def for_barber(self, barber_id: int) -> MethodContext:
+    def grouped_by_barber(self, barber_ids: np.ndarray) -> MethodContext:
+        """The same history with barbers as the groups (only those listed)."""
+
+        def regroup(frame: pd.DataFrame) -> pd.DataFrame:
+            if not len(frame) or "barber_id" not in frame:
+                return frame
+            return frame.assign(g=frame["barber_id"].fillna(-1).astype("int64"))
+
         return replace(
             self,
-            appts=self.appts[self.appts["barber_id"] == barber_id],
-            items=self.items[self.items["barber_id"] == barber_id],
-            barbers=self.barbers[self.barbers["barber_id"] == barber_id],
-            reviews=self.reviews[self.reviews["barber_id"] == barber_id]
-            if len(self.reviews)
-            else self.reviews,
-            training=self.training[self.training["barber_id"] == barber_id]
-            if len(self.training)
-            else self.training,
-            barber_id=barber_id,
+            appts=regroup(self.appts),
+            items=regroup(self.items),
+            reviews=regroup(self.reviews),
+            training=regroup(self.training),
+            barbers=self.barbers[self.barbers["barber_id"].isin(barber_ids)],
+            by_barber=True,
         )
 
-    def at(self, as_of: pd.Timestamp) -> MethodContext:
-        return replace(self, as_of=as_of)
+    @property
+    def first_col(self) -> str:
+        """Each client's first completed day: with the shop, or with this group's barber."""
+        return "first_barber" if self.by_barber else "first_shop"
 
 
 def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
@@ -126,21 +169,37 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
             "channel": a["channel"].astype(str),
         }
     )
+    appts = appts.sort_values(["client_id", "start"], kind="stable")
+    # The client's next appointment (any barber, any outcome) and when it was booked:
+    # "rebooked at checkout" means that booking was made within a day of this visit.
+    appts["next_booked"] = appts.groupby("client_id")["booked_at"].shift(-1)
+    completed_days = appts.loc[appts["status"] == "completed"]
+    appts["first_shop"] = appts["client_id"].map(completed_days.groupby("client_id")["day"].min())
+    firsts = completed_days.groupby(["barber_id", "client_id"])["day"].min().rename("first_barber")
+    appts = appts.join(firsts, on=["barber_id", "client_id"])
+    appts = appts.sort_values("start", kind="stable").assign(
+        g=0, done=appts["status"] == "completed"
+    )
     appt_info = appts.set_index("appointment_id")[["barber_id", "day"]]
     lines = items[items["appointment_id"].notna()].join(appt_info, on="appointment_id")
     lines = lines.assign(
         premium=lines["service_id"].isin(premium_ids),
         price=lines["unit_price_cents"].astype(float),
         amount=lines["unit_price_cents"].astype(float) * lines["quantity"],
+        is_service=lines["kind"].isin(["service", "package"]),
+        g=0,
+    )
+    lines["first_sold"] = lines["service_id"].map(
+        lines.loc[lines["is_service"]].groupby("service_id")["day"].min()
     )
     done = appts[appts["status"] == "completed"]
     training = data.training_log
     if len(training):
-        training = training.assign(day=pd.to_datetime(training["occurred_on"]))
+        training = training.assign(day=pd.to_datetime(training["occurred_on"]), g=0)
     reviews = data.reviews
     if len(reviews):
         reviews = reviews.assign(
-            day=reviews["posted"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+            day=reviews["posted"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize(), g=0
         )
     return MethodContext(
         appts=appts,

@@ -1,10 +1,11 @@
 """The named metrics of the six Six Figure Barber principles.
 
-Each metric returns its value, or ``None`` with a reason when the data cannot
-tell, and an estimate of the yearly revenue (in cents) that reaching its target
-would bring, or ``None`` where no honest estimate exists. Formulas, windows
-and targets are documented in docs/METRICS.md; the window is the 90 days
-ending on the analysed day unless a metric says otherwise.
+Each metric is computed for every group of the context at once (the shop, or
+every barber) and returns, per group, its value (NaN with one reason where the
+data cannot tell) and an estimate of the yearly revenue in cents that reaching
+the target would bring (NaN where no honest estimate exists). Formulas,
+windows and targets are documented in docs/METRICS.md; the window is the 90
+days ending on the analysed day unless a metric says otherwise.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ YEAR = 365 / WINDOW_DAYS  # scales a 90-day amount to a year
 
 @dataclass(frozen=True)
 class Reading:
-    value: float | None
-    reason: str | None = None
-    stake_cents: float | None = None
+    value: pd.Series  # by group; NaN: unknown
+    reason: str | None = None  # why a value is unknown
+    stake_cents: pd.Series | None = None  # by group; NaN or None: no estimate
 
 
 @dataclass(frozen=True)
@@ -42,322 +43,381 @@ Compute = Callable[[MethodContext, float], Reading]
 NO_VISITS = "no completed visits in the last 90 days"
 
 
-def _gap(value: float, target: float) -> float:
-    return max(target - value, 0.0)
+def _out(
+    ctx: MethodContext, value: pd.Series, reason: str | None = None, stake: pd.Series | None = None
+) -> Reading:
+    groups = ctx.groups
+    value = value.reindex(groups).astype(float)
+    return Reading(value, reason, None if stake is None else stake.reindex(groups).astype(float))
+
+
+def _none(ctx: MethodContext, reason: str) -> Reading:
+    return Reading(pd.Series(np.nan, index=ctx.groups), reason)
+
+
+def _gap(value: pd.Series, target: float) -> pd.Series:
+    return (target - value).clip(lower=0)
+
+
+def _per_client(frame: pd.DataFrame, column: str, how: str) -> pd.Series:
+    """Aggregate ``column`` per (group, client)."""
+    return frame.groupby(["g", "client_id"])[column].agg(how)
+
+
+def _split_mean(flag: pd.Series, spend: pd.Series) -> pd.Series:
+    """Per group: mean spend of flagged clients minus mean spend of the others."""
+    frame = pd.DataFrame({"flag": flag, "spend": spend})
+    means = frame.groupby([frame.index.get_level_values("g"), "flag"])["spend"].mean().unstack()
+    if True not in means or False not in means:
+        return pd.Series(0.0, index=means.index)
+    return (means[True] - means[False]).fillna(0).clip(lower=0)
 
 
 def avg_service_ticket(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
-    if done.empty:
-        return Reading(None, NO_VISITS)
-    value = float((done["service"] - done["discount"]).mean())
-    return Reading(value, stake_cents=_gap(value, target) * len(done) * YEAR)
+    net = (done["service"] - done["discount"]).groupby(done["g"])
+    value = net.mean()
+    return _out(ctx, value, NO_VISITS, _gap(value, target) * net.size() * YEAR)
+
+
+def _service_lines(ctx: MethodContext, start: int, end: int = 0) -> pd.DataFrame:
+    lines = ctx.items_window(start, end)
+    return lines[lines["is_service"]]
 
 
 def premium_revenue_share(ctx: MethodContext, target: float) -> Reading:
-    lines = ctx.items_window(WINDOW_DAYS)
-    lines = lines[lines["kind"].isin(["service", "package"])]
-    total = lines["amount"].sum()
-    if total <= 0:
-        return Reading(None, NO_VISITS)
-    value = float(lines.loc[lines["premium"], "amount"].sum() / total)
-    premium_price = lines.loc[lines["premium"], "price"].mean()
-    standard_price = lines.loc[~lines["premium"], "price"].mean()
-    if not (premium_price > standard_price > 0):
-        return Reading(value)
+    lines = _service_lines(ctx, WINDOW_DAYS)
+    total = lines.groupby("g")["amount"].sum()
+    premium = lines[lines["premium"]].groupby("g")["amount"].sum().reindex(total.index).fillna(0)
+    value = premium / total.where(total > 0)
+    p_price = lines[lines["premium"]].groupby("g")["price"].mean()
+    s_price = lines[~lines["premium"]].groupby("g")["price"].mean()
     # Moving that share of service revenue from standard to premium services, at the
-    # shop's own price ratio between the two.
-    uplift = premium_price / standard_price - 1
-    return Reading(value, stake_cents=_gap(value, target) * total * YEAR * uplift)
+    # group's own price ratio between the two.
+    uplift = p_price / s_price - 1
+    uplift = uplift.where(uplift > 0)
+    return _out(ctx, value, NO_VISITS, _gap(value, target) * total * YEAR * uplift)
 
 
 def premium_buyer_share(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
-    if done.empty:
-        return Reading(None, NO_VISITS)
-    bought = done.groupby("client_id")["premium"].any()
-    value = float(bought.mean())
-    spend = done.groupby("client_id")["revenue"].sum()
-    extra = spend[bought].mean() - spend[~bought].mean() if bought.any() and (~bought).any() else 0
-    return Reading(value, stake_cents=_gap(value, target) * len(bought) * max(extra, 0) * YEAR)
+    bought = _per_client(done, "premium", "any")
+    value = bought.groupby(level="g").mean()
+    extra = _split_mean(bought, _per_client(done, "revenue", "sum"))
+    clients = bought.groupby(level="g").size()
+    return _out(ctx, value, NO_VISITS, _gap(value, target) * clients * extra * YEAR)
+
+
+def _excess(value: pd.Series, target: float) -> pd.Series:
+    return (1 - target / value).where(value > target, 0.0)
 
 
 def discount_frequency(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
-    if done.empty:
-        return Reading(None, NO_VISITS)
-    value = float((done["discount"] > 0).mean())
-    excess = 1 - target / value if value > target else 0.0
-    return Reading(value, stake_cents=done["discount"].sum() * YEAR * excess)
+    value = (done["discount"] > 0).groupby(done["g"]).mean()
+    yearly = done.groupby("g")["discount"].sum() * YEAR
+    return _out(ctx, value, NO_VISITS, yearly * _excess(value, target))
 
 
 def discount_depth(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
     discounted = done[done["discount"] > 0]
-    if discounted.empty:
-        return Reading(0.0, stake_cents=0.0) if len(done) else Reading(None, NO_VISITS)
     gross = discounted["service"] + discounted["product"]
-    value = float((discounted["discount"] / gross.where(gross > 0)).mean())
-    excess = 1 - target / value if value > target else 0.0
-    return Reading(value, stake_cents=discounted["discount"].sum() * YEAR * excess)
+    depth = (discounted["discount"] / gross.where(gross > 0)).groupby(discounted["g"]).mean()
+    seen = done.groupby("g").size()
+    value = depth.reindex(seen.index).fillna(0.0)  # visits but no discounts: depth 0
+    yearly = discounted.groupby("g")["discount"].sum().reindex(seen.index).fillna(0) * YEAR
+    return _out(ctx, value, NO_VISITS, yearly * _excess(value, target))
 
 
 def price_consistency(ctx: MethodContext, target: float) -> Reading:
-    lines = ctx.items_window(WINDOW_DAYS)
-    lines = lines[lines["kind"].isin(["service", "package"]) & lines["service_id"].notna()]
+    lines = _service_lines(ctx, WINDOW_DAYS)
+    lines = lines[lines["service_id"].notna()]
     by = lines.groupby(["service_id", "barber_id"])["price"].mean().groupby("service_id")
     cv = (by.std() / by.mean()).dropna()
     if cv.empty:
-        return Reading(None, "no service was sold by two or more barbers in the last 90 days")
+        return _none(ctx, "no service was sold by two or more barbers in the last 90 days")
     volume = lines.groupby("service_id").size().reindex(cv.index)
-    return Reading(float(np.average(cv, weights=volume)))
+    return _out(ctx, pd.Series({0: float(np.average(cv, weights=volume))}))
 
 
 def price_increases(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365 + 30:
-        return Reading(None, "needs more than 13 months of sales history")
-    lines = ctx.items[ctx.items["kind"].isin(["service", "package"])]
-    recent = ctx.items_window(30)
-    recent = recent[recent["kind"].isin(["service", "package"])]
-    old = lines[
-        (lines["day"] > ctx.as_of - pd.Timedelta(days=395))
-        & (lines["day"] <= ctx.as_of - pd.Timedelta(days=365))
-    ]
-    now_price = recent.groupby("service_id")["price"].median()
-    then_price = old.groupby("service_id")["price"].median()
-    both = now_price.index.intersection(then_price.index)
+        return _none(ctx, "needs more than 13 months of sales history")
+    now = _service_lines(ctx, 30).groupby("service_id")["price"].median()
+    then = _service_lines(ctx, 395, 365).groupby("service_id")["price"].median()
+    both = now.index.intersection(then.index)
     if both.empty:
-        return Reading(None, "no service was sold both a year ago and in the last 30 days")
-    return Reading(float((now_price[both] > then_price[both]).mean()))
+        return _none(ctx, "no service was sold both a year ago and in the last 30 days")
+    return _out(ctx, pd.Series({0: float((now[both] > then[both]).mean())}))
 
 
 def tip_rate(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
-    service = done["service"].sum()
-    if service <= 0:
-        return Reading(None, NO_VISITS)
-    return Reading(float(done["tip"].sum() / service))  # tips are the barbers', not the shop's
+    sums = done.groupby("g")[["tip", "service"]].sum()
+    # Tips are the barbers' money, not the shop's: no stake.
+    return _out(ctx, sums["tip"] / sums["service"].where(sums["service"] > 0), NO_VISITS)
+
+
+def _by_pair_group(keys: np.ndarray, values: np.ndarray, how: str = "mean") -> pd.Series:
+    """Aggregate per-pair values up to their group (the key's high 32 bits)."""
+    return pd.Series(values).groupby(keys >> 32).agg(how)
+
+
+def _yearly_spend(
+    ctx: MethodContext, keys: np.ndarray, mask: np.ndarray, scale: float
+) -> pd.Series:
+    """Mean spend per (group, client) over the masked visits, by group, scaled to a year."""
+    per_pair = pd.Series(ctx.appts["revenue"].to_numpy()[mask]).groupby(keys[mask]).sum()
+    return _by_pair_group(per_pair.index.to_numpy(), per_pair.to_numpy()) * scale
 
 
 def retention_90d(ctx: MethodContext, target: float) -> Reading:
-    a = ctx.appts[ctx.appts["status"] == "completed"]
-    before = a[ctx.days(180, 90).loc[a.index]]
-    cohort = before["client_id"].unique()
-    if len(cohort) == 0:
-        return Reading(None, "no clients visited 90 to 180 days ago")
-    recent = a[ctx.days(90).loc[a.index]]
-    value = float(np.isin(cohort, recent["client_id"].unique()).mean())
-    yearly = recent.groupby("client_id")["revenue"].sum().mean() * YEAR if len(recent) else 0
-    return Reading(value, stake_cents=_gap(value, target) * len(cohort) * yearly)
+    keys = ctx.pair_keys()
+    done = ctx.appts["done"].to_numpy()
+    cohort_mask = done & ctx.days(180, 90).to_numpy()
+    recent_mask = done & ctx.days(WINDOW_DAYS).to_numpy()
+    cohort = np.unique(keys[cohort_mask])
+    if cohort.size == 0:
+        return _none(ctx, "no clients visited 90 to 180 days ago")
+    back = np.isin(cohort, np.unique(keys[recent_mask]))
+    value = _by_pair_group(cohort, back.astype(float))
+    size = _by_pair_group(cohort, np.ones(cohort.size), "sum")
+    yearly = _yearly_spend(ctx, keys, recent_mask, YEAR).reindex(size.index).fillna(0)
+    return _out(
+        ctx, value, "no clients visited 90 to 180 days ago", _gap(value, target) * size * yearly
+    )
 
 
 def first_visit_return(ctx: MethodContext, target: float) -> Reading:
-    a = ctx.appts[ctx.appts["status"] == "completed"]
-    first = a.groupby("client_id")["day"].min()
-    cohort = first[
-        (first > ctx.as_of - pd.Timedelta(days=180)) & (first <= ctx.as_of - pd.Timedelta(days=90))
-    ]
-    if cohort.empty:
-        return Reading(None, "no first visits 90 to 180 days ago")
-    later = a[a["client_id"].isin(cohort.index) & (a["day"] <= ctx.as_of)]
-    second = later.merge(cohort.rename("first"), left_on="client_id", right_index=True)
-    second = second[
-        (second["day"] > second["first"])
-        & (second["day"] <= second["first"] + pd.Timedelta(days=90))
-    ]
-    value = float(cohort.index.isin(second["client_id"]).mean())
-    per_client = a[ctx.days(365).loc[a.index]].groupby("client_id")["revenue"].sum().mean()
-    new_per_year = len(cohort) * YEAR
-    return Reading(value, stake_cents=_gap(value, target) * new_per_year * (per_client or 0))
+    a = ctx.appts
+    keys, day = ctx.pair_keys(), a["day"].to_numpy()
+    first = a[ctx.first_col].to_numpy()
+    done = a["done"].to_numpy() & (day <= ctx.as_of.to_datetime64())
+    lo = (ctx.as_of - pd.Timedelta(days=180)).to_datetime64()
+    hi = (ctx.as_of - pd.Timedelta(days=90)).to_datetime64()
+    in_cohort = done & (first > lo) & (first <= hi)
+    cohort = np.unique(keys[in_cohort])
+    if cohort.size == 0:
+        return _none(ctx, "no first visits 90 to 180 days ago")
+    again = in_cohort & (day > first) & (day <= first + np.timedelta64(90, "D"))
+    value = _by_pair_group(cohort, np.isin(cohort, np.unique(keys[again])).astype(float))
+    year = done & (day > (ctx.as_of - pd.Timedelta(days=365)).to_datetime64())
+    per_client = _yearly_spend(ctx, keys, year, 1.0)
+    new_per_year = _by_pair_group(cohort, np.ones(cohort.size), "sum") * YEAR
+    return _out(
+        ctx,
+        value,
+        "no first visits 90 to 180 days ago",
+        _gap(value, target) * new_per_year * per_client.reindex(new_per_year.index),
+    )
 
 
 def rebooking_rate(ctx: MethodContext, target: float) -> Reading:
-    a = ctx.appts.sort_values(["client_id", "start"])
-    nxt_booked = a.groupby("client_id")["booked_at"].shift(-1)
-    done = (a["status"] == "completed") & ctx.days(WINDOW_DAYS, 1).loc[a.index]
-    if not done.any():
-        return Reading(None, NO_VISITS)
-    rebooked = nxt_booked <= a["end"] + pd.Timedelta(days=1)
-    return Reading(float(rebooked[done].mean()))
+    a = ctx.appts
+    done = a[(a["status"] == "completed") & ctx.days(WINDOW_DAYS, 1)]
+    rebooked = done["next_booked"] <= done["end"] + pd.Timedelta(days=1)
+    return _out(ctx, rebooked.groupby(done["g"]).mean(), NO_VISITS)
 
 
 def premium_client_share(ctx: MethodContext, target: float, ticket: float = 7500) -> Reading:
     done = ctx.completed()
-    if done.empty:
-        return Reading(None, NO_VISITS)
-    avg = done.groupby("client_id")["revenue"].mean()
-    premium = avg >= ticket
-    value = float(premium.mean())
-    spend = done.groupby("client_id")["revenue"].sum()
-    extra = (
-        spend[premium].mean() - spend[~premium].mean() if premium.any() and (~premium).any() else 0
-    )
-    return Reading(value, stake_cents=_gap(value, target) * len(avg) * max(extra, 0) * YEAR)
+    premium = _per_client(done, "revenue", "mean") >= ticket
+    value = premium.groupby(level="g").mean()
+    extra = _split_mean(premium, _per_client(done, "revenue", "sum"))
+    clients = premium.groupby(level="g").size()
+    return _out(ctx, value, NO_VISITS, _gap(value, target) * clients * extra * YEAR)
 
 
 def visits_per_client_year(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365:
-        return Reading(None, "needs a full year of visit history")
-    done = ctx.completed(365)
-    if done.empty:
-        return Reading(None, "no completed visits in the last year")
-    per_client = done.groupby("client_id")["day"].nunique()
-    value = float(per_client.mean())
-    ticket = done["revenue"].sum() / per_client.sum()
-    return Reading(value, stake_cents=_gap(value, target) * len(per_client) * ticket)
-
-
-def _reviews(ctx: MethodContext) -> pd.DataFrame | None:
-    return ctx.reviews if len(ctx.reviews) else None
+        return _none(ctx, "needs a full year of visit history")
+    mask = ctx.appts["done"].to_numpy() & ctx.days(365).to_numpy()
+    if not mask.any():
+        return _none(ctx, "no completed visits in the last year")
+    keys = ctx.pair_keys()[mask]
+    days = pd.DataFrame({"k": keys, "d": ctx.appts["day"].to_numpy()[mask]}).drop_duplicates()
+    per_pair = days.groupby("k").size()
+    pair_keys = per_pair.index.to_numpy()
+    value = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float))
+    visit_days = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float), "sum")
+    clients = _by_pair_group(pair_keys, np.ones(pair_keys.size), "sum")
+    revenue = pd.Series(ctx.appts["revenue"].to_numpy()[mask]).groupby(keys >> 32).sum()
+    return _out(
+        ctx,
+        value,
+        "no completed visits in the last year",
+        _gap(value, target) * clients * revenue / visit_days,
+    )
 
 
 NO_REVIEWS = "no reviews recorded: import them or add them in Settings"
 
 
+def _reviews(ctx: MethodContext, days: int) -> pd.DataFrame:
+    r = ctx.reviews
+    return r[(r["day"] > ctx.as_of - pd.Timedelta(days=days)) & (r["day"] <= ctx.as_of)]
+
+
 def review_count(ctx: MethodContext, target: float) -> Reading:
-    reviews = _reviews(ctx)
-    if reviews is None:
-        return Reading(None, NO_REVIEWS)
-    recent = reviews[
-        (reviews["day"] > ctx.as_of - pd.Timedelta(days=WINDOW_DAYS))
-        & (reviews["day"] <= ctx.as_of)
-    ]
-    return Reading(float(len(recent)))
+    if not len(ctx.reviews):
+        return _none(ctx, NO_REVIEWS)
+    counts = _reviews(ctx, WINDOW_DAYS).groupby("g").size()
+    return _out(ctx, counts.reindex(ctx.groups, fill_value=0))
 
 
 def review_rating(ctx: MethodContext, target: float) -> Reading:
-    reviews = _reviews(ctx)
-    if reviews is None:
-        return Reading(None, NO_REVIEWS)
-    year = reviews[
-        (reviews["day"] > ctx.as_of - pd.Timedelta(days=365)) & (reviews["day"] <= ctx.as_of)
-    ]
-    if year.empty:
-        return Reading(None, "no reviews in the last year")
-    return Reading(float(year["rating"].mean()))
+    if not len(ctx.reviews):
+        return _none(ctx, NO_REVIEWS)
+    return _out(
+        ctx, _reviews(ctx, 365).groupby("g")["rating"].mean(), "no reviews in the last year"
+    )
 
 
 def referral_share(ctx: MethodContext, target: float) -> Reading:
     clients = ctx.clients
     if clients.empty or clients["referral_source"].isna().all():
-        return Reading(None, "no referral sources recorded for clients")
-    done = ctx.appts[ctx.appts["status"] == "completed"]
-    first = done.groupby("client_id")["day"].min()
-    new = first[first > ctx.as_of - pd.Timedelta(days=WINDOW_DAYS)].index
-    if len(new) == 0:
-        return Reading(None, "no new clients in the last 90 days")
-    source = clients.set_index("client_id")["referral_source"].reindex(new).astype(str)
-    return Reading(float((source == "referral").mean()))
+        return _none(ctx, "no referral sources recorded for clients")
+    a = ctx.appts
+    first = a[ctx.first_col]
+    new = a[
+        (a["status"] == "completed")
+        & (a["day"] == first)
+        & (first > ctx.as_of - pd.Timedelta(days=WINDOW_DAYS))
+        & (first <= ctx.as_of)
+    ]
+    new = new[["g", "client_id"]].drop_duplicates()
+    source = new["client_id"].map(clients.set_index("client_id")["referral_source"]).astype(str)
+    return _out(
+        ctx, (source == "referral").groupby(new["g"]).mean(), "no new clients in the last 90 days"
+    )
 
 
 def online_booking_share(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
-    known = w[~w["channel"].isin(["None", "nan", ""])]
+    known = w[~w["channel"].isin(["None", "nan", "", "<NA>"])]
     if known.empty:
-        return Reading(None, "the exports do not say how appointments were booked")
-    return Reading(float((known["channel"] == "online").mean()))
+        return _none(ctx, "the exports do not say how appointments were booked")
+    return _out(
+        ctx,
+        (known["channel"] == "online").groupby(known["g"]).mean(),
+        "no appointments with a known booking channel in the last 90 days",
+    )
+
+
+def _booked_hours(w: pd.DataFrame) -> pd.DataFrame:
+    done = w[w["done"]]
+    return pd.DataFrame(
+        {
+            "revenue": done.groupby("g")["revenue"].sum(),
+            "hours": done.groupby("g")["minutes"].sum() / 60,
+        }
+    )
 
 
 def utilisation(ctx: MethodContext, target: float) -> Reading:
     available = ctx.working_minutes()
-    if available <= 0:
-        return Reading(None, "no working hours recorded for the barbers")
     w = ctx.window()
-    booked = w.loc[w["status"].isin(["completed", "no_show"]), "minutes"].sum()
-    value = float(booked / available)
-    done = w[w["status"] == "completed"]
-    per_hour = done["revenue"].sum() / (done["minutes"].sum() / 60) if len(done) else 0
-    return Reading(value, stake_cents=_gap(value, target) * available / 60 * per_hour * YEAR)
+    booked = w[w["status"].isin(["completed", "no_show"])].groupby("g")["minutes"].sum()
+    value = booked.reindex(available.index).fillna(0) / available.where(available > 0)
+    b = _booked_hours(w).reindex(available.index)
+    per_hour = b["revenue"] / b["hours"].where(b["hours"] > 0)
+    return _out(
+        ctx,
+        value,
+        "no working hours recorded for the barbers",
+        _gap(value, target) * available / 60 * per_hour.fillna(0) * YEAR,
+    )
 
 
 def revenue_per_booked_hour(ctx: MethodContext, target: float) -> Reading:
-    done = ctx.completed()
-    hours = done["minutes"].sum() / 60
-    if hours <= 0:
-        return Reading(None, NO_VISITS)
-    value = float(done["revenue"].sum() / hours)
-    return Reading(value, stake_cents=_gap(value, target) * hours * YEAR)
+    b = _booked_hours(ctx.window())
+    value = b["revenue"] / b["hours"].where(b["hours"] > 0)
+    return _out(ctx, value, NO_VISITS, _gap(value, target) * b["hours"] * YEAR)
 
 
 def revenue_per_available_hour(ctx: MethodContext, target: float) -> Reading:
     hours = ctx.working_minutes() / 60
-    if hours <= 0:
-        return Reading(None, "no working hours recorded for the barbers")
-    value = float(ctx.completed()["revenue"].sum() / hours)
-    return Reading(value, stake_cents=_gap(value, target) * hours * YEAR)
+    revenue = _booked_hours(ctx.window())["revenue"].reindex(hours.index).fillna(0)
+    value = revenue / hours.where(hours > 0)
+    return _out(
+        ctx, value, "no working hours recorded for the barbers", _gap(value, target) * hours * YEAR
+    )
 
 
 def missed_rate(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
     w = w[w["status"].isin(["completed", "no_show", "cancelled"])]
-    if w.empty:
-        return Reading(None, "no appointments in the last 90 days")
     missed = w["status"].isin(["no_show", "cancelled"])
-    value = float(missed.mean())
-    ticket = w.loc[~missed, "revenue"].mean() if (~missed).any() else 0
-    excess = max(value - target, 0.0) * len(w)
-    return Reading(value, stake_cents=excess * ticket * YEAR)
+    value = missed.groupby(w["g"]).mean()
+    ticket = w.loc[~missed].groupby("g")["revenue"].mean()
+    count = w.groupby("g").size()
+    return _out(
+        ctx,
+        value,
+        "no appointments in the last 90 days",
+        (value - target).clip(lower=0) * count * ticket.reindex(count.index).fillna(0) * YEAR,
+    )
 
 
 def idle_minutes(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
     w = w[w["status"].isin(["completed", "no_show"])].sort_values(["barber_id", "start"])
-    same_day = (w["barber_id"].eq(w["barber_id"].shift())) & (w["day"].eq(w["day"].shift()))
-    gaps = ((w["start"] - w["end"].shift()).dt.total_seconds() / 60)[same_day]
-    gaps = gaps[gaps >= 0]
-    if gaps.empty:
-        return Reading(None, "no days with two or more appointments in the last 90 days")
-    value = float(gaps.mean())
-    done = w[w["status"] == "completed"]
-    per_minute = done["revenue"].sum() / done["minutes"].sum() if len(done) else 0
-    return Reading(value, stake_cents=max(value - target, 0) * len(gaps) * per_minute * YEAR)
+    same_day = w["barber_id"].eq(w["barber_id"].shift()) & w["day"].eq(w["day"].shift())
+    gaps = (w["start"] - w["end"].shift()).dt.total_seconds() / 60
+    keep = same_day & (gaps >= 0)
+    value = gaps[keep].groupby(w.loc[keep, "g"]).mean()
+    b = _booked_hours(w)
+    per_minute = b["revenue"] / (b["hours"] * 60).where(b["hours"] > 0)
+    count = keep.groupby(w["g"]).sum()
+    return _out(
+        ctx,
+        value,
+        "no days with two or more appointments in the last 90 days",
+        (value - target).clip(lower=0) * count * per_minute.reindex(count.index) * YEAR,
+    )
 
 
 def training_hours(ctx: MethodContext, target: float) -> Reading:
     if not len(ctx.training):
-        return Reading(None, "no training logged: add courses and workshops in Settings")
-    year = ctx.training[
-        (ctx.training["day"] > ctx.as_of - pd.Timedelta(days=365))
-        & (ctx.training["day"] <= ctx.as_of)
-    ]
-    barbers = max(len(ctx.barbers), 1)
-    return Reading(float(year["hours"].sum() / barbers))
+        return _none(ctx, "no training logged: add courses and workshops in Settings")
+    t = ctx.training
+    year = t[(t["day"] > ctx.as_of - pd.Timedelta(days=365)) & (t["day"] <= ctx.as_of)]
+    hours = year.groupby("g")["hours"].sum().reindex(ctx.groups, fill_value=0.0)
+    barbers = 1 if ctx.by_barber else max(len(ctx.barbers), 1)
+    return _out(ctx, hours / barbers)
 
 
 def new_service_share(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365 + WINDOW_DAYS:
-        return Reading(None, "needs 15 months of sales history to tell new services from old")
-    lines = ctx.items[ctx.items["kind"].isin(["service", "package"])]
-    first_sold = lines.groupby("service_id")["day"].min()
-    new = first_sold[first_sold > ctx.as_of - pd.Timedelta(days=365)].index
-    recent = ctx.items_window(WINDOW_DAYS)
-    recent = recent[recent["kind"].isin(["service", "package"])]
-    total = recent["amount"].sum()
-    if total <= 0:
-        return Reading(None, NO_VISITS)
-    return Reading(float(recent.loc[recent["service_id"].isin(new), "amount"].sum() / total))
+        return _none(ctx, "needs 15 months of sales history to tell new services from old")
+    recent = _service_lines(ctx, WINDOW_DAYS)
+    new = recent["first_sold"] > ctx.as_of - pd.Timedelta(days=365)
+    total = recent.groupby("g")["amount"].sum()
+    value = recent["amount"].where(new, 0).groupby(recent["g"]).sum() / total.where(total > 0)
+    return _out(ctx, value, NO_VISITS)
 
 
 def price_growth(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365 + WINDOW_DAYS:
-        return Reading(None, "needs 15 months of sales history")
-    lines = ctx.items[ctx.items["kind"].isin(["service", "package"])]
-    now = ctx.items_window(WINDOW_DAYS)
-    now = now[now["kind"].isin(["service", "package"])]
-    then = lines[
-        (lines["day"] > ctx.as_of - pd.Timedelta(days=365 + WINDOW_DAYS))
-        & (lines["day"] <= ctx.as_of - pd.Timedelta(days=365))
-    ]
-    p_now, p_then = (
-        now.groupby("service_id")["price"].mean(),
-        then.groupby("service_id")["price"].mean(),
-    )
-    both = p_now.index.intersection(p_then.index)
+        return _none(ctx, "needs 15 months of sales history")
+    now = _service_lines(ctx, WINDOW_DAYS)
+    then = _service_lines(ctx, 365 + WINDOW_DAYS, 365)
+    p_now = now.groupby(["g", "service_id"])["price"].agg(["mean", "size"])
+    p_then = then.groupby(["g", "service_id"])["price"].mean().rename("then")
+    both = p_now.join(p_then, how="inner")
     if both.empty:
-        return Reading(None, "no service sold both now and a year ago")
-    volume = now.groupby("service_id").size()[both]
-    value = float(np.average(p_now[both] / p_then[both] - 1, weights=volume))
-    return Reading(value, stake_cents=_gap(value, target) * now["amount"].sum() * YEAR)
+        return _none(ctx, "no service sold both now and a year ago")
+    growth = both["mean"] / both["then"] - 1
+    weighted = (growth * both["size"]).groupby(level="g").sum()
+    value = weighted / both["size"].groupby(level="g").sum()
+    revenue = now.groupby("g")["amount"].sum()
+    return _out(
+        ctx,
+        value,
+        "no service sold both now and a year ago",
+        _gap(value, target) * revenue.reindex(value.index) * YEAR,
+    )
 
 
 SPECS: tuple[tuple[MetricSpec, Compute], ...] = (

@@ -19,7 +19,7 @@ import pandas as pd
 
 from barberbi_desktop.engines.data import NotEnoughData, RunState, ShopData
 from barberbi_desktop.engines.method_context import MethodContext, build_context
-from barberbi_desktop.engines.method_metrics import SPECS, MetricSpec
+from barberbi_desktop.engines.method_metrics import SPECS, MetricSpec, Reading
 from barberbi_desktop.engines.pathway import pathways
 
 PRINCIPLES = {
@@ -98,17 +98,7 @@ class Scorecard:
     overall: float | None
 
 
-def evaluate(ctx: MethodContext, s: MethodologySettings) -> Scorecard:
-    metrics: dict[str, list[MetricScore]] = {p: [] for p in PRINCIPLES}
-    for spec, compute in SPECS:
-        target = s.target(spec)
-        if spec.shop_only and not ctx.is_shop:
-            reading_value, reason, stake = None, "measured for the whole shop only", None
-        else:
-            reading = compute(ctx, target)
-            reading_value, reason, stake = reading.value, reading.reason, reading.stake_cents
-        sc = None if reading_value is None else score(reading_value, target, spec.higher_is_better)
-        metrics[spec.principle].append(MetricScore(spec, reading_value, target, sc, reason, stake))
+def _card(metrics: dict[str, list[MetricScore]], s: MethodologySettings) -> Scorecard:
     principles = []
     for key, items in metrics.items():
         scored = [
@@ -131,6 +121,44 @@ def evaluate(ctx: MethodContext, s: MethodologySettings) -> Scorecard:
         else None
     )
     return Scorecard(tuple(principles), overall)
+
+
+def _number(series: pd.Series | None, group: int) -> float | None:
+    if series is None:
+        return None
+    value = series.get(group, np.nan)
+    return None if pd.isna(value) else float(value)
+
+
+def evaluate(ctx: MethodContext, s: MethodologySettings) -> dict[int, Scorecard]:
+    """A scorecard for every group of the context (the shop, or each barber)."""
+    readings = []
+    for spec, compute in SPECS:
+        target = s.target(spec)
+        if spec.shop_only and not ctx.is_shop:
+            reading = Reading(
+                pd.Series(np.nan, index=ctx.groups), "measured for the whole shop only"
+            )
+        else:
+            reading = compute(ctx, target)
+        readings.append((spec, target, reading))
+    cards = {}
+    for group in ctx.groups:
+        metrics: dict[str, list[MetricScore]] = {p: [] for p in PRINCIPLES}
+        for spec, target, reading in readings:
+            value = _number(reading.value, group)
+            metrics[spec.principle].append(
+                MetricScore(
+                    spec,
+                    value,
+                    target,
+                    None if value is None else score(value, target, spec.higher_is_better),
+                    reading.reason if value is None else None,
+                    None if value is None else _number(reading.stake_cents, group),
+                )
+            )
+        cards[int(group)] = _card(metrics, s)
+    return cards
 
 
 @dataclass(frozen=True)
@@ -215,9 +243,8 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
     rows = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
-        day = month_end.normalize()
-        recent = ctx.appts["day"] > day - pd.Timedelta(days=460)
-        card = evaluate(replace(ctx, appts=ctx.appts[recent], as_of=day), s)
+        # Every metric bounds its own dates by as_of, so moving as_of is enough: no copy.
+        card = evaluate(replace(ctx, as_of=month_end.normalize()), s)[0]
         rows.extend(
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
@@ -241,15 +268,14 @@ def run(
     if ctx.first_day is None or ctx.first_day > as_of_ts:
         raise NotEnoughData("No completed visits yet: the methodology needs visit history.")
     state.step(0.15, "Scoring the shop")
-    shop = evaluate(ctx, settings)
+    shop = evaluate(ctx, settings)[0]
     state.step(0.3, "Scoring each barber")
     active = ctx.window()["barber_id"].dropna().unique()
-    barbers = {}
-    for barber in ctx.barbers[ctx.barbers["barber_id"].isin(active)].itertuples():
-        barbers[int(barber.barber_id)] = (
-            str(barber.name),
-            evaluate(ctx.for_barber(barber.barber_id), settings),
-        )
+    names = ctx.barbers.set_index("barber_id")["name"]
+    barbers = {
+        bid: (str(names[bid]), card)
+        for bid, card in evaluate(ctx.grouped_by_barber(active), settings).items()
+    }
     trajectory = _trajectory(ctx, settings, state)
     state.step(0.95, "Projecting each barber's path to six figures")
     paths = pathways(

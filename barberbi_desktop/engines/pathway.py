@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 WEEKS = 26
-PATHS = 2000
+PATHS = 1000
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,11 @@ def pathways(
     """``appts`` needs barber_id, status, day (local) and revenue."""
     rng = np.random.default_rng(seed)
     done = appts[(appts["status"] == "completed") & (appts["day"] <= as_of)]
+    by_barber = dict(tuple(done.groupby("barber_id")[["day", "revenue"]]))
     out = []
     for barber in barbers.itertuples():
-        mine = done[done["barber_id"] == barber.barber_id]
-        if mine.empty:
+        mine = by_barber.get(barber.barber_id)
+        if mine is None or mine.empty:
             continue
         weeks_seen = int(min(WEEKS, (as_of - mine["day"].min()) / pd.Timedelta(weeks=1) + 1))
         weekly = weekly_revenue(mine["day"], mine["revenue"], as_of)[-max(weeks_seen, 1) :]
