@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from barberbi_desktop import __version__
 from barberbi_desktop.errors import InputError
 
@@ -52,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run analytics engines once, headless, and store results")
     run.add_argument(
-        "engine", choices=["ltv", "methodology", "all"], help="which engine (all: every engine)"
+        "engine",
+        choices=["kpi", "ltv", "methodology", "all"],
+        help="which engine (all: every engine)",
     )
     run.add_argument(
         "--as-of",
@@ -61,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         help="analyse as of this day (default: today); later data is never used",
     )
     run.add_argument("--json", action="store_true")
+
+    alerts = sub.add_parser("alerts", help="list alerts, or acknowledge one")
+    alerts.add_argument("action", nargs="?", choices=["list", "ack"], default="list")
+    alerts.add_argument("alert_id", nargs="?", type=int, help="with ack: the alert's number")
+    alerts.add_argument("--all", action="store_true", help="include acknowledged alerts")
+    alerts.add_argument("--json", action="store_true")
 
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
@@ -130,8 +140,39 @@ def _print_methodology(result: dict[str, Any]) -> None:
         )
 
 
+def _print_kpi(result: dict[str, Any]) -> None:
+    health = result["health"]
+    print(
+        f"Business health as of {result['as_of']}: "
+        f"{'n/a' if health is None else f'{health:.0f}/100'} (run {result['run_id']})."
+    )
+    thirty = {k["kpi"]: k for k in result["kpis"] if k["window"] == "30d"}
+    money = {"revenue", "avg_ticket", "revenue_per_hour"}
+    counts = {"visits", "new_clients", "returning_clients"}
+    for name, k in thirty.items():
+        if k["value"] is None:
+            continue
+        fmt = (
+            (lambda v: f"${v / 100:,.0f}")
+            if name in money
+            else ((lambda v: f"{v:,.0f}") if name in counts else (lambda v: f"{v:.1%}"))
+        )
+        prior = "" if k["prior"] is None else f"  (prior 30 days {fmt(k['prior'])})"
+        print(f"  {name:<18} {fmt(k['value']):>10}{prior}")
+    band = result["today_band"]
+    if band.get("available"):
+        print(
+            f"Today: ${band['so_far'] / 100:,.0f} so far, usual for a {band['weekday']} by "
+            f"now ${band['expected_low'] / 100:,.0f} to ${band['expected_high'] / 100:,.0f} "
+            f"({band['status']})."
+        )
+
+
 def _print_run(result: dict[str, Any]) -> None:
     """A short human report of an engine run; --json gives everything."""
+    if result.get("engine") == "kpi":
+        _print_kpi(result)
+        return
     if result.get("engine") == "methodology":
         _print_methodology(result)
         return
@@ -152,6 +193,47 @@ def _print_run(result: dict[str, Any]) -> None:
         print(f"  {name:<12} {count:>7,}")
     for note in result.get("notes", []):
         print(f"Note: {note}")
+
+
+def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.alerts.store import acknowledge, list_alerts
+    from barberbi_desktop.storage.db import open_database
+
+    db = open_database(args.db, create=False)
+    try:
+        if args.action == "ack":
+            if args.alert_id is None:
+                raise InputError("Say which alert to acknowledge: barberbi alerts ack NUMBER.")
+            acknowledge(db, args.alert_id)
+            return {"command": "alerts", "acknowledged": args.alert_id}
+        frame = list_alerts(db, include_acknowledged=args.all)
+    finally:
+        db.dispose()
+    rows = [
+        {
+            "id": int(r.id),
+            "priority": r.priority,
+            "rule": r.rule,
+            "title": r.title,
+            "message": r.message,
+            "created": r.created_utc.isoformat(),
+            "acknowledged": None if pd.isna(r.acknowledged_utc) else r.acknowledged_utc.isoformat(),
+        }
+        for r in frame.itertuples()
+    ]
+    return {"command": "alerts", "alerts": rows}
+
+
+def _print_alerts(result: dict[str, Any]) -> None:
+    if "acknowledged" in result:
+        print(f"Alert {result['acknowledged']} acknowledged.")
+        return
+    if not result["alerts"]:
+        print("No alerts.")
+    for a in result["alerts"]:
+        done = "" if a["acknowledged"] is None else " (acknowledged)"
+        print(f"#{a['id']} [{a['priority']}] {a['created'][:16]} {a['title']}{done}")
+        print(f"    {a['message']}")
 
 
 def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,7 +266,13 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"demo": _cmd_demo, "run": _cmd_run, "backup": _cmd_backup, "restore": _cmd_restore}
+    commands = {
+        "alerts": _cmd_alerts,
+        "demo": _cmd_demo,
+        "run": _cmd_run,
+        "backup": _cmd_backup,
+        "restore": _cmd_restore,
+    }
     try:
         if args.command is None:
             from barberbi_desktop.app import run_app
@@ -192,7 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(args.db, demo=args.demo)
         result = commands[args.command](args)
         as_json = getattr(args, "json", False)
-        if args.command == "run" and not as_json:
+        if args.command == "alerts" and not as_json:
+            _print_alerts(result)
+        elif args.command == "run" and not as_json:
             for single in result.get("engines", [result]):
                 _print_run(single)
         else:

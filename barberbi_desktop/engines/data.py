@@ -70,11 +70,15 @@ class ShopData:
         Engines reason about weekdays and opening hours, which only make sense
         in the shop's own time zone.
         """
+        return self.local_time("start")
+
+    def local_time(self, column: str) -> pd.Series:
+        """Any instant column of the appointments in its location's wall-clock time."""
         appts = self.appointments
         out = pd.Series(pd.NaT, index=appts.index, dtype="datetime64[ns]")
         tz_by_location = self.locations.set_index("location_id")["timezone"]
         for loc_id, idx in appts.groupby("location_id", observed=True).groups.items():
             tz = tz_by_location.get(loc_id, "UTC")
-            local = appts.loc[idx, "start"].dt.tz_convert(tz).dt.tz_localize(None)
+            local = appts.loc[idx, column].dt.tz_convert(tz).dt.tz_localize(None)
             out.loc[idx] = local.astype("datetime64[ns]")
         return out

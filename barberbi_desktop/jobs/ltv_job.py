@@ -7,9 +7,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from barberbi_desktop.alerts import rules
+from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.ltv import LtvResult
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.results import finish_run
+from barberbi_desktop.storage.results import client_scores, finish_run
 
 COLUMNS = (
     "client_id",
@@ -70,3 +72,19 @@ def store(db: Database, run_id: int, result: LtvResult) -> None:
                 },
             )
         finish_run(conn, run_id, result.summary())
+    _raise_vip_alerts(db, run_id)
+
+
+def _raise_vip_alerts(db: Database, run_id: int) -> list[int]:
+    """Valuable clients At-Risk now who were not at the previous scoring."""
+    with db.read() as conn:
+        previous = conn.execute(
+            text(
+                "SELECT MAX(id) FROM engine_runs WHERE engine = 'ltv' AND status = 'ok' AND id < :r"
+            ),
+            {"r": run_id},
+        ).scalar()
+    before = client_scores(db, previous)[["client_id", "segment"]] if previous else None
+    return raise_alerts(
+        db, rules.vip_at_risk_alerts(client_scores(db, run_id), before, rules.AlertSettings())
+    )

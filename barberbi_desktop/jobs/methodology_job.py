@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from barberbi_desktop.alerts import rules
+from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.methodology import MethodologyResult, Scorecard
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import finish_run
@@ -73,3 +75,7 @@ def store(db: Database, run_id: int, result: MethodologyResult) -> None:
                 },
             )
         finish_run(conn, run_id, result.summary())
+    raise_alerts(
+        db,
+        rules.pathway_alerts(result.pathway, rules.AlertSettings(), result.as_of.strftime("%Y-%m")),
+    )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from barberbi_desktop.alerts import rules
+from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
@@ -44,7 +46,19 @@ def _methodology(db: Database, run_id: int, as_of: date, state: RunState) -> dic
     return result.summary()
 
 
+def _kpi(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+    from barberbi_desktop.engines import kpi
+    from barberbi_desktop.jobs import kpi_job
+
+    # KPIs look back 90 days plus the prior 90 and the same weekday eight weeks ago.
+    start = datetime.combine(as_of - timedelta(days=200), time(), tzinfo=UTC)
+    result = kpi.run(load_shop_data(db, start=start), kpi.KpiSettings(), as_of, state=state)
+    kpi_job.store(db, run_id, result)
+    return result.summary()
+
+
 ENGINES: dict[str, Callable[[Database, int, date, RunState], dict[str, Any]]] = {
+    "kpi": _kpi,
     "ltv": _ltv,
     "methodology": _methodology,
 }
@@ -69,5 +83,9 @@ def run_engine(
         raise
     except Exception as exc:
         fail_run(db, run_id, f"{type(exc).__name__}: {exc}")
+        raise_alerts(
+            db,
+            [rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", rules.AlertSettings())],
+        )
         raise
     return RunOutcome(run_id, engine, {"run_id": run_id, **summary})

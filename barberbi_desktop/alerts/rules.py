@@ -1,0 +1,189 @@
+"""Alert rules: turn engine results into alert candidates. Pure; no database, no Qt.
+
+Each rule has a priority, a threshold and a cool-down (settings); a candidate
+carries a de-duplication key, and the store refuses a key that was raised
+within its cool-down, so a slow week raises one alert, not one a minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: str
+    priority: str  # critical, high, medium, low
+    title: str
+    message: str
+    dedup_key: str
+    cooldown: timedelta
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    no_show_rate_7d: float = 0.10
+    utilisation_drop: float = 0.6  # 7-day utilisation below this share of the prior 7 days
+    pathway_share: float = 0.6  # annualised revenue below this share of the goal ...
+    pathway_probability: float = 0.1  # ... and this chance of crossing within a year
+    cooldowns: dict[str, timedelta] = field(
+        default_factory=lambda: {
+            "no_show_rate": timedelta(days=7),
+            "revenue_below_band": timedelta(hours=20),
+            "utilisation_collapse": timedelta(days=7),
+            "vip_at_risk": timedelta(days=30),
+            "pathway_behind": timedelta(days=30),
+            "import_rejected": timedelta(0),
+            "engine_failed": timedelta(hours=6),
+        }
+    )
+
+
+def _kpi(values: pd.DataFrame, kpi: str, window: str, column: str = "value") -> float:
+    row = values[(values["kpi"] == kpi) & (values["window"] == window)]
+    return float(row[column].iloc[0]) if len(row) else float("nan")
+
+
+def kpi_alerts(
+    summary_values: pd.DataFrame, band: dict[str, Any], s: AlertSettings, as_of: str
+) -> list[Candidate]:
+    out = []
+    no_show = _kpi(summary_values, "no_show_rate", "7d")
+    if no_show > s.no_show_rate_7d:
+        out.append(
+            Candidate(
+                "no_show_rate",
+                "high",
+                "No-shows are up",
+                f"{no_show:.0%} of appointments in the last 7 days were no-shows "
+                f"(alert above {s.no_show_rate_7d:.0%}). Send reminders and consider deposits.",
+                "no_show_rate:7d",
+                s.cooldowns["no_show_rate"],
+            )
+        )
+    if band.get("available") and band.get("status") == "slow":
+        out.append(
+            Candidate(
+                "revenue_below_band",
+                "medium",
+                f"A slow {band['weekday']}",
+                f"${band['so_far'] / 100:,.0f} so far today, below the usual "
+                f"${band['expected_low'] / 100:,.0f} to ${band['expected_high'] / 100:,.0f} "
+                f"by this time on a {band['weekday']}.",
+                f"revenue_below_band:{as_of}",
+                s.cooldowns["revenue_below_band"],
+            )
+        )
+    now, before = (
+        _kpi(summary_values, "utilisation", "7d"),
+        _kpi(summary_values, "utilisation", "7d", "prior"),
+    )
+    if before > 0 and now < s.utilisation_drop * before:
+        out.append(
+            Candidate(
+                "utilisation_collapse",
+                "high",
+                "Chairs are emptier than usual",
+                f"Utilisation fell to {now:.0%} in the last 7 days from {before:.0%} the week "
+                "before.",
+                "utilisation_collapse:7d",
+                s.cooldowns["utilisation_collapse"],
+            )
+        )
+    return out
+
+
+def vip_at_risk_alerts(
+    current: pd.DataFrame, previous: pd.DataFrame | None, s: AlertSettings, max_individual: int = 5
+) -> list[Candidate]:
+    """Valuable clients who are At-Risk now and were not at the previous scoring.
+
+    The first scoring, or many at once, gives one summary alert naming the most
+    valuable, so an owner is told once rather than flooded.
+    """
+    valuable = current[
+        (current["segment"] == "At-Risk")
+        & current["value_tier"].isin(["Premium VIP", "High Value"])
+    ]
+    if previous is not None and len(previous):
+        was_at_risk = set(previous.loc[previous["segment"] == "At-Risk", "client_id"])
+        valuable = valuable[~valuable["client_id"].isin(was_at_risk)]
+    if valuable.empty:
+        return []
+    if previous is None or len(valuable) > max_individual:
+        top = valuable.sort_values("ltv_cents", ascending=False).head(max_individual)
+        names = ", ".join(top["display_name"].astype(str))
+        stake = valuable["ltv_cents"].sum() / 100
+        return [
+            Candidate(
+                "vip_at_risk",
+                "high",
+                f"{len(valuable)} valuable clients are slipping away",
+                f"{len(valuable)} Premium VIP and High Value clients are At-Risk, worth "
+                f"${stake:,.0f} over the next year; start with {names}. See the call list in "
+                "Clients.",
+                f"vip_at_risk:summary:{len(valuable)}:{top['client_id'].iloc[0]}",
+                s.cooldowns["vip_at_risk"],
+            )
+        ]
+    return [
+        Candidate(
+            "vip_at_risk",
+            "high",
+            f"{row.value_tier} client slipping away",
+            f"{row.display_name}: {row.segment_rule}. {row.action}",
+            f"vip_at_risk:{row.client_id}",
+            s.cooldowns["vip_at_risk"],
+        )
+        for row in valuable.itertuples()
+    ]
+
+
+def pathway_alerts(
+    pathway: Iterable[dict[str, Any]], s: AlertSettings, month: str
+) -> list[Candidate]:
+    out = []
+    for p in pathway:
+        if (
+            p["annualised"] < s.pathway_share * p["goal"]
+            and p["p_cross_12m"] < s.pathway_probability
+        ):
+            out.append(
+                Candidate(
+                    "pathway_behind",
+                    "low",
+                    f"{p['name']} is far from six figures",
+                    f"{p['name']} is on ${p['annualised']:,.0f} a year (goal ${p['goal']:,.0f}); "
+                    f"chance of getting there within 12 months: {p['p_cross_12m']:.0%}.",
+                    f"pathway_behind:{p['barber_id']}:{month}",
+                    s.cooldowns["pathway_behind"],
+                )
+            )
+    return out
+
+
+def import_rejected(file_name: str, reason: str, s: AlertSettings) -> Candidate:
+    return Candidate(
+        "import_rejected",
+        "high",
+        f"Import rejected: {file_name}",
+        reason,
+        f"import_rejected:{file_name}:{reason[:80]}",
+        s.cooldowns["import_rejected"],
+    )
+
+
+def engine_failed(engine: str, error: str, s: AlertSettings) -> Candidate:
+    return Candidate(
+        "engine_failed",
+        "critical",
+        f"The {engine} analysis failed",
+        f"{error} The previous results are still shown.",
+        f"engine_failed:{engine}",
+        s.cooldowns["engine_failed"],
+    )

@@ -1,0 +1,323 @@
+"""Live KPIs: today, 7, 30 and 90 days against the prior period and the target.
+
+Each KPI is computed for a window of local days ending on ``as_of`` and for the
+window of the same length just before it. "Today" also gets an expected band
+from the shop's own history for the same weekday (the last eight), scaled to
+the time of day, so "today is slow" means slower than the usual Tuesday by
+this hour, not slower than the average day. Definitions are in docs/METRICS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from barberbi_desktop.engines.data import RunState, ShopData
+
+WINDOWS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
+KPIS = (
+    "revenue",
+    "visits",
+    "avg_ticket",
+    "utilisation",
+    "rebooking_rate",
+    "retention_90d",
+    "no_show_rate",
+    "cancellation_rate",
+    "new_clients",
+    "returning_clients",
+    "new_client_share",
+    "retail_attachment",
+    "tip_rate",
+    "revenue_per_hour",
+)
+LOWER_IS_BETTER = {"no_show_rate", "cancellation_rate"}
+# Health score: each KPI's 30-day score (same mapping as the methodology) with these weights.
+HEALTH_WEIGHTS = {
+    "revenue": 25,
+    "utilisation": 15,
+    "retention_90d": 15,
+    "rebooking_rate": 10,
+    "no_show_rate": 10,
+    "avg_ticket": 10,
+    "retail_attachment": 5,
+    "tip_rate": 5,
+    "new_client_share": 5,
+}
+
+
+@dataclass(frozen=True)
+class KpiSettings:
+    # Targets: money in cents; revenue and visits per day (scaled by the window's days).
+    targets: dict[str, float] = field(
+        default_factory=lambda: {
+            "revenue": 150_000,
+            "visits": 25,
+            "avg_ticket": 6500,
+            "utilisation": 0.75,
+            "rebooking_rate": 0.6,
+            "retention_90d": 0.85,
+            "no_show_rate": 0.05,
+            "cancellation_rate": 0.05,
+            "new_client_share": 0.15,
+            "retail_attachment": 0.2,
+            "tip_rate": 0.18,
+            "revenue_per_hour": 6500,
+        }
+    )
+    band_weeks: int = 8
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    as_of: date
+    now: datetime
+    values: pd.DataFrame  # kpi, window, value, prior, target, change
+    health: float | None
+    health_parts: dict[str, float]
+    today_band: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        def clean(v: Any) -> Any:
+            return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+
+        return {
+            "engine": "kpi",
+            "as_of": self.as_of.isoformat(),
+            "now": self.now.isoformat(),
+            "health": self.health,
+            "health_parts": self.health_parts,
+            "today_band": self.today_band,
+            "kpis": [
+                {k: clean(v) for k, v in row.items()}
+                for row in self.values.to_dict(orient="records")
+            ],
+        }
+
+
+def _local(data: ShopData, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Appointments in local time, up to ``as_of``, with each client's next booking.
+
+    The next booking is found among everything *booked* by the end of ``as_of``
+    (usually a future visit), which is what "rebooked at checkout" needs.
+    """
+    a = data.appointments
+    local = data.local_start()
+    frame = pd.DataFrame(
+        {
+            "client_id": a["client_id"],
+            "barber_id": a["barber_id"],
+            "status": a["status"].astype(str),
+            "start": local,
+            "day": local.dt.normalize(),
+            "minutes": (a["end"] - a["start"]).dt.total_seconds() / 60,
+            "revenue": a["revenue_cents"].astype(float),
+            "service": a["service_cents"].astype(float),
+            "tip": a["tip_cents"].astype(float),
+            "retail": a["product_cents"] > 0,
+            "booked_at": data.local_time("booked_at"),
+        }
+    )
+    frame["end"] = frame["start"] + pd.to_timedelta(frame["minutes"].fillna(0), unit="min")
+    day_end = as_of + pd.Timedelta(days=1)
+    known = frame[(frame["day"] <= as_of) | (frame["booked_at"] < day_end)]
+    known = known.sort_values(["client_id", "start"], kind="stable")
+    known["next_booked"] = known.groupby("client_id")["booked_at"].shift(-1)
+    return known[known["day"] <= as_of]
+
+
+def _rostered_minutes(
+    barbers: pd.DataFrame, first: pd.Timestamp, days: int, now: pd.Timestamp | None = None
+) -> float:
+    """Rostered minutes over the window; with ``now``, only up to that time of day."""
+    if now is not None:
+        minute = (now - now.normalize()) / pd.Timedelta(minutes=1)
+        wd = str(now.day_of_week)
+        return float(
+            sum(
+                min(max(minute - hours[wd][0], 0), hours[wd][1] - hours[wd][0])
+                for hours in barbers["working_hours"]
+                if hours and wd in hours
+            )
+        )
+    calendar = pd.date_range(first, periods=days, freq="D")
+    counts = np.bincount(calendar.day_of_week, minlength=7)
+    return float(
+        sum(
+            counts[int(wd)] * max(span[1] - span[0], 0)
+            for hours in barbers["working_hours"]
+            for wd, span in (hours or {}).items()
+        )
+    )
+
+
+def _window_kpis(
+    a: pd.DataFrame,
+    first_visit: pd.Series,
+    barbers: pd.DataFrame,
+    end: pd.Timestamp,
+    days: int,
+    now: pd.Timestamp | None,
+) -> dict[str, float]:
+    start = end - pd.Timedelta(days=days - 1)
+    w = a[(a["day"] >= start) & (a["day"] <= end)]
+    if now is not None:  # today so far: only what has already started
+        w = w[w["start"] <= now]
+    done = w[w["status"] == "completed"]
+    held = w[w["status"].isin(["completed", "no_show", "cancelled"])]
+    visits = float(len(done))
+    revenue = float(done["revenue"].sum())
+    hours = done["minutes"].sum() / 60
+    rostered = _rostered_minutes(barbers, start, days, now)
+    clients = done["client_id"].dropna().unique()
+    firsts = first_visit.reindex(clients)
+    new = float(((firsts >= start) & (firsts <= end)).sum())
+    rebooked = done["next_booked"] <= done["end"] + pd.Timedelta(days=1)
+    prior_clients = a[
+        (a["status"] == "completed")
+        & (a["day"] < start)
+        & (a["day"] >= start - pd.Timedelta(days=90))
+    ]["client_id"].unique()
+    back = a[(a["status"] == "completed") & (a["day"] >= start) & (a["day"] <= end)]
+    nan = float("nan")
+    return {
+        "revenue": revenue,
+        "visits": visits,
+        "avg_ticket": revenue / visits if visits else nan,
+        "utilisation": (done["minutes"].sum() + w.loc[w["status"] == "no_show", "minutes"].sum())
+        / rostered
+        if rostered
+        else nan,
+        "rebooking_rate": float(rebooked.mean()) if visits else nan,
+        # A 90-day measure by definition: shorter windows do not report it.
+        "retention_90d": float(np.isin(prior_clients, back["client_id"].unique()).mean())
+        if len(prior_clients) and days == 90
+        else nan,
+        "no_show_rate": float((held["status"] == "no_show").mean()) if len(held) else nan,
+        "cancellation_rate": float((held["status"] == "cancelled").mean()) if len(held) else nan,
+        "new_clients": new,
+        "returning_clients": float(len(clients) - new),
+        "new_client_share": new / len(clients) if len(clients) else nan,
+        "retail_attachment": float(done["retail"].mean()) if visits else nan,
+        "tip_rate": float(done["tip"].sum() / done["service"].sum())
+        if done["service"].sum() > 0
+        else nan,
+        "revenue_per_hour": revenue / hours if hours else nan,
+    }
+
+
+def _score(value: float, target: float, lower_is_better: bool) -> float:
+    if lower_is_better:
+        return 100.0 if value <= target else 100.0 * target / value
+    return 100.0 * min(max(value / target, 0.0), 1.0) if target > 0 else 100.0
+
+
+def _today_band(
+    a: pd.DataFrame, as_of: pd.Timestamp, now: pd.Timestamp, weeks: int, revenue_so_far: float
+) -> dict[str, Any]:
+    """Revenue expected by this time of day, from the same weekday's recent history."""
+    same = [as_of - pd.Timedelta(weeks=k) for k in range(1, weeks + 1)]
+    done = a[(a["status"] == "completed") & a["day"].isin(same)]
+    if done["day"].nunique() < 3:
+        return {"available": False, "reason": "fewer than three past days of this weekday"}
+    clock = now - as_of
+    by_day = done.groupby("day")
+    totals = by_day["revenue"].sum().reindex(same, fill_value=0.0)
+    so_far = done[done["start"] - done["day"] <= clock].groupby("day")["revenue"].sum()
+    so_far = so_far.reindex(same, fill_value=0.0)
+    low, mid, high = np.percentile(so_far, [10, 50, 90])
+    status = "slow" if revenue_so_far < low else "busy" if revenue_so_far > high else "usual"
+    return {
+        "available": True,
+        "weekday": as_of.day_name(),
+        "days_compared": len(same),
+        "expected_low": float(low),
+        "expected": float(mid),
+        "expected_high": float(high),
+        "full_day_expected": float(np.median(totals)),
+        "so_far": revenue_so_far,
+        "status": status,
+    }
+
+
+def run(
+    data: ShopData,
+    settings: KpiSettings,
+    as_of: date,
+    now: datetime | None = None,
+    state: RunState | None = None,
+) -> KpiResult:
+    """KPIs as of ``as_of``; ``now`` (local, naive) cuts today at the current time."""
+    state = state or RunState()
+    as_of_ts = pd.Timestamp(as_of)
+    now_ts = pd.Timestamp(now) if now is not None else as_of_ts + pd.Timedelta(days=1)
+    state.step(0.1, "Reading the recent days")
+    a = _local(data, as_of_ts)
+    first_visit = a[a["status"] == "completed"].groupby("client_id")["day"].min()
+    # The frames may cover only recent months: a client's recorded first visit (kept on
+    # the client) decides who is new, so a regular is not "new" at the window's edge.
+    clients = data.clients
+    if len(clients) and "first_seen" in clients and len(data.locations):
+        tz = data.locations["timezone"].iloc[0]
+        seen = (
+            pd.to_datetime(clients.set_index("client_id")["first_seen"], utc=True)
+            .dropna()
+            .dt.tz_convert(tz)
+            .dt.tz_localize(None)
+            .dt.normalize()
+        )
+        first_visit = pd.concat([first_visit, seen]).groupby(level=0).min()
+    rows = []
+    for window, days in WINDOWS.items():
+        cut = now_ts if window == "today" else None
+        current = _window_kpis(a, first_visit, data.barbers, as_of_ts, days, cut)
+        prior_end = as_of_ts - pd.Timedelta(days=days)
+        prior_cut = now_ts - pd.Timedelta(days=7) if window == "today" else None
+        if window == "today":  # compare today with the same weekday last week
+            prior_end = as_of_ts - pd.Timedelta(days=7)
+        prior = _window_kpis(a, first_visit, data.barbers, prior_end, days, prior_cut)
+        for kpi in KPIS:
+            target = settings.targets.get(kpi)
+            if target is not None and kpi in ("revenue", "visits"):
+                target = target * days
+            value, before = current[kpi], prior[kpi]
+            change = (value - before) / before if before and not np.isnan(before) else np.nan
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "window": window,
+                    "value": value,
+                    "prior": before,
+                    "target": target,
+                    "change": change,
+                }
+            )
+    values = pd.DataFrame(rows)
+    thirty = values[values["window"] == "30d"].set_index("kpi")
+    parts = {}
+    ninety = values[values["window"] == "90d"].set_index("kpi")
+    for kpi in HEALTH_WEIGHTS:
+        source = ninety if kpi == "retention_90d" else thirty
+        v, t = source.loc[kpi, "value"], source.loc[kpi, "target"]
+        if not (pd.isna(v) or pd.isna(t)):
+            parts[kpi] = _score(float(v), float(t), kpi in LOWER_IS_BETTER)
+    health = (
+        float(np.average(list(parts.values()), weights=[HEALTH_WEIGHTS[k] for k in parts]))
+        if parts
+        else None
+    )
+    today_revenue = float(
+        values[(values["kpi"] == "revenue") & (values["window"] == "today")]["value"].iloc[0]
+    )
+    band = _today_band(
+        a,
+        as_of_ts,
+        min(now_ts, as_of_ts + pd.Timedelta(days=1)),
+        settings.band_weeks,
+        today_revenue,
+    )
+    return KpiResult(as_of, now_ts.to_pydatetime(), values, health, parts, band)

@@ -1,0 +1,42 @@
+"""Store a KPI result and raise the alerts its numbers call for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from barberbi_desktop.alerts import rules
+from barberbi_desktop.alerts.store import raise_alerts
+from barberbi_desktop.engines.kpi import KpiResult
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.results import finish_run
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def store(
+    db: Database, run_id: int, result: KpiResult, settings: rules.AlertSettings | None = None
+) -> list[int]:
+    rows = [
+        (run_id, r.kpi, r.window, _num(r.value), _num(r.prior), _num(r.target))
+        for r in result.values.itertuples()
+    ]
+    with db.write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        cur.executemany(
+            "INSERT INTO kpi_values (run_id, kpi, window, value, prior, target) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        cur.close()
+        finish_run(conn, run_id, result.summary())
+    candidates = rules.kpi_alerts(
+        result.values,
+        result.today_band,
+        settings or rules.AlertSettings(),
+        result.as_of.isoformat(),
+    )
+    return raise_alerts(db, candidates)
