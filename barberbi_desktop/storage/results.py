@@ -28,6 +28,7 @@ class RunInfo:
     finished: datetime | None
     error: str | None
     metrics: dict[str, Any]
+    data_version: int = 0
 
 
 def _json_safe(value: Any) -> Any:
@@ -91,7 +92,8 @@ def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
     with db.read() as conn:
         row = conn.execute(
             text(
-                "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics "
+                "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, "
+                "data_version "
                 "FROM engine_runs WHERE engine = :e AND status = :s ORDER BY id DESC LIMIT 1"
             ),
             {"e": engine, "s": status},
@@ -107,6 +109,7 @@ def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
         None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
         row[6],
         json.loads(row[7]) if isinstance(row[7], str) else row[7],
+        row[8],
     )
 
 

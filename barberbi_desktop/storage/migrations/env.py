@@ -5,15 +5,32 @@ from alembic import context
 from barberbi_desktop.storage.models import Base
 
 connection = context.config.attributes.get("connection")
+
+
+def include_object(obj: object, name: str | None, type_: str, *_args: object) -> bool:
+    """The scheduler keeps its own table in the shop file; migrations leave it alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 if connection is None:  # `alembic revision --autogenerate` from the command line
     from sqlalchemy import create_engine
 
     url = context.config.get_main_option("sqlalchemy.url") or "sqlite:///:memory:"
     with create_engine(url).connect() as conn:
-        context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
+        context.configure(
+            connection=conn,
+            target_metadata=Base.metadata,
+            render_as_batch=True,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()

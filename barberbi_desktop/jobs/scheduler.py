@@ -1,0 +1,154 @@
+"""The background scheduler: KPIs every minute and after every data change, the heavy
+engines nightly and a few minutes after a change (debounced), and the daily backup.
+
+APScheduler's job store lives in the shop database so schedules survive a
+restart, and runs missed while the computer was off are coalesced into one.
+Stored jobs must be picklable, so they name the database by URL and find the
+live `Database` and `EventHub` in a registry filled by `ShopScheduler.start`.
+Nothing here touches Qt; results go out through the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.results import data_version, latest_run
+
+log = logging.getLogger(__name__)
+HEAVY = ("ltv", "methodology")
+_RUNTIME: dict[str, tuple[Database, EventHub]] = {}
+_RUNTIME_LOCK = threading.Lock()
+
+
+def _runtime(db_url: str) -> tuple[Database, EventHub] | None:
+    with _RUNTIME_LOCK:
+        return _RUNTIME.get(db_url)
+
+
+def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> int | None:
+    """Run one engine for a registered shop; publish its results. Never raises."""
+    from barberbi_desktop.alerts.store import list_alerts
+    from barberbi_desktop.jobs.runner import run_engine
+
+    runtime = _runtime(db_url)
+    if runtime is None:  # the app that scheduled this is not running
+        return None
+    db, hub = runtime
+    if skip_if_unchanged:
+        last = latest_run(db, engine)
+        if last is not None and last.data_version == data_version(db):
+            log.info("%s skipped: the data has not changed since run %s", engine, last.run_id)
+            return None
+    before = set(list_alerts(db, limit=50)["id"])
+    try:
+        outcome = run_engine(db, engine, date.today())
+    except Exception:
+        log.exception("scheduled %s run failed (stored on the run and alerted)", engine)
+        return None
+    finally:
+        raised = tuple(int(i) for i in set(list_alerts(db, limit=50)["id"]) - before)
+        if raised:
+            hub.publish(AlertsRaised(raised))
+    hub.publish(ResultsReady(engine, outcome.run_id))
+    return outcome.run_id
+
+
+def run_heavy(db_url: str, skip_if_unchanged: bool = True) -> None:
+    for engine in HEAVY:
+        run_scheduled(db_url, engine, skip_if_unchanged)
+
+
+def backup_job(db_url: str) -> None:
+    from barberbi_desktop.storage.backup import make_backup
+
+    runtime = _runtime(db_url)
+    if runtime is not None:
+        make_backup(runtime[0])
+
+
+class ShopScheduler:
+    def __init__(
+        self,
+        db: Database,
+        hub: EventHub,
+        kpi_every_s: int = 60,
+        debounce_s: int = 180,
+        nightly_hour: int = 2,
+    ) -> None:
+        self.db, self.hub = db, hub
+        self.url = db.engine.url.render_as_string(hide_password=False)
+        self.kpi_every_s, self.debounce_s, self.nightly_hour = kpi_every_s, debounce_s, nightly_hour
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self.url), "now": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600},
+            timezone=UTC,
+        )
+        self._unsubscribe = None
+
+    def start(self, paused: bool = False) -> None:
+        """Start; jobs already in the store keep their next run time, so runs missed while
+        the app was closed are coalesced into one as soon as it opens."""
+        with _RUNTIME_LOCK:
+            _RUNTIME[self.url] = (self.db, self.hub)
+        s = self.scheduler
+        s.start(paused=True)
+        wanted = {
+            "kpi": dict(
+                func=run_scheduled,
+                trigger="interval",
+                seconds=self.kpi_every_s,
+                args=(self.url, "kpi"),
+            ),
+            "nightly": dict(
+                func=run_heavy, trigger="cron", hour=self.nightly_hour, args=(self.url,)
+            ),
+            "backup": dict(
+                func=backup_job, trigger="cron", hour=(self.nightly_hour + 1) % 24, args=(self.url,)
+            ),
+        }
+        for job_id, spec in wanted.items():
+            if s.get_job(job_id) is None:
+                s.add_job(id=job_id, **spec)
+        self._unsubscribe = self.hub.subscribe(DataChanged, self.on_data_changed)
+        if not paused:
+            s.resume()
+
+    def on_data_changed(self, event: DataChanged) -> None:
+        """KPIs at once; heavy engines once the changes stop for a few minutes."""
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            run_scheduled,
+            "date",
+            run_date=now,
+            args=(self.url, "kpi"),
+            id="kpi-now",
+            jobstore="now",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            run_heavy,
+            "date",
+            run_date=now + timedelta(seconds=self.debounce_s),
+            args=(self.url,),
+            id="heavy-after-change",
+            jobstore="now",
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        with _RUNTIME_LOCK:
+            _RUNTIME.pop(self.url, None)

@@ -1,0 +1,144 @@
+"""The background scheduler: reacts to data changes, survives failures and restarts."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
+from barberbi_desktop.jobs import runner
+from barberbi_desktop.jobs.scheduler import ShopScheduler, run_scheduled
+from barberbi_desktop.storage.db import Database, open_database
+
+
+@pytest.fixture
+def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "shop.db"
+    shutil.copyfile(demo_db_file, path)
+    db = open_database(path, create=False)
+    yield db
+    db.dispose()
+
+
+def _kpi_runs(db: Database) -> list[tuple[int, int, str]]:
+    with db.read() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT id, started_utc, status FROM engine_runs "
+                    "WHERE engine = 'kpi' ORDER BY id"
+                )
+            )
+        ]
+
+
+def _wait(predicate, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_data_change_starts_a_kpi_run_within_a_second(shop: Database) -> None:
+    hub = EventHub()
+    ready: list[tuple[float, ResultsReady]] = []
+    hub.subscribe(ResultsReady, lambda e: ready.append((time.monotonic(), e)))
+    scheduler = ShopScheduler(shop, hub, kpi_every_s=3600, debounce_s=3600)
+    scheduler.start()
+    try:
+        t0, wall = time.monotonic(), time.time()
+        hub.publish(DataChanged("import"))
+        assert _wait(lambda: len(_kpi_runs(shop)) > 0, timeout=5)
+        assert _kpi_runs(shop)[0][1] - wall < 1.0  # started within a second
+        assert _wait(lambda: ready, timeout=15)
+        finished_at, event = ready[0]
+        assert event.engine == "kpi" and event.run_id == _kpi_runs(shop)[0][0]
+        assert _kpi_runs(shop)[0][2] == "ok"
+        print(f"data_changed -> results_ready(kpi): {finished_at - t0:.2f} s")
+        heavy = scheduler.scheduler.get_job("heavy-after-change")
+        assert heavy is not None  # the heavy engines wait for the changes to stop
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_failing_job_raises_an_alert_and_the_next_job_still_runs(
+    shop: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = EventHub()
+    alerts: list[AlertsRaised] = []
+    ready: list[ResultsReady] = []
+    hub.subscribe(AlertsRaised, alerts.append)
+    hub.subscribe(ResultsReady, ready.append)
+    working = runner.ENGINES["kpi"]
+    calls = {"n": 0}
+
+    def flaky(*args: object) -> dict[str, object]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the disk hiccuped")
+        return working(*args)
+
+    monkeypatch.setitem(runner.ENGINES, "kpi", flaky)
+    scheduler = ShopScheduler(shop, hub, kpi_every_s=3600, debounce_s=3600)
+    scheduler.start()
+    try:
+        hub.publish(DataChanged("edit"))
+        assert _wait(lambda: alerts, timeout=10)
+        assert [r[2] for r in _kpi_runs(shop)] == ["failed"]
+        hub.publish(DataChanged("edit"))
+        assert _wait(lambda: ready, timeout=15)
+        assert [r[2] for r in _kpi_runs(shop)] == ["failed", "ok"]
+        assert scheduler.scheduler.running
+    finally:
+        scheduler.shutdown()
+
+
+def test_the_job_store_survives_a_restart_and_missed_runs_coalesce(shop: Database) -> None:
+    first = ShopScheduler(shop, EventHub(), kpi_every_s=60, debounce_s=3600)
+    first.start(paused=True)
+    planned = first.scheduler.get_job("kpi").next_run_time
+    first.shutdown()
+    second = ShopScheduler(shop, EventHub(), kpi_every_s=60, debounce_s=3600)
+    second.start(paused=True)
+    try:
+        assert {j.id for j in second.scheduler.get_jobs(jobstore="default")} == {
+            "kpi",
+            "nightly",
+            "backup",
+        }
+        assert second.scheduler.get_job("kpi").next_run_time == planned  # kept, not re-planned
+        # The computer was asleep for ten minutes: ten KPI refreshes were missed.
+        second.scheduler.modify_job("kpi", next_run_time=datetime.now(UTC) - timedelta(minutes=10))
+        second.scheduler.resume()
+        assert _wait(lambda: len(_kpi_runs(shop)) >= 1, timeout=10)
+        assert _wait(lambda: _kpi_runs(shop)[-1][2] != "running", timeout=15)
+        time.sleep(1.0)
+        assert len(_kpi_runs(shop)) == 1  # ten missed runs, one run
+        assert second.scheduler.get_job("kpi").next_run_time > datetime.now(UTC)
+    finally:
+        second.shutdown()
+    assert not [t for t in threading.enumerate() if t.name.startswith("APScheduler")]
+
+
+def test_heavy_engines_skip_when_nothing_changed(shop: Database) -> None:
+    hub = EventHub()
+    scheduler = ShopScheduler(shop, hub, kpi_every_s=3600, debounce_s=3600)
+    scheduler.start()
+    try:
+        assert run_scheduled(scheduler.url, "kpi", skip_if_unchanged=True) is not None
+        assert run_scheduled(scheduler.url, "kpi", skip_if_unchanged=True) is None
+        with shop.write() as conn:
+            conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
+        assert run_scheduled(scheduler.url, "kpi", skip_if_unchanged=True) is not None
+    finally:
+        scheduler.shutdown()
