@@ -33,16 +33,32 @@ def ensure_demo_db(path: Path | None = None) -> Path:
 def run_app(db_arg: str | None, demo: bool = False) -> int:
     from PySide6.QtWidgets import QApplication
 
+    from barberbi_desktop.alerts.notify import DbusNotifier, NotificationManager
+    from barberbi_desktop.events import EventHub
+    from barberbi_desktop.jobs.scheduler import ShopScheduler
+    from barberbi_desktop.ui.bridge import HubBridge
     from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.tray import TraySink
 
     target: str | Path | None = ensure_demo_db() if demo else db_arg
     db: Database = open_database(target)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BarberBI")
     app.setOrganizationName("BarberBI")
-    window = MainWindow(db)
+    hub = EventHub()
+    bridge = HubBridge(hub)
+    window = MainWindow(db, bridge=bridge)
+    # Desktop notifications: the tray where there is one, else the freedesktop service.
+    sink = TraySink(window) if TraySink.available() else DbusNotifier()
+    notifications = NotificationManager(db, hub, [sink], min_priority="high")
+    scheduler = ShopScheduler(db, hub)
+    scheduler.start()
+    scheduler.refresh_now()
     window.show()
     try:
         return app.exec()
     finally:
+        scheduler.shutdown()
+        notifications.close()
+        bridge.close()
         db.dispose()

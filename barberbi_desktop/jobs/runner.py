@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
 
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
@@ -28,7 +31,16 @@ class RunOutcome:
     summary: dict[str, Any]
 
 
-def _ltv(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+def shop_now(db: Database) -> datetime:
+    """The shop's wall-clock time now (its first location's zone), naive."""
+    with db.read() as conn:
+        zone = conn.execute(text("SELECT timezone FROM locations ORDER BY id LIMIT 1")).scalar()
+    return datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None)
+
+
+def _ltv(
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+) -> dict[str, Any]:
     from barberbi_desktop.engines import ltv
     from barberbi_desktop.jobs import ltv_job
 
@@ -37,7 +49,9 @@ def _ltv(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, A
     return result.summary()
 
 
-def _methodology(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+def _methodology(
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+) -> dict[str, Any]:
     from barberbi_desktop.engines import methodology
     from barberbi_desktop.jobs import methodology_job
 
@@ -46,18 +60,22 @@ def _methodology(db: Database, run_id: int, as_of: date, state: RunState) -> dic
     return result.summary()
 
 
-def _kpi(db: Database, run_id: int, as_of: date, state: RunState) -> dict[str, Any]:
+def _kpi(
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+) -> dict[str, Any]:
     from barberbi_desktop.engines import kpi
     from barberbi_desktop.jobs import kpi_job
 
     # KPIs look back 90 days plus the prior 90 and the same weekday eight weeks ago.
     start = datetime.combine(as_of - timedelta(days=200), time(), tzinfo=UTC)
-    result = kpi.run(load_shop_data(db, start=start), kpi.KpiSettings(), as_of, state=state)
+    result = kpi.run(
+        load_shop_data(db, start=start), kpi.KpiSettings(), as_of, now=now, state=state
+    )
     kpi_job.store(db, run_id, result)
     return result.summary()
 
 
-ENGINES: dict[str, Callable[[Database, int, date, RunState], dict[str, Any]]] = {
+ENGINES: dict[str, Callable[..., dict[str, Any]]] = {
     "kpi": _kpi,
     "ltv": _ltv,
     "methodology": _methodology,
@@ -71,10 +89,12 @@ def run_engine(
         raise InputError(
             f"There is no engine called {engine!r}; choose one of {', '.join(sorted(ENGINES))}."
         )
-    as_of = as_of or date.today()
+    # No day given: today in the shop's own time zone, cut at the current time.
+    now = None if as_of is not None else shop_now(db)
+    as_of = as_of or now.date()
     run_id = start_run(db, engine, as_of)
     try:
-        summary = ENGINES[engine](db, run_id, as_of, state or RunState())
+        summary = ENGINES[engine](db, run_id, as_of, state or RunState(), now)
     except NotEnoughData as exc:
         fail_run(db, run_id, str(exc))
         raise InputError(str(exc)) from exc

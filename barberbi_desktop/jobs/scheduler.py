@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -50,7 +50,7 @@ def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> 
             return None
     before = set(list_alerts(db, limit=50)["id"])
     try:
-        outcome = run_engine(db, engine, date.today())
+        outcome = run_engine(db, engine)  # today, in the shop's time zone
     except Exception:
         log.exception("scheduled %s run failed (stored on the run and alerted)", engine)
         return None
@@ -141,6 +141,29 @@ class ShopScheduler:
             run_date=now + timedelta(seconds=self.debounce_s),
             args=(self.url,),
             id="heavy-after-change",
+            jobstore="now",
+            replace_existing=True,
+        )
+
+    def refresh_now(self) -> None:
+        """At start-up: KPIs at once, and the heavy engines if the data changed since their
+        last run (they skip themselves otherwise), so a newly opened shop fills in."""
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            run_scheduled,
+            "date",
+            run_date=now,
+            args=(self.url, "kpi"),
+            id="kpi-now",
+            jobstore="now",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            run_heavy,
+            "date",
+            run_date=now + timedelta(seconds=2),
+            args=(self.url,),
+            id="heavy-at-start",
             jobstore="now",
             replace_existing=True,
         )

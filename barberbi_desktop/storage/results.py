@@ -124,3 +124,12 @@ def client_scores(db: Database, run_id: int) -> pd.DataFrame:
             {"r": run_id},
         )
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def kpi_values(db: Database, run_id: int) -> pd.DataFrame:
+    with db.read() as conn:
+        result = conn.execute(
+            text("SELECT kpi, window, value, prior, target FROM kpi_values WHERE run_id = :r"),
+            {"r": run_id},
+        )
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

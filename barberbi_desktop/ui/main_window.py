@@ -13,18 +13,18 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.summary import ShopSummary, shop_summary
+from barberbi_desktop.ui.alerts_tab import AlertsTab
+from barberbi_desktop.ui.bridge import HubBridge
+from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
 TABS: tuple[tuple[str, str, str], ...] = (
-    (
-        "Dashboard",
-        "Live KPIs and business health",
-        "KPI tiles, the health score and live charts are not part of this version yet.",
-    ),
+    ("Dashboard", "Live KPIs and business health", ""),
     (
         "Clients",
         "Client value, churn risk and segments",
-        "The lifetime-value engine is not part of this version yet, so no client is scored.",
+        "Clients are scored in the background (or with `barberbi run ltv`); the client "
+        "table and call lists are not part of this version yet.",
     ),
     (
         "Revenue",
@@ -34,13 +34,10 @@ TABS: tuple[tuple[str, str, str], ...] = (
     (
         "Six Figure",
         "Six Figure Barber methodology",
-        "The methodology tracker is not part of this version yet.",
+        "Scores are computed in the background (or with `barberbi run methodology`); their "
+        "charts are not part of this version yet.",
     ),
-    (
-        "Alerts",
-        "Alerts and notifications",
-        "Alert rules and desktop notifications are not part of this version yet.",
-    ),
+    ("Alerts", "Alerts and notifications", ""),
     (
         "Imports",
         "Booking-export imports",
@@ -72,7 +69,9 @@ class EmptyState(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, runner: TaskRunner | None = None) -> None:
+    def __init__(
+        self, db: Database, runner: TaskRunner | None = None, bridge: HubBridge | None = None
+    ) -> None:
         super().__init__()
         self.db = db
         self.runner = runner or TaskRunner(self)
@@ -81,14 +80,36 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.dashboard = DashboardTab(db, self.runner)
+        self.alerts = AlertsTab(db, self.runner)
+        pages = {"Dashboard": self.dashboard, "Alerts": self.alerts}
         for index, (name, title, message) in enumerate(TABS, start=1):
-            self.tabs.addTab(EmptyState(title, message), name)
+            self.tabs.addTab(pages.get(name) or EmptyState(title, message), name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
+        self.alerts.unacknowledged.connect(self._badge)
+        if bridge is not None:
+            bridge.results_ready.connect(self._results_ready)
+            bridge.alerts_raised.connect(self._alerts_raised)
         self.setCentralWidget(self.tabs)
         self.status = QLabel("Opening the shop…")
         self.statusBar().addWidget(self.status, 1)
         self.refresh_summary()
+
+    def _badge(self, count: int) -> None:
+        index = self.tabs.indexOf(self.alerts)
+        self.tabs.setTabText(index, f"Alerts ({count})" if count else "Alerts")
+
+    def _results_ready(self, engine: str, _run_id: int) -> None:
+        if engine == "kpi":
+            self.dashboard.refresh()
+
+    def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
+        """The in-app toast: always shown, whatever the desktop offers."""
+        self.alerts.refresh()
+        self.statusBar().showMessage(
+            f"{len(alert_ids)} new alert{'s' if len(alert_ids) > 1 else ''}: see Alerts", 15_000
+        )
 
     def refresh_summary(self) -> None:
         self.runner.run(lambda: shop_summary(self.db), self._show_summary, self._summary_failed)

@@ -1,0 +1,147 @@
+"""Dashboard: KPI tiles against the prior 30 days and the target, health, today's band.
+
+Reads the latest stored KPI run (cheap) on a worker and updates the tiles in
+place; the scheduler recomputes KPIs and the bridge tells this tab when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from barberbi_desktop.engines.kpi import LOWER_IS_BETTER
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
+from barberbi_desktop.ui.tasks import TaskRunner
+
+TILES = (
+    ("revenue", "Revenue", "money"),
+    ("visits", "Visits", "count"),
+    ("avg_ticket", "Average ticket", "money"),
+    ("utilisation", "Utilisation", "share"),
+    ("rebooking_rate", "Rebooked at checkout", "share"),
+    ("no_show_rate", "No-shows", "share"),
+    ("new_clients", "New clients", "count"),
+    ("retail_attachment", "Retail attachment", "share"),
+    ("tip_rate", "Tip rate", "share"),
+    ("revenue_per_hour", "Revenue per hour", "money"),
+    ("cancellation_rate", "Cancellations", "share"),
+    ("returning_clients", "Returning clients", "count"),
+)
+GOOD, NEAR, BAD = "#2e7d32", "#b26a00", "#c62828"
+
+
+def fmt(value: float | None, kind: str) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    if kind == "money":
+        return f"${value / 100:,.0f}"
+    if kind == "share":
+        return f"{value:.0%}"
+    return f"{value:,.0f}"
+
+
+def colour(kpi: str, value: float, target: float | None) -> str:
+    if target is None or pd.isna(target) or pd.isna(value) or target == 0:
+        return ""
+    ratio = target / value if kpi in LOWER_IS_BETTER and value else value / target
+    return GOOD if ratio >= 1 else NEAR if ratio >= 0.8 else BAD
+
+
+class Tile(QFrame):
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(title)
+        self.value = QLabel("—")
+        self.value.setStyleSheet("font-size: 22px; font-weight: 600;")
+        self.change = QLabel("")
+        for w in (self.title, self.value, self.change):
+            layout.addWidget(w)
+
+
+class DashboardTab(QWidget):
+    def __init__(self, db: Database, runner: TaskRunner) -> None:
+        super().__init__()
+        self.db, self.runner = db, runner
+        layout = QVBoxLayout(self)
+        self.empty = QLabel(
+            "No live KPIs yet. They are computed in the background within a minute of the "
+            "app opening (or run `barberbi run kpi`)."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.health = QLabel("")
+        self.health.setStyleSheet("font-size: 28px; font-weight: 700;")
+        self.band = QLabel("")
+        self.band.setWordWrap(True)
+        grid = QGridLayout()
+        self.tiles = {key: Tile(title) for key, title, _ in TILES}
+        for i, key in enumerate(self.tiles):
+            grid.addWidget(self.tiles[key], i // 4, i % 4)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.health)
+        layout.addWidget(self.band)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self.run: RunInfo | None = None
+        self._set_visible(False)
+        self.refresh()
+
+    def _set_visible(self, has_data: bool) -> None:
+        self.empty.setVisible(not has_data)
+        for w in (self.health, self.band, *self.tiles.values()):
+            w.setVisible(has_data)
+
+    def refresh(self) -> None:
+        self.runner.run(self._load, self._show, lambda exc: self.empty.setText(f"{exc}"))
+
+    def _load(self) -> tuple[RunInfo, pd.DataFrame] | None:
+        run = latest_run(self.db, "kpi")
+        return None if run is None else (run, kpi_values(self.db, run.run_id))
+
+    def _show(self, loaded: tuple[RunInfo, pd.DataFrame] | None) -> None:
+        if loaded is None:
+            self._set_visible(False)
+            return
+        self.run, values = loaded
+        self._set_visible(True)
+        metrics: dict[str, Any] = self.run.metrics
+        health = metrics.get("health")
+        self.health.setText(
+            "Business health: "
+            + ("n/a" if health is None else f"{health:.0f}/100")
+            + f"   ·   as of {self.run.as_of:%a %d %b %Y}"
+        )
+        band = metrics.get("today_band", {})
+        self.band.setText(
+            f"Today: ${band['so_far'] / 100:,.0f} so far; a usual {band['weekday']} has "
+            f"${band['expected_low'] / 100:,.0f} to ${band['expected_high'] / 100:,.0f} by now "
+            f"({band['status']})."
+            if band.get("available")
+            else f"Today: {band.get('reason', 'no comparison yet')}."
+        )
+        thirty = values[values["window"] == "30d"].set_index("kpi")
+        for key, _, kind in TILES:
+            tile = self.tiles[key]
+            if key not in thirty.index:
+                continue
+            row = thirty.loc[key]
+            tile.value.setText(fmt(row["value"], kind))
+            tile.value.setStyleSheet(
+                "font-size: 22px; font-weight: 600; color: "
+                f"{colour(key, row['value'], row['target']) or 'palette(text)'};"
+            )
+            prior = row["prior"]
+            if prior is None or pd.isna(prior) or pd.isna(row["value"]) or prior == 0:
+                tile.change.setText("last 30 days")
+            else:
+                change = row["value"] / prior - 1
+                arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+                tile.change.setText(
+                    f"{arrow} {change:+.0%} vs prior 30 days · target {fmt(row['target'], kind)}"
+                )

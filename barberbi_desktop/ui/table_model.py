@@ -1,0 +1,77 @@
+"""A read-only Qt table model over a DataFrame: 200,000 rows, no widget per row.
+
+Display text comes from per-column formatters; sorting uses the raw values
+(Qt.UserRole) through a QSortFilterProxyModel, so money sorts as money, not
+as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+Index = QModelIndex | QPersistentModelIndex
+SORT_ROLE = Qt.ItemDataRole.UserRole
+
+
+class DataFrameModel(QAbstractTableModel):
+    def __init__(
+        self,
+        frame: pd.DataFrame | None = None,
+        headers: dict[str, str] | None = None,
+        formatters: dict[str, Callable[[Any], str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self._frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
+        self._headers = headers or {}
+        self._formatters = formatters or {}
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        self.beginResetModel()
+        self._frame = frame.reset_index(drop=True)
+        self.endResetModel()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._frame)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._frame.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column = self._frame.columns[index.column()]
+        value = self._frame.iat[index.row(), index.column()]
+        missing = value is None or (not isinstance(value, str) and pd.isna(value))
+        if role == Qt.ItemDataRole.DisplayRole:
+            if missing:
+                return ""
+            fmt = self._formatters.get(column)
+            return fmt(value) if fmt else str(value)
+        if role == SORT_ROLE:
+            if missing:
+                return None
+            return value.item() if hasattr(value, "item") else value
+        if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            name = str(self._frame.columns[section])
+            return self._headers.get(name, name)
+        return str(section + 1)

@@ -1,0 +1,137 @@
+"""Dashboard tiles, the Alerts tab and the table model, on real stored results."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pytestqt.qtbot import QtBot
+
+from barberbi_desktop.alerts import rules
+from barberbi_desktop.alerts.store import list_alerts, raise_alerts
+from barberbi_desktop.events import AlertsRaised, EventHub, ResultsReady
+from barberbi_desktop.jobs.runner import run_engine
+from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.results import kpi_values, latest_run
+from barberbi_desktop.ui.bridge import HubBridge
+from barberbi_desktop.ui.main_window import MainWindow
+from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
+
+
+@pytest.fixture
+def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "shop.db"
+    shutil.copyfile(demo_db_file, path)
+    db = open_database(path, create=False)
+    yield db
+    db.dispose()
+
+
+def _window(qtbot: QtBot, db: Database, bridge: HubBridge | None = None) -> MainWindow:
+    window = MainWindow(db, bridge=bridge)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=10_000)
+    return window
+
+
+def test_dashboard_says_what_is_missing_before_any_kpi_run(qtbot: QtBot, shop: Database) -> None:
+    window = _window(qtbot, shop)
+    assert window.dashboard.run is None
+    assert "No live KPIs yet" in window.dashboard.empty.text()
+    assert window.dashboard.empty.isVisibleTo(window)
+    window.close()
+
+
+def test_dashboard_tiles_show_the_stored_kpis(qtbot: QtBot, shop: Database) -> None:
+    run_engine(shop, "kpi", date(2026, 11, 20))
+    window = _window(qtbot, shop)
+    run = latest_run(shop, "kpi")
+    values = kpi_values(shop, run.run_id).set_index(["window", "kpi"])
+    revenue = values.loc[("30d", "revenue"), "value"]
+    assert window.dashboard.tiles["revenue"].value.text() == f"${revenue / 100:,.0f}"
+    visits = values.loc[("30d", "visits"), "value"]
+    assert window.dashboard.tiles["visits"].value.text() == f"{visits:,.0f}"
+    no_show = values.loc[("30d", "no_show_rate"), "value"]
+    assert window.dashboard.tiles["no_show_rate"].value.text() == f"{no_show:.0%}"
+    assert f"{run.metrics['health']:.0f}/100" in window.dashboard.health.text()
+    assert "vs prior 30 days" in window.dashboard.tiles["revenue"].change.text()
+    window.close()
+
+
+def test_results_and_alerts_from_the_scheduler_reach_the_window(
+    qtbot: QtBot, shop: Database
+) -> None:
+    hub = EventHub()
+    bridge = HubBridge(hub)
+    window = _window(qtbot, shop, bridge)
+    outcome = run_engine(shop, "kpi", date(2026, 11, 20))
+    ids = raise_alerts(
+        shop, [rules.import_rejected("tx.csv", "Row 3: no date.", rules.AlertSettings())]
+    )
+    hub.publish(ResultsReady("kpi", outcome.run_id))
+    hub.publish(AlertsRaised(tuple(ids)))
+    qtbot.waitUntil(lambda: window.dashboard.run is not None, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.tabs.tabText(window.tabs.indexOf(window.alerts)) == "Alerts (1)",
+        timeout=10_000,
+    )
+    assert "new alert" in window.statusBar().currentMessage()
+    window.close()
+    bridge.close()
+
+
+def test_acknowledging_an_alert_clears_the_badge(qtbot: QtBot, shop: Database) -> None:
+    raise_alerts(shop, [rules.engine_failed("ltv", "boom.", rules.AlertSettings())])
+    window = _window(qtbot, shop)
+    tab = window.alerts
+    assert window.tabs.tabText(window.tabs.indexOf(tab)) == "Alerts (1)"
+    assert tab.model.rowCount() == 1
+    assert tab.model.data(tab.model.index(0, 2)) == "The ltv analysis failed"
+    tab.table.selectRow(0)
+    tab.acknowledge_selected()
+    qtbot.waitUntil(
+        lambda: window.tabs.tabText(window.tabs.indexOf(tab)) == "Alerts", timeout=10_000
+    )
+    assert list_alerts(shop, include_acknowledged=False).empty
+    assert tab.model.rowCount() == 0
+    window.close()
+
+
+def test_the_dataframe_model_passes_qt_model_tests(qtmodeltester) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": ["Ana", "Ben", None],
+            "ltv_cents": [12_000, 3_500, 900],
+            "p_alive": [0.9, float("nan"), 0.2],
+        }
+    )
+    model = DataFrameModel(
+        frame,
+        headers={"ltv_cents": "12-month value"},
+        formatters={"ltv_cents": lambda v: f"${v / 100:,.0f}"},
+    )
+    qtmodeltester.check(model)
+    assert (
+        model.headerData(1, __import__("PySide6.QtCore").QtCore.Qt.Orientation.Horizontal)
+        == "12-month value"
+    )
+    assert model.data(model.index(0, 1)) == "$120"
+    assert model.data(model.index(0, 1), SORT_ROLE) == 12_000
+    assert model.data(model.index(1, 2)) == "" and model.data(model.index(2, 0)) == ""
+
+
+def test_the_model_holds_200000_rows_without_a_widget_per_row(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    frame = pd.DataFrame({"client": range(200_000), "ltv_cents": range(200_000)})
+    model = DataFrameModel(frame)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.show()
+    assert model.rowCount() == 200_000
+    assert model.data(model.index(199_999, 1)) == "199999"
