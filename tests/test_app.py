@@ -32,7 +32,7 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
     assert "no appointments yet" in window.status.text()
-    page = window.tabs.widget(1)
+    page = window.tabs.widget(2)
     assert isinstance(page, EmptyState) and "not part of this version" in page.message
     window.close()
 

@@ -15,17 +15,13 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.summary import ShopSummary, shop_summary
 from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
+from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
 TABS: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "Live KPIs and business health", ""),
-    (
-        "Clients",
-        "Client value, churn risk and segments",
-        "Clients are scored in the background (or with `barberbi run ltv`); the client "
-        "table and call lists are not part of this version yet.",
-    ),
+    ("Clients", "Client value, churn risk and segments", ""),
     (
         "Revenue",
         "Capacity, pricing, upsell and pay models",
@@ -82,7 +78,8 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner)
-        pages = {"Dashboard": self.dashboard, "Alerts": self.alerts}
+        self.clients = ClientsTab(db, self.runner)
+        pages = {"Dashboard": self.dashboard, "Clients": self.clients, "Alerts": self.alerts}
         for index, (name, title, message) in enumerate(TABS, start=1):
             self.tabs.addTab(pages.get(name) or EmptyState(title, message), name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
@@ -103,6 +100,8 @@ class MainWindow(QMainWindow):
     def _results_ready(self, engine: str, _run_id: int) -> None:
         if engine == "kpi":
             self.dashboard.refresh()
+        elif engine == "ltv":
+            self.clients.refresh()
 
     def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
         """The in-app toast: always shown, whatever the desktop offers."""

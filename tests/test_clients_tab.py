@@ -1,0 +1,106 @@
+"""The Clients tab over a real LTV run: table, sorting, filters, detail and call lists."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import text
+
+from barberbi_desktop.jobs.runner import run_engine
+from barberbi_desktop.storage.db import open_database
+from barberbi_desktop.storage.results import client_scores, latest_run
+from barberbi_desktop.ui.clients_tab import COLUMNS, ClientsTab, safe_cell
+from barberbi_desktop.ui.tasks import TaskRunner
+
+EVIL = '=HYPERLINK("http://evil.example","click")'
+
+
+@pytest.fixture(scope="module")
+def scored(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clients") / "shop.db"
+    shutil.copyfile(demo_db_file, path)
+    db = open_database(path, create=False)
+    run_engine(db, "ltv", date(2026, 11, 24))
+    scores = client_scores(db, latest_run(db, "ltv").run_id)
+    target = scores[
+        (scores["segment"] == "At-Risk") & scores["value_tier"].isin(["Premium VIP", "High Value"])
+    ].iloc[0]
+    with db.write() as conn:  # a client whose name is a spreadsheet formula
+        conn.execute(
+            text("UPDATE clients SET display_name = :n WHERE id = :i"),
+            {"n": EVIL, "i": int(target["client_id"])},
+        )
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, scored: Path) -> Iterator[ClientsTab]:
+    db = open_database(scored, create=False)
+    runner = TaskRunner()
+    widget = ClientsTab(db, runner)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.run is not None, timeout=10_000)
+    yield widget
+    runner.wait()
+    db.dispose()
+
+
+def test_every_scored_client_is_listed_most_valuable_first(tab: ClientsTab) -> None:
+    assert tab.proxy.rowCount() == len(tab.scores) > 1000
+    ltv_col = list(COLUMNS).index("ltv_cents")
+    first = tab.proxy.data(tab.proxy.index(0, ltv_col), Qt.ItemDataRole.UserRole)
+    second = tab.proxy.data(tab.proxy.index(1, ltv_col), Qt.ItemDataRole.UserRole)
+    assert first == tab.scores["ltv_cents"].max() and first >= second
+    assert tab.proxy.data(tab.proxy.index(0, ltv_col)).startswith("$")
+    assert "held out" in tab.quality.text() and "naive estimate" in tab.quality.text()
+    heights = tab.bars.opts["height"]
+    assert heights.sum() == len(tab.scores)
+
+
+def test_search_and_segment_filters(tab: ClientsTab) -> None:
+    name = tab.scores["display_name"].iloc[5]
+    tab.search.setText(name)
+    assert 1 <= tab.proxy.rowCount() < 50
+    tab.search.setText("")
+    tab.segment.setCurrentText("Lapsed")
+    lapsed = int((tab.scores["segment"] == "Lapsed").sum())
+    assert tab.proxy.rowCount() == lapsed
+    tab.segment.setCurrentText("All segments")
+    assert tab.proxy.rowCount() == len(tab.scores)
+
+
+def test_the_detail_says_why_and_what_to_do(tab: ClientsTab) -> None:
+    tab.table.selectRow(0)
+    row = tab.model.frame.iloc[tab.proxy.mapToSource(tab.proxy.index(0, 0)).row()]
+    assert row["segment_rule"] in tab.detail.text() and "What to do" in tab.detail.text()
+
+
+def test_call_list_exports_neutralise_formulas(tab: ClientsTab, tmp_path: Path) -> None:
+    expected = tab.call_list()
+    assert len(expected) > 0 and EVIL in set(expected["Client"])
+    count = tab.export_call_list(tmp_path / "calls.csv")
+    with (tmp_path / "calls.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert count == len(rows) == len(expected)
+    assert "'" + EVIL in {r["Client"] for r in rows}
+    assert all(not r["Client"].startswith("=") for r in rows)
+    # E.164 phones start with '+', which spreadsheets read as a formula: shown as text.
+    assert all(r["Phone"] == "" or r["Phone"].startswith("'+") for r in rows)
+    tab.export_call_list(tmp_path / "calls.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "calls.xlsx").active
+    names = [c.value for c in sheet["A"][1:]]
+    assert "'" + EVIL in names and sheet["A1"].value == "Client"
+
+
+def test_safe_cell_leaves_ordinary_values_alone() -> None:
+    assert safe_cell("Ana Lee") == "Ana Lee" and safe_cell(12.5) == 12.5
+    assert safe_cell("+15550100") == "'+15550100" and safe_cell("@SUM(A1)") == "'@SUM(A1)"
