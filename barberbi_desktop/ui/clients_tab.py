@@ -39,11 +39,11 @@ COLUMNS = {
     "display_name": "Client",
     "segment": "Segment",
     "visits": "Visits",
-    "days_since_last": "Days since last visit",
-    "monetary_cents": "Average spend",
-    "p_alive": "P(still a client)",
-    "expected_visits": "Expected visits (90 days)",
-    "predicted_spend_cents": "Expected spend (90 days)",
+    "days_since_last": "Days since visit",
+    "monetary_cents": "Avg spend",
+    "p_alive": "Still a client",
+    "expected_visits": "Visits next 90d",
+    "predicted_spend_cents": "Spend next 90d",
     "ltv_cents": "12-month value",
     "churn_risk": "Churn risk",
     "overdue_text": "Overdue",
@@ -116,7 +116,11 @@ class ClientsTab(QWidget):
         self.empty.setWordWrap(True)
         self.quality = QLabel("")
         self.quality.setWordWrap(True)
-        self.chart = pg.PlotWidget()
+        self.chart = pg.PlotWidget(background=self.palette().window().color())
+        text_pen = pg.mkPen(self.palette().windowText().color())
+        for axis in ("left", "bottom"):
+            self.chart.getAxis(axis).setPen(text_pen)
+            self.chart.getAxis(axis).setTextPen(text_pen)
         self.chart.setMaximumHeight(180)
         self.chart.setMenuEnabled(False)
         self.chart.getAxis("bottom").setTicks([list(enumerate(SEGMENT_ORDER))])
@@ -221,6 +225,18 @@ class ClientsTab(QWidget):
         )
         for i in range(len(COLUMNS), self.model.columnCount()):
             self.table.setColumnHidden(i, True)
+        # Widths from the headers and a sample, never from all rows (200,000 would stall).
+        metrics = self.table.fontMetrics()
+        for i, (column, title) in enumerate(COLUMNS.items()):
+            sample = (
+                self.scores[column]
+                .head(200)
+                .map(lambda v, c=column: FORMATTERS.get(c, str)(v) if pd.notna(v) else "")
+            )
+            widest = max(
+                [metrics.horizontalAdvance(title), *map(metrics.horizontalAdvance, sample)]
+            )
+            self.table.setColumnWidth(i, min(widest + 24, 360))
         self.table.sortByColumn(list(COLUMNS).index("ltv_cents"), Qt.SortOrder.DescendingOrder)
 
     def _show_detail(self) -> None:
@@ -229,7 +245,9 @@ class ClientsTab(QWidget):
             return
         r = self.model.frame.iloc[self.proxy.mapToSource(rows[0]).row()]
         tier = f" (value: {r['value_tier']})" if r.get("value_tier") else ""
-        contact = " · ".join(str(v) for v in (r.get("phone"), r.get("email")) if v)
+        contact = " · ".join(
+            str(v) for v in (r.get("phone"), r.get("email")) if isinstance(v, str) and v
+        )
         self.detail.setText(
             f"<b>{r['display_name']}</b><br>{contact}<br><br><b>{r['segment']}</b>{tier}: "
             f"{r['segment_rule']}<br><br><b>What to do:</b> {r['action']}"
