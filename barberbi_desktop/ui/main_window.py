@@ -17,6 +17,7 @@ from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
+from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
 TABS: tuple[tuple[str, str, str], ...] = (
@@ -27,12 +28,7 @@ TABS: tuple[tuple[str, str, str], ...] = (
         "Capacity, pricing, upsell and pay models",
         "The revenue optimisation engine is not part of this version yet.",
     ),
-    (
-        "Six Figure",
-        "Six Figure Barber methodology",
-        "Scores are computed in the background (or with `barberbi run methodology`); their "
-        "charts are not part of this version yet.",
-    ),
+    ("Six Figure", "Six Figure Barber methodology", ""),
     ("Alerts", "Alerts and notifications", ""),
     (
         "Imports",
@@ -79,7 +75,13 @@ class MainWindow(QMainWindow):
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner)
         self.clients = ClientsTab(db, self.runner)
-        pages = {"Dashboard": self.dashboard, "Clients": self.clients, "Alerts": self.alerts}
+        self.six_figure = SixFigureTab(db, self.runner)
+        pages = {
+            "Dashboard": self.dashboard,
+            "Clients": self.clients,
+            "Six Figure": self.six_figure,
+            "Alerts": self.alerts,
+        }
         for index, (name, title, message) in enumerate(TABS, start=1):
             self.tabs.addTab(pages.get(name) or EmptyState(title, message), name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
@@ -102,6 +104,8 @@ class MainWindow(QMainWindow):
             self.dashboard.refresh()
         elif engine == "ltv":
             self.clients.refresh()
+        elif engine == "methodology":
+            self.six_figure.refresh()
 
     def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
         """The in-app toast: always shown, whatever the desktop offers."""
