@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--all", action="store_true", help="include acknowledged alerts")
     alerts.add_argument("--json", action="store_true")
 
+    shots = sub.add_parser("screenshots", help="save one PNG per tab of the main window")
+    shots.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    shots.add_argument("--json", action="store_true")
+
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
     backup.add_argument("--json", action="store_true")
@@ -236,6 +240,15 @@ def _print_alerts(result: dict[str, Any]) -> None:
         print(f"    {a['message']}")
 
 
+def _cmd_screenshots(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.ui.screenshots import take_screenshots
+
+    return {
+        "command": "screenshots",
+        "files": [str(p) for p in take_screenshots(args.db, args.out)],
+    }
+
+
 def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.backup import make_backup
     from barberbi_desktop.storage.db import open_database
@@ -272,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _cmd_run,
         "backup": _cmd_backup,
         "restore": _cmd_restore,
+        "screenshots": _cmd_screenshots,
     }
     try:
         if args.command is None:

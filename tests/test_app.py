@@ -106,3 +106,23 @@ def test_import_contracts_keep_qt_out_of_the_model_layers() -> None:
     result = subprocess.run([str(lint)], cwd=root, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_screenshots_writes_one_png_per_tab(
+    tmp_path: Path, demo_db_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "shots"
+    assert main(["--db", str(demo_db_file), "screenshots", "--out", str(out), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert [Path(f).name for f in files] == [
+        "01-dashboard.png",
+        "02-clients.png",
+        "03-revenue.png",
+        "04-six-figure.png",
+        "05-alerts.png",
+        "06-imports.png",
+        "07-settings.png",
+    ]
+    for f in files:
+        data = Path(f).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 5000

@@ -1,0 +1,47 @@
+"""`barberbi screenshots`: the main window offscreen, one PNG per tab.
+
+Reads stored results only (nothing is recomputed), waits for every tab's
+background load, then grabs each tab as a shop owner would see it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from barberbi_desktop.storage.db import open_database
+
+
+def take_screenshots(
+    db_arg: str | None, out: Path, size: tuple[int, int] = (1280, 860)
+) -> list[Path]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from barberbi_desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["barberbi"])
+    db = open_database(db_arg, create=False)
+    out.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(db)
+    window.resize(*size)
+    window.show()
+    saved = []
+    try:
+        window.runner.wait(60_000)
+        app.processEvents()
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+            for _ in range(5):
+                app.processEvents()
+            name = re.sub(r"[^a-z0-9]+", "-", window.tabs.tabText(index).lower()).strip("-")
+            name = re.sub(r"-\d+$", "", name)  # "alerts-3" -> "alerts"
+            path = out / f"{index + 1:02d}-{name}.png"
+            window.grab().save(str(path))
+            saved.append(path)
+    finally:
+        window.close()
+        window.runner.wait(10_000)
+        db.dispose()
+    return saved
