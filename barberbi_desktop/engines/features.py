@@ -24,15 +24,7 @@ def prepare_visits(data: ShopData) -> pd.DataFrame:
     items = data.sale_items
     premium_appts = items.loc[items["service_id"].isin(premium_ids), "appointment_id"]
     lead = (a["start"] - a["booked_at"]).dt.total_seconds() / 86400
-    tz = data.locations.set_index("location_id")["timezone"]
-    booked_local = pd.Series(pd.NaT, index=a.index, dtype="datetime64[ns]")
-    for loc_id, idx in a.groupby("location_id", observed=True).groups.items():
-        booked_local.loc[idx] = (
-            a.loc[idx, "booked_at"]
-            .dt.tz_convert(tz.get(loc_id, "UTC"))
-            .dt.tz_localize(None)
-            .astype("datetime64[ns]")
-        )
+    booked_local = data.local_time("booked_at")
     return pd.DataFrame(
         {
             "client_id": a["client_id"],

@@ -139,15 +139,7 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     premium_ids = set(data.services.loc[data.services["premium"].astype(bool), "service_id"])
     items = data.sale_items
     premium_appts = set(items.loc[items["service_id"].isin(premium_ids), "appointment_id"])
-    tz = data.locations.set_index("location_id")["timezone"]
-    booked = pd.Series(pd.NaT, index=a.index, dtype="datetime64[ns]")
-    for loc_id, idx in a.groupby("location_id", observed=True).groups.items():
-        booked.loc[idx] = (
-            a.loc[idx, "booked_at"]
-            .dt.tz_convert(tz.get(loc_id, "UTC"))
-            .dt.tz_localize(None)
-            .astype("datetime64[ns]")
-        )
+    booked = data.local_time("booked_at")
     minutes = (a["end"] - a["start"]).dt.total_seconds() / 60
     appts = pd.DataFrame(
         {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -123,50 +124,30 @@ class ShopScheduler:
         if not paused:
             s.resume()
 
-    def on_data_changed(self, event: DataChanged) -> None:
-        """KPIs at once; heavy engines once the changes stop for a few minutes."""
-        now = datetime.now(UTC)
+    def _soon(
+        self, func: Callable[..., object], args: tuple[object, ...], job_id: str, delay_s: float
+    ) -> None:
+        """A one-off run after ``delay_s``; scheduling it again replaces it (the debounce)."""
         self.scheduler.add_job(
-            run_scheduled,
+            func,
             "date",
-            run_date=now,
-            args=(self.url, "kpi"),
-            id="kpi-now",
-            jobstore="now",
-            replace_existing=True,
-        )
-        self.scheduler.add_job(
-            run_heavy,
-            "date",
-            run_date=now + timedelta(seconds=self.debounce_s),
-            args=(self.url,),
-            id="heavy-after-change",
+            run_date=datetime.now(UTC) + timedelta(seconds=delay_s),
+            args=args,
+            id=job_id,
             jobstore="now",
             replace_existing=True,
         )
 
+    def on_data_changed(self, event: DataChanged) -> None:
+        """KPIs at once; heavy engines once the changes stop for a few minutes."""
+        self._soon(run_scheduled, (self.url, "kpi"), "kpi-now", 0)
+        self._soon(run_heavy, (self.url,), "heavy-after-change", self.debounce_s)
+
     def refresh_now(self) -> None:
         """At start-up: KPIs at once, and the heavy engines if the data changed since their
         last run (they skip themselves otherwise), so a newly opened shop fills in."""
-        now = datetime.now(UTC)
-        self.scheduler.add_job(
-            run_scheduled,
-            "date",
-            run_date=now,
-            args=(self.url, "kpi"),
-            id="kpi-now",
-            jobstore="now",
-            replace_existing=True,
-        )
-        self.scheduler.add_job(
-            run_heavy,
-            "date",
-            run_date=now + timedelta(seconds=2),
-            args=(self.url,),
-            id="heavy-at-start",
-            jobstore="now",
-            replace_existing=True,
-        )
+        self._soon(run_scheduled, (self.url, "kpi"), "kpi-now", 0)
+        self._soon(run_heavy, (self.url,), "heavy-at-start", 2)
 
     def shutdown(self) -> None:
         if self._unsubscribe is not None:
