@@ -2,4 +2,6 @@ import sys
 
 from barberbi_desktop.cli import main
 
-sys.exit(main())
+# Guarded: the frame reader is a spawned process that imports __main__ again.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,12 +6,23 @@ through the Arrow ADBC SQLite driver straight into columns, over a read-only
 connection (a frame load can never write). SQLite is dynamically typed and
 ADBC infers a column's type from the rows it sees, so every column is CAST to
 its declared type and read in a single batch.
+
+The ADBC driver carries its own copy of SQLite. Two copies of SQLite in one
+process defeat SQLite's file locking (POSIX locks are per process; SQLite's
+"how to corrupt a database" lists exactly this), and the soak test crashed
+with SIGBUS when an ADBC read met a ``sqlite3`` write. So the reads run in a
+separate reader process, kept alive between loads: to SQLite it is simply
+another program reading the file under WAL.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing as mp
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +30,8 @@ from typing import Any
 import adbc_driver_sqlite.dbapi as adbc
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
 
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
@@ -151,20 +164,27 @@ def _convert(series: pd.Series, sql_type: str, kind: str | None) -> pd.Series:
     return series.astype("float64")
 
 
-def _read(conn: Any, table: str, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
-    spec = _COLUMNS[table]
+def _fetch(conn: Any, table: str, where: str, params: tuple[Any, ...]) -> pa.Table:
+    """One table as Arrow, every column cast to its declared type, in one batch."""
     select = ", ".join(
-        f'CAST("{col}" AS {sql_type}) AS "{alias}"' for col, alias, sql_type, _ in spec
+        f'CAST("{col}" AS {sql_type}) AS "{alias}"' for col, alias, sql_type, _ in _COLUMNS[table]
     )
     cur = conn.cursor()
     try:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
         cur.execute(f"SELECT {select} FROM {table}{where}", params or None)
-        raw = cur.fetch_arrow_table().to_pandas()
+        return cur.fetch_arrow_table()
     finally:
         cur.close()
+
+
+def _to_frame(table: str, arrow: pa.Table) -> pd.DataFrame:
+    raw = arrow.to_pandas()
     frame = pd.DataFrame(
-        {alias: _convert(raw[alias], sql_type, kind) for _, alias, sql_type, kind in spec}
+        {
+            alias: _convert(raw[alias], sql_type, kind)
+            for _, alias, sql_type, kind in _COLUMNS[table]
+        }
     )
     if table in _SORT:
         frame = frame.sort_values(_SORT[table], kind="stable", ignore_index=True)
@@ -218,27 +238,81 @@ def _connect(path: Path) -> Any:
     return conn
 
 
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _reader() -> ProcessPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        return _POOL
+
+
+def shutdown_reader() -> None:
+    """Stop the reader process (it is also stopped when the interpreter exits)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True)
+            _POOL = None
+
+
+def _read_all(
+    path: str, start: datetime | None, end: datetime | None, folder: str
+) -> dict[str, str]:
+    """Runs in the reader process: every table as an Arrow IPC file in ``folder``.
+
+    The two big tables are read on two read-only connections at once (SQLite
+    works outside the GIL; WAL readers never block each other). Only Arrow
+    tables live here, never pandas frames, so the reader stays small.
+    """
+
+    def read(tables: list[str]) -> dict[str, str]:
+        conn = _connect(Path(path))
+        out = {}
+        try:
+            for table in tables:
+                arrow = _fetch(conn, table, *_window(table, start, end))
+                target = str(Path(folder) / f"{table}.arrow")
+                with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as w:
+                    w.write_table(arrow)
+                out[table] = target
+            return out
+        finally:
+            conn.close()
+
+    small = [t for t in _COLUMNS if t not in ("appointments", "sale_items")]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames") as pool:
+        parts = pool.map(read, [["appointments", *small], ["sale_items"]])
+        return {k: v for part in parts for k, v in part.items()}
+
+
+def _load_arrow(files: dict[str, str]) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for table, file in files.items():
+        with pa.memory_map(file) as source:
+            frames[table] = _to_frame(table, pa.ipc.open_file(source).read_all())
+    return frames
+
+
 def load_shop_data(
     db: Database, start: datetime | None = None, end: datetime | None = None
 ) -> ShopData:
     """Every table an engine needs, with appointments and sales in ``[start, end)``."""
     if db.path is None:
         raise InputError("Analytics need a database file; in-memory databases cannot be shared.")
-    path = db.path
-
-    def read(tables: list[str]) -> dict[str, pd.DataFrame]:
-        conn = _connect(path)
+    shm = Path("/dev/shm")  # memory-backed where available: the files never touch a disk
+    with tempfile.TemporaryDirectory(
+        prefix="barberbi-frames-", dir=shm if shm.is_dir() else None
+    ) as folder:
         try:
-            return {table: _read(conn, table, *_window(table, start, end)) for table in tables}
-        finally:
-            conn.close()
-
-    # The two big tables on two read-only connections at once: SQLite does the
-    # work outside the GIL and WAL readers never block each other.
-    small = [t for t in _COLUMNS if t not in ("appointments", "sale_items")]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames") as pool:
-        parts = pool.map(read, [["appointments", *small], ["sale_items"]])
-        frames = {k: v for part in parts for k, v in part.items()}
+            files = _reader().submit(_read_all, str(db.path), start, end, folder).result()
+        except BrokenProcessPool:  # the reader died (killed, out of memory): start anew
+            shutdown_reader()
+            files = _reader().submit(_read_all, str(db.path), start, end, folder).result()
+        frames = _load_arrow(files)
     appts = frames["appointments"].join(_visit_totals(frames["sale_items"]), on="appointment_id")
     sums = [
         "service_cents",
