@@ -51,15 +51,23 @@ def _phase_generate(db: Path, seed: int) -> dict[str, object]:
 
 def _phase_load(db: Path) -> dict[str, object]:
     from barberbi_desktop.storage.db import open_database
-    from barberbi_desktop.storage.frames import load_shop_data
+    from barberbi_desktop.storage.frames import load_shop_data, shutdown_reader
 
     database = open_database(db, create=False)
     t0 = time.perf_counter()
     data = load_shop_data(database)
     elapsed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    load_shop_data(database)  # again, with the reader process already running
+    warm = time.perf_counter() - t0
     database.dispose()
+    shutdown_reader()
     return {
         "load_s": round(elapsed, 2),
+        "load_warm_s": round(warm, 2),
+        "reader_process_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
         "appointments": len(data.appointments),
         "sale_items": len(data.sale_items),
         "frames_mb": round(
