@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.jobs.runner import run_engine
+from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import open_database
 from barberbi_desktop.storage.results import latest_run
 from barberbi_desktop.ui.six_figure_tab import SixFigureTab, metric_text
@@ -44,6 +46,9 @@ def test_the_tab_shows_scores_gaps_and_pathways(
     assert tab.gaps.rowCount() == len(summary["gaps"])
     assert tab.pathway.rowCount() == len(summary["pathway"])
     assert tab.scorecard.rowCount() == 6 + sum(len(p["metrics"]) for p in summary["principles"])
+    first_metric = summary["principles"][0]["metrics"][0]["name"]
+    tip = tab.scorecard.data(tab.scorecard.index(1, 1), Qt.ItemDataRole.ToolTipRole)
+    assert tip == definition(first_metric) and tip
     runner.wait()
     db.dispose()
 

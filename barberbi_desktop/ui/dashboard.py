@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.kpi import LOWER_IS_BETTER
+from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
 from barberbi_desktop.ui.tasks import TaskRunner
@@ -81,6 +82,10 @@ class DashboardTab(QWidget):
         self.band.setWordWrap(True)
         grid = QGridLayout()
         self.tiles = {key: Tile(title) for key, title, _ in TILES}
+        for key, tile in self.tiles.items():
+            tile.setToolTip(definition(key) or "")
+        self.health.setToolTip(definition("health") or "")
+        self.band.setToolTip(definition("today_band") or "")
         for i, key in enumerate(self.tiles):
             grid.addWidget(self.tiles[key], i // 4, i % 4)
         layout.addWidget(self.empty)

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
+from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -151,8 +152,10 @@ class SixFigureTab(QWidget):
         if months:
             x = [pd.Timestamp(row["month"] + "-15").timestamp() for row in months]
             self.trend_line.setData(x, [row["overall"] for row in months])
-        rows = []
+        rows, tips = [], []
         for p in m["principles"]:
+            tips.append(None)
+            tips.extend(definition(x["name"]) for x in p["metrics"])
             rows.append(
                 {
                     "Principle": p["name"],
@@ -175,7 +178,7 @@ class SixFigureTab(QWidget):
                 }
                 for x in p["metrics"]
             )
-        self.scorecard.set_frame(pd.DataFrame(rows))
+        self.scorecard.set_frame(pd.DataFrame(rows), tooltips=tips)
         self.gaps.set_frame(
             pd.DataFrame(
                 [

@@ -28,10 +28,13 @@ class DataFrameModel(QAbstractTableModel):
         self._frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
         self._headers = headers or {}
         self._formatters = formatters or {}
+        self._tooltips: list[str | None] | None = None
 
-    def set_frame(self, frame: pd.DataFrame) -> None:
+    def set_frame(self, frame: pd.DataFrame, tooltips: list[str | None] | None = None) -> None:
+        """Replace the rows; ``tooltips`` (one per row) explain what a row's number means."""
         self.beginResetModel()
         self._frame = frame.reset_index(drop=True)
+        self._tooltips = tooltips
         self.endResetModel()
 
     @property
@@ -59,6 +62,8 @@ class DataFrameModel(QAbstractTableModel):
             if missing:
                 return None
             return value.item() if hasattr(value, "item") else value
+        if role == Qt.ItemDataRole.ToolTipRole and self._tooltips is not None:
+            return self._tooltips[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
