@@ -49,6 +49,10 @@ def _isolated_user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """Never touch the real user data folder from a test."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.delenv("BARBERBI_DB", raising=False)
+    from PySide6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="session")

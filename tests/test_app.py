@@ -126,3 +126,29 @@ def test_screenshots_writes_one_png_per_tab(
     for f in files:
         data = Path(f).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5000
+
+
+def test_the_window_remembers_tab_geometry_and_client_filters(
+    qtbot: QtBot, empty_db: Database, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "view.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(empty_db, settings=settings)
+    qtbot.addWidget(first)
+    first.resize(640, 480)  # the offscreen screen is 800 x 600
+    first.tabs.setCurrentIndex(3)
+    first.clients.segment.setCurrentText("At-Risk")
+    first.clients.search.setText("Lee")
+    first.close()
+    qtbot.waitUntil(lambda: first.runner.pending == 0, timeout=5000)
+    again = MainWindow(
+        empty_db, settings=QSettings(str(tmp_path / "view.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(again)
+    assert again.tabs.currentIndex() == 3
+    assert again.clients.segment.currentText() == "At-Risk"
+    assert again.clients.search.text() == "Lee"
+    assert (again.size().width(), again.size().height()) == (640, 480)
+    qtbot.waitUntil(lambda: again.runner.pending == 0, timeout=5000)
+    again.close()

@@ -62,6 +62,9 @@ def test_every_scored_client_is_listed_most_valuable_first(tab: ClientsTab) -> N
     assert first == tab.scores["ltv_cents"].max() and first >= second
     assert tab.proxy.data(tab.proxy.index(0, ltv_col)).startswith("$")
     assert "held out" in tab.quality.text() and "naive estimate" in tab.quality.text()
+    churn_col = list(COLUMNS).index("churn_risk")
+    tip = tab.model.headerData(churn_col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip and tip.startswith("Probability of no visit in the next 90 days")
     heights = tab.bars.opts["height"]
     assert heights.sum() == len(tab.scores)
 

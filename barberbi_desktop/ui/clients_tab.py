@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from barberbi_desktop.engines.segments import SEGMENT_ORDER
+from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
@@ -138,7 +139,18 @@ class ClientsTab(QWidget):
             "At-Risk Premium VIP and High Value clients with their phone numbers, as CSV or Excel"
         )
         self.export.clicked.connect(self._choose_export)
-        self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS)
+        tips = {
+            col: definition(key) or ""
+            for col, key in (
+                ("p_alive", "p_alive"),
+                ("expected_visits", "expected_visits"),
+                ("predicted_spend_cents", "predicted_spend"),
+                ("ltv_cents", "ltv"),
+                ("churn_risk", "churn_risk"),
+                ("overdue_text", "overdue"),
+            )
+        }
+        self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips)
         self.proxy = ClientFilter()
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()

@@ -7,7 +7,7 @@ queries the database on the GUI thread: the status line is filled by a task.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -62,7 +62,11 @@ class EmptyState(QWidget):
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, db: Database, runner: TaskRunner | None = None, bridge: HubBridge | None = None
+        self,
+        db: Database,
+        runner: TaskRunner | None = None,
+        bridge: HubBridge | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__()
         self.db = db
@@ -87,6 +91,8 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
         self.alerts.unacknowledged.connect(self._badge)
+        self.settings = settings or QSettings("BarberBI", "BarberBI")
+        self._restore_view()
         if bridge is not None:
             bridge.results_ready.connect(self._results_ready)
             bridge.alerts_raised.connect(self._alerts_raised)
@@ -140,6 +146,25 @@ class MainWindow(QMainWindow):
     def _summary_failed(self, exc: Exception) -> None:
         self.status.setText(f"Could not read the shop: {exc}")
 
+    def _restore_view(self) -> None:
+        """Window geometry, the last tab and the Clients filters, as the owner left them."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
+        self.clients.segment.setCurrentText(
+            str(self.settings.value("clients/segment", "All segments"))
+        )
+        self.clients.search.setText(str(self.settings.value("clients/search", "")))
+
+    def save_view(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("clients/segment", self.clients.segment.currentText())
+        self.settings.setValue("clients/search", self.clients.search.text())
+        self.settings.sync()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_view()
         self.runner.wait(10_000)
         super().closeEvent(event)

@@ -23,12 +23,14 @@ class DataFrameModel(QAbstractTableModel):
         frame: pd.DataFrame | None = None,
         headers: dict[str, str] | None = None,
         formatters: dict[str, Callable[[Any], str]] | None = None,
+        header_tips: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self._frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
         self._headers = headers or {}
         self._formatters = formatters or {}
         self._tooltips: list[str | None] | None = None
+        self._header_tips = header_tips or {}
 
     def set_frame(self, frame: pd.DataFrame, tooltips: list[str | None] | None = None) -> None:
         """Replace the rows; ``tooltips`` (one per row) explain what a row's number means."""
@@ -74,6 +76,8 @@ class DataFrameModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return self._header_tips.get(str(self._frame.columns[section]))
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
