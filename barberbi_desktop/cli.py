@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
     backup.add_argument("--json", action="store_true")
+    from barberbi_desktop.cli_import import add_parsers
+
+    add_parsers(sub)
     restore = sub.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("path", type=Path)
     return parser
@@ -292,8 +295,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from barberbi_desktop.app import run_app
 
             return run_app(args.db, demo=args.demo)
-        result = commands[args.command](args)
         as_json = getattr(args, "json", False)
+        if args.command in ("import", "watch"):
+            from barberbi_desktop import cli_import
+
+            run = cli_import.cmd_import if args.command == "import" else cli_import.cmd_watch
+            result, status = run(args)
+            if as_json:
+                _print(result, True)
+            elif args.command == "import":
+                cli_import.print_import(result)
+            return status
+        result = commands[args.command](args)
         if args.command == "alerts" and not as_json:
             _print_alerts(result)
         elif args.command == "run" and not as_json:

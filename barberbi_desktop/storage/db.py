@@ -81,6 +81,12 @@ class Database:
                 yield conn
 
     @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the in-process writer lock (for code that drives a raw connection itself)."""
+        with self._write_lock:
+            yield
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """An ORM session inside one write transaction (committed on success)."""
         with self.write() as conn, Session(bind=conn) as session:

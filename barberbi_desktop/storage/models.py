@@ -406,3 +406,21 @@ class ImportChange(Base):
     row_id: Mapped[int]
     action: Mapped[str] = mapped_column(String(10))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ClientMergeProposal(Base):
+    """A new client whose name matches an existing one: the same person, perhaps.
+
+    A name alone is too weak to merge on (two John Smiths are common), so an
+    import only proposes; the owner accepts or dismisses.
+    """
+
+    __tablename__ = "client_merge_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open", server_default="open")

@@ -1,0 +1,393 @@
+"""From a chunk of export text to canonical rows, with every problem named.
+
+Whatever the platform, a row becomes one *line*: the visit it belongs to
+(time, status, client, barber, location) and one thing sold on it (a service,
+a product, a tip, tax or discount line). Problems are collected per row and
+column as plain sentences; a row with an error is never passed on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from barberbi_desktop.ingest import parse
+from barberbi_desktop.ingest.profiles import EVENT_SKIP, Profile, normalise_word
+
+# Rails/Square time-zone names to IANA (Square writes "Pacific Time (US & Canada)").
+RAILS_ZONES = {
+    "pacific time (us & canada)": "America/Los_Angeles",
+    "mountain time (us & canada)": "America/Denver",
+    "central time (us & canada)": "America/Chicago",
+    "eastern time (us & canada)": "America/New_York",
+    "arizona": "America/Phoenix",
+    "alaska": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu",
+    "atlantic time (canada)": "America/Halifax",
+    "newfoundland": "America/St_Johns",
+    "london": "Europe/London",
+    "dublin": "Europe/Dublin",
+    "warsaw": "Europe/Warsaw",
+    "berlin": "Europe/Berlin",
+    "paris": "Europe/Paris",
+    "madrid": "Europe/Madrid",
+    "sydney": "Australia/Sydney",
+    "utc": "UTC",
+    "gmt": "UTC",
+}
+
+CATEGORY_WORDS = [
+    ("package", ("package", "combo", "deluxe", "vip", "membership", "experience")),
+    ("beard", ("beard",)),
+    ("colour", ("colour", "color", "dye", "highlight", "grey blend", "gray blend")),
+    ("treatment", ("facial", "treatment", "scalp", "massage", "mask", "wax", "shave")),
+    ("retail", ("retail", "product", "pomade", "shampoo", "oil", "balm", "wax stick")),
+    ("cut", ("cut", "fade", "trim", "taper", "buzz", "line", "strzyż", "fryz", "hair")),
+]
+CATEGORIES = {"cut", "beard", "colour", "treatment", "package", "retail", "other"}
+SELLABLE = {"service", "product", "package", "gift_card"}
+MAX_QUANTITY = 1000
+
+LINE_COLUMNS = [
+    "row", "visit_key", "source_id", "line_no", "start_utc", "end_utc", "status", "status_raw",
+    "booked_at_utc", "channel", "client_key", "client_ext", "client_name", "email", "phone",
+    "barber", "location", "kind", "item_name", "category", "quantity", "unit_price_cents",
+    "discount_cents", "tax_cents", "tip_cents", "payment_method",
+]  # fmt: skip
+
+
+def guess_category(names: pd.Series) -> pd.Series:
+    low = names.fillna("").str.lower()
+    out = pd.Series("other", index=names.index, dtype=object)
+    decided = pd.Series(False, index=names.index)
+    for category, words in CATEGORY_WORDS:
+        hit = low.str.contains("|".join(words), regex=True) & ~decided
+        out[hit] = category
+        decided |= hit
+    return out
+
+
+def zone_name(text: str) -> str | None:
+    key = text.strip()
+    if not key:
+        return None
+    mapped = RAILS_ZONES.get(key.lower())
+    if mapped:
+        return mapped
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return key
+
+
+@dataclass
+class Context:
+    """What the transformer needs to know beyond the file itself."""
+
+    platform: str
+    file_name: str
+    now_utc: pd.Timestamp
+    default_location: str
+    location_zones: dict[str, str]  # lower(name) -> IANA zone
+    default_zone: str
+    date_order: str | None = None
+    country_code: str = "1"
+    horizon_days: int = 365
+    line_offsets: dict[str, int] = field(default_factory=dict)
+
+
+class NeedDateOrder(Exception):
+    """Numeric dates turned up and nobody has yet said whether they are day- or month-first."""
+
+
+@dataclass
+class Chunk:
+    lines: pd.DataFrame
+    problems: pd.DataFrame  # row, column, severity, message
+    rows_read: int
+
+
+class _Problems:
+    def __init__(self, ctx: Context, mapping: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.mapping = mapping
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, fld: str | None, message: str | pd.Series,
+            severity: str = "error", values: pd.Series | None = None) -> None:
+        if not mask.any():
+            return
+        rows = mask[mask].index
+        column = self.mapping.get(fld, fld) if fld else None
+        where = f"{self.ctx.file_name}, row " + pd.Series(rows, index=rows).astype(str)
+        if column:
+            where += f", column {column}"
+        text = message if isinstance(message, str) else message[rows]
+        if values is not None:
+            shown = values[rows].astype(str).str.slice(0, 40)
+            msg = where + ": '" + shown + "' " + text
+        else:
+            msg = where + ": " + text
+        self.parts.append(
+            pd.DataFrame({"row": rows, "column": column, "severity": severity, "message": msg})
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["row", "column", "severity", "message"])
+        return pd.concat(self.parts, ignore_index=True)
+
+
+def _get(raw: pd.DataFrame, mapping: dict[str, str], fld: str) -> pd.Series:
+    col = mapping.get(fld)
+    if col is None or col not in raw:
+        return pd.Series("", index=raw.index, dtype=object)
+    return raw[col].astype(str).str.strip()
+
+
+def _to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
+    """Naive local times in per-row zones to epoch seconds (Int64).
+
+    A time that occurs twice when clocks go back is read as the first one; a
+    time skipped when clocks go forward moves forward to the first real minute.
+    """
+    out = pd.Series(pd.NA, index=local.index, dtype="Int64")
+    valid = local.notna()
+    for zone in zones[valid].unique():
+        sel = valid & zones.eq(zone)
+        stamps = pd.DatetimeIndex(local[sel])
+        utc = stamps.tz_localize(
+            zone, ambiguous=np.ones(len(stamps), dtype=bool), nonexistent="shift_forward"
+        )
+        out.loc[sel] = (utc.asi8 // 1_000_000_000).astype("int64")
+    return out
+
+
+def _words(series: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
+    return series.map(lambda v: vocabulary.get(normalise_word(v)) if v else None)
+
+
+def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context) -> Chunk:
+    """Canonical lines and problems for one chunk of a file."""
+    p = _Problems(ctx, mapping)
+    g = lambda fld: _get(raw, mapping, fld)  # noqa: E731
+    idx = raw.index
+    lines = pd.DataFrame(index=idx)
+    lines["row"] = idx.to_numpy()
+
+    # --- when -----------------------------------------------------------------
+    date_fields = [f for f in ("start", "start_date", "end", "booked_at") if f in mapping]
+    order = ctx.date_order or (profile.date_order if profile.date_order != "ask" else None)
+    if order is None and any(parse.has_numeric_dates(g(f)) for f in date_fields):
+        raise NeedDateOrder()
+    fmts = profile.datetime_formats
+    if "start" in mapping:
+        start_text = g("start")
+    else:
+        time_text = g("start_time")
+        if "time_range" in mapping:
+            time_text, end_time = parse.parse_time_range(g("time_range"))
+        start_text = (g("start_date") + " " + time_text).str.strip()
+    start_local, bad = parse.parse_datetime(start_text, formats=fmts, date_order=order)
+    start_field = "start" if "start" in mapping else "start_date"
+    p.add(bad, start_field, "is not a date and time BarberBI can read.", values=start_text)
+    p.add(start_text.eq(""), start_field, "the start date is missing.")
+    if "end" in mapping:
+        end_local, bad = parse.parse_datetime(g("end"), formats=fmts, date_order=order)
+        p.add(bad, "end", "is not a date and time BarberBI can read.", values=g("end"))
+    elif "time_range" in mapping:
+        end_text = (g("start_date") + " " + end_time).where(end_time.ne(""), "")
+        end_local, _ = parse.parse_datetime(end_text, formats=fmts, date_order=order)
+    else:
+        end_local = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    if "duration" in mapping:
+        minutes, bad = parse.parse_duration(g("duration"))
+        p.add(bad, "duration", "is not a duration BarberBI can read (e.g. 45, 1h 30min).",
+              values=g("duration"))
+        by_duration = start_local + pd.to_timedelta(minutes.astype("float64"), unit="min")
+        end_local = end_local.fillna(by_duration)
+
+    location = g("location").where(g("location").ne(""), ctx.default_location)
+    zones = location.str.lower().map(ctx.location_zones).fillna(ctx.default_zone)
+    if "timezone" in mapping:
+        tz_text = g("timezone")
+        named = tz_text.map(zone_name)
+        p.add(tz_text.ne("") & named.isna(), "timezone", "is not a time zone BarberBI knows.",
+              values=tz_text)
+        zones = named.fillna(zones)
+    lines["start_utc"] = _to_utc(start_local, zones)
+    lines["end_utc"] = _to_utc(end_local, zones)
+    if "booked_at" in mapping:
+        booked_local, bad = parse.parse_datetime(g("booked_at"), formats=fmts, date_order=order)
+        p.add(bad, "booked_at", "is not a date and time BarberBI can read.", values=g("booked_at"))
+        lines["booked_at_utc"] = _to_utc(booked_local, zones)
+    else:
+        lines["booked_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
+    now = int(ctx.now_utc.timestamp())
+    start_s = lines["start_utc"]
+    p.add(start_s.gt(now + ctx.horizon_days * 86400).fillna(False), start_field,
+          f"is more than {ctx.horizon_days} days in the future, beyond any booking horizon.",
+          values=start_text)
+    p.add(start_s.lt(946_684_800).fillna(False), start_field,
+          "is before the year 2000, which cannot be a booking.", values=start_text)
+    p.add((lines["end_utc"] < start_s).fillna(False), "end",
+          "the appointment ends before it starts.")
+
+    # --- what happened ------------------------------------------------------------
+    status_raw = g("status")
+    status = _words(status_raw, profile.status_words)
+    p.add(status_raw.ne("") & status.isna(), "status",
+          "is not a status BarberBI knows, so the row is not counted as completed; add it to "
+          "the status mapping.", values=status_raw)
+    event = g("event_type").str.lower()
+    skipped = event.isin(EVENT_SKIP)
+    p.add(skipped, "event_type", "refund rows are skipped (BarberBI does not import refunds "
+          "yet); the sale itself is kept.", severity="warning")
+    from_event = _words(event, profile.status_words)
+    status = status.where(status.notna(), from_event)
+    if "cancelled" in mapping:
+        status = status.where(~parse.parse_flag(g("cancelled")), "cancelled")
+    if "no_show" in mapping:
+        status = status.where(~parse.parse_flag(g("no_show")), "no_show")
+    future = start_s.gt(now).fillna(False)
+    default = pd.Series(np.where(future, "booked", "completed"), index=idx)
+    lines["status"] = status.where(status.notna() | status_raw.ne(""), default)
+    raw_text = status_raw.where(status_raw.ne(""), event.where(event.ne(""), None))
+    lines["status_raw"] = raw_text.where(raw_text.notna(), None)
+
+    channel_raw = g("channel")
+    channel = _words(channel_raw, profile.channel_words)
+    lines["channel"] = channel.where(channel.notna() | channel_raw.eq(""), "other")
+    lines.loc[channel_raw.eq(""), "channel"] = None
+
+    # --- who --------------------------------------------------------------------------
+    name = g("client_name")
+    if "client_first_name" in mapping or "client_last_name" in mapping:
+        full = (g("client_first_name") + " " + g("client_last_name")).str.strip()
+        name = name.where(name.ne(""), full)
+    phone_text = g("client_phone")
+    looks_like_phone = name.str.fullmatch(r"\+?[\d\s()\-.]{7,}") & phone_text.eq("")
+    phone_text = phone_text.where(~looks_like_phone, name)
+    name = name.where(~looks_like_phone, "")
+    country = g("phone_country").str.replace(r"\D", "", regex=True)
+    default_cc = profile.phone_country or ctx.country_code
+    phones = pd.Series(None, index=idx, dtype=object)
+    bad_phone = pd.Series(False, index=idx)
+    for cc in country.where(country.ne(""), default_cc).unique():
+        sel = country.where(country.ne(""), default_cc).eq(cc)
+        ph, bad = parse.normalise_phone(phone_text[sel], cc)
+        phones[sel] = ph
+        bad_phone[sel] = bad
+    p.add(bad_phone, "client_phone", "is not a phone number; it is left out.",
+          severity="warning", values=phone_text)
+    email, bad_email = parse.normalise_email(g("client_email"))
+    p.add(bad_email, "client_email", "is not an email address; it is left out.",
+          severity="warning", values=g("client_email"))
+    ext = g("client_id")
+    family = profile.family or profile.name
+    key = pd.Series(None, index=idx, dtype=object)
+    key = key.where(ext.eq(""), f"{family}:client:" + ext)
+    key = key.where(key.notna() | email.isna(), "email:" + email.fillna(""))
+    key = key.where(key.notna() | phones.isna(), "phone:" + phones.fillna(""))
+    low_name = name.str.lower().str.split().str.join(" ")
+    key = key.where(key.notna() | name.eq(""), f"{family}:name:" + low_name)
+    lines["client_key"] = key
+    lines["client_ext"] = ext.where(ext.ne(""), None)
+    lines["client_name"] = name.where(name.ne(""), None)
+    lines["email"] = email
+    lines["phone"] = phones
+    if profile.kind != "lines":
+        p.add(key.isna(), "client_name", "the row names no client (give a client id, email, "
+              "phone or name).")
+    lines["barber"] = g("barber").where(g("barber").ne(""), None)
+    lines["location"] = location
+
+    # --- what was sold ------------------------------------------------------------------
+    _items(lines, raw, profile, mapping, p, g)
+
+    # --- identity -----------------------------------------------------------------------
+    txn = g("transaction_id") if "transaction_id" in mapping else g("appointment_id")
+    id_field = "transaction_id" if "transaction_id" in mapping else "appointment_id"
+    visit = pd.Series(f"{family}:" + txn, index=idx).where(txn.ne(""), None)
+    if profile.id_scope == "series":
+        visit = visit + "@" + lines["start_utc"].astype(str)
+    if profile.kind in ("lines", "payments"):
+        p.add(txn.eq(""), id_field, "the row has no id to tie it to its sale.")
+    hashed = pd.util.hash_pandas_object(
+        pd.DataFrame({"s": lines["start_utc"].astype(str), "c": key.fillna(""),
+                      "b": lines["barber"].fillna(""), "i": lines["item_name"].fillna("")}),
+        index=False,
+    )
+    visit = visit.where(visit.notna(), f"{family}:h:" + hashed.map("{:016x}".format))
+    lines["visit_key"] = visit
+    lines["source_id"] = txn.where(txn.ne(""), None)
+    if profile.kind == "lines":
+        counts = visit.groupby(visit).cumcount()
+        offsets = visit.map(ctx.line_offsets).fillna(0).astype("int64")
+        lines["line_no"] = (counts + offsets).astype("int64")
+        for v, n in visit.value_counts().items():
+            ctx.line_offsets[v] = ctx.line_offsets.get(v, 0) + int(n)
+    else:
+        lines["line_no"] = 0
+
+    problems = p.frame()
+    errors = set(problems.loc[problems["severity"] == "error", "row"]) | set(idx[skipped])
+    keep = ~lines["row"].isin(errors)
+    return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw))
+
+
+def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
+           mapping: dict[str, str], p: _Problems, g) -> None:
+    idx = raw.index
+    if profile.kind == "lines":
+        name = g("item_name")
+        kind = _words(g("item_type"), profile.item_type_words).fillna("service")
+    else:
+        name = g("service")
+        kind = pd.Series("service", index=idx, dtype=object)
+    if profile.kind == "appointments" and "price" in mapping and "service" in mapping:
+        p.add(name.eq("") & g("price").eq(""), "service",
+              "the row has neither a service nor a price.")
+    lines["kind"] = kind
+    lines["item_name"] = name.where(name.ne(""), None)
+    cat_text = g("category").str.lower()
+    cat = cat_text.where(cat_text.isin(CATEGORIES))
+    guessed = guess_category(name.where(name.ne(""), cat_text))
+    lines["category"] = cat.fillna(guessed).where(kind.isin(["service", "package"]), None)
+    qty, bad = parse.parse_int(g("quantity"))
+    p.add(bad | (qty <= 0).fillna(False) | (qty > MAX_QUANTITY).fillna(False), "quantity",
+          "is not a sensible quantity.", values=g("quantity"))
+    lines["quantity"] = qty.fillna(1)
+
+    money = {}
+    for fld in ("price", "discount", "tax", "tip", "card", "cash"):
+        cents, bad = parse.parse_money(g(fld), profile.decimal)
+        p.add(bad, fld, "is not an amount of money BarberBI can read.", values=g(fld))
+        money[fld] = cents
+    price = money["price"]
+    adjust = kind.isin(["discount"])
+    price = price.where(~adjust, price.abs())
+    p.add((price < 0).fillna(False), "price", "is a negative price; refunds and corrections "
+          "cannot be imported as sales.", values=g("price"))
+    p.add((price > parse.MAX_ITEM_CENTS).fillna(False), "price",
+          "is not a believable price for one item (over $10,000).", values=g("price"))
+    for fld in ("tax", "tip"):
+        p.add((money[fld] < 0).fillna(False), fld, "cannot be negative.", values=g(fld))
+        p.add((money[fld] > parse.MAX_ITEM_CENTS).fillna(False), fld,
+              "is not a believable amount (over $10,000).", values=g(fld))
+    # Square writes discounts as negative numbers, others as positive: the size is what counts.
+    lines["unit_price_cents"] = price
+    lines["discount_cents"] = money["discount"].abs().fillna(0).astype("int64")
+    lines["tax_cents"] = money["tax"].fillna(0).astype("int64")
+    lines["tip_cents"] = money["tip"].fillna(0).astype("int64")
+    method = g("payment_method").str.lower().str.slice(0, 20)
+    method = method.where(method.ne(""), None)
+    if "card" in mapping or "cash" in mapping:
+        by_amount = np.where(money["card"].fillna(0) > 0, "card",
+                             np.where(money["cash"].fillna(0) > 0, "cash", None))
+        method = method.where(method.notna(), pd.Series(by_amount, index=idx))
+    lines["payment_method"] = method

@@ -1,0 +1,438 @@
+"""Importing export files: detect, parse, validate, land all or nothing, undo.
+
+This is the one entry point the CLI, the watch folder and the app use. Each
+file (or pair of files that belong together, like Square's transactions and
+items) is one batch in one transaction: it lands whole or not at all, and a
+refused file leaves the database byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from barberbi_desktop.errors import InputError
+from barberbi_desktop.events import DataChanged, EventHub
+from barberbi_desktop.ingest import load, parse
+from barberbi_desktop.ingest.canonical import Context, NeedDateOrder, transform
+from barberbi_desktop.ingest.profiles import Detection, known_headers, resolve
+from barberbi_desktop.ingest.read import RawTable, open_table
+from barberbi_desktop.storage.db import Database
+
+MAX_STORED_PROBLEMS = 1000
+DATE_FIELDS = ("start", "start_date", "end", "booked_at")
+
+
+class AmbiguousDates(InputError):
+    """Every date in the file reads as well day-first as month-first; someone must say which."""
+
+    def __init__(self, file_name: str, column: str, example: str) -> None:
+        super().__init__(
+            f"{file_name}: the dates in column {column} (e.g. {example}) could be day/month or "
+            "month/day; say which with --date-order dmy or --date-order mdy."
+        )
+        self.file_name = file_name
+        self.column = column
+
+
+@dataclass
+class FileReport:
+    """What happened to one file; what ``barberbi import --json`` prints."""
+
+    file: str
+    platform: str | None = None
+    confidence: float | None = None
+    status: str = "rejected"  # landed, dry_run, rejected
+    reason: str | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    batch_id: int | None = None
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Source:
+    path: Path
+    table: RawTable
+    detection: Detection
+    report: FileReport
+
+    @property
+    def role(self) -> str:
+        return "lines" if self.detection.profile.kind == "lines" else "primary"
+
+
+def local_zone() -> str:
+    """The computer's IANA time zone (for a brand-new shop), else UTC."""
+    if os.environ.get("TZ", "").strip(":"):
+        return os.environ["TZ"].strip(":")
+    try:
+        return Path("/etc/timezone").read_text().strip() or "UTC"
+    except OSError:
+        pass
+    link = Path("/etc/localtime")
+    if link.is_symlink() and "zoneinfo/" in str(link.resolve()):
+        return str(link.resolve()).split("zoneinfo/", 1)[1]
+    return "UTC"
+
+
+def _sha256(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _open(path: Path, platform: str | None, mapping: dict[str, str] | None) -> _Source:
+    table = open_table(path, known_headers())
+    detection = resolve(path.name, table.header, platform, mapping)
+    _check_required(path.name, detection)
+    report = FileReport(str(path), detection.profile.name, detection.confidence)
+    return _Source(path, table, detection, report)
+
+
+def _check_required(name: str, d: Detection) -> None:
+    m, kind = d.mapping, d.profile.kind
+    missing = []
+    if kind != "customers" and not ({"start", "start_date"} & set(m)):
+        missing.append("the start date and time")
+    if kind in ("lines", "payments") and "transaction_id" not in m:
+        missing.append("the transaction id")
+    if kind == "customers" and not ({"client_id", "client_email", "client_phone"} & set(m)):
+        missing.append("a client id, email or phone")
+    client = {"client_id", "client_name", "client_email", "client_phone", "client_first_name",
+              "client_last_name"}
+    if kind == "appointments" and not client & set(m):
+        missing.append("a client (id, name, email or phone)")
+    if kind == "appointments" and not {"service", "price"} & set(m):
+        missing.append("a service or a price")
+    if missing:
+        raise InputError(
+            f"{name} has no column for {' or '.join(missing)} ({d.profile.title} layout); "
+            "map one with --map FIELD=COLUMN."
+        )
+
+
+def _units(sources: list[_Source]) -> list[list[_Source]]:
+    """Files of one platform family that join (payments + line items) go in together."""
+    units: list[list[_Source]] = []
+    by_family: dict[str, _Source] = {}
+    for src in sources:
+        prof = src.detection.profile
+        partner = by_family.get(prof.family or "")
+        if (
+            prof.family
+            and partner is not None
+            and {partner.detection.profile.kind, prof.kind} == {"payments", "lines"}
+        ):
+            unit = next(u for u in units if partner in u)
+            unit.append(src)
+            by_family.pop(prof.family)
+            continue
+        units.append([src])
+        if prof.family and prof.kind in ("payments", "lines"):
+            by_family[prof.family] = src
+    return units
+
+
+class Importer:
+    """Imports files into one database; keeps the settings a run needs."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        hub: EventHub | None = None,
+        user_id: int | None = None,
+        now: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        if db.path is None:
+            raise InputError("Imports need a database file.")
+        self.db = db
+        self.hub = hub
+        self.user_id = user_id
+        self.now = now
+        self.progress = progress
+        self.cancelled = cancelled
+
+    def import_files(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        platform: str | None = None,
+        mapping: dict[str, str] | None = None,
+        date_order: str | None = None,
+        location: str | None = None,
+        dry_run: bool = False,
+        skip_bad_rows: bool = False,
+    ) -> list[FileReport]:
+        reports: list[FileReport] = []
+        sources: list[_Source] = []
+        for raw_path in paths:
+            path = Path(raw_path)
+            try:
+                sources.append(_open(path, platform, mapping))
+            except InputError as exc:
+                reports.append(FileReport(str(path), reason=str(exc)))
+        for unit in _units(sources):
+            started = time.perf_counter()
+            try:
+                self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
+            except InputError as exc:
+                for src in unit:
+                    src.report.status, src.report.reason = "rejected", str(exc)
+                    src.report.inserted = src.report.updated = src.report.unchanged = 0
+                    src.report.batch_id = None
+            for src in unit:
+                src.report.seconds = round(time.perf_counter() - started, 3)
+            reports.extend(src.report for src in unit)
+        order = {str(Path(p)): i for i, p in enumerate(paths)}
+        return sorted(reports, key=lambda r: order.get(r.file, 0))
+
+    # --- one unit ------------------------------------------------------------------------
+
+    def _context(self, cur: sqlite3.Cursor, src: _Source, location: str | None,
+                 date_order: str | None) -> Context:
+        locs = cur.execute("SELECT name, timezone FROM locations ORDER BY id").fetchall()
+        zones = {name.lower(): tz for name, tz in locs}
+        if location is not None:
+            default = location
+        elif len(locs) == 1:
+            default = locs[0][0]
+        elif not locs:
+            default = "Main"
+        else:
+            default = ""
+            if "location" not in src.detection.mapping:
+                raise InputError(
+                    f"{src.path.name} does not say which location its appointments are at, and "
+                    f"the shop has {len(locs)}; choose one with --location NAME."
+                )
+        default_zone = zones.get(default.lower()) or (locs[0][1] if locs else local_zone())
+        now = pd.Timestamp(self.now or datetime.now(UTC))
+        return Context(
+            platform=src.detection.profile.name,
+            file_name=src.path.name,
+            now_utc=now.tz_convert("UTC") if now.tzinfo else now.tz_localize("UTC"),
+            default_location=default,
+            location_zones=zones,
+            default_zone=default_zone,
+            date_order=date_order,
+        )
+
+    def _settle_date_order(self, src: _Source) -> str:
+        first = second = False
+        example = ""
+        cols = [src.detection.mapping[f] for f in DATE_FIELDS if f in src.detection.mapping]
+        for chunk in src.table.chunks():
+            for col in cols:
+                f, s = parse.date_order_evidence(chunk[col])
+                first, second = first or f, second or s
+                if not example and parse.has_numeric_dates(chunk[col]):
+                    example = chunk[col][chunk[col].astype(str).str.match(r"^\s*\d")].iloc[0]
+        if first and second:
+            raise InputError(
+                f"{src.path.name}: the dates mix day-first and month-first forms, so they "
+                "cannot be read reliably; export the file again."
+            )
+        if first or second:
+            return "dmy" if first else "mdy"
+        raise AmbiguousDates(src.path.name, cols[0], str(example))
+
+    def _stage_file(self, cur: sqlite3.Cursor, idx: int, src: _Source, ctx: Context,
+                    problems: list[pd.DataFrame]) -> tuple[int, int]:
+        """Stage one file; returns (rows read, rows with errors)."""
+        rows = bad = 0
+        cur.execute("BEGIN")
+        try:
+            for raw in src.table.chunks():
+                if self.cancelled and self.cancelled():
+                    raise InputError(f"The import of {src.path.name} was cancelled.")
+                chunk = transform(raw, src.detection.profile, src.detection.mapping, ctx)
+                load.stage(cur, chunk.lines, idx, src.role)
+                rows += chunk.rows_read
+                bad += chunk.rows_read - len(chunk.lines)
+                if len(chunk.problems):
+                    problems.append(chunk.problems.assign(file_idx=idx))
+                if self.progress:
+                    self.progress(rows)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return rows, bad
+
+    def _import_unit(self, unit: list[_Source], date_order: str | None, location: str | None,
+                     dry_run: bool, skip_bad_rows: bool) -> None:
+        unit.sort(key=lambda s: s.role != "primary")
+        names = {i: s.path.name for i, s in enumerate(unit)}
+        fairy = self.db.engine.raw_connection()
+        try:
+            cur = fairy.driver_connection.cursor()
+            problems: list[pd.DataFrame] = []
+            load.create_stage(cur)
+            for i, src in enumerate(unit):
+                order = date_order
+                while True:
+                    ctx = self._context(cur, src, location, order)
+                    try:
+                        src.report.rows_read, src.report.rejected = self._stage_file(
+                            cur, i, src, ctx, problems
+                        )
+                        break
+                    except NeedDateOrder:
+                        cur.execute("DELETE FROM stage_lines WHERE file_idx = ?", (i,))
+                        order = self._settle_date_order(src)
+            self._check(unit, problems, skip_bad_rows)
+            key_cols = {i: s.detection.mapping.get("transaction_id", "?") for i, s in
+                        enumerate(unit)}
+            if len(unit) > 1:
+                load.check_join(cur, names, key_cols)
+            self._land(cur, unit, problems, dry_run)
+        finally:
+            try:
+                load.drop_stage(fairy.driver_connection.cursor())
+            finally:
+                fairy.close()
+
+    def _check(self, unit: list[_Source], problems: list[pd.DataFrame], skip: bool) -> None:
+        all_problems = pd.concat(problems) if problems else None
+        for i, src in enumerate(unit):
+            if src.report.rows_read == 0:
+                raise InputError(f"{src.path.name} has a header but no rows.")
+            mine = all_problems[all_problems["file_idx"] == i] if all_problems is not None \
+                else None
+            if mine is not None and len(mine):
+                src.report.problems = mine["message"].head(20).tolist()
+            errors = mine[mine["severity"] == "error"] if mine is not None else None
+            if errors is not None and len(errors) and not skip:
+                n_rows = errors["row"].nunique()
+                more = f" ({n_rows - 1} more rows have problems)" if n_rows > 1 else ""
+                raise InputError(f"{errors['message'].iloc[0]}{more}")
+            if src.report.rejected >= src.report.rows_read:
+                raise InputError(f"{src.path.name}: no row could be imported.")
+
+    def _land(self, cur: sqlite3.Cursor, unit: list[_Source], problems: list[pd.DataFrame],
+              dry_run: bool) -> None:
+        profile = unit[0].detection.profile
+        platform = profile.family if len(unit) > 1 and profile.family else profile.name
+        started = time.perf_counter()
+        changed = False
+        with self.db.write_lock():
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                now = int(time.time())
+                cur.execute(
+                    "INSERT INTO import_batches (platform, file_name, sha256, started_utc, "
+                    "rows_read, inserted, updated, unchanged, rejected, user_id, status) "
+                    "VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 'running')",
+                    (platform, " + ".join(s.path.name for s in unit),
+                     _sha256([s.path for s in unit]), now, self.user_id),
+                )
+                batch_id = cur.lastrowid
+                result = load.merge(
+                    cur, batch_id=batch_id, platform=platform,
+                    family=profile.family or profile.name,
+                    default_zone=self._zone(cur), kind=profile.kind,
+                )
+                for i, src in enumerate(unit):
+                    counts = result.counts.get(i, {})
+                    src.report.inserted = counts.get("inserted", 0)
+                    src.report.updated = counts.get("updated", 0)
+                    src.report.unchanged = counts.get("unchanged", 0)
+                    src.report.batch_id = None if dry_run else batch_id
+                    src.report.status = "dry_run" if dry_run else "landed"
+                self._record(cur, batch_id, unit, problems, started)
+                changed = result.changed
+                if changed:
+                    cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                cur.execute("ROLLBACK" if dry_run else "COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        if changed and not dry_run and self.hub is not None:
+            self.hub.publish(DataChanged(reason="import", batch_id=batch_id))
+
+    def _zone(self, cur: sqlite3.Cursor) -> str:
+        row = cur.execute("SELECT timezone FROM locations ORDER BY id LIMIT 1").fetchone()
+        return row[0] if row else local_zone()
+
+    def _record(self, cur: sqlite3.Cursor, batch_id: int, unit: list[_Source],
+                problems: list[pd.DataFrame], started: float) -> None:
+        reports = [s.report for s in unit]
+        cur.execute(
+            "UPDATE import_batches SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, "
+            "rejected = ?, status = 'landed', finished_utc = ?, duration_ms = ? WHERE id = ?",
+            (
+                sum(r.rows_read for r in reports), sum(r.inserted for r in reports),
+                sum(r.updated for r in reports), sum(r.unchanged for r in reports),
+                sum(r.rejected for r in reports), int(time.time()),
+                int((time.perf_counter() - started) * 1000), batch_id,
+            ),
+        )
+        if problems:
+            frame = pd.concat(problems).head(MAX_STORED_PROBLEMS)
+            cur.executemany(
+                "INSERT INTO import_issues (batch_id, row_number, \"column\", severity, message) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (batch_id, int(r.row), r.column, r.severity, r.message)
+                    for r in frame.itertuples(index=False)
+                ],
+            )
+
+
+def import_files(db: Database, paths: Sequence[Path | str], **options: Any) -> list[FileReport]:
+    """Import files with default settings (see `Importer.import_files` for the options)."""
+    hub = options.pop("hub", None)
+    now = options.pop("now", None)
+    return Importer(db, hub=hub, now=now).import_files(paths, **options)
+
+
+def undo_last_import(db: Database, hub: EventHub | None = None) -> dict[str, Any]:
+    """Undo the most recent batch that landed, exactly; refuses if there is none."""
+    fairy = db.engine.raw_connection()
+    try:
+        cur = fairy.driver_connection.cursor()
+        with db.write_lock():
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                row = cur.execute(
+                    "SELECT id, file_name FROM import_batches WHERE status = 'landed' "
+                    "ORDER BY id DESC LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    raise InputError("There is no import to undo.")
+                batch_id, file_name = row
+                counts = load.undo_batch(cur, batch_id)
+                cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
+                cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+    finally:
+        fairy.close()
+    if hub is not None:
+        hub.publish(DataChanged(reason="undo", batch_id=batch_id))
+    return {"batch_id": batch_id, "file": file_name, **counts}

@@ -1,0 +1,530 @@
+"""Landing canonical rows in the shop database: set-based upserts with exact undo.
+
+Rows are first written to TEMP staging tables (a separate database, so the
+shop file is not touched while a file is parsed); then, inside one
+``BEGIN IMMEDIATE`` transaction, SQL statements match, update and insert whole
+sets at once. Row-by-row ORM work would take minutes for a million rows.
+
+Undo is exact because an update first copies the old values of the columns
+it changes into ``import_changes``, and every inserted row carries the batch id:
+undo writes the old values back and deletes what still carries the batch id.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest.canonical import LINE_COLUMNS
+from barberbi_desktop.storage.bulk import deferred_indexes
+
+TERMINAL = ("completed", "cancelled", "no_show")
+BIG_BATCH = 100_000  # above this many visits, secondary indexes are rebuilt once at the end
+
+_STAGE_TYPES = {
+    "row": "INTEGER", "line_no": "INTEGER", "start_utc": "INTEGER", "end_utc": "INTEGER",
+    "booked_at_utc": "INTEGER", "quantity": "INTEGER", "unit_price_cents": "INTEGER",
+    "discount_cents": "INTEGER", "tax_cents": "INTEGER", "tip_cents": "INTEGER",
+}  # fmt: skip
+
+# Columns an import may change, per table; undo restores exactly these.
+APPT_COLS = [
+    "client_id", "barber_id", "location_id", "service_id", "start_utc", "end_utc", "status",
+    "status_raw", "booked_at_utc", "channel", "source_id",
+]  # fmt: skip
+ITEM_COLS = [
+    "appointment_id", "client_id", "location_id", "sold_at_utc", "kind", "service_id", "name",
+    "quantity", "unit_price_cents", "discount_cents", "tax_cents", "tip_cents",
+    "payment_method",
+]  # fmt: skip
+CLIENT_COLS = ["email", "phone"]
+RESTORABLE = {"appointments": APPT_COLS, "sale_items": ITEM_COLS, "clients": CLIENT_COLS}
+
+
+def create_stage(cur: sqlite3.Cursor) -> None:
+    cur.execute("DROP TABLE IF EXISTS temp.stage_lines")
+    cols = ", ".join(f"{c} {_STAGE_TYPES.get(c, 'TEXT')}" for c in LINE_COLUMNS)
+    cur.execute(f"CREATE TEMP TABLE stage_lines (file_idx INTEGER, role TEXT, {cols})")
+
+
+def _py(values: pd.Series) -> list[Any]:
+    if values.dtype.kind in "iu" and not values.hasnans:
+        return values.tolist()
+    if isinstance(values.dtype, pd.Int64Dtype):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    out = values.to_numpy(dtype=object)
+    return [None if v is None or v is pd.NA or v != v else v for v in out]
+
+
+def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) -> None:
+    columns = [_py(lines[c]) for c in LINE_COLUMNS]
+    n = len(lines)
+    marks = ", ".join("?" for _ in range(len(LINE_COLUMNS) + 2))
+    cur.executemany(
+        f"INSERT INTO stage_lines VALUES ({marks})",
+        zip([file_idx] * n, [role] * n, *columns, strict=True),
+    )
+
+
+@dataclass
+class MergeResult:
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)  # file_idx -> outcome counts
+    changed: bool = False
+
+
+def _script(cur: sqlite3.Cursor, sql: str) -> None:
+    """Run several statements inside the open transaction.
+
+    ``executescript`` would commit first, which would split the import in two.
+    """
+    for statement in sql.split(";\n"):
+        body = "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--"))
+        if body.strip():
+            cur.execute(body)
+
+
+def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int, str]) -> None:
+    """Line items that point at a payment the payments file does not have are refused."""
+    has_primary = cur.execute("SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'primary')")
+    if not has_primary.fetchone()[0]:
+        return
+    orphan = cur.execute(
+        "SELECT l.file_idx, l.row, l.source_id FROM stage_lines l WHERE l.role = 'lines' AND "
+        "NOT EXISTS (SELECT 1 FROM stage_lines p WHERE p.role = 'primary' AND "
+        "p.visit_key = l.visit_key) ORDER BY l.file_idx, l.row LIMIT 1"
+    ).fetchone()
+    if orphan:
+        f, row, key = orphan
+        primary = next(n for i, n in names.items() if i != f)
+        raise InputError(
+            f"{names[f]}, row {row}, column {key_column[f]}: {key!r} is not in {primary}, so "
+            "the two files do not belong together (export both for the same dates)."
+        )
+
+
+def merge(
+    cur: sqlite3.Cursor, *, batch_id: int, platform: str, family: str, default_zone: str,
+    kind: str,
+) -> MergeResult:
+    """Upsert everything staged; returns per-file outcome counts."""
+    p = {"b": batch_id, "source_platform": platform, "family": family, "zone": default_zone}
+    cur.execute("CREATE INDEX temp.ix_stage_visit ON stage_lines (visit_key, role, line_no)")
+    _locations(cur, p)
+    _clients(cur, p)
+    if kind == "customers":
+        return _customer_counts(cur)
+    _visits(cur)
+    _barbers_services(cur, p)
+    n_visits = cur.execute("SELECT COUNT(*) FROM stage_visits").fetchone()[0]
+    big = n_visits > BIG_BATCH
+    _appointments(cur, p, big)
+    _items(cur, p, big)
+    return _counts(cur)
+
+
+def _locations(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+    last = cur.execute("SELECT coalesce(max(id), 0) FROM locations").fetchone()[0]
+    cur.execute(
+        "INSERT INTO locations (name, timezone, currency, opening_hours, retail_tax_bp) "
+        "SELECT min(location), :zone, coalesce((SELECT currency FROM locations ORDER BY id "
+        "LIMIT 1), 'USD'), '{}', 0 FROM (SELECT DISTINCT location FROM stage_lines) s "
+        "WHERE NOT EXISTS (SELECT 1 FROM locations l WHERE lower(l.name) = lower(s.location)) "
+        "GROUP BY lower(location)",
+        p,
+    )
+    cur.execute(
+        "INSERT INTO import_changes (batch_id, table_name, row_id, action, before) "
+        "SELECT :b, 'locations', id, 'insert', NULL FROM locations WHERE id > :last",
+        {**p, "last": last},
+    )
+    cur.execute("DROP TABLE IF EXISTS temp.stage_loc")
+    cur.execute(
+        "CREATE TEMP TABLE stage_loc AS SELECT lower(name) AS lname, min(id) AS id "
+        "FROM locations GROUP BY lower(name)"
+    )
+
+
+def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+    _script(cur,
+        """
+        DROP TABLE IF EXISTS temp.stage_clients;
+        CREATE TEMP TABLE stage_clients AS
+          SELECT client_key, max(client_ext) AS ext, max(client_name) AS name,
+                 max(email) AS email, max(phone) AS phone, min(start_utc) AS first_seen,
+                 min(location) AS location, NULL AS client_id, 'same' AS outcome,
+                 CASE WHEN max(client_ext) IS NOT NULL THEN 1 WHEN max(email) IS NOT NULL
+                      THEN 2 WHEN max(phone) IS NOT NULL THEN 3 ELSE 4 END AS strength
+          FROM stage_lines WHERE client_key IS NOT NULL GROUP BY client_key;
+        CREATE UNIQUE INDEX temp.ix_stage_clients ON stage_clients (client_key);
+        """
+    )
+    match = [
+        "UPDATE stage_clients SET client_id = (SELECT id FROM clients c "
+        "WHERE c.natural_key = stage_clients.client_key) WHERE client_id IS NULL",
+        "UPDATE stage_clients SET client_id = (SELECT id FROM clients c WHERE c.email = "
+        "stage_clients.email ORDER BY id LIMIT 1) WHERE client_id IS NULL AND email IS NOT NULL",
+        "UPDATE stage_clients SET client_id = (SELECT id FROM clients c WHERE c.phone = "
+        "stage_clients.phone ORDER BY id LIMIT 1) WHERE client_id IS NULL AND phone IS NOT NULL",
+    ]
+    for sql in match:
+        cur.execute(sql)
+    # Fill in an email or phone the shop did not have yet (remembering the old values).
+    fill = (
+        "FROM stage_clients s JOIN clients c ON c.id = s.client_id WHERE "
+        "(c.email IS NULL AND s.email IS NOT NULL) OR (c.phone IS NULL AND s.phone IS NOT NULL)"
+    )
+    cur.execute(
+        "INSERT INTO import_changes (batch_id, table_name, row_id, action, before) "
+        "SELECT DISTINCT :b, 'clients', c.id, 'update', json_object('email', c.email, 'phone', "
+        f"c.phone, 'import_batch_id', c.import_batch_id) {fill}",
+        p,
+    )
+    cur.execute(f"UPDATE stage_clients SET outcome = 'update' WHERE client_key IN "
+                f"(SELECT s.client_key {fill})")
+    cur.execute(
+        "UPDATE clients SET email = coalesce(clients.email, s.email), phone = "
+        "coalesce(clients.phone, s.phone), import_batch_id = :b FROM (SELECT client_id, "
+        "max(email) AS email, max(phone) AS phone FROM stage_clients WHERE outcome = 'update' "
+        "GROUP BY client_id) s WHERE clients.id = s.client_id",
+        p,
+    )
+    # Insert the rest, strongest identity first, re-matching after each pass so that
+    # a person known by id in one row and by email in another becomes one client.
+    for strength in (1, 2, 3, 4):
+        cur.execute(
+            "UPDATE stage_clients SET outcome = 'insert' WHERE client_id IS NULL AND "
+            "strength = ?",
+            (strength,),
+        )
+        cur.execute(
+            "INSERT INTO clients (display_name, email, phone, first_seen_utc, home_location_id, "
+            "external_ids, natural_key, import_batch_id) SELECT coalesce(s.name, s.email, "
+            "s.phone, 'Unnamed client'), s.email, s.phone, s.first_seen, l.id, CASE WHEN s.ext "
+            "IS NOT NULL THEN json_object(:family, s.ext) ELSE '{}' END, s.client_key, :b "
+            "FROM stage_clients s LEFT JOIN stage_loc l ON l.lname = lower(s.location) "
+            "WHERE s.client_id IS NULL AND s.strength = :s AND NOT EXISTS (SELECT 1 FROM "
+            "stage_clients t WHERE t.client_id IS NULL AND t.strength < :s AND "
+            "(t.email = s.email OR t.phone = s.phone)) ORDER BY s.client_key",
+            {**p, "s": strength},
+        )
+        for sql in match:
+            cur.execute(sql)
+    cur.execute(
+        "INSERT INTO client_merge_proposals (batch_id, client_id, candidate_id, reason, status) "
+        "SELECT :b, c.id, (SELECT o.id FROM clients o WHERE lower(o.display_name) = "
+        "lower(c.display_name) AND o.id != c.id AND (o.import_batch_id IS NOT :b) ORDER BY "
+        "o.id LIMIT 1), 'the same name (' || c.display_name || ') and nothing else in common', "
+        "'open' FROM stage_clients s JOIN clients c ON c.id = s.client_id "
+        "WHERE s.outcome = 'insert' AND s.strength = 4 AND EXISTS (SELECT 1 FROM clients o "
+        "WHERE lower(o.display_name) = lower(c.display_name) AND o.id != c.id AND "
+        "(o.import_batch_id IS NOT :b))",
+        p,
+    )
+
+
+def _customer_counts(cur: sqlite3.Cursor) -> MergeResult:
+    rows = cur.execute(
+        "SELECT l.file_idx, s.outcome, COUNT(*) FROM stage_lines l JOIN stage_clients s "
+        "ON s.client_key = l.client_key GROUP BY l.file_idx, s.outcome"
+    ).fetchall()
+    return _result(rows)
+
+
+def _result(rows: list[tuple[int, str, int]]) -> MergeResult:
+    out = MergeResult()
+    for f, outcome, n in rows:
+        name = {"insert": "inserted", "update": "updated", "same": "unchanged"}[outcome]
+        out.counts.setdefault(f, {"inserted": 0, "updated": 0, "unchanged": 0})[name] += n
+        out.changed |= outcome != "same"
+    return out
+
+
+def _visits(cur: sqlite3.Cursor) -> None:
+    fields = (
+        "start_utc, end_utc, status, status_raw, booked_at_utc, channel, client_key, "
+        "barber, location, source_id"
+    )
+    cols = [c.strip() for c in fields.split(",")]
+    coalesced = ", ".join(f"coalesce(p.{c}, f.{c}) AS {c}" for c in cols)
+    _script(cur,
+        f"""
+        DROP TABLE IF EXISTS temp.stage_prim;
+        DROP TABLE IF EXISTS temp.stage_first;
+        DROP TABLE IF EXISTS temp.stage_visits;
+        CREATE TEMP TABLE stage_prim AS SELECT * FROM stage_lines WHERE rowid IN
+          (SELECT max(rowid) FROM stage_lines WHERE role = 'primary' GROUP BY visit_key);
+        CREATE UNIQUE INDEX temp.ix_stage_prim ON stage_prim (visit_key);
+        CREATE TEMP TABLE stage_first AS SELECT * FROM stage_lines WHERE rowid IN
+          (SELECT min(rowid) FROM stage_lines WHERE role = 'lines' GROUP BY visit_key);
+        CREATE UNIQUE INDEX temp.ix_stage_first ON stage_first (visit_key);
+        CREATE TEMP TABLE stage_visits AS
+          SELECT p.visit_key, {coalesced},
+                 p.item_name AS item_name, p.category AS category,
+                 p.unit_price_cents AS price, p.discount_cents AS discount,
+                 p.tax_cents AS tax, p.tip_cents AS tip, p.payment_method AS payment_method,
+                 p.quantity AS quantity, f.visit_key IS NOT NULL AS has_lines
+          FROM stage_prim p LEFT JOIN stage_first f ON f.visit_key = p.visit_key
+          UNION ALL
+          SELECT f.visit_key, {", ".join(f"f.{c}" for c in cols)}, NULL, NULL, NULL, 0, 0,
+                 0, f.payment_method, 1, 1
+          FROM stage_first f WHERE NOT EXISTS
+            (SELECT 1 FROM stage_prim p WHERE p.visit_key = f.visit_key);
+        CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key);
+        """
+    )
+
+
+def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+    _script(cur,
+        """
+        DROP TABLE IF EXISTS temp.stage_barbers;
+        CREATE TEMP TABLE stage_barbers AS
+          SELECT l.id AS location_id, lower(v.barber) AS lname, min(v.barber) AS name,
+                 NULL AS barber_id
+          FROM stage_visits v JOIN stage_loc l ON l.lname = lower(v.location)
+          WHERE v.barber IS NOT NULL GROUP BY l.id, lower(v.barber);
+        UPDATE stage_barbers SET barber_id = (SELECT id FROM barbers b WHERE
+          b.location_id = stage_barbers.location_id AND lower(b.name) = stage_barbers.lname
+          ORDER BY id LIMIT 1);
+        DROP TABLE IF EXISTS temp.stage_services;
+        CREATE TEMP TABLE stage_services AS
+          SELECT lower(name) AS lname, min(name) AS name, min(category) AS category,
+                 NULL AS service_id
+          FROM (SELECT item_name AS name, category FROM stage_visits
+                WHERE item_name IS NOT NULL AND has_lines = 0
+                UNION ALL SELECT item_name, category FROM stage_lines
+                WHERE role = 'lines' AND kind IN ('service', 'package') AND item_name IS NOT NULL)
+          GROUP BY lower(name);
+        UPDATE stage_services SET service_id = (SELECT id FROM services s
+          WHERE lower(s.name) = stage_services.lname ORDER BY id LIMIT 1);
+        """
+    )
+    cur.execute(
+        "INSERT INTO barbers (location_id, name, pay_model, working_hours, active, "
+        "external_ids, natural_key, import_batch_id) SELECT location_id, name, 'commission', "
+        "'{}', 1, '{}', 'barber:' || location_id || ':' || lname, :b FROM stage_barbers "
+        "WHERE barber_id IS NULL",
+        p,
+    )
+    cur.execute(
+        "UPDATE stage_barbers SET barber_id = (SELECT id FROM barbers b WHERE b.natural_key = "
+        "'barber:' || stage_barbers.location_id || ':' || stage_barbers.lname) "
+        "WHERE barber_id IS NULL"
+    )
+    cur.execute(
+        "INSERT INTO services (name, category, premium, active, natural_key, import_batch_id) "
+        "SELECT name, coalesce(category, 'other'), 0, 1, 'service:' || lname, :b "
+        "FROM stage_services WHERE service_id IS NULL",
+        p,
+    )
+    cur.execute(
+        "UPDATE stage_services SET service_id = (SELECT id FROM services s WHERE s.natural_key "
+        "= 'service:' || stage_services.lname) WHERE service_id IS NULL"
+    )
+
+
+def _diff(cols: list[str], a: str = "t", s: str = "s") -> str:
+    return " OR ".join(f"{s}.{c} IS NOT {a}.{c}" for c in cols)
+
+
+def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
+            p: dict[str, Any], big: bool, on_insert: str = "") -> None:
+    """Record old values of changed rows, update them, insert the new ones."""
+    before = ", ".join(f"'{c}', t.{c}" for c in [*cols, "import_batch_id"])
+    changed = f"FROM {stage_table} s JOIN {table} t ON t.id = s.id WHERE {_diff(cols)}"
+    cur.execute(
+        f"INSERT INTO import_changes (batch_id, table_name, row_id, action, before) "
+        f"SELECT :b, '{table}', t.id, 'update', json_object({before}) {changed}",
+        p,
+    )
+    cur.execute(f"UPDATE {stage_table} SET outcome = 'update' WHERE id IN (SELECT s.id {changed})")
+    sets = ", ".join(f"{c} = s.{c}" for c in cols)
+    cur.execute(
+        f"UPDATE {table} SET {sets}, import_batch_id = :b FROM {stage_table} s "
+        f"WHERE {table}.id = s.id AND s.outcome = 'update'",
+        p,
+    )
+    cur.execute(f"UPDATE {stage_table} SET outcome = 'insert' WHERE id IS NULL")
+    names = ", ".join(cols)
+    # ``on_insert``: a column set only when a row is new (e.g. the platform it came from).
+    insert = (
+        f"INSERT INTO {table} ({names}, natural_key, import_batch_id"
+        f"{on_insert and ', ' + on_insert}) SELECT {names}, natural_key, :b"
+        f"{on_insert and ', :' + on_insert} FROM {stage_table} WHERE id IS NULL "
+        "ORDER BY natural_key"
+    )
+    if big:
+        with deferred_indexes(cur, (table,)):
+            cur.execute(insert, p)
+    else:
+        cur.execute(insert, p)
+    cur.execute(
+        f"UPDATE {stage_table} SET id = (SELECT id FROM {table} t WHERE t.natural_key = "
+        f"{stage_table}.natural_key) WHERE id IS NULL"
+    )
+
+
+def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
+    terminal = ", ".join(f"'{s}'" for s in TERMINAL)
+    _script(cur,
+        f"""
+        DROP TABLE IF EXISTS temp.stage_appts;
+        CREATE TEMP TABLE stage_appts AS
+          SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
+                 sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
+                 v.booked_at_utc, v.channel, v.source_id,
+                 (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS id,
+                 'same' AS outcome
+          FROM stage_visits v
+          JOIN stage_loc l ON l.lname = lower(v.location)
+          LEFT JOIN stage_clients c ON c.client_key = v.client_key
+          LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
+          LEFT JOIN stage_services sv ON sv.lname = lower(coalesce(v.item_name,
+            (SELECT f.item_name FROM stage_lines f WHERE f.visit_key = v.visit_key AND
+             f.role = 'lines' AND f.kind IN ('service', 'package') ORDER BY f.line_no LIMIT 1)));
+        CREATE INDEX temp.ix_stage_appts ON stage_appts (id);
+        CREATE UNIQUE INDEX temp.ix_stage_appts_key ON stage_appts (natural_key);
+        -- An old export read again must not turn a finished visit back into a booking.
+        UPDATE stage_appts SET status = (SELECT a.status FROM appointments a
+            WHERE a.id = stage_appts.id),
+          status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id)
+          WHERE id IS NOT NULL AND status IN ('booked', 'confirmed') AND
+            (SELECT a.status FROM appointments a WHERE a.id = stage_appts.id) IN ({terminal});
+        """
+    )
+    _upsert(cur, "appointments", "stage_appts", APPT_COLS, p, big, on_insert="source_platform")
+
+
+def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
+    _script(cur,
+        """
+        DROP TABLE IF EXISTS temp.stage_extras;
+        CREATE TEMP TABLE stage_extras AS
+          SELECT visit_key,
+                 sum(CASE WHEN kind = 'tip' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tip,
+                 sum(CASE WHEN kind = 'tax' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tax,
+                 sum(CASE WHEN kind = 'discount' THEN coalesce(unit_price_cents, 0) ELSE 0 END)
+                   AS discount,
+                 min(CASE WHEN kind IN ('service', 'product', 'package', 'gift_card')
+                     THEN line_no END) AS first_line
+          FROM stage_lines WHERE role = 'lines' GROUP BY visit_key;
+        CREATE UNIQUE INDEX temp.ix_stage_extras ON stage_extras (visit_key);
+        DROP TABLE IF EXISTS temp.stage_items;
+        CREATE TEMP TABLE stage_items AS
+          SELECT v.visit_key || ':' || l.line_no AS natural_key, a.id AS appointment_id,
+                 a.client_id, a.location_id, a.start_utc AS sold_at_utc, l.kind,
+                 CASE WHEN l.kind IN ('service', 'package') THEN sv.service_id END AS service_id,
+                 coalesce(l.item_name, 'Item') AS name, l.quantity, l.unit_price_cents,
+                 l.discount_cents + CASE WHEN l.line_no = e.first_line THEN e.discount ELSE 0 END
+                   AS discount_cents,
+                 l.tax_cents + CASE WHEN l.line_no = e.first_line THEN e.tax ELSE 0 END
+                   AS tax_cents,
+                 CASE WHEN l.line_no = e.first_line THEN e.tip + coalesce(v.tip, 0) ELSE 0 END
+                   AS tip_cents,
+                 coalesce(l.payment_method, v.payment_method) AS payment_method,
+                 (SELECT id FROM sale_items t WHERE t.natural_key =
+                   v.visit_key || ':' || l.line_no) AS id,
+                 'same' AS outcome
+          FROM stage_visits v
+          JOIN stage_appts a ON a.natural_key = v.visit_key
+          JOIN stage_lines l ON l.visit_key = v.visit_key AND l.role = 'lines'
+          JOIN stage_extras e ON e.visit_key = v.visit_key
+          LEFT JOIN stage_services sv ON sv.lname = lower(l.item_name)
+          WHERE a.status = 'completed' AND l.kind IN ('service', 'product', 'package', 'gift_card')
+          UNION ALL
+          SELECT v.visit_key || ':0', a.id, a.client_id, a.location_id, a.start_utc, 'service',
+                 a.service_id, coalesce(v.item_name, 'Sale'), coalesce(v.quantity, 1), v.price,
+                 v.discount, v.tax, v.tip, v.payment_method,
+                 (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':0'), 'same'
+          FROM stage_visits v JOIN stage_appts a ON a.natural_key = v.visit_key
+          WHERE a.status = 'completed' AND v.has_lines = 0;
+        CREATE INDEX temp.ix_stage_items ON stage_items (id);
+        CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key);
+        """
+    )
+    _upsert(cur, "sale_items", "stage_items", ITEM_COLS, p, big)
+
+
+def _counts(cur: sqlite3.Cursor) -> MergeResult:
+    rows = cur.execute(
+        """
+        SELECT l.file_idx,
+               CASE WHEN a.outcome = 'insert' OR i.outcome = 'insert' THEN 'insert'
+                    WHEN a.outcome = 'update' OR i.outcome = 'update' OR c.outcome = 'update'
+                    THEN 'update' ELSE 'same' END AS o,
+               COUNT(*)
+        FROM stage_lines l
+        JOIN stage_appts a ON a.natural_key = l.visit_key
+        LEFT JOIN stage_items i ON i.natural_key = l.visit_key || ':' || l.line_no
+        LEFT JOIN stage_clients c ON c.client_key = l.client_key
+        GROUP BY l.file_idx, o
+        """
+    ).fetchall()
+    return _result(rows)
+
+
+def drop_stage(cur: sqlite3.Cursor) -> None:
+    for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
+              "extras", "items", "loc"):
+        cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
+
+
+# --- undo -----------------------------------------------------------------------------
+
+def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> dict[str, int]:
+    """Put the database back exactly as it was before ``batch_id`` (the last batch) landed."""
+    restored = 0
+    for table, cols in RESTORABLE.items():
+        sets = ", ".join(
+            f"{c} = json_extract(c.before, '$.{c}')" for c in [*cols, "import_batch_id"]
+        )
+        restored += cur.execute(
+            f"UPDATE {table} SET {sets} FROM import_changes c WHERE c.batch_id = ? AND "
+            f"c.table_name = '{table}' AND c.action = 'update' AND {table}.id = c.row_id",
+            (batch_id,),
+        ).rowcount
+    removed = 0
+    derived = {
+        "clients": ["client_scores"],
+        "barbers": ["methodology_scores"],
+    }
+    for table in ("sale_items", "appointments", "clients", "barbers", "services"):
+        for child in derived.get(table, []):
+            col = "client_id" if table == "clients" else "barber_id"
+            cur.execute(
+                f"DELETE FROM {child} WHERE {col} IN (SELECT id FROM {table} "
+                f"WHERE import_batch_id = ?)",
+                (batch_id,),
+            )
+        try:
+            removed += cur.execute(
+                f"DELETE FROM {table} WHERE import_batch_id = ?", (batch_id,)
+            ).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise InputError(
+                f"The import cannot be undone: records entered since then use its {table} "
+                f"({exc})."
+            ) from exc
+    locs = [r[0] for r in cur.execute(
+        "SELECT row_id FROM import_changes WHERE batch_id = ? AND table_name = 'locations' "
+        "AND action = 'insert'", (batch_id,)
+    )]
+    for loc in locs:
+        try:
+            removed += cur.execute("DELETE FROM locations WHERE id = ?", (loc,)).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise InputError(
+                f"The import cannot be undone: the location it created is used elsewhere ({exc})."
+            ) from exc
+    cur.execute("DELETE FROM import_changes WHERE batch_id = ?", (batch_id,))
+    cur.execute("DELETE FROM client_merge_proposals WHERE batch_id = ?", (batch_id,))
+    return {"restored": restored, "removed": removed}
+
+
+def json_counts(counts: dict[str, int]) -> str:
+    return json.dumps(counts, sort_keys=True)

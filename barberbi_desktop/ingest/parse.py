@@ -1,0 +1,224 @@
+"""Turning export text into typed values, a whole column at a time.
+
+Each parser takes a Series of strings and returns the parsed values plus a
+mask of the cells it could not read, so the caller can name every bad row and
+column. Blank cells are *unknown* (NA), never zero: a missing price must not
+count as a free haircut.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+MAX_ITEM_CENTS = 1_000_000  # $10,000 for one line of a barbershop bill is not a real sale
+
+_CURRENCY = re.compile(r"(?i)(us\$|\$|€|£|zł|pln|usd|eur|gbp|cad|aud|\u00a0|\s)")
+_COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d{1,2}$|^-?\d+,\d{1,2}$")
+
+
+def blank(s: pd.Series) -> pd.Series:
+    return s.isna() | s.astype(str).str.strip().eq("")
+
+
+def parse_money(s: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Series]:
+    """Money text to integer cents (Int64); returns (cents, unreadable mask).
+
+    Handles ``$1,234.56``, ``-$2.00``, ``($12.00)``, ``12,50`` and ``1.234,50``.
+    With ``decimal="auto"`` a comma followed by one or two digits at the end is
+    a decimal comma, as European exports write it; otherwise commas group
+    thousands.
+    """
+    text = s.astype(str).str.strip()
+    empty = text.eq("") | text.str.lower().isin(["-", "n/a", "na", "none", "null"])
+    t = text.str.replace(_CURRENCY, "", regex=True)
+    negative = t.str.startswith("(") & t.str.endswith(")")
+    t = t.where(~negative, t.str.slice(1, -1))
+    trailing_minus = t.str.endswith("-") & ~t.str.startswith("-")
+    t = t.where(~trailing_minus, "-" + t.str.rstrip("-"))
+    if decimal == ",":
+        comma = pd.Series(True, index=t.index)
+    elif decimal == ".":
+        comma = pd.Series(False, index=t.index)
+    else:
+        comma = t.str.match(_COMMA_DECIMAL)
+    t = t.where(~comma, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    t = t.where(comma, t.str.replace(",", "", regex=False))
+    values = pd.to_numeric(t.where(~empty), errors="coerce")
+    bad = values.isna() & ~empty
+    cents = (values * 100).round()
+    cents = cents.where(~negative, -cents)
+    return cents.astype("Int64"), bad
+
+
+def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = s.astype(str).str.strip()
+    empty = text.eq("")
+    values = pd.to_numeric(text.where(~empty), errors="coerce")
+    bad = (values.isna() | (values % 1 != 0)) & ~empty
+    return values.where(~bad).round().astype("Int64"), bad
+
+
+_DURATION_PART = re.compile(r"(?i)(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hour|hours|godz|m|min|mins|minutes?)")
+
+
+def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``90``, ``1h 30min``, ``45 mins``, ``1:30`` to minutes (Int64)."""
+    text = s.astype(str).str.strip().str.lower()
+    empty = text.eq("")
+    plain = pd.to_numeric(text.where(~empty), errors="coerce")
+    hm = text.str.extract(r"^(\d{1,2}):(\d{2})$").astype(float)
+    from_hm = hm[0] * 60 + hm[1]
+    parts = text.str.extractall(_DURATION_PART)
+    if len(parts):
+        amount = pd.to_numeric(parts[0].str.replace(",", "."), errors="coerce")
+        minutes = amount.where(~parts[1].str.startswith(("h", "g")), amount * 60)
+        from_parts = minutes.groupby(level=0).sum().reindex(text.index)
+    else:
+        from_parts = pd.Series(np.nan, index=text.index)
+    total = plain.fillna(from_hm).fillna(from_parts)
+    bad = total.isna() & ~empty
+    return total.round().astype("Int64"), bad
+
+
+def normalise_phone(s: pd.Series, country_code: str = "1") -> tuple[pd.Series, pd.Series]:
+    """Phone text to E.164 (``+15551234567``); returns (phones, unreadable mask).
+
+    Without a ``+`` or ``00`` the number is national: a leading trunk ``0`` is
+    dropped and the shop's country code put in front. Fewer than 7 or more
+    than 15 digits is not a phone number.
+    """
+    text = s.astype(str).str.strip().str.lstrip("'")
+    empty = text.eq("")
+    plus = text.str.startswith("+") | text.str.startswith("00")
+    digits = text.str.replace(r"(?i)\s*(ext|x|wew)\.?\s*\d+$", "", regex=True)
+    digits = digits.str.replace(r"\D", "", regex=True)
+    digits = digits.where(~text.str.startswith("00"), digits.str.slice(2))
+    national = ~plus
+    if country_code == "1":
+        eleven = national & digits.str.len().eq(11) & digits.str.startswith("1")
+        digits = digits.where(~eleven, digits.str.slice(1))
+    trunk = national & digits.str.startswith("0")
+    digits = digits.where(~trunk, digits.str.slice(1))
+    full = digits.where(plus, country_code + digits)
+    ok = full.str.len().between(8, 15) & digits.str.len().ge(7)
+    bad = ~ok & ~empty
+    return ("+" + full).where(ok & ~empty), bad
+
+
+def normalise_email(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = s.astype(str).str.strip().str.lower()
+    empty = text.eq("")
+    ok = text.str.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    return text.where(ok & ~empty), ~ok & ~empty
+
+
+# --- dates and times ------------------------------------------------------------
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def date_order_evidence(s: pd.Series) -> tuple[bool, bool]:
+    """(some value must be day-first, some value must be month-first) for d/m/y text."""
+    parts = s.astype(str).str.extract(_NUMERIC_DATE)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    return bool((first > 12).any()), bool((second > 12).any())
+
+
+def has_numeric_dates(s: pd.Series) -> bool:
+    return bool(s.astype(str).str.match(_NUMERIC_DATE).any())
+
+
+def _clean_datetime_text(text: pd.Series) -> pd.Series:
+    t = text.str.strip().str.replace("\u202f", " ", regex=False).str.replace("\u00a0", " ")
+    t = t.str.replace(r"(?i)\b([ap])\.\s?m\.?", r"\1m", regex=True)
+    t = t.str.replace(r"(?i)(\d)\s*([ap]m)\b", r"\1 \2", regex=True)
+    t = t.str.replace(r"\s*,\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True)
+    # Time-zone words some platforms append ("EST", "GMT+1") are handled by the column.
+    return t.str.replace(r"\s+(?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d\d)?)$", "", regex=True)
+
+
+# Formats tried in order, day-first and month-first variants chosen by date order.
+_TIME_FORMATS = ["", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I %p"]
+_NAMED = [
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%A %B %d %Y",
+    "%a %b %d %Y",
+]
+
+
+def _numeric_formats(order: str | None) -> list[str]:
+    day_first = ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%y"]
+    month_first = ["%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m-%d-%y", "%m.%d.%Y"]
+    if order == "dmy":
+        return day_first
+    if order == "mdy":
+        return month_first
+    return []
+
+
+def parse_datetime(
+    s: pd.Series, *, formats: list[str] | None = None, date_order: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Date/time text to naive local timestamps; returns (values, unreadable mask).
+
+    ISO 8601 first, then the profile's own ``formats``, then the usual written
+    forms; numeric day/month forms are only tried in the order the caller
+    settled (see `date_order_evidence`), never guessed here. Bare numbers are
+    Excel serial dates.
+    """
+    text = s.astype(str)
+    empty = text.str.strip().eq("")
+    t = _clean_datetime_text(text)
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    todo = ~empty
+    iso = t.str.match(r"^\d{4}-\d{2}-\d{2}")
+    candidates: list[str | None] = list(formats or [])
+    if iso[todo].any():
+        candidates.insert(0, "ISO8601")
+    numeric_date = _numeric_formats(date_order)
+    written = [d + tf for d in [*numeric_date, *_NAMED] for tf in _TIME_FORMATS]
+    for fmt in [*candidates, *written]:
+        if not todo.any():
+            break
+        subset = t[todo]
+        parsed = pd.to_datetime(subset, format=fmt, errors="coerce")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        hit = parsed.notna()
+        if hit.any():
+            out.loc[hit[hit].index] = parsed[hit].astype("datetime64[ns]")
+            todo &= out.isna()
+    serial = pd.to_numeric(t.where(todo), errors="coerce")
+    serial = serial.where(serial.between(20_000, 80_000))
+    if serial.notna().any():
+        from_serial = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
+        out = out.fillna(from_serial.round("s"))
+    bad = out.isna() & ~empty
+    return out, bad
+
+
+def parse_time_range(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``15:30:00-16:00:00`` or ``06:00 AM - 07:00 AM`` to (start text, end text)."""
+    parts = s.astype(str).str.split(r"\s*[-–]\s*", n=1, regex=True, expand=True)
+    if parts.shape[1] == 1:
+        parts[1] = ""
+    return parts[0].fillna("").str.strip(), parts[1].fillna("").str.strip()
+
+
+YES = {"yes", "y", "true", "1", "x", "tak", "paid", "canceled", "cancelled"}
+
+
+def parse_flag(s: pd.Series) -> pd.Series:
+    """Yes/no-ish cells (``Yes``, ``TRUE``, ``1``, a cancellation date) to booleans."""
+    text = s.astype(str).str.strip().str.lower()
+    return text.isin(YES) | (
+        text.ne("") & ~text.isin({"no", "n", "false", "0", "nie", "-"}) & text.str.match(r"^\d")
+    )

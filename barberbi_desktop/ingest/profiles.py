@@ -1,0 +1,240 @@
+"""Platform profiles: what each booking platform calls things, kept as data.
+
+A profile is a TOML file in ``resources/profiles`` (header synonyms per
+canonical field, date and money conventions, status and item vocabularies).
+Supporting a new platform, or a renamed column, is an edit to a data file, not
+new code; the mapping step in the app writes the same structure.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from barberbi_desktop.errors import InputError
+
+# Every field a profile may map a column to, with what it means.
+FIELDS: dict[str, str] = {
+    "appointment_id": "the platform's id of the appointment",
+    "transaction_id": "the id that ties a payment to its line items",
+    "start": "date and time the appointment starts",
+    "start_date": "date the appointment starts (time in another column)",
+    "start_time": "time the appointment starts",
+    "time_range": "start and end time as one range, e.g. 15:30-16:00",
+    "end": "date and time the appointment ends",
+    "duration": "length of the appointment",
+    "status": "the appointment's status",
+    "cancelled": "a cancelled flag or date",
+    "no_show": "a no-show flag",
+    "event_type": "payment, refund, void",
+    "client_id": "the platform's id of the client",
+    "client_name": "client's full name",
+    "client_first_name": "client's first name",
+    "client_last_name": "client's last name",
+    "client_email": "client's email",
+    "client_phone": "client's phone",
+    "phone_country": "country calling code of the phone",
+    "barber": "the barber (staff member)",
+    "service": "the service booked",
+    "item_name": "the item sold",
+    "item_type": "service, product, tip, tax or discount line",
+    "category": "service category",
+    "quantity": "quantity",
+    "price": "price (money)",
+    "discount": "discount (money)",
+    "tax": "tax (money)",
+    "tip": "tip (money)",
+    "payment_method": "card, cash, ...",
+    "card": "amount paid by card",
+    "cash": "amount paid in cash",
+    "channel": "online, phone, walk-in",
+    "booked_at": "when the appointment was booked",
+    "location": "the shop location",
+    "timezone": "the time zone of the times in the row",
+    "first_visit": "the client's first visit",
+    "referral_source": "how the client found the shop",
+}
+
+STATUSES: dict[str, list[str]] = {
+    "completed": [
+        "completed", "complete", "done", "show", "showed", "checked out", "checkout",
+        "paid", "finished", "closed", "served", "zakończone",
+    ],
+    "booked": ["booked", "new", "pending", "scheduled", "accept", "accepted", "upcoming",
+               "reserved", "requested"],
+    "confirmed": ["confirmed", "confirm", "in progress", "started", "arrived", "checked in"],
+    "cancelled": ["cancelled", "canceled", "cancel", "deny", "denied", "declined", "void",
+                  "voided", "rescheduled", "late cancel", "late cancellation"],
+    "no_show": ["no show", "no-show", "noshow", "missed", "did not show", "no showed"],
+}
+CHANNELS: dict[str, list[str]] = {
+    "online": ["online", "web", "website", "app", "online booking", "customer", "client",
+               "booking site", "instagram", "google", "marketplace", "invitee"],
+    "phone": ["phone", "call", "staff", "admin", "by phone", "calendar", "host"],
+    "walk_in": ["walk-in", "walk in", "walkin", "pos", "point of sale", "register", "in person"],
+}
+ITEM_TYPES: dict[str, list[str]] = {
+    "service": ["service", "services", "appointment"],
+    "product": ["product", "retail", "physical item"],
+    "package": ["package", "membership"],
+    "gift_card": ["gift card", "gc", "gift certificate"],
+    "tip": ["tip", "gratuity"],
+    "tax": ["tax", "sales tax"],
+    "discount": ["discount"],
+}
+EVENT_SKIP = {"refund", "partial refund", "void", "voided"}
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_header(text: str) -> str:
+    """Case, punctuation, BOM and spacing do not distinguish two headers."""
+    return _NON_WORD.sub(" ", text.replace("\ufeff", "").lower()).strip()
+
+
+def normalise_word(text: str) -> str:
+    return " ".join(text.lower().replace("_", " ").split())
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    kind: str  # appointments, lines, payments, customers
+    columns: dict[str, list[str]]
+    signature: list[str]
+    family: str | None = None
+    decimal: str = "auto"
+    date_order: str = "ask"  # dmy, mdy or ask
+    id_scope: str = "visit"  # visit, or series (the id names a recurring series)
+    phone_country: str | None = None
+    datetime_formats: list[str] = field(default_factory=list)
+    statuses: dict[str, list[str]] = field(default_factory=dict)
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    item_types: dict[str, list[str]] = field(default_factory=dict)
+
+    def vocabulary(self, base: dict[str, list[str]], own: dict[str, list[str]]) -> dict[str, str]:
+        words = {normalise_word(w): key for key, ws in base.items() for w in ws}
+        words.update({normalise_word(w): key for key, ws in own.items() for w in ws})
+        return words
+
+    @property
+    def status_words(self) -> dict[str, str]:
+        return self.vocabulary(STATUSES, self.statuses)
+
+    @property
+    def channel_words(self) -> dict[str, str]:
+        return self.vocabulary(CHANNELS, self.channels)
+
+    @property
+    def item_type_words(self) -> dict[str, str]:
+        return self.vocabulary(ITEM_TYPES, self.item_types)
+
+
+def _profile(data: dict[str, Any]) -> Profile:
+    unknown = set(data.get("columns", {})) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"profile {data['name']} maps to unknown fields {sorted(unknown)}")
+    return Profile(**data)
+
+
+@cache
+def profiles() -> dict[str, Profile]:
+    folder = resources.files("barberbi_desktop.resources") / "profiles"
+    out = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            profile = _profile(tomllib.loads(entry.read_text(encoding="utf-8")))
+            out[profile.name] = profile
+    return out
+
+
+def known_headers() -> set[str]:
+    """Every header any profile recognises, normalised (used to find the header row)."""
+    return {
+        normalise_header(h) for p in profiles().values() for hs in p.columns.values() for h in hs
+    }
+
+
+@dataclass(frozen=True)
+class Detection:
+    profile: Profile
+    confidence: float
+    mapping: dict[str, str]  # canonical field -> the file's header
+
+
+def _map(profile: Profile, header: list[str]) -> dict[str, str]:
+    by_norm: dict[str, str] = {}
+    for h in header:
+        by_norm.setdefault(normalise_header(h), h)
+    mapping = {}
+    for fld, synonyms in profile.columns.items():
+        for syn in synonyms:
+            if normalise_header(syn) in by_norm:
+                mapping[fld] = by_norm[normalise_header(syn)]
+                break
+    return mapping
+
+
+def score(profile: Profile, header: list[str]) -> Detection:
+    """How sure we are the file is this profile's layout, from 0 to 1.
+
+    Mostly the share of the profile's signature headers present, partly the
+    share of the file's headers the profile understands, so a file with a
+    handful of generic columns ("Date", "Status") does not look like Square.
+    """
+    norm = {normalise_header(h) for h in header if h and not h.startswith("(column ")}
+    sig = {normalise_header(s) for s in profile.signature}
+    known = {normalise_header(s) for ss in profile.columns.values() for s in ss} | sig
+    sig_share = len(sig & norm) / len(sig) if sig else 0.0
+    coverage = len(norm & known) / len(norm) if norm else 0.0
+    return Detection(profile, round(0.75 * sig_share + 0.25 * coverage, 3), _map(profile, header))
+
+
+def detect(header: list[str]) -> list[Detection]:
+    """Every profile scored against the header, best first."""
+    return sorted(
+        (score(p, header) for p in profiles().values()),
+        key=lambda d: (-d.confidence, d.profile.name),
+    )
+
+
+def resolve(
+    file_name: str,
+    header: list[str],
+    platform: str | None = None,
+    overrides: dict[str, str] | None = None,
+    min_confidence: float = 0.5,
+) -> Detection:
+    """The profile and column mapping to use for a file, or one sentence saying why none fits."""
+    table = profiles()
+    if platform is not None:
+        name = {"template": "barberbi", "square": "square_transactions"}.get(platform, platform)
+        if name not in table:
+            raise InputError(
+                f"{platform!r} is not a platform BarberBI knows; choose one of "
+                f"{', '.join(sorted(table))}."
+            )
+        found = score(table[name], header)
+    else:
+        found = detect(header)[0]
+        if found.confidence < min_confidence and not overrides:
+            shown = ", ".join(h for h in header[:8] if h)
+            raise InputError(
+                f"{file_name}: the columns ({shown}{', ...' if len(header) > 8 else ''}) do not "
+                "match any platform BarberBI knows; use the BarberBI template, or map the "
+                "columns with --platform barberbi --map FIELD=COLUMN."
+            )
+    mapping = dict(found.mapping)
+    for fld, column in (overrides or {}).items():
+        if fld not in FIELDS:
+            raise InputError(f"--map {fld}=...: {fld!r} is not a field BarberBI imports.")
+        match = next((h for h in header if normalise_header(h) == normalise_header(column)), None)
+        if match is None:
+            raise InputError(f"{file_name} has no column called {column!r} (for {fld}).")
+        mapping[fld] = match
+    return Detection(found.profile, found.confidence, mapping)

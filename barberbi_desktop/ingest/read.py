@@ -1,0 +1,365 @@
+"""Reading an export file into chunks of text cells, whatever program wrote it.
+
+Exports arrive as CSV in four encodings and several delimiters, or as XLSX
+with report titles above the header and totals below. Everything here turns a
+file into (header, chunks of strings with spreadsheet row numbers) and refuses
+what is not a table with one sentence *before* any row is parsed, so nothing
+downstream has to guess what kind of file it was given.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+
+from barberbi_desktop.errors import InputError
+
+HEADER_SCAN_ROWS = 40
+MAX_LINE_BYTES = 1 << 20  # no real export has a 1 MB row; a file that does is not a table
+SCAN_BLOCK = 1 << 20
+CHUNK_ROWS = 100_000
+
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"BM", "a bitmap image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+]
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_TOTAL_ROW = re.compile(
+    r"^\s*(grand\s+)?(totals?|sum|subtotal|suma|razem|podsumowanie|gesamt|total général)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class RawTable:
+    """A file's header and a way to stream its rows as text.
+
+    ``chunks()`` yields DataFrames of ``str`` cells (blank = ``""``) whose index
+    is the row number a spreadsheet would show, so every problem can name it.
+    """
+
+    path: Path
+    kind: str  # csv, xlsx
+    header: list[str]
+    header_row: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    _open_rows: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        if self.kind == "csv":
+            yield from self._csv_chunks(size)
+        else:
+            yield from self._row_chunks(size)
+
+    def _frame(self, rows: list[list[str]], first_row: int) -> pd.DataFrame:
+        width = len(self.header)
+        fixed = [(r + [""] * width)[:width] for r in rows]
+        frame = pd.DataFrame(fixed, columns=self._unique_header(), dtype=object)
+        frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+        return _drop_blank_and_totals(frame)
+
+    def _unique_header(self) -> list[str]:
+        seen: dict[str, int] = {}
+        out = []
+        for name in self.header:
+            n = seen.get(name, 0)
+            seen[name] = n + 1
+            out.append(name if n == 0 else f"{name} ({n + 1})")
+        return out
+
+    def _csv_chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        reader = pd.read_csv(
+            self.path,
+            sep=self.delimiter,
+            encoding=self.encoding,
+            header=None,
+            skiprows=self.header_row,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            chunksize=size,
+            engine="c",
+            quotechar='"',
+            skip_blank_lines=False,
+            on_bad_lines="error",
+            names=self._unique_header(),
+        )
+        row = self.header_row + 1
+        try:
+            for chunk in reader:
+                n = len(chunk)
+                chunk.index = pd.RangeIndex(row, row + n)
+                row += n
+                yield _drop_blank_and_totals(chunk.astype(object))
+        except pd.errors.ParserError as exc:
+            raise InputError(
+                f"{self.path.name} cannot be read as a table near row {row}: {_short(exc)}."
+            ) from exc
+
+    def _row_chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        assert self._open_rows is not None
+        rows: list[list[str]] = []
+        first = self.header_row + 1
+        number = self.header_row
+        for cells in self._open_rows():
+            number += 1
+            rows.append(cells)
+            if len(rows) >= size:
+                yield self._frame(rows, first)
+                rows, first = [], number + 1
+        if rows:
+            yield self._frame(rows, first)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().split("\n")[0].rstrip(".")
+
+
+def _drop_blank_and_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    cells = frame.apply(lambda c: c.str.strip())
+    nonblank = cells.ne("")
+    keep = nonblank.any(axis=1)
+    first_cell = cells.where(nonblank).bfill(axis=1).iloc[:, 0].fillna("")
+    keep &= ~first_cell.str.match(_TOTAL_ROW)
+    return frame[keep]
+
+
+def _sniff_kind(path: Path, head: bytes) -> str:
+    if not head:
+        raise InputError(f"{path.name} is empty.")
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(
+                f"{path.name} is {what}, not a booking export; export the report as CSV or "
+                "Excel (.xlsx) from the booking platform."
+            )
+    if head.startswith(_OLE):
+        blob = path.read_bytes()[: 1 << 20]
+        if "EncryptionInfo".encode("utf-16-le") in blob:
+            raise InputError(
+                f"{path.name} is protected with a password, so it cannot be read; open it in "
+                "Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+                "Password, clear it) and save, or export the report again as CSV."
+            )
+        raise InputError(
+            f"{path.name} is an old-style Excel 97-2003 workbook (.xls); open it in Excel or "
+            "LibreOffice and save it as .xlsx or CSV, then import that file."
+        )
+    if head.startswith(_ZIP):
+        return "xlsx"
+    return "csv"
+
+
+def open_table(path: Path, known_headers: set[str] | None = None) -> RawTable:
+    """Open ``path`` and find its header row; raises `InputError` for non-tables."""
+    from barberbi_desktop.ingest.profiles import normalise_header
+
+    if not path.exists():
+        raise InputError(f"{path} does not exist.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an export file.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    kind = _sniff_kind(path, head)
+    known = known_headers or set()
+
+    def score(cells: list[str]) -> int:
+        return sum(1 for c in cells if c and normalise_header(c) in known)
+
+    if kind == "xlsx":
+        return _open_xlsx(path, score)
+    encoding = _detect_encoding(path)
+    text = _head_text(path, encoding)
+    delimiter = _sniff_delimiter(path, text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:HEADER_SCAN_ROWS]
+    idx = _pick_header(path, rows, score)
+    header = _name_blanks([c.strip().lstrip("\ufeff") for c in rows[idx]])
+    return RawTable(path, "csv", header, header_row=idx + 1, encoding=encoding, delimiter=delimiter)
+
+
+def _name_blanks(header: list[str]) -> list[str]:
+    """Blank header cells (a trailing separator, a spacer column) get a visible name."""
+    return [c or f"(column {k + 1})" for k, c in enumerate(header)]
+
+
+def _pick_header(path: Path, rows: list[list[str]], score: Callable[[list[str]], int]) -> int:
+    candidates = [(i, r) for i, r in enumerate(rows) if sum(1 for c in r if c.strip()) >= 2]
+    if not candidates:
+        if any(any(c.strip() for c in r) for r in rows):
+            raise InputError(
+                f"{path.name} has only one column; it does not look like a booking export "
+                "(is it a list of notes, or saved with an unusual separator?)."
+            )
+        raise InputError(f"{path.name} is empty.")
+    best_i, best_score = candidates[0][0], -1
+    for i, r in candidates:
+        s = score(r)
+        if s > best_score:
+            best_i, best_score = i, s
+    if best_score == 0:
+        # No known header anywhere: the first row that is as wide as the table below it.
+        widths = [sum(1 for c in r if c.strip()) for _, r in candidates]
+        widest = max(widths)
+        best_i = next(i for (i, _), w in zip(candidates, widths, strict=True) if w >= widest * 0.8)
+    return best_i
+
+
+def _detect_encoding(path: Path) -> str:
+    """The file's encoding, after checking every byte, so a bad one is refused up front.
+
+    The same pass refuses a single line longer than a megabyte (a minified blob
+    or a corrupted file) before pandas would try to hold it.
+    """
+    with path.open("rb") as fh:
+        start = fh.read(4)
+    if start.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "cp1252"]
+    newline = "\n".encode(candidates[0].replace("-sig", "")) if candidates != ["utf-16"] else None
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        offset = 0
+        line_len = 0
+        line_no = 1
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(SCAN_BLOCK):
+                    decoded = decoder.decode(block)
+                    if encoding != "utf-16" and "\x00" in decoded:
+                        nul = offset + block.find(b"\x00")
+                        raise InputError(
+                            f"{path.name} contains binary data (NUL bytes near byte "
+                            f"{nul}), so it is not a text export."
+                        )
+                    if newline is not None:
+                        parts = block.split(newline)
+                        if len(parts) == 1:
+                            line_len += len(block)
+                        else:
+                            lengths = [line_len + len(parts[0]), *(len(p) for p in parts[1:-1])]
+                            for k, n in enumerate(lengths):
+                                if n > MAX_LINE_BYTES:
+                                    _too_long(path, line_no + k)
+                            line_no += len(parts) - 1
+                            line_len = len(parts[-1])
+                        if line_len > MAX_LINE_BYTES:
+                            _too_long(path, line_no)
+                    offset += len(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError as exc:
+            last_error = (offset + exc.start, exc.object[exc.start : exc.start + 1])
+            continue
+    pos, byte = last_error
+    raise InputError(
+        f"{path.name} is not in a text encoding BarberBI can read (UTF-8, UTF-16 or "
+        f"Windows-1252): byte 0x{byte.hex()} at offset {pos}; save it again from Excel as "
+        "'CSV UTF-8'."
+    )
+
+
+def _too_long(path: Path, line_no: int) -> None:
+    raise InputError(
+        f"{path.name}: line {line_no} is over 1 MB long, so this is not a booking export "
+        "(or the file is damaged)."
+    )
+
+
+def _head_text(path: Path, encoding: str) -> str:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        return fh.read(256 * 1024)
+
+
+def _sniff_delimiter(path: Path, text: str) -> str:
+    lines = [ln for ln in text.splitlines()[:HEADER_SCAN_ROWS] if ln.strip()]
+    if not lines:
+        raise InputError(f"{path.name} is empty.")
+    best, best_score = ",", -1.0
+    for delim in (",", ";", "\t", "|"):
+        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
+        wide = [c for c in counts if c > 1]
+        if not wide:
+            continue
+        mode = max(set(wide), key=wide.count)
+        score = wide.count(mode) * mode
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _open_xlsx(path: Path, score: Callable[[list[str]], int]) -> RawTable:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    def rows() -> Iterator[list[str]]:
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            for values in ws.iter_rows(values_only=True):
+                yield [_cell_text(v) for v in values]
+        finally:
+            wb.close()
+
+    try:
+        it = rows()
+        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), it, strict=False)]
+        it.close()
+    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise InputError(
+            f"{path.name} is a ZIP file but not a readable Excel workbook ({_short(exc)})."
+        ) from exc
+    idx = _pick_header(path, head, score)
+    header = [c.strip() for c in head[idx]]
+    while header and header[-1] == "":
+        header.pop()
+    header = _name_blanks(header)
+
+    def body() -> Iterator[list[str]]:
+        gen = rows()
+        try:
+            for _ in range(idx + 1):
+                next(gen, None)
+            yield from gen
+        finally:
+            gen.close()
+
+    return RawTable(path, "xlsx", header, header_row=idx + 1, _open_rows=body)
