@@ -185,23 +185,30 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     if order is None and any(parse.has_numeric_dates(g(f)) for f in date_fields):
         raise NeedDateOrder()
     fmts = profile.datetime_formats
+    end_time = pd.Series("", index=idx, dtype=object)
+    if "time_range" in mapping:
+        range_start, end_time = parse.parse_time_range(g("time_range"))
+    start_field = "start" if "start" in mapping else "start_date"
     if "start" in mapping:
         start_text = g("start")
-    else:
-        time_text = g("start_time")
-        if "time_range" in mapping:
-            time_text, end_time = parse.parse_time_range(g("time_range"))
+    elif "start_date" in mapping:
+        time_text = range_start if "time_range" in mapping else g("start_time")
         start_text = (g("start_date") + " " + time_text).str.strip()
+    elif profile.kind == "customers":
+        start_text, start_field = g("first_visit"), "first_visit"
+    else:  # line items whose time comes from the payments file they join
+        start_text = pd.Series("", index=idx, dtype=object)
     start_local, bad = parse.parse_datetime(start_text, formats=fmts, date_order=order)
-    start_field = "start" if "start" in mapping else "start_date"
     p.add(bad, start_field, "is not a date and time BarberBI can read.", values=start_text)
-    p.add(start_text.eq(""), start_field, "the start date is missing.")
+    if start_field in mapping and profile.kind != "customers":
+        p.add(start_text.eq(""), start_field, "the start date is missing.")
     if "end" in mapping:
         end_local, bad = parse.parse_datetime(g("end"), formats=fmts, date_order=order)
         p.add(bad, "end", "is not a date and time BarberBI can read.", values=g("end"))
     elif "time_range" in mapping:
-        end_text = (g("start_date") + " " + end_time).where(end_time.ne(""), "")
-        end_local, _ = parse.parse_datetime(end_text, formats=fmts, date_order=order)
+        day = start_local.dt.strftime("%Y-%m-%d").fillna("")
+        end_text = (day + " " + end_time).where(end_time.ne("") & day.ne(""), "")
+        end_local, _ = parse.parse_datetime(end_text, formats=fmts, date_order="mdy")
     else:
         end_local = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
     if "duration" in mapping:
@@ -219,12 +226,14 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         p.add(tz_text.ne("") & named.isna(), "timezone", "is not a time zone BarberBI knows.",
               values=tz_text)
         zones = named.fillna(zones)
-    lines["start_utc"] = _to_utc(start_local, zones)
-    lines["end_utc"] = _to_utc(end_local, zones)
+    lines["start_utc"] = _to_utc(start_local, zones.where(~parse.utc_marked(start_text), "UTC"))
+    end_zones = zones.where(~parse.utc_marked(g("end")), "UTC") if "end" in mapping else zones
+    lines["end_utc"] = _to_utc(end_local, end_zones)
     if "booked_at" in mapping:
         booked_local, bad = parse.parse_datetime(g("booked_at"), formats=fmts, date_order=order)
         p.add(bad, "booked_at", "is not a date and time BarberBI can read.", values=g("booked_at"))
-        lines["booked_at_utc"] = _to_utc(booked_local, zones)
+        booked_zones = zones.where(~parse.utc_marked(g("booked_at")), "UTC")
+        lines["booked_at_utc"] = _to_utc(booked_local, booked_zones)
     else:
         lines["booked_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
     now = int(ctx.now_utc.timestamp())
@@ -300,7 +309,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     lines["client_name"] = name.where(name.ne(""), None)
     lines["email"] = email
     lines["phone"] = phones
-    if profile.kind != "lines":
+    if profile.kind == "appointments":
         p.add(key.isna(), "client_name", "the row names no client (give a client id, email, "
               "phone or name).")
     lines["barber"] = g("barber").where(g("barber").ne(""), None)
@@ -335,6 +344,9 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         lines["line_no"] = 0
 
     problems = p.frame()
+    # A skipped row (a refund) is not judged: its negative amounts are what a refund looks like.
+    skipped_rows = set(idx[skipped])
+    problems = problems[~(problems["row"].isin(skipped_rows) & problems["severity"].eq("error"))]
     errors = set(problems.loc[problems["severity"] == "error", "row"]) | set(idx[skipped])
     keep = ~lines["row"].isin(errors)
     return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw))

@@ -112,7 +112,7 @@ def _open(path: Path, platform: str | None, mapping: dict[str, str] | None) -> _
 def _check_required(name: str, d: Detection) -> None:
     m, kind = d.mapping, d.profile.kind
     missing = []
-    if kind != "customers" and not ({"start", "start_date"} & set(m)):
+    if kind in ("appointments", "payments") and not ({"start", "start_date"} & set(m)):
         missing.append("the start date and time")
     if kind in ("lines", "payments") and "transaction_id" not in m:
         missing.append("the transaction id")
@@ -285,6 +285,15 @@ class Importer:
     def _import_unit(self, unit: list[_Source], date_order: str | None, location: str | None,
                      dry_run: bool, skip_bad_rows: bool) -> None:
         unit.sort(key=lambda s: s.role != "primary")
+        lone = unit[0].detection
+        if len(unit) == 1 and lone.profile.kind == "lines" and not (
+            {"start", "start_date"} & set(lone.mapping)
+        ):
+            partner = "the payments file" if lone.profile.family else "a file with the dates"
+            raise InputError(
+                f"{unit[0].path.name} has line items but no dates; import it together with "
+                f"{partner} of the same export ({lone.profile.title})."
+            )
         names = {i: s.path.name for i, s in enumerate(unit)}
         fairy = self.db.engine.raw_connection()
         try:

@@ -61,7 +61,9 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values.where(~bad).round().astype("Int64"), bad
 
 
-_DURATION_PART = re.compile(r"(?i)(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hour|hours|godz|m|min|mins|minutes?)")
+_DURATION_PART = re.compile(
+    r"(?i)(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hour|hours|godz|m|min|mins|minutes?)"
+)
 
 
 def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -139,7 +141,9 @@ def _clean_datetime_text(text: pd.Series) -> pd.Series:
     t = t.str.replace(r"(?i)(\d)\s*([ap]m)\b", r"\1 \2", regex=True)
     t = t.str.replace(r"\s*,\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True)
     # Time-zone words some platforms append ("EST", "GMT+1") are handled by the column.
-    return t.str.replace(r"\s+(?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d\d)?)$", "", regex=True)
+    return t.str.replace(
+        r"\s+(?!(?:AM|PM|am|pm)$)(?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d\d)?)$", "", regex=True
+    )
 
 
 # Formats tried in order, day-first and month-first variants chosen by date order.
@@ -164,6 +168,14 @@ def _numeric_formats(order: str | None) -> list[str]:
     return []
 
 
+_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def utc_marked(s: pd.Series) -> pd.Series:
+    """Cells that carry their own UTC offset (ISO 8601 with ``Z`` or ``+01:00``)."""
+    return s.astype(str).str.strip().str.match(_AWARE)
+
+
 def parse_datetime(
     s: pd.Series, *, formats: list[str] | None = None, date_order: str | None = None
 ) -> tuple[pd.Series, pd.Series]:
@@ -172,7 +184,8 @@ def parse_datetime(
     ISO 8601 first, then the profile's own ``formats``, then the usual written
     forms; numeric day/month forms are only tried in the order the caller
     settled (see `date_order_evidence`), never guessed here. Bare numbers are
-    Excel serial dates.
+    Excel serial dates. Cells with their own UTC offset come back in UTC (see
+    `utc_marked`), the rest as written.
     """
     text = s.astype(str)
     empty = text.str.strip().eq("")
@@ -200,7 +213,7 @@ def parse_datetime(
     serial = serial.where(serial.between(20_000, 80_000))
     if serial.notna().any():
         from_serial = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
-        out = out.fillna(from_serial.round("s"))
+        out = out.fillna(from_serial.dt.round("s"))
     bad = out.isna() & ~empty
     return out, bad
 

@@ -67,7 +67,7 @@ STATUSES: dict[str, list[str]] = {
     "booked": ["booked", "new", "pending", "scheduled", "accept", "accepted", "upcoming",
                "reserved", "requested"],
     "confirmed": ["confirmed", "confirm", "in progress", "started", "arrived", "checked in"],
-    "cancelled": ["cancelled", "canceled", "cancel", "deny", "denied", "declined", "void",
+    "cancelled": ["cancelled", "canceled", "cancel", "cancellation", "deny", "denied", "declined", "void",
                   "voided", "rescheduled", "late cancel", "late cancellation"],
     "no_show": ["no show", "no-show", "noshow", "missed", "did not show", "no showed"],
 }
@@ -86,7 +86,7 @@ ITEM_TYPES: dict[str, list[str]] = {
     "tax": ["tax", "sales tax"],
     "discount": ["discount"],
 }
-EVENT_SKIP = {"refund", "partial refund", "void", "voided"}
+EVENT_SKIP = {"refund", "partial refund"}
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
