@@ -174,6 +174,8 @@ def _words(series: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
 def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context) -> Chunk:
     """Canonical lines and problems for one chunk of a file."""
     p = _Problems(ctx, mapping)
+    if raw.empty:
+        return Chunk(pd.DataFrame(columns=LINE_COLUMNS), p.frame(), 0)
     g = lambda fld: _get(raw, mapping, fld)  # noqa: E731
     idx = raw.index
     lines = pd.DataFrame(index=idx)
@@ -219,7 +221,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         end_local = end_local.fillna(by_duration)
 
     location = g("location").where(g("location").ne(""), ctx.default_location)
-    zones = location.str.lower().map(ctx.location_zones).fillna(ctx.default_zone)
+    zones = location.str.lower().map(lambda n: ctx.location_zones.get(n, ctx.default_zone))
     if "timezone" in mapping:
         tz_text = g("timezone")
         named = tz_text.map(zone_name)
@@ -264,7 +266,10 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         status = status.where(~parse.parse_flag(g("no_show")), "no_show")
     future = start_s.gt(now).fillna(False)
     default = pd.Series(np.where(future, "booked", "completed"), index=idx)
-    lines["status"] = status.where(status.notna() | status_raw.ne(""), default)
+    status = status.where(status.notna() | status_raw.ne(""), default)
+    if profile.past_confirmed_is_completed:
+        status = status.where(~(status.eq("confirmed") & ~future), "completed")
+    lines["status"] = status
     raw_text = status_raw.where(status_raw.ne(""), event.where(event.ne(""), None))
     lines["status_raw"] = raw_text.where(raw_text.notna(), None)
 

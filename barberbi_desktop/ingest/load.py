@@ -379,7 +379,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
                  v.booked_at_utc, v.channel, v.source_id,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS id,
-                 'same' AS outcome
+                 'same' AS outcome, 0 AS stale
           FROM stage_visits v
           JOIN stage_loc l ON l.lname = lower(v.location)
           LEFT JOIN stage_clients c ON c.client_key = v.client_key
@@ -389,8 +389,9 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
              f.role = 'lines' AND f.kind IN ('service', 'package') ORDER BY f.line_no LIMIT 1)));
         CREATE INDEX temp.ix_stage_appts ON stage_appts (id);
         CREATE UNIQUE INDEX temp.ix_stage_appts_key ON stage_appts (natural_key);
-        -- An old export read again must not turn a finished visit back into a booking.
-        UPDATE stage_appts SET status = (SELECT a.status FROM appointments a
+        -- An old export read again must not turn a finished visit back into a booking,
+        -- nor overwrite what was sold on it with what it looked like before.
+        UPDATE stage_appts SET stale = 1, status = (SELECT a.status FROM appointments a
             WHERE a.id = stage_appts.id),
           status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id)
           WHERE id IS NOT NULL AND status IN ('booked', 'confirmed') AND
@@ -424,8 +425,8 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
                    AS discount_cents,
                  l.tax_cents + CASE WHEN l.line_no = e.first_line THEN e.tax ELSE 0 END
                    AS tax_cents,
-                 CASE WHEN l.line_no = e.first_line THEN e.tip + coalesce(v.tip, 0) ELSE 0 END
-                   AS tip_cents,
+                 l.tip_cents + CASE WHEN l.line_no = e.first_line
+                   THEN e.tip + coalesce(v.tip, 0) ELSE 0 END AS tip_cents,
                  coalesce(l.payment_method, v.payment_method) AS payment_method,
                  (SELECT id FROM sale_items t WHERE t.natural_key =
                    v.visit_key || ':' || l.line_no) AS id,
@@ -435,14 +436,15 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
           JOIN stage_lines l ON l.visit_key = v.visit_key AND l.role = 'lines'
           JOIN stage_extras e ON e.visit_key = v.visit_key
           LEFT JOIN stage_services sv ON sv.lname = lower(l.item_name)
-          WHERE a.status = 'completed' AND l.kind IN ('service', 'product', 'package', 'gift_card')
+          WHERE a.status = 'completed' AND a.stale = 0
+            AND l.kind IN ('service', 'product', 'package', 'gift_card')
           UNION ALL
           SELECT v.visit_key || ':0', a.id, a.client_id, a.location_id, a.start_utc, 'service',
                  a.service_id, coalesce(v.item_name, 'Sale'), coalesce(v.quantity, 1), v.price,
                  v.discount, v.tax, v.tip, v.payment_method,
                  (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':0'), 'same'
           FROM stage_visits v JOIN stage_appts a ON a.natural_key = v.visit_key
-          WHERE a.status = 'completed' AND v.has_lines = 0;
+          WHERE a.status = 'completed' AND a.stale = 0 AND v.has_lines = 0;
         CREATE INDEX temp.ix_stage_items ON stage_items (id);
         CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key);
         """
@@ -454,8 +456,9 @@ def _counts(cur: sqlite3.Cursor) -> MergeResult:
     rows = cur.execute(
         """
         SELECT l.file_idx,
-               CASE WHEN a.outcome = 'insert' OR i.outcome = 'insert' THEN 'insert'
-                    WHEN a.outcome = 'update' OR i.outcome = 'update' OR c.outcome = 'update'
+               CASE WHEN (CASE WHEN l.role = 'lines' THEN i.outcome ELSE a.outcome END)
+                         = 'insert' THEN 'insert'
+                    WHEN a.outcome != 'same' OR i.outcome != 'same' OR c.outcome = 'update'
                     THEN 'update' ELSE 'same' END AS o,
                COUNT(*)
         FROM stage_lines l

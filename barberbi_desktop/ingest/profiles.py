@@ -67,8 +67,8 @@ STATUSES: dict[str, list[str]] = {
     "booked": ["booked", "new", "pending", "scheduled", "accept", "accepted", "upcoming",
                "reserved", "requested"],
     "confirmed": ["confirmed", "confirm", "in progress", "started", "arrived", "checked in"],
-    "cancelled": ["cancelled", "canceled", "cancel", "cancellation", "deny", "denied", "declined", "void",
-                  "voided", "rescheduled", "late cancel", "late cancellation"],
+    "cancelled": ["cancelled", "canceled", "cancel", "cancellation", "deny", "denied",
+                  "declined", "void", "voided", "rescheduled", "late cancel", "late cancellation"],
     "no_show": ["no show", "no-show", "noshow", "missed", "did not show", "no showed"],
 }
 CHANNELS: dict[str, list[str]] = {
@@ -112,6 +112,8 @@ class Profile:
     date_order: str = "ask"  # dmy, mdy or ask
     id_scope: str = "visit"  # visit, or series (the id names a recurring series)
     phone_country: str | None = None
+    # The platform has no "completed" state: a confirmed visit in the past is one that happened.
+    past_confirmed_is_completed: bool = False
     datetime_formats: list[str] = field(default_factory=list)
     statuses: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, list[str]] = field(default_factory=dict)

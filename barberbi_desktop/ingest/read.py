@@ -63,7 +63,8 @@ class RawTable:
     delimiter: str | None = None
     _open_rows: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
 
-    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    def chunks(self, size: int | None = None) -> Iterator[pd.DataFrame]:
+        size = size or CHUNK_ROWS
         if self.kind == "csv":
             yield from self._csv_chunks(size)
         else:
