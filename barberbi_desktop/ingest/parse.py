@@ -46,7 +46,9 @@ def parse_money(s: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Seri
         comma = t.str.match(_COMMA_DECIMAL)
     t = t.where(~comma, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     t = t.where(comma, t.str.replace(",", "", regex=False))
-    values = pd.to_numeric(t.where(~empty), errors="coerce")
+    plain = t.str.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)")  # no exponents, no stray text
+    values = pd.to_numeric(t.where(~empty & plain), errors="coerce")
+    values = values.where(values.abs() < 1e12)
     bad = values.isna() & ~empty
     cents = (values * 100).round()
     cents = cents.where(~negative, -cents)
@@ -56,7 +58,7 @@ def parse_money(s: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Seri
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = s.astype(str).str.strip()
     empty = text.eq("")
-    values = pd.to_numeric(text.where(~empty), errors="coerce")
+    values = pd.to_numeric(text.where(~empty & text.str.fullmatch(r"-?\d{1,9}")), errors="coerce")
     bad = (values.isna() | (values % 1 != 0)) & ~empty
     return values.where(~bad).round().astype("Int64"), bad
 
@@ -70,7 +72,7 @@ def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``90``, ``1h 30min``, ``45 mins``, ``1:30`` to minutes (Int64)."""
     text = s.astype(str).str.strip().str.lower()
     empty = text.eq("")
-    plain = pd.to_numeric(text.where(~empty), errors="coerce")
+    plain = pd.to_numeric(text.where(~empty & text.str.fullmatch(r"\d{1,4}")), errors="coerce")
     hm = text.str.extract(r"^(\d{1,2}):(\d{2})$").astype(float)
     from_hm = hm[0] * 60 + hm[1]
     parts = text.str.extractall(_DURATION_PART)
@@ -81,6 +83,7 @@ def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     else:
         from_parts = pd.Series(np.nan, index=text.index)
     total = plain.fillna(from_hm).fillna(from_parts)
+    total = total.where(total.between(0, 24 * 60))
     bad = total.isna() & ~empty
     return total.round().astype("Int64"), bad
 

@@ -87,30 +87,30 @@ class RawTable:
         return out
 
     def _csv_chunks(self, size: int) -> Iterator[pd.DataFrame]:
-        reader = pd.read_csv(
-            self.path,
-            sep=self.delimiter,
-            encoding=self.encoding,
-            header=None,
-            skiprows=self.header_row,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=size,
-            engine="c",
-            quotechar='"',
-            skip_blank_lines=False,
-            on_bad_lines="error",
-            names=self._unique_header(),
-        )
         row = self.header_row + 1
         try:
+            reader = pd.read_csv(
+                self.path,
+                sep=self.delimiter,
+                encoding=self.encoding,
+                header=None,
+                skiprows=self.header_row,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                chunksize=size,
+                engine="c",
+                quotechar='"',
+                skip_blank_lines=False,
+                on_bad_lines="error",
+                names=self._unique_header(),
+            )
             for chunk in reader:
                 n = len(chunk)
                 chunk.index = pd.RangeIndex(row, row + n)
                 row += n
                 yield _drop_blank_and_totals(chunk.astype(object))
-        except pd.errors.ParserError as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
             raise InputError(
                 f"{self.path.name} cannot be read as a table near row {row}: {_short(exc)}."
             ) from exc
@@ -192,7 +192,11 @@ def open_table(path: Path, known_headers: set[str] | None = None) -> RawTable:
     encoding = _detect_encoding(path)
     text = _head_text(path, encoding)
     delimiter = _sniff_delimiter(path, text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:HEADER_SCAN_ROWS]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = [r for _, r in zip(range(HEADER_SCAN_ROWS), reader, strict=False)]
+    except csv.Error as exc:
+        raise InputError(f"{path.name} cannot be read as a table: {_short(exc)}.") from exc
     idx = _pick_header(path, rows, score)
     header = _name_blanks([c.strip().lstrip("\ufeff") for c in rows[idx]])
     return RawTable(path, "csv", header, header_row=idx + 1, encoding=encoding, delimiter=delimiter)
@@ -300,7 +304,10 @@ def _sniff_delimiter(path: Path, text: str) -> str:
         raise InputError(f"{path.name} is empty.")
     best, best_score = ",", -1.0
     for delim in (",", ";", "\t", "|"):
-        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
+        try:
+            counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
+        except csv.Error:
+            continue
         wide = [c for c in counts if c > 1]
         if not wide:
             continue
