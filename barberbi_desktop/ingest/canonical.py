@@ -168,7 +168,9 @@ def _to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
 
 
 def _words(series: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
-    return series.map(lambda v: vocabulary.get(normalise_word(v)) if v else None)
+    """Map cells through a vocabulary, looking each distinct value up once."""
+    lookup = {v: vocabulary.get(normalise_word(v)) if v else None for v in series.unique()}
+    return series.map(lookup).astype(object).where(lambda x: x.notna(), None)
 
 
 def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context) -> Chunk:
@@ -221,10 +223,13 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         end_local = end_local.fillna(by_duration)
 
     location = g("location").where(g("location").ne(""), ctx.default_location)
-    zones = location.str.lower().map(lambda n: ctx.location_zones.get(n, ctx.default_zone))
+    low_location = location.str.lower()
+    zones = low_location.map(
+        {n: ctx.location_zones.get(n, ctx.default_zone) for n in low_location.unique()}
+    ).astype(object)
     if "timezone" in mapping:
         tz_text = g("timezone")
-        named = tz_text.map(zone_name)
+        named = tz_text.map({t: zone_name(t) for t in tz_text.unique()}).astype(object)
         p.add(tz_text.ne("") & named.isna(), "timezone", "is not a time zone BarberBI knows.",
               values=tz_text)
         zones = named.fillna(zones)
@@ -336,7 +341,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
                       "b": lines["barber"].fillna(""), "i": lines["item_name"].fillna("")}),
         index=False,
     )
-    visit = visit.where(visit.notna(), f"{family}:h:" + hashed.map("{:016x}".format))
+    visit = visit.where(visit.notna(), f"{family}:h:" + hashed.astype(str))
     lines["visit_key"] = visit
     lines["source_id"] = txn.where(txn.ne(""), None)
     if profile.kind == "lines":

@@ -207,24 +207,38 @@ def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
             "s.phone, 'Unnamed client'), s.email, s.phone, s.first_seen, l.id, CASE WHEN s.ext "
             "IS NOT NULL THEN json_object(:family, s.ext) ELSE '{}' END, s.client_key, :b "
             "FROM stage_clients s LEFT JOIN stage_loc l ON l.lname = lower(s.location) "
-            "WHERE s.client_id IS NULL AND s.strength = :s AND NOT EXISTS (SELECT 1 FROM "
-            "stage_clients t WHERE t.client_id IS NULL AND t.strength < :s AND "
-            "(t.email = s.email OR t.phone = s.phone)) ORDER BY s.client_key",
+            "WHERE s.client_id IS NULL AND s.strength = :s ORDER BY s.client_key",
             {**p, "s": strength},
         )
         for sql in match:
             cur.execute(sql)
+    new_names = cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM stage_clients WHERE outcome = 'insert' AND strength = 4)"
+    ).fetchone()[0]
+    if new_names:
+        _propose_merges(cur, p)
+
+
+def _propose_merges(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+    """New name-only clients whose name an existing client already has: ask, do not merge."""
+    _script(
+        cur,
+        """
+        DROP TABLE IF EXISTS temp.stage_names;
+        CREATE TEMP TABLE stage_names AS SELECT lower(display_name) AS lname, min(id) AS id
+          FROM clients WHERE import_batch_id IS NOT :b GROUP BY lower(display_name);
+        CREATE UNIQUE INDEX temp.ix_stage_names ON stage_names (lname)
+        """.replace(":b", str(int(p["b"]))),
+    )
     cur.execute(
         "INSERT INTO client_merge_proposals (batch_id, client_id, candidate_id, reason, status) "
-        "SELECT :b, c.id, (SELECT o.id FROM clients o WHERE lower(o.display_name) = "
-        "lower(c.display_name) AND o.id != c.id AND (o.import_batch_id IS NOT :b) ORDER BY "
-        "o.id LIMIT 1), 'the same name (' || c.display_name || ') and nothing else in common', "
-        "'open' FROM stage_clients s JOIN clients c ON c.id = s.client_id "
-        "WHERE s.outcome = 'insert' AND s.strength = 4 AND EXISTS (SELECT 1 FROM clients o "
-        "WHERE lower(o.display_name) = lower(c.display_name) AND o.id != c.id AND "
-        "(o.import_batch_id IS NOT :b))",
+        "SELECT :b, c.id, n.id, 'the same name (' || c.display_name || ') and nothing else "
+        "in common', 'open' FROM stage_clients s JOIN clients c ON c.id = s.client_id "
+        "JOIN stage_names n ON n.lname = lower(c.display_name) "
+        "WHERE s.outcome = 'insert' AND s.strength = 4",
         p,
     )
+    cur.execute("DROP TABLE temp.stage_names")
 
 
 def _customer_counts(cur: sqlite3.Cursor) -> MergeResult:

@@ -190,12 +190,19 @@ def parse_datetime(
     Excel serial dates. Cells with their own UTC offset come back in UTC (see
     `utc_marked`), the rest as written.
     """
-    text = s.astype(str)
-    empty = text.str.strip().eq("")
-    t = _clean_datetime_text(text)
-    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    text = s.astype(str).str.strip()
+    empty = text.eq("")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     todo = ~empty
-    iso = t.str.match(r"^\d{4}-\d{2}-\d{2}")
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}")
+    if iso.any():  # the common case, parsed without any clean-up
+        parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce", utc=True)
+        parsed = parsed.dt.tz_localize(None)
+        out = out.where(parsed.isna(), parsed.astype("datetime64[ns]"))
+        todo &= out.isna()
+    if not todo.any():
+        return out, out.isna() & ~empty
+    t = _clean_datetime_text(text.where(todo, ""))
     candidates: list[str | None] = list(formats or [])
     if iso[todo].any():
         candidates.insert(0, "ISO8601")

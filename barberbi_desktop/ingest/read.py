@@ -73,7 +73,7 @@ class RawTable:
     def _frame(self, rows: list[list[str]], first_row: int) -> pd.DataFrame:
         width = len(self.header)
         fixed = [(r + [""] * width)[:width] for r in rows]
-        frame = pd.DataFrame(fixed, columns=self._unique_header(), dtype=object)
+        frame = pd.DataFrame(fixed, columns=self._unique_header(), dtype=str)
         frame.index = pd.RangeIndex(first_row, first_row + len(frame))
         return _drop_blank_and_totals(frame)
 
@@ -102,6 +102,7 @@ class RawTable:
                 engine="c",
                 quotechar='"',
                 skip_blank_lines=False,
+                skipinitialspace=True,
                 on_bad_lines="error",
                 names=self._unique_header(),
             )
@@ -109,7 +110,7 @@ class RawTable:
                 n = len(chunk)
                 chunk.index = pd.RangeIndex(row, row + n)
                 row += n
-                yield _drop_blank_and_totals(chunk.astype(object))
+                yield _drop_blank_and_totals(chunk)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
             raise InputError(
                 f"{self.path.name} cannot be read as a table near row {row}: {_short(exc)}."
@@ -135,12 +136,18 @@ def _short(exc: Exception) -> str:
 
 
 def _drop_blank_and_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop empty rows and report total rows ("Total", "Suma", ...) wherever they are.
+
+    Only the first few columns are looked at for the total label: that is where
+    every report puts it, and checking every cell of a million rows is slow.
+    """
     if frame.empty:
         return frame
-    cells = frame.apply(lambda c: c.str.strip())
-    nonblank = cells.ne("")
-    keep = nonblank.any(axis=1)
-    first_cell = cells.where(nonblank).bfill(axis=1).iloc[:, 0].fillna("")
+    keep = frame.ne("").any(axis=1)
+    first_cell = pd.Series("", index=frame.index, dtype=object)
+    for k in reversed(range(min(3, frame.shape[1]))):
+        cell = frame.iloc[:, k].str.strip()
+        first_cell = cell.where(cell.ne(""), first_cell)
     keep &= ~first_cell.str.match(_TOTAL_ROW)
     return frame[keep]
 
