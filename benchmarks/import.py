@@ -81,6 +81,11 @@ def export_template(chain: Path, rows: int, out: Path) -> dict[str, object]:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process since exec (VmHWM; ru_maxrss would include the parent's)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -153,6 +158,10 @@ def main() -> None:
     parser.add_argument("args", nargs="*")
     ns = parser.parse_args()
     if ns.phase:
+        if ns.phase == "export":
+            chain, rows, out = ns.args
+            print(json.dumps(export_template(Path(chain), int(rows), Path(out))))
+            return
         fn = {"import": phase_import, "raw": phase_raw}[ns.phase]
         print(json.dumps(fn(*map(Path, ns.args))))
         return
@@ -168,7 +177,7 @@ def main() -> None:
             Path(str(p) + suffix).unlink(missing_ok=True)
     result: dict[str, object] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "export": export_template(ns.chain, ns.rows, csv),
+        "export": _child("export", str(ns.chain), str(ns.rows), str(csv)),
     }
     first = _child("import", str(db), str(csv))
     again = _child("import", str(db), str(csv))

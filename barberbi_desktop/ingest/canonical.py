@@ -55,7 +55,7 @@ LINE_COLUMNS = [
     "row", "visit_key", "source_id", "line_no", "start_utc", "end_utc", "status", "status_raw",
     "booked_at_utc", "channel", "client_key", "client_ext", "client_name", "email", "phone",
     "barber", "location", "kind", "item_name", "category", "quantity", "unit_price_cents",
-    "discount_cents", "tax_cents", "tip_cents", "payment_method",
+    "discount_cents", "tax_cents", "tip_cents", "payment_method", "row_hash",
 ]  # fmt: skip
 
 
@@ -173,7 +173,25 @@ def _words(series: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
     return series.map(lookup).astype(object).where(lambda x: x.notna(), None)
 
 
-def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context) -> Chunk:
+def row_hashes(raw: pd.DataFrame, salt: str) -> pd.Series:
+    """A fingerprint of each export row and of how it was read (profile, mapping, options)."""
+    salted = raw.assign(__salt__=salt)
+    return pd.util.hash_pandas_object(salted, index=False).astype(str)
+
+
+def fast_keys(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str]) -> pd.Series | None:
+    """Natural keys straight from the raw id column, where a row is a whole visit."""
+    if profile.kind != "appointments" or profile.id_scope != "visit":
+        return None
+    col = mapping.get("appointment_id")
+    if col is None:
+        return None
+    ids = raw[col].str.strip()
+    return (f"{profile.family or profile.name}:" + ids).where(ids.ne(""), None)
+
+
+def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context,
+              salt: str = "") -> Chunk:
     """Canonical lines and problems for one chunk of a file."""
     p = _Problems(ctx, mapping)
     if raw.empty:
@@ -344,6 +362,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     visit = visit.where(visit.notna(), f"{family}:h:" + hashed.astype(str))
     lines["visit_key"] = visit
     lines["source_id"] = txn.where(txn.ne(""), None)
+    lines["row_hash"] = row_hashes(raw, salt)
     if profile.kind == "lines":
         counts = visit.groupby(visit).cumcount()
         offsets = visit.map(ctx.line_offsets).fillna(0).astype("int64")
@@ -387,6 +406,9 @@ def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
 
     money = {}
     for fld in ("price", "discount", "tax", "tip", "card", "cash"):
+        if fld not in mapping:
+            money[fld] = pd.Series(pd.NA, index=idx, dtype="Int64")
+            continue
         cents, bad = parse.parse_money(g(fld), profile.decimal)
         p.add(bad, fld, "is not an amount of money BarberBI can read.", values=g(fld))
         money[fld] = cents

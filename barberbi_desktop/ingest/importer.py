@@ -23,7 +23,13 @@ import pandas as pd
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.ingest import load, parse
-from barberbi_desktop.ingest.canonical import Context, NeedDateOrder, transform
+from barberbi_desktop.ingest.canonical import (
+    Context,
+    NeedDateOrder,
+    fast_keys,
+    row_hashes,
+    transform,
+)
 from barberbi_desktop.ingest.profiles import Detection, known_headers, resolve
 from barberbi_desktop.ingest.read import RawTable, open_table
 from barberbi_desktop.storage.db import Database
@@ -72,6 +78,7 @@ class _Source:
     table: RawTable
     detection: Detection
     report: FileReport
+    already_known: int = 0  # rows skipped because the very same row was imported before
 
     @property
     def role(self) -> str:
@@ -260,15 +267,32 @@ class Importer:
         raise AmbiguousDates(src.path.name, cols[0], str(example))
 
     def _stage_file(self, cur: sqlite3.Cursor, idx: int, src: _Source, ctx: Context,
-                    problems: list[pd.DataFrame]) -> tuple[int, int]:
-        """Stage one file; returns (rows read, rows with errors)."""
+                    problems: list[pd.DataFrame], alone: bool) -> tuple[int, int]:
+        """Stage one file; returns (rows read, rows with errors).
+
+        A row identical to the one an appointment was imported from (same key,
+        same row hash, read the same way) is known already and is not parsed
+        again; it counts as unchanged.
+        """
         rows = bad = 0
+        profile, mapping = src.detection.profile, src.detection.mapping
+        salt = "|".join(
+            [profile.name, repr(sorted(mapping.items())), str(ctx.date_order),
+             ctx.default_location, ctx.default_zone]
+        )  # fmt: skip
+        src.already_known = 0
         cur.execute("BEGIN")
         try:
             for raw in src.table.chunks():
                 if self.cancelled and self.cancelled():
                     raise InputError(f"The import of {src.path.name} was cancelled.")
-                chunk = transform(raw, src.detection.profile, src.detection.mapping, ctx)
+                keys = fast_keys(raw, profile, mapping) if alone else None
+                if keys is not None:
+                    known = load.known_rows(cur, keys, row_hashes(raw, salt))
+                    src.already_known += int(known.sum())
+                    rows += int(known.sum())
+                    raw = raw[~known]
+                chunk = transform(raw, profile, mapping, ctx, salt)
                 load.stage(cur, chunk.lines, idx, src.role)
                 rows += chunk.rows_read
                 bad += chunk.rows_read - len(chunk.lines)
@@ -306,7 +330,7 @@ class Importer:
                     ctx = self._context(cur, src, location, order)
                     try:
                         src.report.rows_read, src.report.rejected = self._stage_file(
-                            cur, i, src, ctx, problems
+                            cur, i, src, ctx, problems, alone=len(unit) == 1
                         )
                         break
                     except NeedDateOrder:
@@ -368,7 +392,7 @@ class Importer:
                     counts = result.counts.get(i, {})
                     src.report.inserted = counts.get("inserted", 0)
                     src.report.updated = counts.get("updated", 0)
-                    src.report.unchanged = counts.get("unchanged", 0)
+                    src.report.unchanged = counts.get("unchanged", 0) + src.already_known
                     src.report.batch_id = None if dry_run else batch_id
                     src.report.status = "dry_run" if dry_run else "landed"
                 self._record(cur, batch_id, unit, problems, started)

@@ -43,7 +43,9 @@ ITEM_COLS = [
     "payment_method",
 ]  # fmt: skip
 CLIENT_COLS = ["email", "phone"]
-RESTORABLE = {"appointments": APPT_COLS, "sale_items": ITEM_COLS, "clients": CLIENT_COLS}
+RESTORABLE = {
+    "appointments": [*APPT_COLS, "source_hash"], "sale_items": ITEM_COLS, "clients": CLIENT_COLS,
+}  # fmt: skip
 
 
 def create_stage(cur: sqlite3.Cursor) -> None:
@@ -69,6 +71,26 @@ def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) ->
         f"INSERT INTO stage_lines VALUES ({marks})",
         zip([file_idx] * n, [role] * n, *columns, strict=True),
     )
+
+
+def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Series:
+    """Rows whose appointment was imported from exactly this row before."""
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS stage_known (pos INTEGER, k TEXT, h TEXT)")
+    cur.execute("DELETE FROM stage_known")
+    have = keys.notna().to_numpy()
+    positions = [i for i, ok in enumerate(have) if ok]
+    cur.executemany(
+        "INSERT INTO stage_known VALUES (?, ?, ?)",
+        zip(positions, keys[have].tolist(), hashes[have].tolist(), strict=True),
+    )
+    hits = cur.execute(
+        "SELECT s.pos FROM stage_known s JOIN appointments a ON a.natural_key = s.k "
+        "AND a.source_hash = s.h"
+    ).fetchall()
+    mask = [False] * len(keys)
+    for (pos,) in hits:
+        mask[pos] = True
+    return pd.Series(mask, index=keys.index)
 
 
 @dataclass
@@ -281,11 +303,12 @@ def _visits(cur: sqlite3.Cursor) -> None:
                  p.item_name AS item_name, p.category AS category,
                  p.unit_price_cents AS price, p.discount_cents AS discount,
                  p.tax_cents AS tax, p.tip_cents AS tip, p.payment_method AS payment_method,
-                 p.quantity AS quantity, f.visit_key IS NOT NULL AS has_lines
+                 p.quantity AS quantity, f.visit_key IS NOT NULL AS has_lines,
+                 p.row_hash AS row_hash
           FROM stage_prim p LEFT JOIN stage_first f ON f.visit_key = p.visit_key
           UNION ALL
           SELECT f.visit_key, {", ".join(f"f.{c}" for c in cols)}, NULL, NULL, NULL, 0, 0,
-                 0, f.payment_method, 1, 1
+                 0, f.payment_method, 1, 1, NULL
           FROM stage_first f WHERE NOT EXISTS
             (SELECT 1 FROM stage_prim p WHERE p.visit_key = f.visit_key);
         CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key);
@@ -347,9 +370,16 @@ def _diff(cols: list[str], a: str = "t", s: str = "s") -> str:
 
 
 def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
-            p: dict[str, Any], big: bool, on_insert: str = "") -> None:
-    """Record old values of changed rows, update them, insert the new ones."""
-    before = ", ".join(f"'{c}', t.{c}" for c in [*cols, "import_batch_id"])
+            p: dict[str, Any], big: bool, on_insert: str = "",
+            carry: tuple[str, ...] = ()) -> None:
+    """Record old values of changed rows, update them, insert the new ones.
+
+    ``carry`` columns are written with a change but do not make one (a row's
+    source hash). New rows get their ids here, in natural-key order, so nothing
+    has to look them up again after the insert.
+    """
+    written = [*cols, *carry]
+    before = ", ".join(f"'{c}', t.{c}" for c in [*written, "import_batch_id"])
     changed = f"FROM {stage_table} s JOIN {table} t ON t.id = s.id WHERE {_diff(cols)}"
     cur.execute(
         f"INSERT INTO import_changes (batch_id, table_name, row_id, action, before) "
@@ -357,30 +387,32 @@ def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
         p,
     )
     cur.execute(f"UPDATE {stage_table} SET outcome = 'update' WHERE id IN (SELECT s.id {changed})")
-    sets = ", ".join(f"{c} = s.{c}" for c in cols)
+    sets = ", ".join(f"{c} = s.{c}" for c in written)
     cur.execute(
         f"UPDATE {table} SET {sets}, import_batch_id = :b FROM {stage_table} s "
         f"WHERE {table}.id = s.id AND s.outcome = 'update'",
         p,
     )
     cur.execute(f"UPDATE {stage_table} SET outcome = 'insert' WHERE id IS NULL")
-    names = ", ".join(cols)
+    base = cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+    cur.execute(
+        f"UPDATE {stage_table} SET id = n.new_id FROM (SELECT rowid AS r, {int(base)} + "
+        f"row_number() OVER (ORDER BY natural_key) AS new_id FROM {stage_table} "
+        f"WHERE outcome = 'insert') n WHERE {stage_table}.rowid = n.r"
+    )
+    names = ", ".join(written)
     # ``on_insert``: a column set only when a row is new (e.g. the platform it came from).
     insert = (
-        f"INSERT INTO {table} ({names}, natural_key, import_batch_id"
-        f"{on_insert and ', ' + on_insert}) SELECT {names}, natural_key, :b"
-        f"{on_insert and ', :' + on_insert} FROM {stage_table} WHERE id IS NULL "
-        "ORDER BY natural_key"
+        f"INSERT INTO {table} (id, {names}, natural_key, import_batch_id"
+        f"{on_insert and ', ' + on_insert}) SELECT id, {names}, natural_key, :b"
+        f"{on_insert and ', :' + on_insert} FROM {stage_table} WHERE outcome = 'insert' "
+        "ORDER BY id"
     )
     if big:
         with deferred_indexes(cur, (table,)):
             cur.execute(insert, p)
     else:
         cur.execute(insert, p)
-    cur.execute(
-        f"UPDATE {stage_table} SET id = (SELECT id FROM {table} t WHERE t.natural_key = "
-        f"{stage_table}.natural_key) WHERE id IS NULL"
-    )
 
 
 def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
@@ -391,7 +423,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
         CREATE TEMP TABLE stage_appts AS
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
-                 v.booked_at_utc, v.channel, v.source_id,
+                 v.booked_at_utc, v.channel, v.source_id, v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS id,
                  'same' AS outcome, 0 AS stale
           FROM stage_visits v
@@ -412,7 +444,8 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
             (SELECT a.status FROM appointments a WHERE a.id = stage_appts.id) IN ({terminal});
         """
     )
-    _upsert(cur, "appointments", "stage_appts", APPT_COLS, p, big, on_insert="source_platform")
+    _upsert(cur, "appointments", "stage_appts", APPT_COLS, p, big, on_insert="source_platform",
+            carry=("source_hash",))
 
 
 def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
@@ -487,7 +520,7 @@ def _counts(cur: sqlite3.Cursor) -> MergeResult:
 
 def drop_stage(cur: sqlite3.Cursor) -> None:
     for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
-              "extras", "items", "loc"):
+              "extras", "items", "loc", "known"):
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
 
 

@@ -29,30 +29,31 @@ def parse_money(s: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Seri
     Handles ``$1,234.56``, ``-$2.00``, ``($12.00)``, ``12,50`` and ``1.234,50``.
     With ``decimal="auto"`` a comma followed by one or two digits at the end is
     a decimal comma, as European exports write it; otherwise commas group
-    thousands.
+    thousands. Every step is a whole-column string operation (Arrow), which is
+    what keeps a million rows in seconds.
     """
-    text = s.astype(str).str.strip()
-    empty = text.eq("") | text.str.lower().isin(["-", "n/a", "na", "none", "null"])
+    text = s.astype("str").str.strip()
+    empty = (text.eq("") | text.str.lower().isin(["-", "n/a", "na", "none", "null"])).to_numpy()
     t = text.str.replace(_CURRENCY, "", regex=True)
-    negative = t.str.startswith("(") & t.str.endswith(")")
-    t = t.where(~negative, t.str.slice(1, -1))
-    trailing_minus = t.str.endswith("-") & ~t.str.startswith("-")
-    t = t.where(~trailing_minus, "-" + t.str.rstrip("-"))
+    negative = t.str.match(r"^\(.*\)$").to_numpy(dtype=bool, na_value=False)
+    t = t.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    t = t.str.replace(r"^([^-].*)-$", r"-\1", regex=True)  # a trailing minus: 12.00-
     if decimal == ",":
-        comma = pd.Series(True, index=t.index)
+        comma = np.ones(len(t), dtype=bool)
     elif decimal == ".":
-        comma = pd.Series(False, index=t.index)
+        comma = np.zeros(len(t), dtype=bool)
     else:
-        comma = t.str.match(_COMMA_DECIMAL)
-    t = t.where(~comma, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    t = t.where(comma, t.str.replace(",", "", regex=False))
-    plain = t.str.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)")  # no exponents, no stray text
-    values = pd.to_numeric(t.where(~empty & plain), errors="coerce")
+        comma = t.str.match(_COMMA_DECIMAL).to_numpy(dtype=bool, na_value=False)
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_point = t.str.replace(",", "", regex=False)
+    chosen = as_point.where(~pd.Series(comma, index=t.index), as_comma)
+    plain = chosen.str.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)").to_numpy(dtype=bool, na_value=False)
+    values = pd.to_numeric(chosen.where(pd.Series(plain & ~empty, index=t.index)), errors="coerce")
     values = values.where(values.abs() < 1e12)
-    bad = values.isna() & ~empty
+    bad = values.isna().to_numpy() & ~empty
     cents = (values * 100).round()
-    cents = cents.where(~negative, -cents)
-    return cents.astype("Int64"), bad
+    cents = cents.where(~pd.Series(negative, index=t.index), -cents)
+    return cents.astype("Int64"), pd.Series(bad, index=s.index)
 
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -165,6 +165,8 @@ class Appointment(ImportedMixin, Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     source_platform: Mapped[str] = mapped_column(String(40))
     source_id: Mapped[str | None] = mapped_column(String(120))
+    # Hash of the export row (and how it was read): an identical row re-imported is skipped.
+    source_hash: Mapped[str | None] = mapped_column(String(40))
 
 
 class SaleItem(ImportedMixin, Base):
