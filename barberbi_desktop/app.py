@@ -47,7 +47,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     app.setOrganizationName("BarberBI")
     hub = EventHub()
     bridge = HubBridge(hub)
-    window = MainWindow(db, bridge=bridge)
+    window = MainWindow(db, bridge=bridge, hub=hub)
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
     notifications = NotificationManager(db, hub, [sink], min_priority="high")

@@ -173,10 +173,27 @@ def _words(series: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
     return series.map(lookup).astype(object).where(lambda x: x.notna(), None)
 
 
-def row_hashes(raw: pd.DataFrame, salt: str) -> pd.Series:
-    """A fingerprint of each export row and of how it was read (profile, mapping, options)."""
-    salted = raw.assign(__salt__=salt)
+def row_hashes(raw: pd.DataFrame, mapping: dict[str, str], ctx: Context, salt: str) -> pd.Series:
+    """A fingerprint of each export row and of how it was read.
+
+    Besides the cells it covers the profile, mapping and options (``salt``) and
+    the location and time zone the row resolves to, so a row reads the same
+    way exactly when its fingerprint is the same.
+    """
+    location, zones = where(raw, mapping, ctx)
+    salted = raw.assign(__salt__=salt, __location__=location.str.lower(), __zone__=zones)
     return pd.util.hash_pandas_object(salted, index=False).astype(str)
+
+
+def where(raw: pd.DataFrame, mapping: dict[str, str], ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """Each row's location (the file's, else the default) and the time zone of its times."""
+    given = _get(raw, mapping, "location")
+    location = given.where(given.ne(""), ctx.default_location)
+    low_location = location.str.lower()
+    zones = low_location.map(
+        {n: ctx.location_zones.get(n, ctx.default_zone) for n in low_location.unique()}
+    ).astype(object)
+    return location, zones
 
 
 def fast_keys(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str]) -> pd.Series | None:
@@ -240,11 +257,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         by_duration = start_local + pd.to_timedelta(minutes.astype("float64"), unit="min")
         end_local = end_local.fillna(by_duration)
 
-    location = g("location").where(g("location").ne(""), ctx.default_location)
-    low_location = location.str.lower()
-    zones = low_location.map(
-        {n: ctx.location_zones.get(n, ctx.default_zone) for n in low_location.unique()}
-    ).astype(object)
+    location, zones = where(raw, mapping, ctx)
     if "timezone" in mapping:
         tz_text = g("timezone")
         named = tz_text.map({t: zone_name(t) for t in tz_text.unique()}).astype(object)
@@ -362,7 +375,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     visit = visit.where(visit.notna(), f"{family}:h:" + hashed.astype(str))
     lines["visit_key"] = visit
     lines["source_id"] = txn.where(txn.ne(""), None)
-    lines["row_hash"] = row_hashes(raw, salt)
+    lines["row_hash"] = row_hashes(raw, mapping, ctx, salt)
     if profile.kind == "lines":
         counts = visit.groupby(visit).cumcount()
         offsets = visit.map(ctx.line_offsets).fillna(0).astype("int64")

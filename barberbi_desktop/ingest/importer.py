@@ -276,10 +276,7 @@ class Importer:
         """
         rows = bad = 0
         profile, mapping = src.detection.profile, src.detection.mapping
-        salt = "|".join(
-            [profile.name, repr(sorted(mapping.items())), str(ctx.date_order),
-             ctx.default_location, ctx.default_zone]
-        )  # fmt: skip
+        salt = "|".join([profile.name, repr(sorted(mapping.items())), str(ctx.date_order)])
         src.already_known = 0
         cur.execute("BEGIN")
         try:
@@ -288,7 +285,7 @@ class Importer:
                     raise InputError(f"The import of {src.path.name} was cancelled.")
                 keys = fast_keys(raw, profile, mapping) if alone else None
                 if keys is not None:
-                    known = load.known_rows(cur, keys, row_hashes(raw, salt))
+                    known = load.known_rows(cur, keys, row_hashes(raw, mapping, ctx, salt))
                     src.already_known += int(known.sum())
                     rows += int(known.sum())
                     raw = raw[~known]

@@ -369,14 +369,32 @@ def _diff(cols: list[str], a: str = "t", s: str = "s") -> str:
     return " OR ".join(f"{s}.{c} IS NOT {a}.{c}" for c in cols)
 
 
+def _with_ids(table: str, select: str, base: int) -> str:
+    """Wrap a staging SELECT (with ``old_id``) so new rows get ids in natural-key order.
+
+    Assigning ids while the stage table is built spares a pass over a million
+    rows afterwards; ordering by natural key keeps the unique index append-only.
+    """
+    return (
+        f"SELECT x.*, coalesce(x.old_id, {int(base)} + row_number() OVER "
+        "(PARTITION BY x.old_id IS NULL ORDER BY x.natural_key)) AS id, "
+        "CASE WHEN x.old_id IS NULL THEN 'insert' ELSE 'same' END AS outcome "
+        f"FROM ({select}) x"
+    )
+
+
+def _max_id(cur: sqlite3.Cursor, table: str) -> int:
+    return int(cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+
+
 def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
             p: dict[str, Any], big: bool, on_insert: str = "",
             carry: tuple[str, ...] = ()) -> None:
     """Record old values of changed rows, update them, insert the new ones.
 
     ``carry`` columns are written with a change but do not make one (a row's
-    source hash). New rows get their ids here, in natural-key order, so nothing
-    has to look them up again after the insert.
+    source hash). The stage table arrives with ``outcome`` 'insert' or 'same'
+    and an ``id`` for every row (see `_with_ids`).
     """
     written = [*cols, *carry]
     before = ", ".join(f"'{c}', t.{c}" for c in [*written, "import_batch_id"])
@@ -392,13 +410,6 @@ def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
         f"UPDATE {table} SET {sets}, import_batch_id = :b FROM {stage_table} s "
         f"WHERE {table}.id = s.id AND s.outcome = 'update'",
         p,
-    )
-    cur.execute(f"UPDATE {stage_table} SET outcome = 'insert' WHERE id IS NULL")
-    base = cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-    cur.execute(
-        f"UPDATE {stage_table} SET id = n.new_id FROM (SELECT rowid AS r, {int(base)} + "
-        f"row_number() OVER (ORDER BY natural_key) AS new_id FROM {stage_table} "
-        f"WHERE outcome = 'insert') n WHERE {stage_table}.rowid = n.r"
     )
     names = ", ".join(written)
     # ``on_insert``: a column set only when a row is new (e.g. the platform it came from).
@@ -417,22 +428,28 @@ def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
 
 def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
     terminal = ", ".join(f"'{s}'" for s in TERMINAL)
-    _script(cur,
-        f"""
-        DROP TABLE IF EXISTS temp.stage_appts;
-        CREATE TEMP TABLE stage_appts AS
+    select = """
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
                  v.booked_at_utc, v.channel, v.source_id, v.row_hash AS source_hash,
-                 (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS id,
-                 'same' AS outcome, 0 AS stale
+                 (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
+                 0 AS stale
           FROM stage_visits v
           JOIN stage_loc l ON l.lname = lower(v.location)
           LEFT JOIN stage_clients c ON c.client_key = v.client_key
           LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
           LEFT JOIN stage_services sv ON sv.lname = lower(coalesce(v.item_name,
             (SELECT f.item_name FROM stage_lines f WHERE f.visit_key = v.visit_key AND
-             f.role = 'lines' AND f.kind IN ('service', 'package') ORDER BY f.line_no LIMIT 1)));
+             f.role = 'lines' AND f.kind IN ('service', 'package') ORDER BY f.line_no LIMIT 1)))
+    """
+    cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
+    cur.execute(
+        "CREATE TEMP TABLE stage_appts AS "
+        + _with_ids("appointments", select, _max_id(cur, "appointments"))
+    )
+    _script(
+        cur,
+        f"""
         CREATE INDEX temp.ix_stage_appts ON stage_appts (id);
         CREATE UNIQUE INDEX temp.ix_stage_appts_key ON stage_appts (natural_key);
         -- An old export read again must not turn a finished visit back into a booking,
@@ -440,30 +457,15 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
         UPDATE stage_appts SET stale = 1, status = (SELECT a.status FROM appointments a
             WHERE a.id = stage_appts.id),
           status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id)
-          WHERE id IS NOT NULL AND status IN ('booked', 'confirmed') AND
+          WHERE old_id IS NOT NULL AND status IN ('booked', 'confirmed') AND
             (SELECT a.status FROM appointments a WHERE a.id = stage_appts.id) IN ({terminal});
-        """
+        """,
     )
     _upsert(cur, "appointments", "stage_appts", APPT_COLS, p, big, on_insert="source_platform",
             carry=("source_hash",))
 
 
-def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
-    _script(cur,
-        """
-        DROP TABLE IF EXISTS temp.stage_extras;
-        CREATE TEMP TABLE stage_extras AS
-          SELECT visit_key,
-                 sum(CASE WHEN kind = 'tip' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tip,
-                 sum(CASE WHEN kind = 'tax' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tax,
-                 sum(CASE WHEN kind = 'discount' THEN coalesce(unit_price_cents, 0) ELSE 0 END)
-                   AS discount,
-                 min(CASE WHEN kind IN ('service', 'product', 'package', 'gift_card')
-                     THEN line_no END) AS first_line
-          FROM stage_lines WHERE role = 'lines' GROUP BY visit_key;
-        CREATE UNIQUE INDEX temp.ix_stage_extras ON stage_extras (visit_key);
-        DROP TABLE IF EXISTS temp.stage_items;
-        CREATE TEMP TABLE stage_items AS
+ITEMS_SELECT = """
           SELECT v.visit_key || ':' || l.line_no AS natural_key, a.id AS appointment_id,
                  a.client_id, a.location_id, a.start_utc AS sold_at_utc, l.kind,
                  CASE WHEN l.kind IN ('service', 'package') THEN sv.service_id END AS service_id,
@@ -476,8 +478,7 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
                    THEN e.tip + coalesce(v.tip, 0) ELSE 0 END AS tip_cents,
                  coalesce(l.payment_method, v.payment_method) AS payment_method,
                  (SELECT id FROM sale_items t WHERE t.natural_key =
-                   v.visit_key || ':' || l.line_no) AS id,
-                 'same' AS outcome
+                   v.visit_key || ':' || l.line_no) AS old_id
           FROM stage_visits v
           JOIN stage_appts a ON a.natural_key = v.visit_key
           JOIN stage_lines l ON l.visit_key = v.visit_key AND l.role = 'lines'
@@ -489,13 +490,36 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
           SELECT v.visit_key || ':0', a.id, a.client_id, a.location_id, a.start_utc, 'service',
                  a.service_id, coalesce(v.item_name, 'Sale'), coalesce(v.quantity, 1), v.price,
                  v.discount, v.tax, v.tip, v.payment_method,
-                 (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':0'), 'same'
+                 (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':0')
           FROM stage_visits v JOIN stage_appts a ON a.natural_key = v.visit_key
-          WHERE a.status = 'completed' AND a.stale = 0 AND v.has_lines = 0;
-        CREATE INDEX temp.ix_stage_items ON stage_items (id);
-        CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key);
+          WHERE a.status = 'completed' AND a.stale = 0 AND v.has_lines = 0
+"""
+
+
+def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
+    _script(
+        cur,
         """
+        DROP TABLE IF EXISTS temp.stage_extras;
+        CREATE TEMP TABLE stage_extras AS
+          SELECT visit_key,
+                 sum(CASE WHEN kind = 'tip' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tip,
+                 sum(CASE WHEN kind = 'tax' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tax,
+                 sum(CASE WHEN kind = 'discount' THEN coalesce(unit_price_cents, 0) ELSE 0 END)
+                   AS discount,
+                 min(CASE WHEN kind IN ('service', 'product', 'package', 'gift_card')
+                     THEN line_no END) AS first_line
+          FROM stage_lines WHERE role = 'lines' GROUP BY visit_key;
+        CREATE UNIQUE INDEX temp.ix_stage_extras ON stage_extras (visit_key);
+        DROP TABLE IF EXISTS temp.stage_items
+        """,
     )
+    cur.execute(
+        "CREATE TEMP TABLE stage_items AS "
+        + _with_ids("sale_items", ITEMS_SELECT, _max_id(cur, "sale_items"))
+    )
+    cur.execute("CREATE INDEX temp.ix_stage_items ON stage_items (id)")
+    cur.execute("CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key)")
     _upsert(cur, "sale_items", "stage_items", ITEM_COLS, p, big)
 
 

@@ -15,8 +15,10 @@ import pandas as pd
 
 MAX_ITEM_CENTS = 1_000_000  # $10,000 for one line of a barbershop bill is not a real sale
 
-_CURRENCY = re.compile(r"(?i)(us\$|\$|€|£|zł|pln|usd|eur|gbp|cad|aud|\u00a0|\s)")
-_COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d{1,2}$|^-?\d+,\d{1,2}$")
+# Patterns are kept as text: pandas hands text patterns to Arrow's vectorised regex
+# engine, while a compiled ``re.Pattern`` sends every cell through Python.
+_CURRENCY = r"(?i)(us\$|\$|€|£|zł|pln|usd|eur|gbp|cad|aud|\s|" + "\u00a0" + ")"
+_COMMA_DECIMAL = r"^-?\d{1,3}(\.\d{3})*,\d{1,2}$|^-?\d+,\d{1,2}$"
 
 
 def blank(s: pd.Series) -> pd.Series:
@@ -123,7 +125,7 @@ def normalise_email(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # --- dates and times ------------------------------------------------------------
 
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b")
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
@@ -172,7 +174,7 @@ def _numeric_formats(order: str | None) -> list[str]:
     return []
 
 
-_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})$")
+_AWARE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})$"
 
 
 def utc_marked(s: pd.Series) -> pd.Series:

@@ -11,12 +11,14 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
+from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.summary import ShopSummary, shop_summary
 from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
+from barberbi_desktop.ui.imports_tab import ImportsTab
 from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -30,11 +32,7 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ),
     ("Six Figure", "Six Figure Barber methodology", ""),
     ("Alerts", "Alerts and notifications", ""),
-    (
-        "Imports",
-        "Booking-export imports",
-        "Importing exports is not part of this version yet; try `barberbi --demo` to explore.",
-    ),
+    ("Imports", "Booking-export imports", ""),
     (
         "Settings",
         "Shop, barbers, targets and backups",
@@ -67,6 +65,7 @@ class MainWindow(QMainWindow):
         runner: TaskRunner | None = None,
         bridge: HubBridge | None = None,
         settings: QSettings | None = None,
+        hub: EventHub | None = None,
     ) -> None:
         super().__init__()
         self.db = db
@@ -80,7 +79,9 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsTab(db, self.runner)
         self.clients = ClientsTab(db, self.runner)
         self.six_figure = SixFigureTab(db, self.runner)
+        self.imports = ImportsTab(db, self.runner, hub)
         pages = {
+            "Imports": self.imports,
             "Dashboard": self.dashboard,
             "Clients": self.clients,
             "Six Figure": self.six_figure,

@@ -1,0 +1,177 @@
+"""Imports: bring in booking exports, see what each batch did, undo the last one.
+
+Every import and undo runs on the task runner; the tab only starts them and
+shows the one-sentence outcome, so a million-row file never freezes the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import text
+
+from barberbi_desktop.errors import InputError
+from barberbi_desktop.events import EventHub
+from barberbi_desktop.ingest.importer import FileReport, Importer, undo_last_import
+from barberbi_desktop.ingest.template import write_template
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.tasks import TaskRunner
+
+COLUMNS = {
+    "id": "#",
+    "when": "When",
+    "file": "File",
+    "platform": "Platform",
+    "rows": "Rows",
+    "new": "New",
+    "updated": "Updated",
+    "unchanged": "Unchanged",
+    "skipped": "Skipped",
+    "status": "Status",
+}
+FILTER = "Booking exports (*.csv *.txt *.tsv *.xlsx);;All files (*)"
+
+
+def load_history(db: Database) -> pd.DataFrame:
+    with db.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, started_utc, file_name, platform, rows_read, inserted, updated, "
+                "unchanged, rejected, status FROM import_batches ORDER BY id DESC"
+            )
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["when"] = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(None)
+    frame["when"] = frame["when"].dt.strftime("%d %b %Y %H:%M")
+    return frame
+
+
+def describe(reports: list[FileReport]) -> str:
+    """One line per file: what landed, or the sentence saying why not."""
+    lines = []
+    for r in reports:
+        name = Path(r.file).name
+        if r.status == "rejected":
+            lines.append(f"✗ {r.reason}")
+        else:
+            lines.append(
+                f"✓ {name} ({r.platform}): {r.inserted} new, {r.updated} updated, "
+                f"{r.unchanged} unchanged, {r.rejected} skipped."
+            )
+    return "\n".join(lines)
+
+
+class ImportsTab(QWidget):
+    imported = Signal()
+
+    def __init__(self, db: Database, runner: TaskRunner, hub: EventHub | None = None) -> None:
+        super().__init__()
+        self.db, self.runner, self.hub = db, runner, hub
+        self.import_button = QPushButton("Import files…")
+        self.import_button.clicked.connect(self.choose_files)
+        self.undo_button = QPushButton("Undo last import")
+        self.undo_button.clicked.connect(self.undo)
+        self.template_button = QPushButton("Save the BarberBI template…")
+        self.template_button.clicked.connect(self.save_template)
+        bar = QHBoxLayout()
+        for w in (self.import_button, self.undo_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.template_button)
+        self.outcome = QLabel(
+            "Import the exports you download from Square, Acuity, Fresha, Vagaro, Setmore, "
+            "Booksy, Calendly or GlossGenius, or any system through the BarberBI template."
+        )
+        self.outcome.setWordWrap(True)
+        self.model = DataFrameModel(headers=COLUMNS)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.outcome)
+        layout.addWidget(self.table)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.runner.run(lambda: load_history(self.db), self._show_history)
+
+    def _show_history(self, frame: pd.DataFrame) -> None:
+        self.model.set_frame(frame)
+        self.table.resizeColumnsToContents()
+        self.undo_button.setEnabled(bool((frame["status"] == "landed").any()))
+
+    def _busy(self, busy: bool, message: str = "") -> None:
+        for w in (self.import_button, self.undo_button):
+            w.setEnabled(not busy)
+        if message:
+            self.outcome.setText(message)
+
+    def import_paths(self, paths: list[Path], done: Callable[[], None] | None = None) -> None:
+        """Import ``paths`` off the GUI thread and show the outcome."""
+        self._busy(True, f"Importing {', '.join(p.name for p in paths)}…")
+
+        def finished(reports: list[FileReport]) -> None:
+            self._busy(False, describe(reports))
+            self.refresh()
+            self.imported.emit()
+            if done:
+                done()
+
+        self.runner.run(
+            lambda: Importer(self.db, hub=self.hub).import_files(paths), finished, self._failed
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self._busy(False, str(exc) if isinstance(exc, InputError) else f"Import failed: {exc}")
+        self.refresh()
+
+    def choose_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Import booking exports", "", FILTER)
+        if names:
+            self.import_paths([Path(n) for n in names])
+
+    def undo(self, confirm: bool = True) -> None:
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Undo last import", "Take the most recent import back completely?"
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._busy(True, "Undoing the last import…")
+
+        def finished(result: dict[str, object]) -> None:
+            self._busy(
+                False,
+                f"Undid import #{result['batch_id']} ({result['file']}): "
+                f"{result['removed']} rows removed, {result['restored']} restored.",
+            )
+            self.refresh()
+
+        self.runner.run(lambda: undo_last_import(self.db, self.hub), finished, self._failed)
+
+    def save_template(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the BarberBI template", "barberbi-template.csv", "CSV (*.csv)"
+        )
+        if name:
+            path = write_template(Path(name))
+            self.outcome.setText(f"Template saved to {path}. See docs/IMPORT.md for the columns.")
