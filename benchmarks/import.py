@@ -103,6 +103,10 @@ def phase_import(db: Path, csv: Path) -> dict[str, object]:
         "seconds": round(seconds, 2),
         "rows_per_s": round(report.rows_read / seconds),
         "peak_rss_mb": _peak_mb(),
+        # The parse helper process (used for big files) has its own peak; report both.
+        "helper_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
         "rows_read": report.rows_read,
         "inserted": report.inserted,
         "updated": report.updated,

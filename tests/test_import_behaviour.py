@@ -352,3 +352,25 @@ def test_stream_reader_handles_chunks(db: Database, tmp_path: Path) -> None:
         read.CHUNK_ROWS = original
     assert (r.rows_read, r.inserted) == (2500, 2500)
     assert totals(db)["price"] == 2500 * 2000
+
+
+def test_big_files_parse_in_a_helper_process_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    from barberbi_desktop.ingest import read
+
+    monkeypatch.setattr(read, "CHUNK_ROWS", 2)  # several chunks even for a small file
+    results = []
+    for parallel_bytes in (0, 10**12):
+        db = open_database(tmp_path / f"shop-{parallel_bytes}.db")
+        try:
+            importer = Importer(db, now=NOW)
+            importer.parallel_bytes = parallel_bytes
+            (week1,) = importer.import_files([FIXTURES / "template_week1.csv"])
+            (week2,) = importer.import_files([FIXTURES / "template_week2.csv"])
+            results.append(((week1.inserted, week2.inserted, week2.updated), snapshot(db)))
+        finally:
+            db.dispose()
+    assert results[0] == results[1]
+    assert results[0][0] == (4, 2, 1)

@@ -109,6 +109,7 @@ class Chunk:
     lines: pd.DataFrame
     problems: pd.DataFrame  # row, column, severity, message
     rows_read: int
+    skipped: int = 0  # rows left out before parsing because they were imported verbatim before
 
 
 class _Problems:

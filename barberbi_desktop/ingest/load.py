@@ -287,6 +287,24 @@ def _visits(cur: sqlite3.Cursor) -> None:
     )
     cols = [c.strip() for c in fields.split(",")]
     coalesced = ", ".join(f"coalesce(p.{c}, f.{c}) AS {c}" for c in cols)
+    simple = not cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'lines') OR EXISTS "
+        "(SELECT 1 FROM stage_lines GROUP BY visit_key HAVING count(*) > 1)"
+    ).fetchone()[0]
+    if simple:  # one row per visit and no line items: the rows are the visits
+        _script(
+            cur,
+            f"""
+            DROP TABLE IF EXISTS temp.stage_visits;
+            CREATE TEMP TABLE stage_visits AS
+              SELECT visit_key, {fields}, item_name, category, unit_price_cents AS price,
+                     discount_cents AS discount, tax_cents AS tax, tip_cents AS tip,
+                     payment_method, quantity, 0 AS has_lines, row_hash
+              FROM stage_lines;
+            CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key)
+            """,
+        )
+        return
     _script(cur,
         f"""
         DROP TABLE IF EXISTS temp.stage_prim;

@@ -17,7 +17,7 @@ MAX_ITEM_CENTS = 1_000_000  # $10,000 for one line of a barbershop bill is not a
 
 # Patterns are kept as text: pandas hands text patterns to Arrow's vectorised regex
 # engine, while a compiled ``re.Pattern`` sends every cell through Python.
-_CURRENCY = r"(?i)(us\$|\$|€|£|zł|pln|usd|eur|gbp|cad|aud|\s|" + "\u00a0" + ")"
+_CURRENCY = "(?i)(us\\$|\\$|€|£|zł|pln|usd|eur|gbp|cad|aud|[ \t\u00a0\u202f])"
 _COMMA_DECIMAL = r"^-?\d{1,3}(\.\d{3})*,\d{1,2}$|^-?\d+,\d{1,2}$"
 
 
@@ -101,8 +101,8 @@ def normalise_phone(s: pd.Series, country_code: str = "1") -> tuple[pd.Series, p
     text = s.astype(str).str.strip().str.lstrip("'")
     empty = text.eq("")
     plus = text.str.startswith("+") | text.str.startswith("00")
-    digits = text.str.replace(r"(?i)\s*(ext|x|wew)\.?\s*\d+$", "", regex=True)
-    digits = digits.str.replace(r"\D", "", regex=True)
+    digits = text.str.replace(r"(?i) *(ext|x|wew)\.? *[0-9]+$", "", regex=True)
+    digits = digits.str.replace(r"[^0-9]", "", regex=True)
     digits = digits.where(~text.str.startswith("00"), digits.str.slice(2))
     national = ~plus
     if country_code == "1":
@@ -119,13 +119,13 @@ def normalise_phone(s: pd.Series, country_code: str = "1") -> tuple[pd.Series, p
 def normalise_email(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = s.astype(str).str.strip().str.lower()
     empty = text.eq("")
-    ok = text.str.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ok = text.str.match(r"^[^@ \t]+@[^@ \t]+\.[^@ \t]+$")
     return text.where(ok & ~empty), ~ok & ~empty
 
 
 # --- dates and times ------------------------------------------------------------
 
-_NUMERIC_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b"
+_NUMERIC_DATE = r"^ *(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})([^0-9]|$)"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
@@ -174,7 +174,7 @@ def _numeric_formats(order: str | None) -> list[str]:
     return []
 
 
-_AWARE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s?(Z|[+-]\d{2}:?\d{2})$"
+_AWARE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}:?\d{2})$"
 
 
 def utc_marked(s: pd.Series) -> pd.Series:
