@@ -387,7 +387,7 @@ def _diff(cols: list[str], a: str = "t", s: str = "s") -> str:
     return " OR ".join(f"{s}.{c} IS NOT {a}.{c}" for c in cols)
 
 
-def _with_ids(table: str, select: str, base: int) -> str:
+def _with_ids(select: str, base: int) -> str:
     """Wrap a staging SELECT (with ``old_id``) so new rows get ids in natural-key order.
 
     Assigning ids while the stage table is built spares a pass over a million
@@ -463,7 +463,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
     cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
     cur.execute(
         "CREATE TEMP TABLE stage_appts AS "
-        + _with_ids("appointments", select, _max_id(cur, "appointments"))
+        + _with_ids(select, _max_id(cur, "appointments"))
     )
     _script(
         cur,
@@ -534,7 +534,7 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
     )
     cur.execute(
         "CREATE TEMP TABLE stage_items AS "
-        + _with_ids("sale_items", ITEMS_SELECT, _max_id(cur, "sale_items"))
+        + _with_ids(ITEMS_SELECT, _max_id(cur, "sale_items"))
     )
     cur.execute("CREATE INDEX temp.ix_stage_items ON stage_items (id)")
     cur.execute("CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key)")

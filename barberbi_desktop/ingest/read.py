@@ -25,7 +25,7 @@ from barberbi_desktop.errors import InputError
 HEADER_SCAN_ROWS = 40
 MAX_LINE_BYTES = 1 << 20  # no real export has a 1 MB row; a file that does is not a table
 SCAN_BLOCK = 1 << 20
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 
 _MAGIC: list[tuple[bytes, str]] = [
     (b"%PDF", "a PDF document"),
