@@ -36,6 +36,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     watch = sub.add_parser("watch", help="import files dropped into a folder")
     watch.add_argument("folder", type=Path)
     watch.add_argument("--once", action="store_true", help="scan once and exit")
+    watch.add_argument(
+        "--remember",
+        action="store_true",
+        help="make this the shop's watch folder: the open app scans it every 15 seconds",
+    )
     watch.add_argument("--interval", type=float, default=10.0, help="seconds between scans")
     watch.add_argument("--json", action="store_true")
 
@@ -111,6 +116,13 @@ def cmd_watch(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
 
     db = open_database(args.db)
     try:
+        if args.remember:
+            from barberbi_desktop.storage.settings import set_setting
+
+            folder = args.folder.expanduser().absolute()
+            folder.mkdir(parents=True, exist_ok=True)
+            set_setting(db, "watch_folder", str(folder))
+            return {"command": "watch", "remembered": str(folder)}, 0
         watcher = WatchFolder(db, args.folder)
         if args.once:
             done = watcher.scan()

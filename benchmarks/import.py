@@ -46,7 +46,7 @@ ORDER BY a.id
 """
 
 
-def _local(frame, column: str):  # noqa: ANN001, ANN202 - pandas in, text out
+def _local(frame, column: str):
     import pandas as pd
 
     out = pd.Series("", index=frame.index, dtype=object)

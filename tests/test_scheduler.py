@@ -115,6 +115,7 @@ def test_the_job_store_survives_a_restart_and_missed_runs_coalesce(shop: Databas
             "kpi",
             "nightly",
             "backup",
+            "watch",
         }
         assert second.scheduler.get_job("kpi").next_run_time == planned  # kept, not re-planned
         # The computer was asleep for ten minutes: ten KPI refreshes were missed.
@@ -140,5 +141,33 @@ def test_heavy_engines_skip_when_nothing_changed(shop: Database) -> None:
         with shop.write() as conn:
             conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
         assert run_scheduled(scheduler.url, "kpi", skip_if_unchanged=True) is not None
+    finally:
+        scheduler.shutdown()
+
+
+def test_the_watch_folder_imports_and_kpis_follow(shop: Database, tmp_path: Path) -> None:
+    """End to end: a file dropped in the watch folder lands and the KPIs are recomputed."""
+    from barberbi_desktop.storage.settings import set_setting
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    set_setting(shop, "watch_folder", str(folder))
+    hub = EventHub()
+    changed: list[DataChanged] = []
+    ready: list[ResultsReady] = []
+    hub.subscribe(DataChanged, changed.append)
+    hub.subscribe(ResultsReady, ready.append)
+    scheduler = ShopScheduler(shop, hub, kpi_every_s=3600, debounce_s=3600, watch_every_s=1)
+    scheduler.start()
+    try:
+        fixture = Path(__file__).parent / "data" / "imports" / "template_week1.csv"
+        (folder / "week1.csv").write_bytes(fixture.read_bytes())
+        assert _wait(lambda: (folder / "imported" / "week1.csv").exists(), timeout=20)
+        assert [e.reason for e in changed] == ["import"]
+        assert _wait(lambda: any(e.engine == "kpi" for e in ready), timeout=20)
+        with shop.read() as conn:
+            assert conn.execute(
+                text("SELECT COUNT(*) FROM appointments WHERE source_platform = 'barberbi'")
+            ).scalar_one() == 4
     finally:
         scheduler.shutdown()

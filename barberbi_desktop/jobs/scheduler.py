@@ -1,5 +1,6 @@
 """The background scheduler: KPIs every minute and after every data change, the heavy
-engines nightly and a few minutes after a change (debounced), and the daily backup.
+engines nightly and a few minutes after a change (debounced), the daily backup, and
+the watch-folder scan.
 
 APScheduler's job store lives in the shop database so schedules survive a
 restart, and runs missed while the computer was off are coalesced into one.
@@ -76,6 +77,34 @@ def backup_job(db_url: str) -> None:
         make_backup(runtime[0])
 
 
+_WATCHERS: dict[str, object] = {}
+
+
+def watch_job(db_url: str) -> int:
+    """Scan the shop's watch folder (the ``watch_folder`` setting), if one is set."""
+    from pathlib import Path
+
+    from barberbi_desktop.ingest.watch import WatchFolder
+    from barberbi_desktop.storage.settings import get_setting
+
+    runtime = _runtime(db_url)
+    if runtime is None:
+        return 0
+    db, hub = runtime
+    folder = get_setting(db, "watch_folder")
+    if not folder:
+        return 0
+    watcher = _WATCHERS.get(db_url)
+    if not isinstance(watcher, WatchFolder) or watcher.folder != Path(folder):
+        watcher = WatchFolder(db, Path(folder), hub=hub)
+        _WATCHERS[db_url] = watcher
+    try:
+        return len(watcher.scan())  # each file lands or is rejected on its own
+    except OSError:
+        log.exception("watch folder %s cannot be scanned", folder)
+        return 0
+
+
 class ShopScheduler:
     def __init__(
         self,
@@ -84,8 +113,10 @@ class ShopScheduler:
         kpi_every_s: int = 60,
         debounce_s: int = 180,
         nightly_hour: int = 2,
+        watch_every_s: int = 15,
     ) -> None:
         self.db, self.hub = db, hub
+        self.watch_every_s = watch_every_s
         self.url = db.engine.url.render_as_string(hide_password=False)
         self.kpi_every_s, self.debounce_s, self.nightly_hour = kpi_every_s, debounce_s, nightly_hour
         self.scheduler = BackgroundScheduler(
@@ -112,6 +143,9 @@ class ShopScheduler:
             ),
             "nightly": dict(
                 func=run_heavy, trigger="cron", hour=self.nightly_hour, args=(self.url,)
+            ),
+            "watch": dict(
+                func=watch_job, trigger="interval", seconds=self.watch_every_s, args=(self.url,)
             ),
             "backup": dict(
                 func=backup_job, trigger="cron", hour=(self.nightly_hour + 1) % 24, args=(self.url,)
