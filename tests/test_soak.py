@@ -1,8 +1,8 @@
 """Soak: writes land every few seconds while the KPI job runs every second and a reader
 reads like the UI; no "database is locked", no lost rows.
 
-Until booking-export imports exist (issue 3), each landing is what an import will do:
-one write transaction of appointments and sale items, then a data_changed event.
+Each landing is a real import of a template export (20 new visits plus the previous
+file's 20 again, as overlapping weekly exports do), which publishes data_changed.
 Marked slow: kept out of the default run, run by CI (`pytest -m slow`). Its length is
 BARBERBI_SOAK_SECONDS (default 300).
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from barberbi_desktop.events import DataChanged, EventHub, ResultsReady
+from barberbi_desktop.events import EventHub, ResultsReady
+from barberbi_desktop.ingest.importer import Importer
 from barberbi_desktop.jobs.scheduler import ShopScheduler
 from barberbi_desktop.storage.db import open_database
 from barberbi_desktop.storage.summary import shop_summary
@@ -45,36 +46,38 @@ def test_soak_writes_kpis_and_reads_together(demo_db_file: Path, tmp_path: Path)
         before = conn.execute(text("SELECT COUNT(*) FROM appointments")).scalar_one()
         before_items = conn.execute(text("SELECT COUNT(*) FROM sale_items")).scalar_one()
 
+    header = (
+        "appointment_id,start,end,status,client_id,client_name,client_email,client_phone,"
+        "barber,service,category,price,discount,tax,tip,payment_method,channel,booked_at,location"
+    )
+    importer = Importer(db, hub=hub, now=datetime(2026, 11, 24, 12, tzinfo=UTC))
+
     def writer() -> None:
+        """A real import every few seconds: 20 new visits plus the previous file's 20 again."""
         start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
         n = 0
+        previous: list[str] = []
         try:
             while not stop.is_set():
-                with db.write() as conn:
-                    for _ in range(20):
-                        n += 1
-                        at = int((start + timedelta(minutes=n)).timestamp())
-                        appt = conn.execute(
-                            text(
-                                "INSERT INTO appointments (client_id, barber_id, location_id, "
-                                "start_utc, end_utc, status, source_platform, natural_key) VALUES "
-                                "(1, 1, 1, :s, :e, 'completed', 'soak', :k) RETURNING id"
-                            ),
-                            {"s": at, "e": at + 1800, "k": f"soak:{n}"},
-                        ).scalar_one()
-                        conn.execute(
-                            text(
-                                "INSERT INTO sale_items (appointment_id, client_id, location_id, "
-                                "sold_at_utc, kind, name, quantity, unit_price_cents, natural_key) "
-                                "VALUES (:a, 1, 1, :s, 'service', 'Skin Fade', 1, 4500, :k)"
-                            ),
-                            {"a": appt, "s": at, "k": f"soak:item:{n}"},
-                        )
-                    conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
+                rows = []
+                for _ in range(20):
+                    n += 1
+                    at = start + timedelta(minutes=n)
+                    end = at + timedelta(minutes=30)
+                    rows.append(
+                        f"S{n},{at:%Y-%m-%dT%H:%M:%S}Z,{end:%Y-%m-%dT%H:%M:%S}Z,completed,"
+                        f"SC{n % 50},Soak Client {n % 50},,,Soak Barber,Skin Fade,cut,"
+                        "45.00,,,5.00,card,online,,Soak Street"
+                    )
+                export = tmp_path / f"export-{n}.csv"
+                export.write_text("\n".join([header, *previous, *rows]) + "\n")
+                (report,) = importer.import_files([export])
+                assert report.status == "landed", report.reason
+                assert (report.inserted, report.unchanged) == (20, len(previous))
+                previous = rows
                 landed["appointments"] += 20
                 landed["items"] += 20
                 landed["batches"] += 1
-                hub.publish(DataChanged("soak import"))
                 stop.wait(3.0)
         except BaseException as exc:
             errors.append(exc)
