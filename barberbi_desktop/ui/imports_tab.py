@@ -7,6 +7,7 @@ shows the one-sentence outcome, so a million-row file never freezes the window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -57,8 +58,9 @@ def load_history(db: Database) -> pd.DataFrame:
             )
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    frame["when"] = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(None)
-    frame["when"] = frame["when"].dt.strftime("%d %b %Y %H:%M")
+    local = datetime.now().astimezone().tzinfo  # the shop computer's own clock
+    when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(local)
+    frame["when"] = when.dt.strftime("%d %b %Y %H:%M")
     return frame
 
 
@@ -103,6 +105,7 @@ class ImportsTab(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()  # the batch number is the first column
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout = QVBoxLayout(self)
