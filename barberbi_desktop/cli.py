@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run analytics engines once, headless, and store results")
     run.add_argument(
         "engine",
-        choices=["kpi", "ltv", "methodology", "all"],
+        choices=["kpi", "ltv", "methodology", "revenue", "all"],
         help="which engine (all: every engine)",
     )
     run.add_argument(
@@ -175,6 +175,23 @@ def _print_kpi(result: dict[str, Any]) -> None:
         )
 
 
+def _print_revenue(result: dict[str, Any]) -> None:
+    cap = result["capacity"]
+    if "utilisation" in cap:
+        print(f"Chairs {cap['utilisation']:.0%} full ({cap['window'][0]} to {cap['window'][1]}); "
+              f"busiest: {', '.join(cap['peak_slots']) or 'none near full'}.")
+    else:
+        print(f"Capacity: {cap['note']}")
+    print(f"Revenue roadmap as of {result['as_of']} (run {result['run_id']}):")
+    if not result["roadmap"]:
+        print("  Nothing the data supports yet.")
+    for r in result["roadmap"]:
+        print(f"  {r['rank']:>2}. [{r['horizon']}, {r['risk']} risk] {r['title']}: about "
+              f"${r['gain_cents'] / 100:,.0f} a year (${r['gain_low_cents'] / 100:,.0f} to "
+              f"${r['gain_high_cents'] / 100:,.0f}, confidence {r['confidence']:.0%})")
+        print(f"      {r['detail']}")
+
+
 def _print_run(result: dict[str, Any]) -> None:
     """A short human report of an engine run; --json gives everything."""
     if result.get("engine") == "kpi":
@@ -182,6 +199,9 @@ def _print_run(result: dict[str, Any]) -> None:
         return
     if result.get("engine") == "methodology":
         _print_methodology(result)
+        return
+    if result.get("engine") == "revenue":
+        _print_revenue(result)
         return
     print(
         f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "

@@ -131,7 +131,10 @@ def choose_services(
     client = visits["client"].to_numpy()
     budget = rng.gamma(SPEND_TRUTH["p"], 1.0 / traits["nu"].to_numpy()[client]) * 100.0
     primary_cols = np.flatnonzero(role == "primary")
-    closeness = np.exp(-0.5 * ((prices[:, primary_cols] - budget[:, None]) / 1800.0) ** 2)
+    # Taste is set by the menu as the client first knew it (base prices), so that a
+    # price change moves demand only through the service's own elasticity: the
+    # stored elasticities are then exactly what an estimator should recover.
+    closeness = np.exp(-0.5 * ((base[primary_cols] - budget[:, None]) / 1800.0) ** 2)
     weights = pop[primary_cols] * (closeness + 0.02)
     cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
     pick = primary_cols[(cum < rng.random(n)[:, None]).sum(axis=1).clip(max=primary_cols.size - 1)]
@@ -139,18 +142,16 @@ def choose_services(
     pick = np.where(kid, int(np.flatnonzero(role == "kids")[0]), pick)
     rows = np.arange(n)
     declined = rng.random(n) >= accept_p[rows, pick]
-    classic = [m.name for m in menu].index("Classic Cut")
-    # A client put off by a price rise trades down to the classic cut; one put off
-    # the classic cut itself (or a kids' cut) skips this visit.
-    trade_down = declined & (pick != classic) & ~kid
-    pick = np.where(trade_down, classic, pick)
-    pick = np.where(declined & ~trade_down, -1, pick)
+    # A client put off by a price rise skips this visit (books elsewhere or waits).
+    # Trading down to a cheaper cut would be realistic too, but it would move the
+    # cheaper cut's demand with other services' prices and blur its own elasticity.
+    pick = np.where(declined, -1, pick)
     addon_cols = np.flatnonzero(role == "addon")
-    remaining = budget - prices[rows, np.maximum(pick, 0)]
+    remaining = budget - base[np.maximum(pick, 0)]
     addon_p = (
         traits["addon_prop"].to_numpy()[client][:, None]
         * pop[addon_cols]
-        * np.where(remaining[:, None] > 0.5 * prices[:, addon_cols], 1.0, 0.25)
+        * np.where(remaining[:, None] > 0.5 * base[addon_cols], 1.0, 0.25)
     )
     addons = rng.random((n, addon_cols.size)) < addon_p * accept_p[:, addon_cols]
     addons &= (pick >= 0)[:, None] & ~kid[:, None]

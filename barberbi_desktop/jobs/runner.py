@@ -75,10 +75,22 @@ def _kpi(
     return result.summary()
 
 
+def _revenue(
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+) -> dict[str, Any]:
+    from barberbi_desktop.engines import revenue
+    from barberbi_desktop.jobs import revenue_job
+
+    result = revenue.run(load_shop_data(db), revenue.RevenueSettings(), as_of, state)
+    revenue_job.store(db, run_id, result)
+    return result.summary()
+
+
 ENGINES: dict[str, Callable[..., dict[str, Any]]] = {
     "kpi": _kpi,
     "ltv": _ltv,
     "methodology": _methodology,
+    "revenue": _revenue,
 }
 
 

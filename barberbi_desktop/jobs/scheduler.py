@@ -26,7 +26,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_run
 
 log = logging.getLogger(__name__)
-HEAVY = ("ltv", "methodology")
+HEAVY = ("ltv", "methodology", "revenue")
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
 _RUNTIME_LOCK = threading.Lock()
 

@@ -1,0 +1,224 @@
+"""Where money is left on the table: capacity, pricing, upsell, bundles, pay, a roadmap.
+
+Pure: pandas, numpy and statsmodels over a `ShopData`. Every recommendation is
+built from this shop's numbers and carries its evidence, an expected yearly
+gain with a range, a confidence and a risk; the roadmap ranks them by gain
+times confidence. Where the data cannot support a figure the result says so
+instead of inventing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from barberbi_desktop.engines import revenue_basket as basket
+from barberbi_desktop.engines import revenue_capacity as capacity
+from barberbi_desktop.engines import revenue_pay as pay
+from barberbi_desktop.engines import revenue_pricing as pricing
+from barberbi_desktop.engines.data import NotEnoughData, RunState, ShopData
+
+
+@dataclass(frozen=True)
+class RevenueSettings:
+    capacity: capacity.CapacitySettings = field(default_factory=capacity.CapacitySettings)
+    pricing: pricing.PricingSettings = field(default_factory=pricing.PricingSettings)
+    basket: basket.BasketSettings = field(default_factory=basket.BasketSettings)
+    pay: pay.PaySettings = field(default_factory=pay.PaySettings)
+    peak_premium: float = 0.10
+    offpeak_discount: float = 0.15
+    no_show_reduction: float = 0.4  # assumed effect of card deposits on no-shows (a setting)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str
+    title: str
+    detail: str
+    gain_cents: float
+    gain_low_cents: float
+    gain_high_cents: float
+    confidence: float
+    risk: str
+    horizon: str  # now, month, quarter
+    evidence: dict[str, Any]
+
+    @property
+    def score(self) -> float:
+        return self.gain_cents * self.confidence
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "score": self.score}
+
+
+@dataclass
+class RevenueResult:
+    as_of: date
+    capacity: capacity.CapacityResult | None
+    capacity_note: str | None
+    elasticities: list[pricing.Elasticity]
+    price_moves: list[dict[str, Any]]
+    rules: pd.DataFrame
+    offers: pd.DataFrame
+    bundles: list[dict[str, Any]]
+    pay: list[dict[str, Any]]
+    roadmap: list[Recommendation]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "engine": "revenue",
+            "as_of": self.as_of.isoformat(),
+            "capacity": self.capacity.summary() if self.capacity else {"note": self.capacity_note},
+            "elasticities": [e.as_dict() for e in self.elasticities],
+            "rules": _records(self.rules.head(20)),
+            "offers": len(self.offers),
+            "bundles": self.bundles,
+            "pay": self.pay,
+            "roadmap": [
+                {**r.as_dict(), "rank": i + 1} for i, r in enumerate(self.roadmap)
+            ],
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if v != v else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]  # fmt: skip
+
+
+def _money(cents: float) -> str:
+    return f"${cents / 100:,.0f}"
+
+
+def _capacity_recs(cap: capacity.CapacityResult, els: list[pricing.Elasticity],
+                   s: RevenueSettings) -> list[Recommendation]:
+    recs = []
+    weeks = max((cap.window[1] - cap.window[0]).days / 7, 1)
+    mean_e = (sum(e.estimate * e.weekly_visits for e in els) / sum(e.weekly_visits for e in els)
+              if els and sum(e.weekly_visits for e in els) else s.pricing.prior_elasticity)
+    if len(cap.peak_slots):
+        rev = float(cap.peak_slots["revenue_cents"].sum()) / weeks * 52
+        # Full slots: demand lost to the premium moves to other hours rather than away,
+        # so the high end ignores it and the low end assumes all of it is lost.
+        low = rev * ((1 + s.peak_premium) ** (1 + mean_e) - 1)
+        high = rev * s.peak_premium
+        recs.append(Recommendation(
+            "peak_pricing",
+            f"Charge {s.peak_premium:.0%} more at the busiest hours",
+            f"{', '.join(capacity._slot_names(cap.peak_slots))} run at "
+            f"{cap.peak_slots['utilisation'].mean():.0%} of capacity with bookings made "
+            f"{cap.peak_slots['lead_days'].median():.1f} days ahead; a premium there earns "
+            f"about {_money((low + high) / 2)} a year.",
+            (low + high) / 2, low, high, 0.6, "medium", "month",
+            {"slots": capacity._slot_names(cap.peak_slots), "yearly_revenue_cents": rev,
+             "elasticity_used": mean_e},
+        ))  # fmt: skip
+    if len(cap.idle_slots):
+        rev = float(cap.idle_slots["revenue_cents"].sum()) / weeks * 52
+        d = s.offpeak_discount
+        gain = rev * ((1 - d) ** (1 + mean_e) - 1)
+        if gain > 0:
+            recs.append(Recommendation(
+                "offpeak_incentive", f"Offer {d:.0%} off in the quietest hours",
+                f"{', '.join(capacity._slot_names(cap.idle_slots))} are under "
+                f"{s.capacity.idle_utilisation:.0%} full.", gain, gain * 0.5, gain * 1.5, 0.4,
+                "medium", "month", {"slots": capacity._slot_names(cap.idle_slots)}))
+    lost = cap.lost
+    if lost.get("no_show_revenue_cents", 0) > 0:
+        yearly = lost["no_show_revenue_cents"] / weeks * 52
+        gain = yearly * s.no_show_reduction
+        recs.append(Recommendation(
+            "no_show_deposits", "Take a card deposit for online bookings",
+            f"{int(lost['no_show_visits'])} no-shows in {round(weeks)} weeks held "
+            f"{lost['no_show_minutes'] / 60:.0f} chair-hours worth {_money(yearly)} a year; "
+            f"if deposits cut no-shows by {s.no_show_reduction:.0%} (an assumption you can "
+            "change in Settings) that is the gain.",
+            gain, gain * 0.5, yearly * 0.6, 0.4, "low", "now",
+            {**lost, "assumed_reduction": s.no_show_reduction}))  # fmt: skip
+    return recs
+
+
+def run(data: ShopData, settings: RevenueSettings, as_of: date,
+        state: RunState | None = None) -> RevenueResult:
+    state = state or RunState()
+    s = settings
+    if data.appointments.empty:
+        raise NotEnoughData("The shop has no appointments yet; import some history first.")
+    state.step(0.05, "Measuring capacity")
+    try:
+        cap, cap_note = capacity.analyse(data, as_of, s.capacity), None
+    except NotEnoughData as exc:
+        cap, cap_note = None, str(exc)
+    state.step(0.3, "Estimating price elasticity")
+    els = pricing.estimate(data, as_of, s.pricing)
+    full = set()
+    moves = pricing.recommend_prices(els, s.pricing, full)
+    state.step(0.55, "Finding what sells together")
+    b = basket.analyse(data, as_of, s.basket)
+    state.step(0.8, "Comparing pay models")
+    pays = pay.compare(data, as_of, s.pay)
+    recs: list[Recommendation] = []
+    if cap is not None:
+        recs += _capacity_recs(cap, els, s)
+    for m in moves:
+        recs.append(Recommendation(
+            "price", f"Raise {m['service']} from {_money(m['price_cents'])} to "
+            f"{_money(m['new_price_cents'])}",
+            f"Elasticity {m['elasticity']:.2f} ({m['interval'][0]:.2f} to {m['interval'][1]:.2f},"
+            f" {m['source']}); about {m['weekly_visits']:.0f} a week.",
+            m["gain_cents"], m["gain_low_cents"], m["gain_high_cents"], m["confidence"],
+            m["risk"], "month", m))  # fmt: skip
+    rules = b["rules"]
+    for r in rules[(rules["validated_lift"] > 1) & (rules["tested_clients"] >= 10)].head(
+            3).itertuples():
+        price = _item_price(data, r.consequent)
+        targeted_year = r.tested_clients * 365 / s.basket.test_days
+        gain = targeted_year * (r.next_visit_rate - r.base_rate) * price
+        if gain <= 0:
+            continue
+        recs.append(Recommendation(
+            "upsell", f"Offer {r.consequent} to {r.antecedent} clients",
+            f"{r.confidence:.0%} of {r.antecedent} visits include {r.consequent} (lift "
+            f"{r.lift:.1f}); in the last {s.basket.test_days} days {r.next_visit_rate:.0%} of "
+            f"targeted clients took it on their next visit against {r.base_rate:.0%} of all.",
+            gain, gain * 0.5, gain * 1.5, 0.5, "low", "now",
+            {k: getattr(r, k) for k in ("support", "confidence", "lift", "tested_clients",
+                                        "next_visit_rate", "base_rate")}))  # fmt: skip
+    for bd in b["bundles"]:
+        if bd["gain_cents"] <= 0:
+            continue
+        recs.append(Recommendation(
+            "bundle",
+            f"Package {' + '.join(bd['services'])} at {_money(bd['package_price_cents'])}",
+            f"Bought together {bd['lift']:.1f}x more than chance; {bd['current_pair_rate']:.0%} "
+            f"of visits with the first already add the second, about "
+            f"{bd['expected_adoption']:.0%} expected with the package.",
+            bd["gain_cents"], bd["gain_cents"] * 0.3, bd["gain_cents"] * 1.5, 0.35, "medium",
+            "quarter", bd))  # fmt: skip
+    for p in pays:
+        # Changing a pay model moves money between shop and barber rather than creating it,
+        # so it is only raised where the barber's arrangement is below the shop's break-even
+        # (booth rent lower than what commission would keep), with low confidence.
+        below = p["current_model"] == "booth_rent" and (
+            p["yearly_service_cents"] > p["break_even_yearly_cents"])
+        if below and p["shop_gain_if_switched_cents"] > 0:
+            recs.append(Recommendation(
+                "pay_model", f"Review {p['name']}'s booth rent",
+                f"At {_money(p['yearly_service_cents'])} of services a year the shop keeps "
+                f"{_money(p['models'][p['best_for_shop']]['shop'])} under "
+                f"{p['best_for_shop'].replace('_', ' ')} against "
+                f"{_money(p['models'][p['current_model']]['shop'])} now; the barber's pay "
+                f"changes by {_money(p['barber_change_if_switched_cents'])}.",
+                p["shop_gain_if_switched_cents"], 0.0, p["shop_gain_if_switched_cents"], 0.15,
+                "high", "quarter", p))  # fmt: skip
+    recs.sort(key=lambda r: r.score, reverse=True)
+    state.step(1.0, "Done")
+    return RevenueResult(as_of, cap, cap_note, els, moves, rules, b["offers"], b["bundles"],
+                         pays, recs)
+
+
+def _item_price(data: ShopData, name: str) -> float:
+    items = data.sale_items[data.sale_items["name"].astype(str) == name]
+    return float(items["unit_price_cents"].median()) if len(items) else 0.0
