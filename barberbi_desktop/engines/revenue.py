@@ -197,26 +197,44 @@ def run(data: ShopData, settings: RevenueSettings, as_of: date,
             f"{bd['expected_adoption']:.0%} expected with the package.",
             bd["gain_cents"], bd["gain_cents"] * 0.3, bd["gain_cents"] * 1.5, 0.35, "medium",
             "quarter", bd))  # fmt: skip
-    for p in pays:
-        # Changing a pay model moves money between shop and barber rather than creating it,
-        # so it is only raised where the barber's arrangement is below the shop's break-even
-        # (booth rent lower than what commission would keep), with low confidence.
-        below = p["current_model"] == "booth_rent" and (
-            p["yearly_service_cents"] > p["break_even_yearly_cents"])
-        if below and p["shop_gain_if_switched_cents"] > 0:
-            recs.append(Recommendation(
-                "pay_model", f"Review {p['name']}'s booth rent",
-                f"At {_money(p['yearly_service_cents'])} of services a year the shop keeps "
-                f"{_money(p['models'][p['best_for_shop']]['shop'])} under "
-                f"{p['best_for_shop'].replace('_', ' ')} against "
-                f"{_money(p['models'][p['current_model']]['shop'])} now; the barber's pay "
-                f"changes by {_money(p['barber_change_if_switched_cents'])}.",
-                p["shop_gain_if_switched_cents"], 0.0, p["shop_gain_if_switched_cents"], 0.15,
-                "high", "quarter", p))  # fmt: skip
+    recs += _pay_recs(pays)
     recs.sort(key=lambda r: r.score, reverse=True)
     state.step(1.0, "Done")
     return RevenueResult(as_of, cap, cap_note, els, moves, rules, b["offers"], b["bundles"],
                          pays, recs)
+
+
+def _pay_recs(pays: list[dict[str, Any]]) -> list[Recommendation]:
+    """One review item for the booth rents that sit below the shop's break-even.
+
+    Changing a pay model moves money between shop and barber rather than creating it,
+    so it is raised only where a barber's booth rent is below what commission would
+    keep at their volume, once for all of them, with low confidence and high risk.
+    """
+    below = [p for p in pays if p["current_model"] == "booth_rent"
+             and p["yearly_service_cents"] > p["break_even_yearly_cents"]
+             and p["shop_gain_if_switched_cents"] > 0]  # fmt: skip
+    if not below:
+        return []
+    below.sort(key=lambda p: p["shop_gain_if_switched_cents"], reverse=True)
+    total = sum(p["shop_gain_if_switched_cents"] for p in below)
+    names = ", ".join(p["name"] for p in below[:3]) + (
+        f" and {len(below) - 3} more" if len(below) > 3 else "")
+    top = below[0]
+    return [Recommendation(
+        "pay_model", f"Review booth rents below break-even ({len(below)} barbers)",
+        f"{names} pay booth rent below what commission would keep at their volume; for "
+        f"{top['name']}, {_money(top['yearly_service_cents'])} of services a year keeps the "
+        f"shop {_money(top['models'][top['best_for_shop']]['shop'])} under "
+        f"{top['best_for_shop'].replace('_', ' ')} against "
+        f"{_money(top['models']['booth_rent']['shop'])} in rent (break-even volume "
+        f"{_money(top['break_even_yearly_cents'])}). The barbers would earn that much less: "
+        "a conversation, not a switch.",
+        total, 0.0, total, 0.15, "high", "quarter",
+        {"barbers": [{k: p[k] for k in ("barber_id", "name", "yearly_service_cents",
+                                        "break_even_yearly_cents",
+                                        "shop_gain_if_switched_cents")} for p in below]},
+    )]  # fmt: skip
 
 
 def _item_price(data: ShopData, name: str) -> float:

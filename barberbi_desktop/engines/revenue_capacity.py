@@ -77,7 +77,7 @@ def _hour_cells(day: np.ndarray, begin: np.ndarray, end: np.ndarray, key: np.nda
 
 def _working_cells(barbers: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
     rows = []
-    weekday = days.weekday
+    weekday = days.day_of_week
     for b in barbers.itertuples():
         hours = b.working_hours if isinstance(b.working_hours, dict) else {}
         for wd, span in hours.items():
@@ -133,7 +133,7 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
         columns={"minutes": "booked_raw"})
     cells = cells.merge(held, on=["day", "hour", "key"], how="left").fillna({"booked_raw": 0})
     cells["booked_min"] = np.minimum(cells["booked_raw"], cells["working_min"])
-    cells["weekday"] = pd.DatetimeIndex(cells["day"]).weekday
+    cells["weekday"] = pd.DatetimeIndex(cells["day"]).day_of_week
     outside = float(booked["minutes"].sum() - cells["booked_min"].sum())
 
     names = data.barbers.set_index("barber_id")
@@ -150,7 +150,7 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
         ["working_min", "booked_min"]].sum()
     by_slot["utilisation"] = by_slot["booked_min"] / by_slot["working_min"]
     lead = (a["start"] - a["booked_at"]).dt.total_seconds() / 86400
-    a["weekday"], a["hour"] = a["local"].dt.weekday, a["local"].dt.hour
+    a["weekday"], a["hour"] = a["local"].dt.day_of_week, a["local"].dt.hour
     lead_by_slot = lead.groupby([a["weekday"], a["hour"]]).median().rename("lead_days")
     by_slot = by_slot.merge(lead_by_slot.reset_index(), on=["weekday", "hour"], how="left")
     done = a[a["status"] == "completed"]
