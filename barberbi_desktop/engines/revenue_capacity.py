@@ -50,6 +50,12 @@ class CapacityResult:
             "peak_slots": _slot_names(self.peak_slots),
             "idle_slots": _slot_names(self.idle_slots),
             "lost": {k: round(v, 1) for k, v in self.lost.items()},
+            "slots": [
+                {"weekday": int(r.weekday), "hour": int(r.hour),
+                 "utilisation": round(float(r.utilisation), 4),
+                 "working_hours": round(float(r.working_min) / 60, 1)}
+                for r in self.by_slot.itertuples()
+            ],
         }
 
 

@@ -19,17 +19,14 @@ from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.imports_tab import ImportsTab
+from barberbi_desktop.ui.revenue_tab import RevenueTab
 from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
 TABS: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "Live KPIs and business health", ""),
     ("Clients", "Client value, churn risk and segments", ""),
-    (
-        "Revenue",
-        "Capacity, pricing, upsell and pay models",
-        "The revenue optimisation engine is not part of this version yet.",
-    ),
+    ("Revenue", "Capacity, pricing, upsell and pay models", ""),
     ("Six Figure", "Six Figure Barber methodology", ""),
     ("Alerts", "Alerts and notifications", ""),
     ("Imports", "Booking-export imports", ""),
@@ -80,7 +77,9 @@ class MainWindow(QMainWindow):
         self.clients = ClientsTab(db, self.runner)
         self.six_figure = SixFigureTab(db, self.runner)
         self.imports = ImportsTab(db, self.runner, hub)
+        self.revenue = RevenueTab(db, self.runner)
         pages = {
+            "Revenue": self.revenue,
             "Imports": self.imports,
             "Dashboard": self.dashboard,
             "Clients": self.clients,
@@ -113,6 +112,8 @@ class MainWindow(QMainWindow):
             self.clients.refresh()
         elif engine == "methodology":
             self.six_figure.refresh()
+        elif engine == "revenue":
+            self.revenue.refresh()
 
     def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
         """The in-app toast: always shown, whatever the desktop offers."""

@@ -1,0 +1,165 @@
+"""Revenue: the ranked roadmap, how full the chairs are by hour, prices and pay models,
+all from the latest stored revenue run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.tasks import TaskRunner
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def money(cents: float | None) -> str:
+    return "—" if cents is None else f"${cents / 100:,.0f}"
+
+
+def roadmap_frame(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = [
+        {
+            "rank": r["rank"], "when": r["horizon"], "what": r["title"],
+            "gain": money(r["gain_cents"]),
+            "range": f"{money(r['gain_low_cents'])} to {money(r['gain_high_cents'])}",
+            "confidence": f"{r['confidence']:.0%}", "risk": r["risk"], "why": r["detail"],
+        }
+        for r in metrics.get("roadmap", [])
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["rank", "when", "what", "gain", "range", "confidence",
+                                       "risk", "why"])
+
+
+def elasticity_frame(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = [
+        {
+            "service": e["name"], "price": money(e["price_cents"]),
+            "per week": f"{e['weekly_visits']:.0f}", "elasticity": f"{e['estimate']:.2f}",
+            "interval": f"{e['low']:.2f} to {e['high']:.2f}", "from": e["source"],
+            "why": e["reason"],
+        }
+        for e in metrics.get("elasticities", [])
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["service", "price", "per week", "elasticity", "interval",
+                                       "from", "why"])
+
+
+def pay_frame(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for p in metrics.get("pay", []):
+        m = p["models"]
+        rows.append({
+            "barber": p["name"], "now": p["current_model"].replace("_", " "),
+            "services a year": money(p["yearly_service_cents"]),
+            "shop: commission": money(m["commission"]["shop"]),
+            "shop: booth rent": money(m["booth_rent"]["shop"]),
+            "shop: tiered": money(m["tiered_commission"]["shop"]),
+            "barber: commission": money(m["commission"]["barber"]),
+            "barber: booth rent": money(m["booth_rent"]["barber"]),
+            "break-even volume": money(p["break_even_yearly_cents"]),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+class RevenueTab(QWidget):
+    def __init__(self, db: Database, runner: TaskRunner) -> None:
+        super().__init__()
+        self.db, self.runner = db, runner
+        self.empty = QLabel(
+            "No revenue analysis yet. It runs in the background after the app opens and "
+            "after imports (or run `barberbi run revenue`)."
+        )
+        self.empty.setWordWrap(True)
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        self.headline.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.heat = pg.PlotWidget(background=self.palette().window().color())
+        self.heat.setMenuEnabled(False)
+        self.heat.setTitle(
+            "Chair utilisation by weekday and hour, last 90 days "
+            "(yellow: full · blue: quiet · blank: nobody working)"
+        )
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
+        self.heat.addItem(self.image)
+        self.heat.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(WEEKDAYS)]])
+        self.heat.invertY(True)
+        self.roadmap = DataFrameModel()
+        self.prices = DataFrameModel()
+        self.pay = DataFrameModel()
+        self.details = QTabWidget()
+        self.views: list[QTableView] = []
+        for model, title in ((self.roadmap, "Roadmap"), (self.prices, "Prices"),
+                             (self.pay, "Pay models")):  # fmt: skip
+            view = QTableView()
+            view.setModel(model)
+            view.setWordWrap(True)
+            view.horizontalHeader().setStretchLastSection(True)
+            view.verticalHeader().hide()
+            self.views.append(view)
+            self.details.addTab(view, title)
+        top = QHBoxLayout()
+        top.addWidget(self.heat, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.headline)
+        layout.addLayout(top, 2)
+        layout.addWidget(self.details, 3)
+        self._has_data(False)
+        self.refresh()
+
+    def _has_data(self, has: bool) -> None:
+        self.empty.setVisible(not has)
+        for w in (self.headline, self.heat, self.details):
+            w.setVisible(has)
+
+    def refresh(self) -> None:
+        self.runner.run(lambda: latest_run(self.db, "revenue"), self._show,
+                        lambda exc: self.empty.setText(str(exc)))  # fmt: skip
+
+    def _show(self, run: RunInfo | None) -> None:
+        if run is None:
+            self._has_data(False)
+            return
+        self._has_data(True)
+        m = run.metrics
+        road = m.get("roadmap", [])
+        total = sum(r["gain_cents"] * r["confidence"] for r in road)
+        cap = m.get("capacity", {})
+        util = cap.get("utilisation")
+        self.headline.setText(
+            f"{len(road)} ways to earn more, worth about {money(total)} a year weighted by "
+            f"confidence" + (f" · chairs {util:.0%} full" if util is not None else "")
+            + f" · as of {run.as_of:%d %b %Y}"
+        )
+        self._heatmap(cap.get("slots", []))
+        road_frame = roadmap_frame(m)
+        self.roadmap.set_frame(road_frame, tooltips=list(road_frame["why"]))
+        self.prices.set_frame(elasticity_frame(m))
+        self.pay.set_frame(pay_frame(m))
+        for view in self.views:
+            view.resizeColumnsToContents()
+            header = view.horizontalHeader()
+            for col in range(header.count() - 1):
+                header.resizeSection(col, min(header.sectionSize(col), 320))
+            view.resizeRowsToContents()
+
+    def _heatmap(self, slots: list[dict[str, Any]]) -> None:
+        grid = np.full((24, 7), np.nan)
+        for s in slots:
+            grid[int(s["hour"]), int(s["weekday"])] = s["utilisation"]
+        hours = np.flatnonzero(~np.isnan(grid).all(axis=1))
+        if not len(hours):
+            self.image.clear()
+            return
+        lo, hi = int(hours.min()), int(hours.max()) + 1
+        # Hours nobody works stay empty (NaN is drawn transparent), unlike a 0% hour.
+        self.image.setImage(grid[lo:hi], levels=(0, 1))  # x = hour, y = weekday
+        self.image.setRect(lo, 0, hi - lo, 7)
+        self.heat.getAxis("bottom").setTicks([[(h + 0.5, f"{h:02d}") for h in range(lo, hi)]])
