@@ -173,9 +173,11 @@ def test_run_revenue_stores_a_ranked_roadmap_with_evidence(
             stored = conn.execute(
                 text("SELECT rank, kind FROM recommendations ORDER BY rank")
             ).fetchall()
+            offers = conn.execute(text("SELECT COUNT(*) FROM client_offers")).scalar_one()
     finally:
         db.dispose()
     assert [k for _, k in stored] == [r["kind"] for r in roadmap]
+    assert offers == out["offers"] and offers > 0
 
 
 @pytest.mark.slow

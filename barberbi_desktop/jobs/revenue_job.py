@@ -41,5 +41,13 @@ def store(db: Database, run_id: int, result: RevenueResult) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        offers = result.offers
+        cur.executemany(
+            "INSERT INTO client_offers (run_id, client_id, offer, because, probability) "
+            "VALUES (?, ?, ?, ?, ?)",
+            zip([run_id] * len(offers), offers["client_id"].astype(int).tolist(),
+                offers["offer"].astype(str).tolist(), offers["because"].astype(str).tolist(),
+                [None if p != p else float(p) for p in offers["probability"]], strict=True),
+        )
         cur.close()
         finish_run(conn, run_id, _clean(result.summary()))

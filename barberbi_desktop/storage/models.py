@@ -261,6 +261,21 @@ class ClientScore(Base):
     action: Mapped[str | None] = mapped_column(Text)
 
 
+class ClientOffer(Base):
+    """The next thing to offer a client, from a rule that held up on its back-test."""
+
+    __tablename__ = "client_offers"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    offer: Mapped[str] = mapped_column(String(200))
+    because: Mapped[str] = mapped_column(String(200))
+    probability: Mapped[float | None]
+
+
 class KpiValue(Base):
     __tablename__ = "kpi_values"
     id: Mapped[int] = mapped_column(primary_key=True)
