@@ -32,8 +32,11 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
     assert "no appointments yet" in window.status.text()
-    page = window.tabs.widget(2)
-    assert isinstance(page, EmptyState) and "not part of this version" in page.message
+    revenue = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
+    assert "No revenue analysis yet" in revenue.empty.text() and not revenue.empty.isHidden()
+    settings = window.tabs.widget(6)
+    assert isinstance(settings, EmptyState) and "command line" in settings.message
     window.close()
 
 

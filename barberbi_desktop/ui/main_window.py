@@ -33,7 +33,8 @@ TABS: tuple[tuple[str, str, str], ...] = (
     (
         "Settings",
         "Shop, barbers, targets and backups",
-        "Settings are edited from the command line for now (`barberbi backup`, `restore`).",
+        "Settings are edited from the command line for now: `barberbi backup`, `restore`, "
+        "`watch FOLDER --remember`.",
     ),
 )
 
