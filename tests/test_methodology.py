@@ -291,3 +291,24 @@ def test_run_methodology_prints_the_documented_json(
     assert stakes == sorted(stakes, reverse=True)
     assert {"annualised", "projected_crossing", "p_cross_12m"} <= set(out["pathway"][0])
     assert len(out["trajectory"]) >= 12
+
+
+def test_a_cut_context_scores_exactly_like_the_full_history(demo_data: ShopData) -> None:
+    """The trajectory scores each month on a cut of the history; nothing may change."""
+    from dataclasses import replace as dc_replace
+
+    from barberbi_desktop.engines.method_context import build_context
+    from barberbi_desktop.engines.methodology import MethodologySettings, evaluate
+
+    ctx = build_context(demo_data, pd.Timestamp("2026-11-24"))
+    s = MethodologySettings()
+    for month_end in pd.date_range("2025-12-31", "2026-10-31", freq="5ME"):
+        full = evaluate(dc_replace(ctx, as_of=month_end), s)[0]
+        cut = evaluate(ctx.cut(month_end), s)[0]
+        assert len(ctx.cut(month_end).appts) < len(ctx.appts)
+        assert [(p.key, p.score) for p in cut.principles] == [
+            (p.key, p.score) for p in full.principles
+        ]
+        assert [(m.spec.key, m.value) for p in cut.principles for m in p.metrics] == [
+            (m.spec.key, m.value) for p in full.principles for m in p.metrics
+        ]

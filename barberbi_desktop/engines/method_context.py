@@ -19,6 +19,7 @@ import pandas as pd
 from barberbi_desktop.engines.data import ShopData
 
 WINDOW_DAYS = 90
+LOOKBACK_DAYS = 460  # the longest any metric looks back (365 + 90), with a margin
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,27 @@ class MethodContext:
             by_barber=True,
         )
 
+    def cut(self, as_of: pd.Timestamp, lookback_days: int = LOOKBACK_DAYS) -> MethodContext:
+        """The context as of another day, holding only the rows any metric can look at.
+
+        Every metric bounds its dates by ``as_of`` and looks back at most 455 days
+        (a year plus a window); whatever depends on older history (first visits,
+        each service's first sale, the first day) was computed on the full history
+        when the context was built. Appointments and items are sorted by day, so
+        the cut is two binary searches, not a scan.
+        """
+        lo = as_of - pd.Timedelta(days=lookback_days)
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            if not len(frame) or "day" not in frame:
+                return frame
+            day = frame["day"].to_numpy()
+            start, end = np.searchsorted(day, [lo.to_datetime64(), as_of.to_datetime64()],
+                                         side="right")  # fmt: skip
+            return frame.iloc[start:end]
+
+        return replace(self, as_of=as_of, appts=rows(self.appts), items=rows(self.items))
+
     @property
     def first_col(self) -> str:
         """Each client's first completed day: with the shop, or with this group's barber."""
@@ -184,6 +206,7 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     lines["first_sold"] = lines["service_id"].map(
         lines.loc[lines["is_service"]].groupby("service_id")["day"].min()
     )
+    lines = lines.sort_values("day", kind="stable")  # sorted by day: see MethodContext.cut
     done = appts[appts["status"] == "completed"]
     training = data.training_log
     if len(training):

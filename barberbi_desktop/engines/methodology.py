@@ -243,8 +243,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
     rows = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
-        # Every metric bounds its own dates by as_of, so moving as_of is enough: no copy.
-        card = evaluate(replace(ctx, as_of=month_end.normalize()), s)[0]
+        card = evaluate(ctx.cut(month_end.normalize()), s)[0]
         rows.extend(
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
