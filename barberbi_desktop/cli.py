@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     shots.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     shots.add_argument("--json", action="store_true")
 
+    report = sub.add_parser("report", help="write the monthly owner report as a PDF")
+    report.add_argument("--month", required=True, help="YYYY-MM, in the shop's local time")
+    report.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    report.add_argument("--json", action="store_true")
+
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
     backup.add_argument("--json", action="store_true")
@@ -272,6 +277,32 @@ def _cmd_screenshots(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _cmd_report(args: argparse.Namespace) -> dict[str, Any]:
+    import os
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise InputError(f"--month {args.month!r}: write the month as YYYY-MM, e.g. 2026-10.")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a PDF needs no screen
+    from PySide6.QtWidgets import QApplication
+
+    from barberbi_desktop.engines.data import NotEnoughData
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.ui.report import write_report
+
+    # A full QApplication (not just QGuiApplication), so widgets can follow in the
+    # same process (the app, or a test suite).
+    _app = QApplication.instance() or QApplication([])
+    db = open_database(args.db, create=False)
+    try:
+        return {"command": "report", **write_report(db, args.month, args.out)}
+    except NotEnoughData as exc:
+        raise InputError(str(exc)) from exc
+    finally:
+        db.dispose()
+
+
 def _cmd_backup(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.backup import make_backup
     from barberbi_desktop.storage.db import open_database
@@ -308,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _cmd_run,
         "backup": _cmd_backup,
         "restore": _cmd_restore,
+        "report": _cmd_report,
         "screenshots": _cmd_screenshots,
     }
     try:

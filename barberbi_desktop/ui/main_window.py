@@ -7,9 +7,20 @@ queries the database on the GUI thread: the status line is filled by a task.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage.db import Database
@@ -98,6 +109,7 @@ class MainWindow(QMainWindow):
             bridge.results_ready.connect(self._results_ready)
             bridge.alerts_raised.connect(self._alerts_raised)
         self.setCentralWidget(self.tabs)
+        self._build_toolbar()
         self.status = QLabel("Opening the shop…")
         self.statusBar().addWidget(self.status, 1)
         self.refresh_summary()
@@ -121,6 +133,37 @@ class MainWindow(QMainWindow):
         self.alerts.refresh()
         self.statusBar().showMessage(
             f"{len(alert_ids)} new alert{'s' if len(alert_ids) > 1 else ''}: see Alerts", 15_000
+        )
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Shop")
+        bar.setObjectName("shop-toolbar")
+        bar.setMovable(False)
+        self.report_action = bar.addAction("Owner report…")
+        self.report_action.setToolTip("Write the monthly owner report as a PDF")
+        self.report_action.triggered.connect(self.ask_for_report)
+
+    def ask_for_report(self) -> None:
+        last_month = (pd.Timestamp.today().to_period("M") - 1).strftime("%Y-%m")
+        month, ok = QInputDialog.getText(self, "Owner report", "Month (YYYY-MM):",
+                                         text=last_month)  # fmt: skip
+        if not ok or not month:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the owner report", f"barberbi-report-{month}.pdf", "PDF (*.pdf)"
+        )
+        if name:
+            self.write_report(month.strip(), Path(name))
+
+    def write_report(self, month: str, out: Path) -> None:
+        """Write the report off the GUI thread and say where it went (or why not)."""
+        from barberbi_desktop.ui.report import write_report
+
+        self.status.setText(f"Writing the owner report for {month}…")
+        self.runner.run(
+            lambda: write_report(self.db, month, out),
+            lambda r: self.status.setText(f"Owner report for {month} saved to {r['path']}."),
+            lambda exc: self.status.setText(f"The owner report could not be written: {exc}"),
         )
 
     def refresh_summary(self) -> None:
