@@ -19,7 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="FIELD=COLUMN",
-        help="use COLUMN for FIELD (e.g. --map barber=Stylist); repeatable",
+        help="use COLUMN for FIELD (e.g. --map barber=Stylist; --map barber= un-maps it); "
+        "repeatable",
     )
     imp.add_argument("--date-order", choices=["dmy", "mdy"], help="for dates like 03/04/2026")
     imp.add_argument("--location", help="the location of files that do not name one")
@@ -49,7 +50,7 @@ def _mapping(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
         field, sep, column = item.partition("=")
-        if not sep or not field.strip() or not column.strip():
+        if not sep or not field.strip():
             raise InputError(f"--map {item!r}: write it as FIELD=COLUMN, e.g. barber=Stylist.")
         out[field.strip()] = column.strip()
     return out

@@ -49,3 +49,64 @@ def test_import_list_and_undo(qtbot: QtBot, db: Database, tmp_path: Path) -> Non
     assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
     assert tab.model.frame.loc[0, "status"] == "undone"
     runner.wait()
+
+
+def test_the_import_dialog_previews_remaps_and_imports(
+    qtbot: QtBot, db: Database, tmp_path: Path
+) -> None:
+    runner = TaskRunner()
+    tab = ImportsTab(db, runner)
+    qtbot.addWidget(tab)
+    # A Fresha export whose team-member column has a house name nobody would guess.
+    text = (FIXTURES / "fresha.csv").read_text().replace("Team member", "Chair")
+    path = tmp_path / "fresha-export.csv"
+    path.write_text(text)
+    dialog = tab.open_dialog(path)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=10_000)
+    assert dialog.platform.currentData() == "fresha"
+    assert "Fresha appointment list" in dialog.detected.text()
+    assert dialog.rows.rowCount() == 5  # the first rows, as the file has them
+    barber = dialog.field_boxes["barber"]
+    assert barber.currentData() == ""  # "Chair" is not a Fresha header
+    barber.setCurrentIndex(barber.findData("Chair"))
+    with qtbot.waitSignal(dialog.finished_import, timeout=20_000) as signal:
+        dialog.import_button.click()
+    (report,) = signal.args[0]
+    assert report.status == "landed" and report.inserted == 5
+    assert "Imported: 5 new" in dialog.outcome.text()
+    assert sorted(r[0] for r in query(db, "SELECT name FROM barbers")) == [
+        "Dee Jones", "Marco Diaz"
+    ]  # fmt: skip
+    qtbot.waitUntil(lambda: runner.pending == 0)
+    runner.wait()
+
+
+def test_cancel_stops_an_import_and_keeps_nothing(qtbot: QtBot, db: Database, tmp_path: Path
+                                                   ) -> None:
+    from barberbi_desktop.ingest import read
+
+    runner = TaskRunner()
+    header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
+    rows = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
+            for i in range(3000)]  # fmt: skip
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    tab = ImportsTab(db, runner)
+    qtbot.addWidget(tab)
+    dialog = tab.open_dialog(path)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=10_000)
+    original = read.CHUNK_ROWS
+    read.CHUNK_ROWS = 100
+    try:
+        with qtbot.waitSignal(dialog.finished_import, timeout=20_000) as signal:
+            dialog.start_import()
+            dialog.cancel()  # pressed at once: the import stops at its next chunk
+    finally:
+        read.CHUNK_ROWS = original
+    (report,) = signal.args[0]
+    assert report.status == "rejected" and "cancelled" in report.reason
+    assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
+    qtbot.waitUntil(lambda: runner.pending == 0)
+    runner.wait()

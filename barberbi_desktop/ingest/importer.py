@@ -521,3 +521,32 @@ def undo_last_import(db: Database, hub: EventHub | None = None) -> dict[str, Any
     if hub is not None:
         hub.publish(DataChanged(reason="undo", batch_id=batch_id))
     return {"batch_id": batch_id, "file": file_name, **counts}
+
+
+@dataclass
+class Preview:
+    """What an import would do with a file, before it does anything."""
+
+    file: str
+    platform: str
+    title: str
+    confidence: float
+    mapping: dict[str, str]  # canonical field -> the file's column
+    header: list[str]
+    rows: pd.DataFrame  # the first rows as text
+    candidates: list[tuple[str, float]]  # every platform with its confidence, best first
+
+
+def preview(path: Path | str, platform: str | None = None,
+            mapping: dict[str, str] | None = None, rows: int = 20) -> Preview:
+    """Detect, map and show the first rows of ``path``; writes nothing anywhere."""
+    from barberbi_desktop.ingest.profiles import detect
+
+    path = Path(path)
+    table = open_table(path, known_headers())
+    found = resolve(path.name, table.header, platform, mapping, min_confidence=0.0)
+    first = next(iter(table.chunks(rows)), pd.DataFrame(columns=table.header)).head(rows)
+    return Preview(
+        str(path), found.profile.name, found.profile.title, found.confidence, found.mapping,
+        table.header, first, [(d.profile.name, d.confidence) for d in detect(table.header)],
+    )

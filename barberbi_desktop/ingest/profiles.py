@@ -235,6 +235,9 @@ def resolve(
     for fld, column in (overrides or {}).items():
         if fld not in FIELDS:
             raise InputError(f"--map {fld}=...: {fld!r} is not a field BarberBI imports.")
+        if not column.strip():  # an empty column name un-maps the field
+            mapping.pop(fld, None)
+            continue
         match = next((h for h in header if normalise_header(h) == normalise_header(column)), None)
         if match is None:
             raise InputError(f"{file_name} has no column called {column!r} (for {fld}).")

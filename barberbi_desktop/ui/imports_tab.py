@@ -31,6 +31,7 @@ from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer, undo_last_import
 from barberbi_desktop.ingest.template import write_template
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -149,8 +150,18 @@ class ImportsTab(QWidget):
 
     def choose_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Import booking exports", "", FILTER)
-        if names:
+        if len(names) == 1:
+            self.open_dialog(Path(names[0]))
+        elif names:  # several files (e.g. Square's transactions and items) go in together
             self.import_paths([Path(n) for n in names])
+
+    def open_dialog(self, path: Path) -> ImportDialog:
+        """Preview one file, let the owner fix platform and columns, then import it."""
+        dialog = ImportDialog(self.db, self.runner, path, self.hub, self)
+        dialog.finished_import.connect(lambda reports: (
+            self.outcome.setText(describe(reports)), self.refresh(), self.imported.emit()))
+        dialog.show()
+        return dialog
 
     def undo(self, confirm: bool = True) -> None:
         if confirm:
