@@ -79,6 +79,8 @@ class ClientFilter(QSortFilterProxyModel):
     def __init__(self) -> None:
         super().__init__()
         self.text, self.segment = "", ""
+        self._cache_key: tuple[object, ...] | None = None
+        self._keep = np.ones(0, dtype=bool)
         self.setSortRole(SORT_ROLE)
 
     def set(self, text: str | None = None, segment: str | None = None) -> None:
@@ -92,16 +94,27 @@ class ClientFilter(QSortFilterProxyModel):
         else:
             self.invalidateFilter()
 
-    def filterAcceptsRow(self, row: int, parent: Any) -> bool:
+    def _mask(self) -> np.ndarray:
+        """Which rows pass the filter, computed with pandas once per frame and filter."""
         frame = self.sourceModel().frame
-        if self.segment and frame["segment"].iat[row] != self.segment:
-            return False
-        if not self.text:
-            return True
-        haystack = " ".join(
-            str(frame[c].iat[row]) for c in ("display_name", "email", "phone") if c in frame
-        )
-        return self.text in haystack.lower()
+        key = (id(frame), len(frame), self.text, self.segment)
+        if self._cache_key != key:
+            keep = np.ones(len(frame), dtype=bool)
+            if self.segment and "segment" in frame:
+                keep &= (frame["segment"] == self.segment).to_numpy(dtype=bool)
+            if self.text:
+                cols = [c for c in ("display_name", "email", "phone") if c in frame]
+                haystack = frame[cols[0]].astype(str)
+                for c in cols[1:]:
+                    haystack = haystack + " " + frame[c].astype(str)
+                keep &= haystack.str.lower().str.contains(self.text, regex=False).to_numpy(
+                    dtype=bool)
+            self._cache_key, self._keep = key, keep
+        return self._keep
+
+    def filterAcceptsRow(self, row: int, parent: Any) -> bool:
+        mask = self._mask()
+        return bool(mask[row]) if row < len(mask) else True
 
 
 class ClientsTab(QWidget):
@@ -155,7 +168,12 @@ class ClientsTab(QWidget):
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
         self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
+        # Sorting is done by the DataFrame model (vectorised), not by the proxy, which
+        # would call data() twice per comparison: minutes for 200,000 rows.
+        header = self.table.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.sortIndicatorChanged.connect(self.model.sort)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.detail = QLabel("Select a client to see why they are in their segment.")
@@ -249,7 +267,9 @@ class ClientsTab(QWidget):
                 [metrics.horizontalAdvance(title), *map(metrics.horizontalAdvance, sample)]
             )
             self.table.setColumnWidth(i, min(widest + 24, 360))
-        self.table.sortByColumn(list(COLUMNS).index("ltv_cents"), Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicator(
+            list(COLUMNS).index("ltv_cents"), Qt.SortOrder.DescendingOrder
+        )  # sorts the model through sortIndicatorChanged
 
     def _show_detail(self) -> None:
         rows = self.table.selectionModel().selectedRows()

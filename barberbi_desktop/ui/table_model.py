@@ -39,6 +39,27 @@ class DataFrameModel(QAbstractTableModel):
         self._tooltips = tooltips
         self.endResetModel()
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the DataFrame itself: one vectorised sort, not a Python comparison per pair.
+
+        A proxy sorting 200,000 rows through ``data()`` makes millions of Python calls
+        on the GUI thread; pandas does it in milliseconds.
+        """
+        if not len(self._frame) or not 0 <= column < len(self._frame.columns):
+            return
+        name = self._frame.columns[column]
+        self.layoutAboutToBeChanged.emit()
+        order_idx = (
+            self._frame[name]
+            .sort_values(ascending=order == Qt.SortOrder.AscendingOrder, na_position="last",
+                         kind="stable")
+            .index.to_numpy()
+        )  # fmt: skip
+        self._frame = self._frame.iloc[order_idx].reset_index(drop=True)
+        if self._tooltips is not None:
+            self._tooltips = [self._tooltips[i] for i in order_idx]
+        self.layoutChanged.emit()
+
     @property
     def frame(self) -> pd.DataFrame:
         return self._frame

@@ -1,0 +1,128 @@
+"""How long the GUI thread ever stalls while every engine runs and a file is imported.
+
+Run by hand: ``python benchmarks/ui_responsiveness.py --db SHOP_OR_CHAIN.db``
+(a copy is used). Opens the main window offscreen with the app's own wiring
+(event hub, bridge, scheduler), starts a 10 ms heartbeat timer on the GUI
+thread, then runs every engine through the scheduler's worker threads and
+imports a file through the Imports tab, exactly as the app would. Prints JSON
+with the longest gap between heartbeats (target: under 100 ms) and the
+start-up time until the window is shown with its stored results (target on
+the shop demo: under 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--import-file", type=Path,
+                        default=Path(__file__).parent.parent / "tests" / "data" / "imports"
+                        / "template_week1.csv")  # fmt: skip
+    ns = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="barberbi-ui-bench-"))
+    path = folder / "shop.db"
+    shutil.copyfile(ns.db, path)
+
+    t0 = time.perf_counter()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from barberbi_desktop.events import EventHub
+    from barberbi_desktop.jobs.scheduler import HEAVY, ShopScheduler, run_scheduled
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.ui.bridge import HubBridge
+    from barberbi_desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    db = open_database(path, create=False)
+    hub = EventHub()
+    bridge = HubBridge(hub)
+    window = MainWindow(db, bridge=bridge, hub=hub)
+    window.show()
+    while window.summary is None or window.runner.pending:
+        app.processEvents()
+        time.sleep(0.001)
+    startup = time.perf_counter() - t0
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    stalls: list[tuple[float, float]] = []  # (when, length) of gaps over 100 ms
+
+    def beat() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        if now - last[0] > 0.1:
+            stalls.append((round(last[0] - t1, 2), round(now - last[0], 3)))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(beat)
+    timer.start()
+    scheduler = ShopScheduler(db, hub, kpi_every_s=3600, debounce_s=3600, watch_every_s=3600)
+    scheduler.start(paused=True)
+    done = threading.Event()
+
+    spans: list[tuple[str, float, float]] = []
+
+    def engines() -> None:  # the scheduler's worker path, one engine after another
+        for engine in ("kpi", *HEAVY):
+            start = time.perf_counter() - t1
+            run_scheduled(scheduler.url, engine)
+            spans.append((engine, round(start, 2), round(time.perf_counter() - t1, 2)))
+        done.set()
+
+    t1 = time.perf_counter()
+    last[0] = t1
+    worker = threading.Thread(target=engines, name="bench-engines")
+    worker.start()
+    window.imports.import_paths([ns.import_file])
+    tabs = window.tabs.count()
+    i = 0
+    while not done.is_set() or window.runner.pending:
+        app.processEvents()
+        window.tabs.setCurrentIndex(i % tabs)  # visit every tab while results arrive
+        i += 1
+        time.sleep(0.005)
+    for _ in range(100):  # let the last refreshes land
+        app.processEvents()
+        time.sleep(0.01)
+    busy = time.perf_counter() - t1
+    timer.stop()
+    worker.join()
+    scheduler.shutdown()
+    window.runner.wait()
+    window.close()
+    bridge.close()
+    db.dispose()
+    shutil.rmtree(folder)
+    ordered = sorted(gaps)
+    print(json.dumps({
+        "db": str(ns.db),
+        "startup_s": round(startup, 2),
+        "engines_and_import_s": round(busy, 1),
+        "heartbeats": len(gaps),
+        "longest_stall_ms": round(max(gaps) * 1000, 1) if gaps else None,
+        "p99_gap_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 1) if gaps else None,
+        "stalls_over_100ms": stalls[:20],
+        "engine_spans_s": spans,
+        "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
