@@ -51,7 +51,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
     notifications = NotificationManager(db, hub, [sink], min_priority="high")
-    scheduler = ShopScheduler(db, hub)
+    scheduler = ShopScheduler(db, hub, engines_in_process=True)
     scheduler.start()
     scheduler.refresh_now()
     window.show()

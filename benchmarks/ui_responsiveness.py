@@ -73,8 +73,9 @@ def main() -> None:
     timer.setInterval(10)
     timer.timeout.connect(beat)
     timer.start()
-    scheduler = ShopScheduler(db, hub, kpi_every_s=3600, debounce_s=3600, watch_every_s=3600)
-    scheduler.start(paused=True)
+    scheduler = ShopScheduler(db, hub, kpi_every_s=3600, debounce_s=3600, watch_every_s=3600,
+                              engines_in_process=True)  # as the app runs them
+    scheduler.start(paused=True)  # jobs are run by hand below, through the same path
     done = threading.Event()
 
     spans: list[tuple[str, float, float]] = []

@@ -171,3 +171,20 @@ def test_the_watch_folder_imports_and_kpis_follow(shop: Database, tmp_path: Path
             ).scalar_one() == 4
     finally:
         scheduler.shutdown()
+
+
+def test_engines_can_run_in_a_helper_process(shop: Database) -> None:
+    """The app's mode: the engine runs in another process; results still come back here."""
+    hub = EventHub()
+    ready: list[ResultsReady] = []
+    hub.subscribe(ResultsReady, ready.append)
+    scheduler = ShopScheduler(shop, hub, kpi_every_s=3600, debounce_s=3600,
+                              engines_in_process=True)  # fmt: skip
+    scheduler.start()
+    try:
+        hub.publish(DataChanged("import"))
+        assert _wait(lambda: ready, timeout=60)
+        assert ready[0].engine == "kpi" and _kpi_runs(shop)[-1][2] == "ok"
+        assert ready[0].run_id == _kpi_runs(shop)[-1][0]
+    finally:
+        scheduler.shutdown()

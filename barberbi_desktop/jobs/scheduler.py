@@ -12,8 +12,10 @@ Nothing here touches Qt; results go out through the hub.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,6 +30,7 @@ from barberbi_desktop.storage.results import data_version, latest_run
 log = logging.getLogger(__name__)
 HEAVY = ("ltv", "methodology", "revenue")
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
+_POOLS: dict[str, ProcessPoolExecutor] = {}
 _RUNTIME_LOCK = threading.Lock()
 
 
@@ -36,10 +39,35 @@ def _runtime(db_url: str) -> tuple[Database, EventHub] | None:
         return _RUNTIME.get(db_url)
 
 
+def _engine_in_helper(db_path: str, engine: str) -> tuple[int, dict[str, object]]:
+    """Runs in the engine process: open the shop, run, store; the GUI's process only waits
+    in a worker thread, without the GIL, so an engine can never stall the window."""
+    from barberbi_desktop.jobs.runner import run_engine
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.frames import shutdown_reader
+
+    db = open_database(db_path, create=False)
+    try:
+        outcome = run_engine(db, engine)
+        return outcome.run_id, {}
+    finally:
+        db.dispose()
+        shutdown_reader()  # no grandchild may outlive the run (it would block this exit)
+
+
+def _run(db_url: str, db: Database, engine: str) -> int:
+    from barberbi_desktop.jobs.runner import run_engine
+
+    with _RUNTIME_LOCK:
+        pool = _POOLS.get(db_url)
+    if pool is not None and db.path is not None:
+        return pool.submit(_engine_in_helper, str(db.path), engine).result()[0]
+    return run_engine(db, engine).run_id  # today, in the shop's time zone
+
+
 def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> int | None:
     """Run one engine for a registered shop; publish its results. Never raises."""
     from barberbi_desktop.alerts.store import list_alerts
-    from barberbi_desktop.jobs.runner import run_engine
 
     runtime = _runtime(db_url)
     if runtime is None:  # the app that scheduled this is not running
@@ -52,7 +80,7 @@ def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> 
             return None
     before = set(list_alerts(db, limit=50)["id"])
     try:
-        outcome = run_engine(db, engine)  # today, in the shop's time zone
+        run_id = _run(db_url, db, engine)
     except Exception:
         log.exception("scheduled %s run failed (stored on the run and alerted)", engine)
         return None
@@ -60,8 +88,8 @@ def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> 
         raised = tuple(int(i) for i in set(list_alerts(db, limit=50)["id"]) - before)
         if raised:
             hub.publish(AlertsRaised(raised))
-    hub.publish(ResultsReady(engine, outcome.run_id))
-    return outcome.run_id
+    hub.publish(ResultsReady(engine, run_id))
+    return run_id
 
 
 def run_heavy(db_url: str, skip_if_unchanged: bool = True) -> None:
@@ -114,8 +142,12 @@ class ShopScheduler:
         debounce_s: int = 180,
         nightly_hour: int = 2,
         watch_every_s: int = 15,
+        engines_in_process: bool = False,
     ) -> None:
         self.db, self.hub = db, hub
+        # The app runs engines in a helper process (its GUI thread must never wait on the
+        # GIL); tests keep them in-process so they can substitute engines.
+        self.engines_in_process = engines_in_process and db.path is not None
         self.watch_every_s = watch_every_s
         self.url = db.engine.url.render_as_string(hide_password=False)
         self.kpi_every_s, self.debounce_s, self.nightly_hour = kpi_every_s, debounce_s, nightly_hour
@@ -132,6 +164,10 @@ class ShopScheduler:
         the app was closed are coalesced into one as soon as it opens."""
         with _RUNTIME_LOCK:
             _RUNTIME[self.url] = (self.db, self.hub)
+            if self.engines_in_process:
+                _POOLS[self.url] = ProcessPoolExecutor(
+                    max_workers=1, mp_context=mp.get_context("spawn")
+                )
         s = self.scheduler
         s.start(paused=True)
         wanted = {
@@ -190,3 +226,6 @@ class ShopScheduler:
             self.scheduler.shutdown(wait=True)
         with _RUNTIME_LOCK:
             _RUNTIME.pop(self.url, None)
+            pool = _POOLS.pop(self.url, None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
