@@ -2,9 +2,13 @@
 
 Run by hand: ``python benchmarks/kpi.py [--chain PATH]``. Goals (issue 7): a KPI refresh
 on the chain demo under 1 s; from an import committing to ``results_ready`` for KPIs
-under 1 s on the shop demo. The second is measured in-process, the way the app runs:
-a write transaction lands, ``data_changed`` goes out, the scheduler runs the KPI job,
-and the time to its ``results_ready`` event is taken.
+under 1 s on the shop demo.
+
+The chain refresh is measured the way the app's KPI helper process runs it: the first
+run after start-up loads 200 days in full (reported on its own); later refreshes reuse
+the frames or catch them up by import batch (storage/recent.py). The second goal is
+measured in-process: a write transaction lands, ``data_changed`` goes out, the
+scheduler runs the KPI job, and the time to its ``results_ready`` event is taken.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -24,21 +28,61 @@ from sqlalchemy import text
 AS_OF = date(2026, 11, 20)
 
 
+_HEADER = (
+    "appointment_id,start,end,status,client_id,client_name,client_email,client_phone,"
+    "barber,service,category,price,discount,tax,tip,payment_method,channel,booked_at,location"
+)
+
+
+def _small_export(folder: Path, n: int) -> Path:
+    """A day's export from one barber: 40 visits (the kind of file a shop imports)."""
+    rows = []
+    for k in range(40):
+        at = datetime(2026, 11, 19, 14, tzinfo=UTC) + timedelta(minutes=10 * k + n)
+        rows.append(
+            f"B{n}-{k},{at:%Y-%m-%dT%H:%M:%S}Z,{at + timedelta(minutes=30):%Y-%m-%dT%H:%M:%S}Z,"
+            f"completed,BC{k},Bench Client {k},,,Bench Barber,Skin Fade,cut,45.00,,,5.00,card,"
+            "online,,Bench Street"
+        )
+    path = folder / f"day-{n}.csv"
+    path.write_text("\n".join([_HEADER, *rows]) + "\n")
+    return path
+
+
 def _chain_refresh(chain: Path) -> dict[str, object]:
+    """The refresh as the app's KPI helper process runs it: the first run loads the recent
+    frames, later runs reuse them, and a run after an import re-reads only its rows."""
+    from barberbi_desktop.ingest.importer import Importer
     from barberbi_desktop.jobs.runner import run_engine
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.recent import last_load
 
     work = Path(tempfile.mkdtemp()) / "chain.db"
     shutil.copyfile(chain, work)
     db = open_database(work, create=False)
-    times = []
-    for _ in range(3):
+
+    def timed() -> tuple[float, str]:
         t0 = time.perf_counter()
         run_engine(db, "kpi", AS_OF)
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0, last_load().how
+
+    first, how = timed()
+    unchanged = [timed() for _ in range(3)]
+    importer = Importer(db, now=datetime(2026, 11, 20, 12, tzinfo=UTC))
+    after_import = []
+    for n in range(3):
+        importer.import_files([_small_export(work.parent, n)])
+        after_import.append(timed())
     db.dispose()
     shutil.rmtree(work.parent)
-    return {"runs_s": [round(t, 2) for t in times], "median_s": round(statistics.median(times), 2)}
+    return {
+        "first_run_s": round(first, 2),
+        "first_run_load": how,
+        "unchanged_data_s": [round(t, 2) for t, _ in unchanged],
+        "after_a_40_visit_import_s": [round(t, 2) for t, _ in after_import],
+        "loads": sorted({h for _, h in unchanged + after_import}),
+        "median_refresh_s": round(statistics.median([t for t, _ in unchanged + after_import]), 2),
+    }
 
 
 def _shop_import_to_results() -> dict[str, object]:

@@ -317,7 +317,7 @@ def test_migrations_from_empty_create_every_table(empty_db: Database) -> None:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert tables == set(m.Base.metadata.tables) | {"alembic_version"}
-    assert version == head_revision() == "0006"
+    assert version == head_revision() == "0007"
 
 
 def test_every_table_round_trips(empty_db: Database) -> None:
@@ -428,7 +428,7 @@ def test_an_older_file_is_upgraded_after_a_backup(tmp_path: Path) -> None:
     db.dispose()
     reopened = open_database(path)
     with reopened.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
         assert "import_changes" in inspect(conn).get_table_names()
         assert conn.execute(text("SELECT name FROM locations")).scalar_one() == "Main"
     reopened.dispose()

@@ -75,10 +75,17 @@ class ShopData:
     def local_time(self, column: str) -> pd.Series:
         """Any instant column of the appointments in its location's wall-clock time."""
         appts = self.appointments
-        out = pd.Series(pd.NaT, index=appts.index, dtype="datetime64[ns]")
         tz_by_location = self.locations.set_index("location_id")["timezone"]
-        for loc_id, idx in appts.groupby("location_id", observed=True).groups.items():
-            tz = tz_by_location.get(loc_id, "UTC")
-            local = appts.loc[idx, column].dt.tz_convert(tz).dt.tz_localize(None)
-            out.loc[idx] = local.astype("datetime64[ns]")
+        location = appts["location_id"]
+        by_zone: dict[str, list[int]] = {}
+        for loc_id in location.dropna().unique():
+            by_zone.setdefault(str(tz_by_location.get(loc_id, "UTC")), []).append(loc_id)
+        if len(by_zone) <= 1:  # one zone (most shops, and chains in one city): no masks
+            zone = next(iter(by_zone), "UTC")
+            return appts[column].dt.tz_convert(zone).dt.tz_localize(None).astype("datetime64[ns]")
+        out = pd.Series(pd.NaT, index=appts.index, dtype="datetime64[ns]")
+        for zone, ids in by_zone.items():
+            rows = location.isin(ids).to_numpy()
+            local = appts.loc[rows, column].dt.tz_convert(zone).dt.tz_localize(None)
+            out.loc[rows] = local.astype("datetime64[ns]")
         return out

@@ -62,7 +62,7 @@ class MethodContext:
         return self._slices[key]
 
     def window(self, days: int = WINDOW_DAYS) -> pd.DataFrame:
-        return self._slice(("window", days), lambda: self.appts[self.days(days)])
+        return self._slice(("window", days), lambda: _day_range(self.appts, self.as_of, days))
 
     def completed(self, days: int = WINDOW_DAYS) -> pd.DataFrame:
         return self._slice(
@@ -76,14 +76,10 @@ class MethodContext:
         )
 
     def items_window(self, start_days_ago: int, end_days_ago: int = 0) -> pd.DataFrame:
-        def make() -> pd.DataFrame:
-            day = self.items["day"]
-            return self.items[
-                (day > self.as_of - pd.Timedelta(days=start_days_ago))
-                & (day <= self.as_of - pd.Timedelta(days=end_days_ago))
-            ]
-
-        return self._slice(("items", start_days_ago, end_days_ago), make)
+        return self._slice(
+            ("items", start_days_ago, end_days_ago),
+            lambda: _day_range(self.items, self.as_of, start_days_ago, end_days_ago),
+        )
 
     def history_days(self) -> float:
         if self.first_day is None:
@@ -155,6 +151,22 @@ class MethodContext:
         return "first_barber" if self.by_barber else "first_shop"
 
 
+def _day_range(
+    frame: pd.DataFrame, as_of: pd.Timestamp, start_days_ago: int, end_days_ago: int = 0
+) -> pd.DataFrame:
+    """Rows whose day is in (as_of - start, as_of - end]: a zero-copy slice.
+
+    Appointments and items are kept sorted by day, so a window is two binary
+    searches and a view; a boolean mask would copy every column of every row,
+    and that copying was a third of the methodology's time.
+    """
+    day = frame["day"].to_numpy()
+    lo = (as_of - pd.Timedelta(days=start_days_ago)).to_datetime64()
+    hi = (as_of - pd.Timedelta(days=end_days_ago)).to_datetime64()
+    first, last = np.searchsorted(day, [lo, hi], side="right")
+    return frame.iloc[first:last]
+
+
 def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     a = data.appointments
     local = data.local_start()
@@ -168,7 +180,7 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
             "appointment_id": a["appointment_id"],
             "client_id": a["client_id"],
             "barber_id": a["barber_id"],
-            "status": a["status"].astype(str),
+            "status": a["status"].astype(str).astype("category"),
             "start": local,
             "end": local + pd.to_timedelta(minutes.fillna(0), unit="min"),
             "day": local.dt.normalize(),
@@ -180,7 +192,7 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
             "tip": a["tip_cents"].astype(float),
             "revenue": a["revenue_cents"].astype(float),
             "premium": a["appointment_id"].isin(premium_appts),
-            "channel": a["channel"].astype(str),
+            "channel": a["channel"].astype(str).astype("category"),
         }
     )
     appts = appts.sort_values(["client_id", "start"], kind="stable")

@@ -451,6 +451,11 @@ class Importer:
                 changed = result.changed
                 if changed:
                     cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                    cur.execute(
+                        "UPDATE import_batches SET data_version = (SELECT data_version FROM "
+                        "shop_state WHERE id = 1) WHERE id = ?",
+                        (batch_id,),
+                    )
                 cur.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

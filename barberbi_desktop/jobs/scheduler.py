@@ -30,7 +30,9 @@ from barberbi_desktop.storage.results import data_version, latest_run
 log = logging.getLogger(__name__)
 HEAVY = ("ltv", "methodology", "revenue")
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
-_POOLS: dict[str, ProcessPoolExecutor] = {}
+# Two helper processes per shop: KPIs (every minute, and they keep their recent frames
+# between runs) never queue behind a heavy engine that runs for tens of seconds.
+_POOLS: dict[tuple[str, str], ProcessPoolExecutor] = {}
 _RUNTIME_LOCK = threading.Lock()
 
 
@@ -59,7 +61,7 @@ def _run(db_url: str, db: Database, engine: str) -> int:
     from barberbi_desktop.jobs.runner import run_engine
 
     with _RUNTIME_LOCK:
-        pool = _POOLS.get(db_url)
+        pool = _POOLS.get((db_url, "kpi" if engine == "kpi" else "heavy"))
     if pool is not None and db.path is not None:
         return pool.submit(_engine_in_helper, str(db.path), engine).result()[0]
     return run_engine(db, engine).run_id  # today, in the shop's time zone
@@ -165,9 +167,10 @@ class ShopScheduler:
         with _RUNTIME_LOCK:
             _RUNTIME[self.url] = (self.db, self.hub)
             if self.engines_in_process:
-                _POOLS[self.url] = ProcessPoolExecutor(
-                    max_workers=1, mp_context=mp.get_context("spawn")
-                )
+                for kind in ("kpi", "heavy"):
+                    _POOLS[(self.url, kind)] = ProcessPoolExecutor(
+                        max_workers=1, mp_context=mp.get_context("spawn")
+                    )
         s = self.scheduler
         s.start(paused=True)
         wanted = {
@@ -226,6 +229,7 @@ class ShopScheduler:
             self.scheduler.shutdown(wait=True)
         with _RUNTIME_LOCK:
             _RUNTIME.pop(self.url, None)
-            pool = _POOLS.pop(self.url, None)
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pools = [_POOLS.pop((self.url, kind), None) for kind in ("kpi", "heavy")]
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)

@@ -313,7 +313,13 @@ def load_shop_data(
             shutdown_reader()
             files = _reader().submit(_read_all, str(db.path), start, end, folder).result()
         frames = _load_arrow(files)
-    appts = frames["appointments"].join(_visit_totals(frames["sale_items"]), on="appointment_id")
+    frames["appointments"] = with_visit_totals(frames["appointments"], frames["sale_items"])
+    return ShopData(**frames, start=start, end=end)
+
+
+def with_visit_totals(appts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Appointments with the sums of their sale items and the visit's revenue."""
+    appts = appts.join(_visit_totals(items), on="appointment_id")
     sums = [
         "service_cents",
         "product_cents",
@@ -327,5 +333,27 @@ def load_shop_data(
     appts["revenue_cents"] = (
         appts["service_cents"] + appts["product_cents"] - appts["discount_cents"]
     )
-    frames["appointments"] = appts
-    return ShopData(**frames, start=start, end=end)
+    return appts
+
+
+def read_rows(conn: Any, table: str, where: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+    """A few rows of one table through the ordinary ``sqlite3`` connection.
+
+    For small reads (the rows one import batch wrote) where starting the reader
+    process would cost more than the read; the frame has exactly the columns
+    and types of a full load, so the two can be concatenated.
+    """
+    select = ", ".join(
+        f'CAST("{col}" AS {sql_type}) AS "{alias}"' for col, alias, sql_type, _ in _COLUMNS[table]
+    )
+    cursor = conn.connection.driver_connection.execute(
+        f"SELECT {select} FROM {table} {where}", params
+    )
+    rows = cursor.fetchall()  # plain tuples: no per-row objects for pandas to inspect
+    aliases = [alias for _, alias, _, _ in _COLUMNS[table]]
+    raw = pd.DataFrame.from_records(rows, columns=aliases)
+    return _to_frame(table, pa.Table.from_pandas(raw, preserve_index=False))
+
+
+def table_names() -> list[str]:
+    return list(_COLUMNS)

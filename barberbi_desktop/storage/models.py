@@ -86,6 +86,8 @@ class ImportBatch(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20))
     duration_ms: Mapped[int | None]
+    # The shop's data version this batch's commit produced (None: it changed nothing).
+    data_version: Mapped[int | None]
 
 
 class ImportIssue(Base):
