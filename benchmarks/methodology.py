@@ -26,11 +26,11 @@ def _stages(chain: Path) -> dict[str, object]:
     from barberbi_desktop.engines.data import RunState
     from barberbi_desktop.engines.methodology import MethodologySettings, run
     from barberbi_desktop.storage.db import open_database
-    from barberbi_desktop.storage.frames import load_shop_data
+    from barberbi_desktop.storage.frames import LEAN, load_shop_data
 
     db = open_database(chain, create=False)
     t0 = time.perf_counter()
-    data = load_shop_data(db)
+    data = load_shop_data(db, omit=LEAN)  # as the methodology job loads it
     load_s = time.perf_counter() - t0
     db.dispose()
     marks: list[tuple[float, str]] = []

@@ -312,3 +312,23 @@ def test_a_cut_context_scores_exactly_like_the_full_history(demo_data: ShopData)
         assert [(m.spec.key, m.value) for p in cut.principles for m in p.metrics] == [
             (m.spec.key, m.value) for p in full.principles for m in p.metrics
         ]
+
+
+def test_scores_without_stakes_equal_scores_with_them(demo_data: ShopData) -> None:
+    """The trajectory skips each metric's revenue at stake; its scores may not move."""
+    from barberbi_desktop.engines.method_context import build_context
+    from barberbi_desktop.engines.methodology import MethodologySettings, evaluate
+
+    ctx = build_context(demo_data, pd.Timestamp("2026-11-24"))
+    s = MethodologySettings()
+    for month_end in (pd.Timestamp("2026-03-31"), pd.Timestamp("2026-10-31")):
+        with_stakes = evaluate(ctx.cut(month_end), s)[0]
+        without = evaluate(ctx.cut(month_end, stakes=False), s)[0]
+        metrics = [m for p in with_stakes.principles for m in p.metrics]
+        lean = [m for p in without.principles for m in p.metrics]
+        assert [(m.spec.key, m.value, m.score) for m in lean] == [
+            (m.spec.key, m.value, m.score) for m in metrics
+        ]
+        assert without.overall == with_stakes.overall
+        assert any(m.stake_cents for m in metrics)
+        assert not any(m.stake_cents for m in lean)

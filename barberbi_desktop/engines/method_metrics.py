@@ -43,11 +43,19 @@ Compute = Callable[[MethodContext, float], Reading]
 NO_VISITS = "no completed visits in the last 90 days"
 
 
+Stake = pd.Series | Callable[[], pd.Series] | None
+
+
 def _out(
-    ctx: MethodContext, value: pd.Series, reason: str | None = None, stake: pd.Series | None = None
+    ctx: MethodContext, value: pd.Series, reason: str | None = None, stake: Stake = None
 ) -> Reading:
+    """A reading per group. ``stake`` may be a function: it is only called when the
+    context wants stakes (the monthly trajectory does not, and most of a metric's
+    cost is its stake)."""
     groups = ctx.groups
     value = value.reindex(groups).astype(float)
+    if callable(stake):
+        stake = stake() if ctx.stakes else None
     return Reading(value, reason, None if stake is None else stake.reindex(groups).astype(float))
 
 
@@ -77,7 +85,7 @@ def avg_service_ticket(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
     net = (done["service"] - done["discount"]).groupby(done["g"])
     value = net.mean()
-    return _out(ctx, value, NO_VISITS, _gap(value, target) * net.size() * YEAR)
+    return _out(ctx, value, NO_VISITS, lambda: _gap(value, target) * net.size() * YEAR)
 
 
 def _service_lines(ctx: MethodContext, start: int, end: int = 0) -> pd.DataFrame:
@@ -90,22 +98,28 @@ def premium_revenue_share(ctx: MethodContext, target: float) -> Reading:
     total = lines.groupby("g")["amount"].sum()
     premium = lines[lines["premium"]].groupby("g")["amount"].sum().reindex(total.index).fillna(0)
     value = premium / total.where(total > 0)
-    p_price = lines[lines["premium"]].groupby("g")["price"].mean()
-    s_price = lines[~lines["premium"]].groupby("g")["price"].mean()
-    # Moving that share of service revenue from standard to premium services, at the
-    # group's own price ratio between the two.
-    uplift = p_price / s_price - 1
-    uplift = uplift.where(uplift > 0)
-    return _out(ctx, value, NO_VISITS, _gap(value, target) * total * YEAR * uplift)
+
+    def stake() -> pd.Series:
+        # Moving that share of service revenue from standard to premium services, at
+        # the group's own price ratio between the two.
+        p_price = lines[lines["premium"]].groupby("g")["price"].mean()
+        s_price = lines[~lines["premium"]].groupby("g")["price"].mean()
+        uplift = p_price / s_price - 1
+        return _gap(value, target) * total * YEAR * uplift.where(uplift > 0)
+
+    return _out(ctx, value, NO_VISITS, stake)
 
 
 def premium_buyer_share(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
     bought = _per_client(done, "premium", "any")
     value = bought.groupby(level="g").mean()
-    extra = _split_mean(bought, _per_client(done, "revenue", "sum"))
-    clients = bought.groupby(level="g").size()
-    return _out(ctx, value, NO_VISITS, _gap(value, target) * clients * extra * YEAR)
+
+    def stake() -> pd.Series:
+        extra = _split_mean(bought, _per_client(done, "revenue", "sum"))
+        return _gap(value, target) * bought.groupby(level="g").size() * extra * YEAR
+
+    return _out(ctx, value, NO_VISITS, stake)
 
 
 def _excess(value: pd.Series, target: float) -> pd.Series:
@@ -115,8 +129,12 @@ def _excess(value: pd.Series, target: float) -> pd.Series:
 def discount_frequency(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
     value = (done["discount"] > 0).groupby(done["g"]).mean()
-    yearly = done.groupby("g")["discount"].sum() * YEAR
-    return _out(ctx, value, NO_VISITS, yearly * _excess(value, target))
+    return _out(
+        ctx,
+        value,
+        NO_VISITS,
+        lambda: done.groupby("g")["discount"].sum() * YEAR * _excess(value, target),
+    )
 
 
 def discount_depth(ctx: MethodContext, target: float) -> Reading:
@@ -126,8 +144,12 @@ def discount_depth(ctx: MethodContext, target: float) -> Reading:
     depth = (discounted["discount"] / gross.where(gross > 0)).groupby(discounted["g"]).mean()
     seen = done.groupby("g").size()
     value = depth.reindex(seen.index).fillna(0.0)  # visits but no discounts: depth 0
-    yearly = discounted.groupby("g")["discount"].sum().reindex(seen.index).fillna(0) * YEAR
-    return _out(ctx, value, NO_VISITS, yearly * _excess(value, target))
+
+    def stake() -> pd.Series:
+        yearly = discounted.groupby("g")["discount"].sum().reindex(seen.index).fillna(0) * YEAR
+        return yearly * _excess(value, target)
+
+    return _out(ctx, value, NO_VISITS, stake)
 
 
 def price_consistency(ctx: MethodContext, target: float) -> Reading:
@@ -159,63 +181,74 @@ def tip_rate(ctx: MethodContext, target: float) -> Reading:
     return _out(ctx, sums["tip"] / sums["service"].where(sums["service"] > 0), NO_VISITS)
 
 
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct integer keys. numpy's own ``unique`` hashes, and on these
+    (group << 32 | client) keys hashing was several times slower than sorting."""
+    ordered = np.sort(keys)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 def _by_pair_group(keys: np.ndarray, values: np.ndarray, how: str = "mean") -> pd.Series:
     """Aggregate per-pair values up to their group (the key's high 32 bits)."""
     return pd.Series(values).groupby(keys >> 32).agg(how)
 
 
 def _yearly_spend(
-    ctx: MethodContext, keys: np.ndarray, mask: np.ndarray, scale: float
+    frame: pd.DataFrame, keys: np.ndarray, mask: np.ndarray, scale: float
 ) -> pd.Series:
     """Mean spend per (group, client) over the masked visits, by group, scaled to a year."""
-    per_pair = pd.Series(ctx.appts["revenue"].to_numpy()[mask]).groupby(keys[mask]).sum()
+    per_pair = pd.Series(frame["revenue"].to_numpy()[mask]).groupby(keys[mask]).sum()
     return _by_pair_group(per_pair.index.to_numpy(), per_pair.to_numpy()) * scale
 
 
 def retention_90d(ctx: MethodContext, target: float) -> Reading:
-    keys = ctx.pair_keys()
-    done = ctx.appts["done"].to_numpy()
-    cohort_mask = done & ctx.days(180, 90).to_numpy()
-    recent_mask = done & ctx.days(WINDOW_DAYS).to_numpy()
-    cohort = np.unique(keys[cohort_mask])
+    a = ctx.window(180)  # every metric below reads only the last 180 days
+    keys = ctx.pair_keys(a)
+    done, day = a["done"].to_numpy(), a["day"].to_numpy()
+    split = (ctx.as_of - pd.Timedelta(days=WINDOW_DAYS)).to_datetime64()
+    cohort_mask = done & (day <= split)
+    recent_mask = done & (day > split)
+    cohort = _distinct(keys[cohort_mask])
     if cohort.size == 0:
         return _none(ctx, "no clients visited 90 to 180 days ago")
-    back = np.isin(cohort, np.unique(keys[recent_mask]))
+    back = np.isin(cohort, _distinct(keys[recent_mask]))
     value = _by_pair_group(cohort, back.astype(float))
-    size = _by_pair_group(cohort, np.ones(cohort.size), "sum")
-    yearly = _yearly_spend(ctx, keys, recent_mask, YEAR).reindex(size.index).fillna(0)
-    return _out(
-        ctx, value, "no clients visited 90 to 180 days ago", _gap(value, target) * size * yearly
-    )
+
+    def stake() -> pd.Series:
+        size = _by_pair_group(cohort, np.ones(cohort.size), "sum")
+        yearly = _yearly_spend(a, keys, recent_mask, YEAR).reindex(size.index).fillna(0)
+        return _gap(value, target) * size * yearly
+
+    return _out(ctx, value, "no clients visited 90 to 180 days ago", stake)
 
 
 def first_visit_return(ctx: MethodContext, target: float) -> Reading:
-    a = ctx.appts
-    keys, day = ctx.pair_keys(), a["day"].to_numpy()
+    # A client first seen 90 to 180 days ago has every visit in the last 180 days.
+    a = ctx.window(180)
+    keys, day = ctx.pair_keys(a), a["day"].to_numpy()
     first = a[ctx.first_col].to_numpy()
-    done = a["done"].to_numpy() & (day <= ctx.as_of.to_datetime64())
+    done = a["done"].to_numpy()
     lo = (ctx.as_of - pd.Timedelta(days=180)).to_datetime64()
     hi = (ctx.as_of - pd.Timedelta(days=90)).to_datetime64()
     in_cohort = done & (first > lo) & (first <= hi)
-    cohort = np.unique(keys[in_cohort])
+    cohort = _distinct(keys[in_cohort])
     if cohort.size == 0:
         return _none(ctx, "no first visits 90 to 180 days ago")
     again = in_cohort & (day > first) & (day <= first + np.timedelta64(90, "D"))
-    value = _by_pair_group(cohort, np.isin(cohort, np.unique(keys[again])).astype(float))
-    year = done & (day > (ctx.as_of - pd.Timedelta(days=365)).to_datetime64())
-    per_client = _yearly_spend(ctx, keys, year, 1.0)
-    new_per_year = _by_pair_group(cohort, np.ones(cohort.size), "sum") * YEAR
-    return _out(
-        ctx,
-        value,
-        "no first visits 90 to 180 days ago",
-        _gap(value, target) * new_per_year * per_client.reindex(new_per_year.index),
-    )
+    value = _by_pair_group(cohort, np.isin(cohort, _distinct(keys[again])).astype(float))
+
+    def stake() -> pd.Series:
+        year = ctx.window(365)
+        per_client = _yearly_spend(year, ctx.pair_keys(year), year["done"].to_numpy(), 1.0)
+        new_per_year = _by_pair_group(cohort, np.ones(cohort.size), "sum") * YEAR
+        return _gap(value, target) * new_per_year * per_client.reindex(new_per_year.index)
+
+    return _out(ctx, value, "no first visits 90 to 180 days ago", stake)
 
 
 def rebooking_rate(ctx: MethodContext, target: float) -> Reading:
-    a = ctx.appts
-    done = a[(a["status"] == "completed") & ctx.days(WINDOW_DAYS, 1)]
+    a = ctx.span(WINDOW_DAYS, 1)
+    done = a[a["done"]]
     rebooked = done["next_booked"] <= done["end"] + pd.Timedelta(days=1)
     return _out(ctx, rebooked.groupby(done["g"]).mean(), NO_VISITS)
 
@@ -224,31 +257,40 @@ def premium_client_share(ctx: MethodContext, target: float, ticket: float = 7500
     done = ctx.completed()
     premium = _per_client(done, "revenue", "mean") >= ticket
     value = premium.groupby(level="g").mean()
-    extra = _split_mean(premium, _per_client(done, "revenue", "sum"))
-    clients = premium.groupby(level="g").size()
-    return _out(ctx, value, NO_VISITS, _gap(value, target) * clients * extra * YEAR)
+
+    def stake() -> pd.Series:
+        extra = _split_mean(premium, _per_client(done, "revenue", "sum"))
+        return _gap(value, target) * premium.groupby(level="g").size() * extra * YEAR
+
+    return _out(ctx, value, NO_VISITS, stake)
 
 
 def visits_per_client_year(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365:
         return _none(ctx, "needs a full year of visit history")
-    mask = ctx.appts["done"].to_numpy() & ctx.days(365).to_numpy()
+    year = ctx.window(365)
+    mask = year["done"].to_numpy()
     if not mask.any():
         return _none(ctx, "no completed visits in the last year")
-    keys = ctx.pair_keys()[mask]
-    days = pd.DataFrame({"k": keys, "d": ctx.appts["day"].to_numpy()[mask]}).drop_duplicates()
-    per_pair = days.groupby("k").size()
-    pair_keys = per_pair.index.to_numpy()
-    value = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float))
-    visit_days = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float), "sum")
-    clients = _by_pair_group(pair_keys, np.ones(pair_keys.size), "sum")
-    revenue = pd.Series(ctx.appts["revenue"].to_numpy()[mask]).groupby(keys >> 32).sum()
-    return _out(
-        ctx,
-        value,
-        "no completed visits in the last year",
-        _gap(value, target) * clients * revenue / visit_days,
+    keys = ctx.pair_keys(year)[mask]
+    # Distinct (group, client, day) as one integer: the day's offset in the year takes
+    # the low nine bits, so a set of visit days is one numpy unique, not a frame.
+    offset = (
+        (year["day"].to_numpy()[mask] - year["day"].to_numpy()[mask].min())
+        .astype("timedelta64[D]")
+        .astype("int64")
     )
+    pair_keys, counts = np.unique(_distinct(keys * 512 + offset) // 512, return_counts=True)
+    per_pair = pd.Series(counts, index=pair_keys)
+    value = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float))
+
+    def stake() -> pd.Series:
+        visit_days = _by_pair_group(pair_keys, per_pair.to_numpy().astype(float), "sum")
+        clients = _by_pair_group(pair_keys, np.ones(pair_keys.size), "sum")
+        revenue = pd.Series(year["revenue"].to_numpy()[mask]).groupby(keys >> 32).sum()
+        return _gap(value, target) * clients * revenue / visit_days
+
+    return _out(ctx, value, "no completed visits in the last year", stake)
 
 
 NO_REVIEWS = "no reviews recorded: import them or add them in Settings"
@@ -320,20 +362,19 @@ def utilisation(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
     booked = w[w["status"].isin(["completed", "no_show"])].groupby("g")["minutes"].sum()
     value = booked.reindex(available.index).fillna(0) / available.where(available > 0)
-    b = _booked_hours(w).reindex(available.index)
-    per_hour = b["revenue"] / b["hours"].where(b["hours"] > 0)
-    return _out(
-        ctx,
-        value,
-        "no working hours recorded for the barbers",
-        _gap(value, target) * available / 60 * per_hour.fillna(0) * YEAR,
-    )
+
+    def stake() -> pd.Series:
+        b = _booked_hours(w).reindex(available.index)
+        per_hour = b["revenue"] / b["hours"].where(b["hours"] > 0)
+        return _gap(value, target) * available / 60 * per_hour.fillna(0) * YEAR
+
+    return _out(ctx, value, "no working hours recorded for the barbers", stake)
 
 
 def revenue_per_booked_hour(ctx: MethodContext, target: float) -> Reading:
     b = _booked_hours(ctx.window())
     value = b["revenue"] / b["hours"].where(b["hours"] > 0)
-    return _out(ctx, value, NO_VISITS, _gap(value, target) * b["hours"] * YEAR)
+    return _out(ctx, value, NO_VISITS, lambda: _gap(value, target) * b["hours"] * YEAR)
 
 
 def revenue_per_available_hour(ctx: MethodContext, target: float) -> Reading:
@@ -341,7 +382,10 @@ def revenue_per_available_hour(ctx: MethodContext, target: float) -> Reading:
     revenue = _booked_hours(ctx.window())["revenue"].reindex(hours.index).fillna(0)
     value = revenue / hours.where(hours > 0)
     return _out(
-        ctx, value, "no working hours recorded for the barbers", _gap(value, target) * hours * YEAR
+        ctx,
+        value,
+        "no working hours recorded for the barbers",
+        lambda: _gap(value, target) * hours * YEAR,
     )
 
 
@@ -350,32 +394,36 @@ def missed_rate(ctx: MethodContext, target: float) -> Reading:
     w = w[w["status"].isin(["completed", "no_show", "cancelled"])]
     missed = w["status"].isin(["no_show", "cancelled"])
     value = missed.groupby(w["g"]).mean()
-    ticket = w.loc[~missed].groupby("g")["revenue"].mean()
-    count = w.groupby("g").size()
-    return _out(
-        ctx,
-        value,
-        "no appointments in the last 90 days",
-        (value - target).clip(lower=0) * count * ticket.reindex(count.index).fillna(0) * YEAR,
-    )
+
+    def stake() -> pd.Series:
+        ticket = w.loc[~missed].groupby("g")["revenue"].mean()
+        count = w.groupby("g").size()
+        return (value - target).clip(lower=0) * count * ticket.reindex(count.index).fillna(0) * YEAR
+
+    return _out(ctx, value, "no appointments in the last 90 days", stake)
 
 
 def idle_minutes(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
-    w = w[w["status"].isin(["completed", "no_show"])].sort_values(["barber_id", "start"])
-    same_day = w["barber_id"].eq(w["barber_id"].shift()) & w["day"].eq(w["day"].shift())
-    gaps = (w["start"] - w["end"].shift()).dt.total_seconds() / 60
-    keep = same_day & (gaps >= 0)
-    value = gaps[keep].groupby(w.loc[keep, "g"]).mean()
-    b = _booked_hours(w)
-    per_minute = b["revenue"] / (b["hours"] * 60).where(b["hours"] > 0)
-    count = keep.groupby(w["g"]).sum()
-    return _out(
-        ctx,
-        value,
-        "no days with two or more appointments in the last 90 days",
-        (value - target).clip(lower=0) * count * per_minute.reindex(count.index) * YEAR,
-    )
+    w = w[w["status"].isin(["completed", "no_show"])]
+    # Each barber's day in order of start, in numpy: the gap is this start minus the
+    # previous appointment's end, on the same day with the same barber.
+    barber = w["barber_id"].to_numpy(dtype="float64", na_value=np.nan)
+    start, end, day = (w[c].to_numpy() for c in ("start", "end", "day"))
+    order = np.lexsort((start, barber))
+    barber, start, end, day = barber[order], start[order], end[order], day[order]
+    g = w["g"].to_numpy()[order]
+    gaps = (start[1:] - end[:-1]) / np.timedelta64(1, "m")
+    keep = (barber[1:] == barber[:-1]) & (day[1:] == day[:-1]) & (gaps >= 0)
+    value = pd.Series(gaps[keep]).groupby(g[1:][keep]).mean()
+
+    def stake() -> pd.Series:
+        b = _booked_hours(w)
+        per_minute = b["revenue"] / (b["hours"] * 60).where(b["hours"] > 0)
+        count = pd.Series(keep).groupby(g[1:]).sum()
+        return (value - target).clip(lower=0) * count * per_minute.reindex(count.index) * YEAR
+
+    return _out(ctx, value, "no days with two or more appointments in the last 90 days", stake)
 
 
 def training_hours(ctx: MethodContext, target: float) -> Reading:
@@ -411,12 +459,11 @@ def price_growth(ctx: MethodContext, target: float) -> Reading:
     growth = both["mean"] / both["then"] - 1
     weighted = (growth * both["size"]).groupby(level="g").sum()
     value = weighted / both["size"].groupby(level="g").sum()
-    revenue = now.groupby("g")["amount"].sum()
     return _out(
         ctx,
         value,
         "no service sold both now and a year ago",
-        _gap(value, target) * revenue.reindex(value.index) * YEAR,
+        lambda: _gap(value, target) * now.groupby("g")["amount"].sum().reindex(value.index) * YEAR,
     )
 
 

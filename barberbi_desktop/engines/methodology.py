@@ -10,7 +10,7 @@ shop, each barber, and each month of the trajectory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -243,7 +243,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
     rows = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
-        card = evaluate(ctx.cut(month_end.normalize()), s)[0]
+        card = evaluate(ctx.cut(month_end.normalize(), stakes=False), s)[0]
         rows.extend(
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
@@ -257,13 +257,10 @@ def run(
     state = state or RunState()
     as_of_ts = pd.Timestamp(as_of)
     state.step(0.05, "Preparing the shop's history")
-    ctx = build_context(data, as_of_ts)
-    # Nothing after as_of is ever read (bookings made by then count for rebooking).
-    ctx = replace(
-        ctx,
-        appts=ctx.appts[(ctx.appts["day"] <= as_of_ts) | (ctx.appts["booked_at"] <= as_of_ts)],
-        items=ctx.items[ctx.items["day"] <= as_of_ts],
-    )
+    history = build_context(data, as_of_ts)
+    # The rows any metric reads as of the day: a view, nothing copied. Later days are
+    # never read (each visit's next booking was already found on the full history).
+    ctx = history.cut(as_of_ts)
     if ctx.first_day is None or ctx.first_day > as_of_ts:
         raise NotEnoughData("No completed visits yet: the methodology needs visit history.")
     state.step(0.15, "Scoring the shop")
@@ -275,7 +272,7 @@ def run(
         bid: (str(names[bid]), card)
         for bid, card in evaluate(ctx.grouped_by_barber(active), settings).items()
     }
-    trajectory = _trajectory(ctx, settings, state)
+    trajectory = _trajectory(history, settings, state)
     state.step(0.95, "Projecting each barber's path to six figures")
     paths = pathways(
         ctx.appts,

@@ -50,14 +50,6 @@ class Pathway:
         }
 
 
-def weekly_revenue(days: pd.Series, revenue: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
-    """Revenue of the last ``WEEKS`` weeks ending on ``as_of``, oldest first."""
-    age = ((as_of - days) / pd.Timedelta(days=1)).astype(int) // 7
-    keep = (age >= 0) & (age < WEEKS)
-    sums = np.bincount(age[keep], weights=revenue[keep], minlength=WEEKS)
-    return sums[::-1]
-
-
 def project(
     weekly: np.ndarray,
     trailing_90_cents: float,
@@ -83,9 +75,10 @@ def project(
     slopes = rng.normal(slope, se_slope, size=(PATHS, 1))
     future = level + slopes * ahead + rng.normal(0, sigma, size=(PATHS, 52))
     past = np.tile(weekly[-13:], (PATHS, 1))
-    both = np.concatenate([past, future], axis=1)
-    window = np.lib.stride_tricks.sliding_window_view(both, 13, axis=1)[:, 1:, :]
-    run_rate = window.sum(axis=2) * 4  # 13 weeks x 4 = 52 weeks
+    both = np.concatenate([np.zeros((PATHS, 1)), past, future], axis=1).cumsum(axis=1)
+    # Every trailing 13-week sum that includes at least one future week, from running
+    # totals (a sliding-window sum per path cost more than the rest of the run).
+    run_rate = (both[:, 14:] - both[:, 1:-13]) * 4  # 13 weeks x 4 = 52 weeks
     p_cross = 1.0 if already else float((run_rate >= goal_cents).any(axis=1).mean())
     return float(slope), crossing, already, p_cross
 
@@ -96,15 +89,32 @@ def pathways(
     """``appts`` needs barber_id, status, day (local) and revenue."""
     rng = np.random.default_rng(seed)
     done = appts[(appts["status"] == "completed") & (appts["day"] <= as_of)]
-    by_barber = dict(tuple(done.groupby("barber_id")[["day", "revenue"]]))
+    # Every barber's weekly revenue, first day and last-90-days revenue in one pass.
+    ids = done["barber_id"].to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(ids)
+    codes, uniques = pd.factorize(ids[known])
+    day = done["day"].to_numpy()[known]
+    revenue = done["revenue"].to_numpy(dtype="float64")[known]
+    age = ((as_of.to_datetime64() - day) / np.timedelta64(1, "D")).astype(int) // 7
+    recent_rows = day > (as_of - pd.Timedelta(days=90)).to_datetime64()
+    in_range = (age >= 0) & (age < WEEKS)
+    weekly_all = np.bincount(
+        codes[in_range] * WEEKS + age[in_range],
+        weights=revenue[in_range],
+        minlength=len(uniques) * WEEKS,
+    ).reshape(len(uniques), WEEKS)[:, ::-1]  # oldest week first
+    recent_all = np.bincount(codes[recent_rows], weights=revenue[recent_rows],
+                             minlength=len(uniques))  # fmt: skip
+    first_all = pd.Series(day).groupby(codes).min()
+    position = {int(b): i for i, b in enumerate(uniques)}
     out = []
     for barber in barbers.itertuples():
-        mine = by_barber.get(barber.barber_id)
-        if mine is None or mine.empty:
+        i = position.get(int(barber.barber_id)) if pd.notna(barber.barber_id) else None
+        if i is None:
             continue
-        weeks_seen = int(min(WEEKS, (as_of - mine["day"].min()) / pd.Timedelta(weeks=1) + 1))
-        weekly = weekly_revenue(mine["day"], mine["revenue"], as_of)[-max(weeks_seen, 1) :]
-        recent = mine.loc[mine["day"] > as_of - pd.Timedelta(days=90), "revenue"].sum()
+        weeks_seen = int(min(WEEKS, (as_of - first_all[i]) / pd.Timedelta(weeks=1) + 1))
+        weekly = weekly_all[i][-max(weeks_seen, 1) :]
+        recent = float(recent_all[i])
         if weeks_seen < 4:
             continue
         slope, crossing, already, p = project(weekly, recent, goal_cents, as_of, rng)

@@ -20,7 +20,7 @@ from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.frames import load_shop_data
+from barberbi_desktop.storage.frames import LEAN, load_shop_data
 from barberbi_desktop.storage.results import fail_run, start_run
 
 
@@ -55,7 +55,8 @@ def _methodology(
     from barberbi_desktop.engines import methodology
     from barberbi_desktop.jobs import methodology_job
 
-    result = methodology.run(load_shop_data(db), methodology.MethodologySettings(), as_of, state)
+    data = load_shop_data(db, omit=LEAN)  # it reads no names, contacts or payment methods
+    result = methodology.run(data, methodology.MethodologySettings(), as_of, state)
     methodology_job.store(db, run_id, result)
     return result.summary()
 
