@@ -36,8 +36,11 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.alerts.notify import DbusNotifier, NotificationManager
     from barberbi_desktop.events import EventHub
     from barberbi_desktop.jobs.scheduler import ShopScheduler
+    from barberbi_desktop.storage.shop_config import load_schedule
     from barberbi_desktop.ui.bridge import HubBridge
+    from barberbi_desktop.ui.login import LoginDialog
     from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.theme import follow_system
     from barberbi_desktop.ui.tray import TraySink
 
     target: str | Path | None = ensure_demo_db() if demo else db_arg
@@ -45,13 +48,26 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BarberBI")
     app.setOrganizationName("BarberBI")
+    follow_system(app)  # light or dark, as the desktop is (BARBERBI_THEME overrides)
+    login = LoginDialog(db)  # the owner's account on first start, then name and PIN
+    if login.exec() != LoginDialog.DialogCode.Accepted or login.user is None:
+        db.dispose()
+        return 0
     hub = EventHub()
     bridge = HubBridge(hub)
-    window = MainWindow(db, bridge=bridge, hub=hub)
+    window = MainWindow(db, bridge=bridge, hub=hub, user=login.user)
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
     notifications = NotificationManager(db, hub, [sink], min_priority="high")
-    scheduler = ShopScheduler(db, hub, engines_in_process=True)
+    schedule = load_schedule(db)  # Settings > Schedules; a change applies at the next start
+    scheduler = ShopScheduler(
+        db,
+        hub,
+        kpi_every_s=schedule["kpi_every_s"],
+        debounce_s=schedule["debounce_s"],
+        nightly_hour=schedule["nightly_hour"],
+        engines_in_process=True,
+    )
     scheduler.start()
     scheduler.refresh_now()
     window.show()
@@ -61,4 +77,10 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
         scheduler.shutdown()
         notifications.close()
         bridge.close()
+        path = db.path
         db.dispose()
+        if window.restore_path is not None:  # Settings > Backups: restore once closed
+            from barberbi_desktop.storage.backup import restore_backup
+
+            restored = restore_backup(path, window.restore_path)
+            print(f"Restored {window.restore_path} into {restored}; open BarberBI again.")

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     from barberbi_desktop.cli_import import add_parsers
 
     add_parsers(sub)
+    log = sub.add_parser("audit", help="who logged in, imported, exported or changed settings")
+    log.add_argument("--limit", type=int, default=50)
+    log.add_argument("--json", action="store_true")
     restore = sub.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("path", type=Path)
     return parser
@@ -322,6 +325,33 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
     return {"command": "restore", "db": str(target), "from": str(args.path)}
 
 
+def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.users import audit_log
+
+    db = open_database(args.db, create=False)
+    try:
+        log = audit_log(db, limit=args.limit)
+    finally:
+        db.dispose()
+    return {
+        "command": "audit",
+        "entries": [
+            {"at_utc": r.at_utc.isoformat(), "who": r.who or None, "action": r.action,
+             "detail": json.loads(r.detail)}
+            for r in log.itertuples(index=False)
+        ],
+    }  # fmt: skip
+
+
+def _print_audit(result: dict[str, Any]) -> None:
+    if not result["entries"]:
+        print("The audit log is empty.")
+    for e in result["entries"]:
+        detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items() if v not in (None, ""))
+        print(f"{e['at_utc'][:19]}  {e['who'] or '(command line)':<16} {e['action']:<16} {detail}")
+
+
 def _print(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result, indent=2, default=str))
@@ -335,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
         "alerts": _cmd_alerts,
+        "audit": _cmd_audit,
         "demo": _cmd_demo,
         "run": _cmd_run,
         "backup": _cmd_backup,
@@ -361,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = commands[args.command](args)
         if args.command == "alerts" and not as_json:
             _print_alerts(result)
+        elif args.command == "audit" and not as_json:
+            _print_audit(result)
         elif args.command == "run" and not as_json:
             for single in result.get("engines", [result]):
                 _print_run(single)

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.cli import main
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.ui.main_window import TABS, EmptyState, MainWindow
+from barberbi_desktop.ui.main_window import TABS, MainWindow
 
 
 def test_the_window_opens_on_the_demo_shop_and_closes(qtbot: QtBot, demo_db: Database) -> None:
@@ -36,7 +36,8 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert "No revenue analysis yet" in revenue.empty.text() and not revenue.empty.isHidden()
     settings = window.tabs.widget(6)
-    assert isinstance(settings, EmptyState) and "command line" in settings.message
+    assert settings is window.settings_tab
+    assert settings.locations.table.rowCount() == 0 and settings.barbers.table.rowCount() == 0
     window.close()
 
 

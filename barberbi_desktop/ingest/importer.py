@@ -37,6 +37,7 @@ from barberbi_desktop.ingest.canonical import (
 from barberbi_desktop.ingest.profiles import Detection, Profile, known_headers, resolve
 from barberbi_desktop.ingest.read import RawTable, open_table
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.users import audit, audit_many
 
 MAX_STORED_PROBLEMS = 1000
 PARALLEL_BYTES = 32 * 1024 * 1024
@@ -258,6 +259,13 @@ class Importer:
             for src in unit:
                 src.report.seconds = round(time.perf_counter() - started, 3)
             reports.extend(src.report for src in unit)
+        landed = [r for r in reports if r.status == "landed"]
+        if landed:  # a refused file leaves the database byte for byte as it was
+            audit_many(self.db, self.user_id, "import", [
+                {k: r.as_dict()[k] for k in ("file", "platform", "batch_id", "inserted",
+                                             "updated", "rejected")}
+                for r in landed
+            ])  # fmt: skip
         order = {str(Path(p)): i for i, p in enumerate(paths)}
         return sorted(reports, key=lambda r: order.get(r.file, 0))
 
@@ -499,7 +507,9 @@ def import_files(db: Database, paths: Sequence[Path | str], **options: Any) -> l
     return Importer(db, hub=hub, now=now).import_files(paths, **options)
 
 
-def undo_last_import(db: Database, hub: EventHub | None = None) -> dict[str, Any]:
+def undo_last_import(
+    db: Database, hub: EventHub | None = None, user_id: int | None = None
+) -> dict[str, Any]:
     """Undo the most recent batch that landed, exactly; refuses if there is none."""
     fairy = db.engine.raw_connection()
     try:
@@ -523,6 +533,7 @@ def undo_last_import(db: Database, hub: EventHub | None = None) -> dict[str, Any
                 raise
     finally:
         fairy.close()
+    audit(db, user_id, "import_undone", {"batch_id": batch_id, "file": file_name, **counts})
     if hub is not None:
         hub.publish(DataChanged(reason="undo", batch_id=batch_id))
     return {"batch_id": batch_id, "file": file_name, **counts}

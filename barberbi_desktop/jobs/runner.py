@@ -22,6 +22,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.frames import LEAN, load_shop_data
 from barberbi_desktop.storage.results import fail_run, start_run
+from barberbi_desktop.storage.shop_config import kpi_settings, methodology_settings
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _methodology(
     from barberbi_desktop.jobs import methodology_job
 
     data = load_shop_data(db, omit=LEAN)  # it reads no names, contacts or payment methods
-    result = methodology.run(data, methodology.MethodologySettings(), as_of, state)
+    result = methodology.run(data, methodology_settings(db), as_of, state)
     methodology_job.store(db, run_id, result)
     return result.summary()
 
@@ -71,7 +72,7 @@ def _kpi(
     # KPIs look back 90 days plus the prior 90 and the same weekday eight weeks ago. The
     # refresh runs every minute: the recent frames are kept and caught up by batch.
     start = datetime.combine(as_of - timedelta(days=200), time(), tzinfo=UTC)
-    result = kpi.run(load_recent(db, start), kpi.KpiSettings(), as_of, now=now, state=state)
+    result = kpi.run(load_recent(db, start), kpi_settings(db), as_of, now=now, state=state)
     kpi_job.store(db, run_id, result)
     return result.summary()
 

@@ -22,6 +22,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
 from barberbi_desktop.storage.db import Database
@@ -135,6 +137,12 @@ def watch_job(db_url: str) -> int:
         return 0
 
 
+def _trigger(spec: dict[str, object]) -> IntervalTrigger | CronTrigger:
+    if spec["trigger"] == "interval":
+        return IntervalTrigger(seconds=int(spec["seconds"]), timezone=UTC)  # type: ignore[call-overload]
+    return CronTrigger(hour=int(spec["hour"]), timezone=UTC)  # type: ignore[call-overload]
+
+
 class ShopScheduler:
     def __init__(
         self,
@@ -191,8 +199,11 @@ class ShopScheduler:
             ),
         }
         for job_id, spec in wanted.items():
-            if s.get_job(job_id) is None:
+            job = s.get_job(job_id)
+            if job is None:
                 s.add_job(id=job_id, **spec)
+            elif str(job.trigger) != str(_trigger(spec)):  # the owner changed the schedule
+                s.reschedule_job(job_id, trigger=_trigger(spec))
         self._unsubscribe = self.hub.subscribe(DataChanged, self.on_data_changed)
         if not paused:
             s.resume()

@@ -33,6 +33,7 @@ from barberbi_desktop.engines.segments import SEGMENT_ORDER
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
+from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -118,9 +119,10 @@ class ClientFilter(QSortFilterProxyModel):
 
 
 class ClientsTab(QWidget):
-    def __init__(self, db: Database, runner: TaskRunner) -> None:
+    def __init__(self, db: Database, runner: TaskRunner, user: User | None = None) -> None:
         super().__init__()
         self.db, self.runner = db, runner
+        self.user = user  # exports go to the audit log under this account
         self.scores = pd.DataFrame()
         self.run: RunInfo | None = None
         self.empty = QLabel(
@@ -318,3 +320,6 @@ class ClientsTab(QWidget):
         if name:
             count = self.export_call_list(Path(name))
             self.detail.setText(f"Exported {count} clients to {name}.")
+            user_id, db = self.user and self.user.user_id, self.db
+            detail = {"what": "call list", "clients": count, "path": name}
+            self.runner.run(lambda: audit(db, user_id, "export", detail), lambda _: None)

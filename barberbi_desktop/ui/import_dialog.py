@@ -47,6 +47,7 @@ class ImportDialog(QDialog):
                  hub: EventHub | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.runner, self.path, self.hub = db, runner, path, hub
+        self.user_id: int | None = None  # set by the Imports tab: who is importing
         self.setWindowTitle(f"Import {path.name}")
         self.resize(1000, 640)
         self.current: Preview | None = None
@@ -144,7 +145,7 @@ class ImportDialog(QDialog):
         self.bar.show()
         self.outcome.setText("Importing…")
         importer = Importer(self.db, hub=self.hub, progress=self._progress.rows.emit,
-                            cancelled=self._cancel.is_set)  # fmt: skip
+                            cancelled=self._cancel.is_set, user_id=self.user_id)  # fmt: skip
         self.runner.run(
             lambda: importer.import_files([self.path], platform=platform, mapping=mapping),
             self._done, self._failed,

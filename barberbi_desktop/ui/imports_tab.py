@@ -83,9 +83,16 @@ def describe(reports: list[FileReport]) -> str:
 class ImportsTab(QWidget):
     imported = Signal()
 
-    def __init__(self, db: Database, runner: TaskRunner, hub: EventHub | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        runner: TaskRunner,
+        hub: EventHub | None = None,
+        user_id: int | None = None,
+    ) -> None:
         super().__init__()
         self.db, self.runner, self.hub = db, runner, hub
+        self.user_id = user_id  # who imports: stored on each batch and in the audit log
         self.import_button = QPushButton("Import files…")
         self.import_button.clicked.connect(self.choose_files)
         self.undo_button = QPushButton("Undo last import")
@@ -141,7 +148,9 @@ class ImportsTab(QWidget):
                 done()
 
         self.runner.run(
-            lambda: Importer(self.db, hub=self.hub).import_files(paths), finished, self._failed
+            lambda: Importer(self.db, hub=self.hub, user_id=self.user_id).import_files(paths),
+            finished,
+            self._failed,
         )
 
     def _failed(self, exc: Exception) -> None:
@@ -158,6 +167,7 @@ class ImportsTab(QWidget):
     def open_dialog(self, path: Path) -> ImportDialog:
         """Preview one file, let the owner fix platform and columns, then import it."""
         dialog = ImportDialog(self.db, self.runner, path, self.hub, self)
+        dialog.user_id = self.user_id
         dialog.finished_import.connect(lambda reports: (
             self.outcome.setText(describe(reports)), self.refresh(), self.imported.emit()))
         dialog.show()
@@ -180,7 +190,9 @@ class ImportsTab(QWidget):
             )
             self.refresh()
 
-        self.runner.run(lambda: undo_last_import(self.db, self.hub), finished, self._failed)
+        self.runner.run(
+            lambda: undo_last_import(self.db, self.hub, self.user_id), finished, self._failed
+        )
 
     def save_template(self) -> None:
         name, _ = QFileDialog.getSaveFileName(

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from PySide6.QtCore import QSettings, Qt
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -25,12 +27,14 @@ from PySide6.QtWidgets import (
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.summary import ShopSummary, shop_summary
+from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.imports_tab import ImportsTab
 from barberbi_desktop.ui.revenue_tab import RevenueTab
+from barberbi_desktop.ui.settings_tab import SettingsTab
 from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -41,13 +45,11 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ("Six Figure", "Six Figure Barber methodology", ""),
     ("Alerts", "Alerts and notifications", ""),
     ("Imports", "Booking-export imports", ""),
-    (
-        "Settings",
-        "Shop, barbers, targets and backups",
-        "Settings are edited from the command line for now: `barberbi backup`, `restore`, "
-        "`watch FOLDER --remember`.",
-    ),
+    ("Settings", "Shop, barbers, targets and backups", ""),
 )
+# Tab -> the area a staff account may not open (storage.users.OWNER_ONLY).
+AREAS = {"Clients": "clients", "Revenue": "revenue", "Six Figure": "six_figure",
+         "Settings": "settings"}  # fmt: skip
 
 
 class EmptyState(QWidget):
@@ -75,9 +77,13 @@ class MainWindow(QMainWindow):
         bridge: HubBridge | None = None,
         settings: QSettings | None = None,
         hub: EventHub | None = None,
+        user: User | None = None,
     ) -> None:
         super().__init__()
         self.db = db
+        # None: no login (screenshots, tests); the app always logs someone in first.
+        self.user = user
+        self.restore_path: Path | None = None
         self.runner = runner or TaskRunner(self)
         self.summary: ShopSummary | None = None
         self.setWindowTitle("BarberBI")
@@ -86,20 +92,34 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner)
-        self.clients = ClientsTab(db, self.runner)
-        self.six_figure = SixFigureTab(db, self.runner)
-        self.imports = ImportsTab(db, self.runner, hub)
-        self.revenue = RevenueTab(db, self.runner)
-        pages = {
+        self.imports = ImportsTab(db, self.runner, hub, user_id=user and user.user_id)
+        # Restricted views are never built for staff: their data is not even read.
+        self.clients = ClientsTab(db, self.runner, user) if self.may("clients") else None
+        self.six_figure = SixFigureTab(db, self.runner) if self.may("six_figure") else None
+        self.revenue = RevenueTab(db, self.runner) if self.may("revenue") else None
+        self.settings_tab = (
+            SettingsTab(db, self.runner, user, self.request_restore)
+            if self.may("settings")
+            else None
+        )
+        pages: dict[str, QWidget | None] = {
             "Revenue": self.revenue,
             "Imports": self.imports,
             "Dashboard": self.dashboard,
             "Clients": self.clients,
             "Six Figure": self.six_figure,
             "Alerts": self.alerts,
+            "Settings": self.settings_tab,
         }
         for index, (name, title, message) in enumerate(TABS, start=1):
-            self.tabs.addTab(pages.get(name) or EmptyState(title, message), name)
+            page = pages.get(name)
+            if page is None and name in AREAS:
+                page = EmptyState(
+                    title,
+                    "Only the owner can open this view (it shows client money, pay or shop "
+                    "settings). Log in with the owner's account to see it.",
+                )
+            self.tabs.addTab(page or EmptyState(title, message), name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
         self.alerts.unacknowledged.connect(self._badge)
@@ -114,19 +134,30 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.refresh_summary()
 
+    def may(self, area: str) -> bool:
+        return self.user is None or self.user.may(area)
+
+    def request_restore(self, path: Path) -> None:
+        """Close the window; the app restores once the database is closed (see app.py)."""
+        self.restore_path = path
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
     def _badge(self, count: int) -> None:
         index = self.tabs.indexOf(self.alerts)
         self.tabs.setTabText(index, f"Alerts ({count})" if count else "Alerts")
 
     def _results_ready(self, engine: str, _run_id: int) -> None:
-        if engine == "kpi":
-            self.dashboard.refresh()
-        elif engine == "ltv":
-            self.clients.refresh()
-        elif engine == "methodology":
-            self.six_figure.refresh()
-        elif engine == "revenue":
-            self.revenue.refresh()
+        tab = {
+            "kpi": self.dashboard,
+            "ltv": self.clients,
+            "methodology": self.six_figure,
+            "revenue": self.revenue,
+        }.get(engine)
+        if tab is not None:
+            tab.refresh()
 
     def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
         """The in-app toast: always shown, whatever the desktop offers."""
@@ -142,6 +173,11 @@ class MainWindow(QMainWindow):
         self.report_action = bar.addAction("Owner report…")
         self.report_action.setToolTip("Write the monthly owner report as a PDF")
         self.report_action.triggered.connect(self.ask_for_report)
+        if not self.may("report"):
+            self.report_action.setEnabled(False)
+            self.report_action.setToolTip("Only the owner can write the owner report")
+        who = QLabel(f"  {self.user.name} ({self.user.role})  " if self.user else "")
+        bar.addWidget(who)
 
     def ask_for_report(self) -> None:
         last_month = (pd.Timestamp.today().to_period("M") - 1).strftime("%Y-%m")
@@ -159,9 +195,19 @@ class MainWindow(QMainWindow):
         """Write the report off the GUI thread and say where it went (or why not)."""
         from barberbi_desktop.ui.report import write_report
 
+        if not self.may("report"):
+            return
         self.status.setText(f"Writing the owner report for {month}…")
+        db, user_id = self.db, self.user and self.user.user_id
+
+        def work() -> dict[str, object]:
+            result = write_report(db, month, out)
+            audit(db, user_id, "export", {"what": "owner report", "month": month,
+                                          "path": str(out)})  # fmt: skip
+            return result
+
         self.runner.run(
-            lambda: write_report(self.db, month, out),
+            work,
             lambda r: self.status.setText(f"Owner report for {month} saved to {r['path']}."),
             lambda exc: self.status.setText(f"The owner report could not be written: {exc}"),
         )
@@ -198,17 +244,26 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
-        self.clients.segment.setCurrentText(
-            str(self.settings.value("clients/segment", "All segments"))
-        )
-        self.clients.search.setText(str(self.settings.value("clients/search", "")))
+        if self.clients is not None:
+            self.clients.segment.setCurrentText(
+                str(self.settings.value("clients/segment", "All segments"))
+            )
+            self.clients.search.setText(str(self.settings.value("clients/search", "")))
 
     def save_view(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
-        self.settings.setValue("clients/segment", self.clients.segment.currentText())
-        self.settings.setValue("clients/search", self.clients.search.text())
+        if self.clients is not None:
+            self.settings.setValue("clients/segment", self.clients.segment.currentText())
+            self.settings.setValue("clients/search", self.clients.search.text())
         self.settings.sync()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """The system switched light/dark: charts take the new background."""
+        if event.type() == QEvent.Type.PaletteChange:
+            for plot in self.findChildren(pg.PlotWidget):
+                plot.setBackground(self.palette().window().color())
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_view()

@@ -20,8 +20,10 @@ def take_screenshots(
     from PySide6.QtWidgets import QApplication
 
     from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.theme import apply as apply_theme
 
     app = QApplication.instance() or QApplication(["barberbi"])
+    apply_theme(app)  # light, or dark with BARBERBI_THEME=dark
     db = open_database(db_arg, create=False)
     out.mkdir(parents=True, exist_ok=True)
     window = MainWindow(db)

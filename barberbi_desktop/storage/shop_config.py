@@ -1,0 +1,280 @@
+"""What the owner can change in Settings, validated, saved and audited.
+
+Qt-free so the rules are tested without a window: each save checks every row
+first and either writes all of it or nothing, with one sentence naming the
+row and field that is wrong. Engines read the targets and weights saved here
+(see `kpi_settings` and `methodology_settings`); the scheduler reads the
+schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import available_timezones
+
+import pandas as pd
+from sqlalchemy import text
+
+from barberbi_desktop.engines.kpi import KpiSettings
+from barberbi_desktop.engines.methodology import MethodologySettings
+from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.settings import get_setting, set_setting
+from barberbi_desktop.storage.users import User, audit
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PAY_MODELS = ("commission", "booth_rent", "hourly")
+SCHEDULE_DEFAULTS = {"kpi_every_s": 60, "nightly_hour": 2, "debounce_s": 180}
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def hours_text(span: list[int] | None) -> str:
+    """[540, 1080] -> "09:00-18:00"; no span -> "closed"."""
+    if not span:
+        return "closed"
+    (a, b) = span
+    return f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}"
+
+
+def parse_hours(value: str, where: str) -> list[int] | None:
+    if value.strip().lower() in ("", "closed", "-"):
+        return None
+    match = _SPAN.match(value)
+    if not match:
+        raise InputError(f"{where}: write opening hours as 09:00-18:00 or 'closed', not {value!r}.")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if not (0 <= start < end <= 24 * 60 and m1 < 60 and m2 < 60):
+        raise InputError(f"{where}: {value!r} does not close after it opens on the same day.")
+    return [start, end]
+
+
+def load_locations(db: Database) -> pd.DataFrame:
+    with db.read() as conn:
+        rows = conn.execute(
+            text("SELECT id, name, timezone, currency, opening_hours FROM locations ORDER BY id")
+        ).all()
+    out = []
+    for loc_id, name, zone, currency, hours in rows:
+        hours = json.loads(hours) if isinstance(hours, str) else (hours or {})
+        out.append(
+            {"id": loc_id, "name": name, "timezone": zone, "currency": currency}
+            | {day: hours_text(hours.get(str(i))) for i, day in enumerate(DAYS)}
+        )
+    return pd.DataFrame(out, columns=["id", "name", "timezone", "currency", *DAYS])
+
+
+def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) -> int:
+    zones = available_timezones()
+    updates = []
+    for n, row in enumerate(rows, start=1):
+        where = f"Location row {n} ({row['name']})"
+        if row["timezone"] not in zones:
+            raise InputError(f"{where}: {row['timezone']!r} is not a time zone such as "
+                             "America/New_York.")  # fmt: skip
+        currency = str(row["currency"]).strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise InputError(f"{where}: a currency is a three-letter code such as USD.")
+        hours = {
+            str(i): span
+            for i, day in enumerate(DAYS)
+            if (span := parse_hours(str(row[day]), f"{where}, {day}")) is not None
+        }
+        updates.append((row["timezone"], currency, json.dumps(hours), int(row["id"])))
+    changed = _changed(load_locations(db), rows, ["timezone", "currency", *DAYS])
+    with db.write() as conn:
+        conn.connection.driver_connection.executemany(
+            "UPDATE locations SET timezone = ?, currency = ?, opening_hours = ? WHERE id = ?",
+            updates,
+        )
+    if changed:
+        audit(db, by and by.user_id, "settings_changed", {"section": "locations", **changed})
+    return len(changed)
+
+
+def load_barbers(db: Database) -> pd.DataFrame:
+    with db.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT b.id, b.name, l.name, b.active, b.pay_model, b.commission_bp, "
+                "b.weekly_booth_rent_cents, b.hourly_rate_cents FROM barbers b "
+                "JOIN locations l ON l.id = b.location_id ORDER BY l.id, b.name"
+            )
+        ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=["id", "name", "location", "active", "pay_model", "commission_bp",
+                 "weekly_booth_rent_cents", "hourly_rate_cents"],
+    )  # fmt: skip
+    frame["active"] = frame["active"].astype(bool)
+    frame["commission_pct"] = frame.pop("commission_bp").map(_div(100))
+    frame["booth_rent"] = frame.pop("weekly_booth_rent_cents").map(_div(100))
+    frame["hourly"] = frame.pop("hourly_rate_cents").map(_div(100))
+    return frame
+
+
+def _div(by: int) -> Any:
+    return lambda v: None if v is None or pd.isna(v) else float(v) / by
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip()
+
+
+def _number(value: Any, where: str, field: str, high: float) -> float | None:
+    if _blank(value):
+        return None
+    try:
+        number = float(str(value).replace("$", "").replace(",", "").replace("%", ""))
+    except ValueError:
+        raise InputError(f"{where}: {field} must be a number, not {value!r}.") from None
+    if not 0 <= number <= high:
+        raise InputError(f"{where}: {field} must be between 0 and {high:,.0f}.")
+    return number
+
+
+def save_barbers(db: Database, rows: list[dict[str, Any]], by: User | None) -> int:
+    columns = ["active", "pay_model", "commission_pct", "booth_rent", "hourly"]
+    changed = _changed(load_barbers(db), rows, columns)
+    touched = {key.split()[1] for key in changed}  # "row <id> <column>"
+    updates = []
+    for n, row in enumerate(rows, start=1):
+        where = f"Barber row {n} ({row['name']})"
+        model = str(row["pay_model"])
+        if model not in PAY_MODELS:
+            raise InputError(f"{where}: the pay model is one of {', '.join(PAY_MODELS)}.")
+        pct = _number(row.get("commission_pct"), where, "the commission %", 100)
+        rent = _number(row.get("booth_rent"), where, "the weekly booth rent", 100_000)
+        hourly = _number(row.get("hourly"), where, "the hourly rate", 10_000)
+        needed = {"commission": pct, "booth_rent": rent, "hourly": hourly}[model]
+        # An imported barber's pay may be unknown; one the owner edits must be complete.
+        if needed is None and str(row["id"]) in touched:
+            raise InputError(f"{where}: a {model.replace('_', ' ')} barber needs its amount.")
+        updates.append(
+            (
+                model,
+                None if pct is None else round(pct * 100),
+                None if rent is None else round(rent * 100),
+                None if hourly is None else round(hourly * 100),
+                int(bool(row["active"])),
+                int(row["id"]),
+            )
+        )
+    with db.write() as conn:
+        conn.connection.driver_connection.executemany(
+            "UPDATE barbers SET pay_model = ?, commission_bp = ?, weekly_booth_rent_cents = ?, "
+            "hourly_rate_cents = ?, active = ? WHERE id = ?",
+            updates,
+        )
+    if changed:
+        audit(db, by and by.user_id, "settings_changed", {"section": "barbers", **changed})
+    return len(changed)
+
+
+def _changed(before: pd.DataFrame, rows: list[dict[str, Any]], columns: list[str]) -> dict:
+    """{"row <id> <column>": [old, new]} for every value that differs."""
+    old = before.set_index("id")
+    out: dict[str, Any] = {}
+    for row in rows:
+        for column in columns:
+            a, b = old.loc[int(row["id"]), column], row[column]
+            a, b = (None if _blank(a) else a), (None if _blank(b) else b)
+            if a != b and _as_number(a) != _as_number(b):
+                out[f"row {row['id']} {column}"] = [a, b]
+    return out
+
+
+def _as_number(value: Any) -> Any:
+    """"35" and 35.0 are the same commission; text stays text."""
+    try:
+        return float(str(value).replace("$", "").replace(",", "").replace("%", ""))
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class Target:
+    engine: str  # kpi, methodology
+    key: str
+    label: str
+    default: float
+    value: float
+
+
+def load_targets(db: Database) -> list[Target]:
+    from barberbi_desktop.engines.method_metrics import SPECS
+
+    kpi = get_setting(db, "kpi.targets", {}) or {}
+    method = get_setting(db, "methodology.targets", {}) or {}
+    out = [
+        Target("kpi", key, key.replace("_", " "), float(v), float(kpi.get(key, v)))
+        for key, v in KpiSettings().targets.items()
+    ]
+    out += [
+        Target("methodology", s.key, s.label, s.target, float(method.get(s.key, s.target)))
+        for s, _ in SPECS
+    ]
+    return out
+
+
+def save_targets(db: Database, values: dict[tuple[str, str], Any], by: User | None) -> int:
+    current = {(t.engine, t.key): t for t in load_targets(db)}
+    saved: dict[str, dict[str, float]] = {"kpi": {}, "methodology": {}}
+    changed = {}
+    for (engine, key), raw in values.items():
+        target = current.get((engine, key))
+        if target is None:
+            raise InputError(f"There is no {engine} target called {key!r}.")
+        number = _number(raw, f"Target {target.label}", "the target", 10**9)
+        if number is None or number == 0:
+            raise InputError(f"Target {target.label}: enter a number above zero.")
+        if number != target.default:
+            saved[engine][key] = number
+        if number != target.value:
+            changed[f"{engine} {key}"] = [target.value, number]
+    set_setting(db, "kpi.targets", saved["kpi"] or None)
+    set_setting(db, "methodology.targets", saved["methodology"] or None)
+    if changed:
+        audit(db, by and by.user_id, "settings_changed", {"section": "targets", **changed})
+    return len(changed)
+
+
+def kpi_settings(db: Database) -> KpiSettings:
+    return KpiSettings(targets=KpiSettings().targets | (get_setting(db, "kpi.targets", {}) or {}))
+
+
+def methodology_settings(db: Database) -> MethodologySettings:
+    return MethodologySettings(
+        targets=get_setting(db, "methodology.targets", {}) or {},
+        principle_weights=get_setting(db, "methodology.principle_weights", {}) or {},
+    )
+
+
+def load_schedule(db: Database) -> dict[str, Any]:
+    saved = get_setting(db, "schedule", {}) or {}
+    return SCHEDULE_DEFAULTS | saved | {"watch_folder": get_setting(db, "watch_folder") or ""}
+
+
+def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
+    limits = {"kpi_every_s": (15, 3600), "nightly_hour": (0, 23), "debounce_s": (30, 3600)}
+    clean = {}
+    for key, (low, high) in limits.items():
+        try:
+            number = int(values[key])
+        except (TypeError, ValueError):
+            raise InputError(f"Schedule: {key.replace('_', ' ')} must be a whole number.") from None
+        if not low <= number <= high:
+            raise InputError(f"Schedule: {key.replace('_', ' ')} must be {low} to {high}.")
+        clean[key] = number
+    before = load_schedule(db)
+    folder = str(values.get("watch_folder") or "").strip()
+    set_setting(db, "schedule", clean)
+    set_setting(db, "watch_folder", folder or None)
+    after = clean | {"watch_folder": folder}
+    changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if changed:
+        audit(db, by and by.user_id, "settings_changed", {"section": "schedule", **changed})
+    return len(changed)

@@ -1,0 +1,104 @@
+"""Who is at the shop computer: the owner creates an account on first start, then
+everyone logs in with a name and a PIN.
+
+Hashing a PIN is deliberately slow (scrypt), so it runs on a worker like any
+other task and the dialog stays responsive.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.users import User, create_user, has_users, list_users, log_in
+from barberbi_desktop.ui.tasks import TaskRunner
+
+
+def _pin_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(8)
+    field.setPlaceholderText("4 to 8 digits")
+    return field
+
+
+class LoginDialog(QDialog):
+    """Creates the owner's account (first start) or logs an account in."""
+
+    def __init__(self, db: Database, runner: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.runner = runner or TaskRunner(self)
+        self.user: User | None = None
+        self.first_start = not has_users(db)
+        self.setWindowTitle(
+            "BarberBI — " + ("create the owner account" if self.first_start else "log in")
+        )
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.pin = _pin_field()
+        if self.first_start:
+            layout.addWidget(
+                QLabel(
+                    "Welcome. Create the owner's account: the owner sees everything and can "
+                    "add staff accounts, who can import and see the Dashboard and Alerts."
+                )
+            )
+            self.name: QLineEdit | QComboBox = QLineEdit()
+            self.name.setPlaceholderText("Your name")
+            self.confirm = _pin_field()
+            form.addRow("Name", self.name)
+            form.addRow("PIN", self.pin)
+            form.addRow("PIN again", self.confirm)
+        else:
+            self.name = QComboBox()
+            self.name.addItems([u.name for u in list_users(db)])
+            form.addRow("Account", self.name)
+            form.addRow("PIN", self.pin)
+        layout.addLayout(form)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.pin.setFocus()
+
+    def _name(self) -> str:
+        return self.name.text() if isinstance(self.name, QLineEdit) else self.name.currentText()
+
+    def submit(self) -> None:
+        name, pin = self._name().strip(), self.pin.text()
+        if self.first_start and pin != self.confirm.text():
+            self.error.setText("The two PINs differ; type the same PIN twice.")
+            return
+        self.buttons.setEnabled(False)
+        self.error.setText("Checking…")
+
+        def work() -> User:
+            if self.first_start:
+                create_user(self.db, name, "owner", pin)
+            return log_in(self.db, name, pin)
+
+        self.runner.run(work, self._done, self._failed)
+
+    def _done(self, user: User) -> None:
+        self.user = user
+        self.accept()
+
+    def _failed(self, exc: Exception) -> None:
+        self.buttons.setEnabled(True)
+        self.pin.clear()
+        self.error.setText(str(exc))

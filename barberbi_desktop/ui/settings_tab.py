@@ -1,0 +1,423 @@
+"""Settings (owner only): shop and locations, barbers and pay, targets, schedules,
+accounts, backups.
+
+Every section loads and saves on a worker; a save checks all rows first and
+writes all or nothing, says which row and field is wrong, and goes to the
+audit log (storage/shop_config.py holds the rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from barberbi_desktop.storage import shop_config as config
+from barberbi_desktop.storage.backup import backups_dir, make_backup
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
+from barberbi_desktop.ui.tasks import TaskRunner
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def _item(value: Any, editable: bool = True) -> QTableWidgetItem:
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    item = QTableWidgetItem(text)
+    if not editable:
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    return item
+
+
+class _Section(QWidget):
+    """A settings page: a message line and a Save button that runs off the GUI thread."""
+
+    def __init__(self, tab: SettingsTab, intro: str) -> None:
+        super().__init__()
+        self.tab = tab
+        self.layout_ = QVBoxLayout(self)
+        note = QLabel(intro)
+        note.setWordWrap(True)
+        self.layout_.addWidget(note)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save)
+
+    def finish(self) -> None:
+        row = QHBoxLayout()
+        row.addWidget(self.message, 1)
+        row.addWidget(self.save_button)
+        self.layout_.addLayout(row)
+
+    def save(self) -> None:  # overridden
+        raise NotImplementedError
+
+    def run_save(self, work: Callable[[], int]) -> None:
+        self.save_button.setEnabled(False)
+        self.message.setText("Saving…")
+
+        def done(changed: int) -> None:
+            self.save_button.setEnabled(True)
+            self.message.setText(f"Saved ({changed} change{'s' if changed != 1 else ''}).")
+            self.tab.refresh()
+
+        def failed(exc: Exception) -> None:
+            self.save_button.setEnabled(True)
+            self.message.setText(f"Not saved: {exc}")
+
+        self.tab.runner.run(work, done, failed)
+
+
+class LocationsPage(_Section):
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "Each location's time zone (every visit is shown in it), currency "
+            "and opening hours, for example 09:00-18:00 or closed.",
+        )
+        self.table = _table(["Location", "Time zone", "Currency", *config.DAYS])
+        self.layout_.addWidget(self.table)
+        self.ids: list[int] = []
+        self.finish()
+
+    def show_data(self, frame: pd.DataFrame) -> None:
+        self.table.setRowCount(len(frame))
+        self.ids = [int(i) for i in frame["id"]]
+        for r, row in enumerate(frame.itertuples(index=False)):
+            values = [row.name, row.timezone, row.currency, *(getattr(row, d) for d in config.DAYS)]
+            for c, value in enumerate(values):
+                self.table.setItem(r, c, _item(value, editable=c > 0))
+
+    def rows(self) -> list[dict[str, Any]]:
+        keys = ["name", "timezone", "currency", *config.DAYS]
+        return [
+            {"id": self.ids[r]} | {k: self.table.item(r, c).text() for c, k in enumerate(keys)}
+            for r in range(self.table.rowCount())
+        ]
+
+    def save(self) -> None:
+        rows, db, user = self.rows(), self.tab.db, self.tab.user
+        self.run_save(lambda: config.save_locations(db, rows, user))
+
+
+class BarbersPage(_Section):
+    COLUMNS = ("name", "location", "active", "pay_model", "commission_pct", "booth_rent", "hourly")
+
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "Who works here and how each barber is paid: commission (% of "
+            "service revenue), weekly booth rent or an hourly rate. The "
+            "Revenue tab compares the pay models with these numbers.",
+        )
+        self.table = _table(
+            [
+                "Barber",
+                "Location",
+                "Active",
+                "Pay model",
+                "Commission %",
+                "Booth rent $/week",
+                "Hourly $",
+            ]
+        )
+        self.layout_.addWidget(self.table)
+        self.ids: list[int] = []
+        self.finish()
+
+    def show_data(self, frame: pd.DataFrame) -> None:
+        self.table.setRowCount(len(frame))
+        self.ids = [int(i) for i in frame["id"]]
+        for r, row in enumerate(frame.itertuples(index=False)):
+            self.table.setItem(r, 0, _item(row.name, False))
+            self.table.setItem(r, 1, _item(row.location, False))
+            active = QCheckBox()
+            active.setChecked(bool(row.active))
+            self.table.setCellWidget(r, 2, active)
+            model = QComboBox()
+            model.addItems(list(config.PAY_MODELS))
+            model.setCurrentText(row.pay_model)
+            self.table.setCellWidget(r, 3, model)
+            for c, value in ((4, row.commission_pct), (5, row.booth_rent), (6, row.hourly)):
+                self.table.setItem(r, c, _item(value))
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            active = self.table.cellWidget(r, 2)
+            model = self.table.cellWidget(r, 3)
+            assert isinstance(active, QCheckBox) and isinstance(model, QComboBox)
+            out.append(
+                {
+                    "id": self.ids[r],
+                    "name": self.table.item(r, 0).text(),
+                    "active": active.isChecked(),
+                    "pay_model": model.currentText(),
+                    "commission_pct": self.table.item(r, 4).text() or None,
+                    "booth_rent": self.table.item(r, 5).text() or None,
+                    "hourly": self.table.item(r, 6).text() or None,
+                }
+            )
+        return out
+
+    def save(self) -> None:
+        rows, db, user = self.rows(), self.tab.db, self.tab.user
+        self.run_save(lambda: config.save_barbers(db, rows, user))
+
+
+class TargetsPage(_Section):
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "Targets the Dashboard colours its tiles by and the Six Figure "
+            "scores measure against. Money in cents; shares as 0 to 1.",
+        )
+        self.table = _table(["Used by", "Target", "Default", "Yours"])
+        self.layout_.addWidget(self.table)
+        self.keys: list[tuple[str, str]] = []
+        self.finish()
+
+    def show_data(self, targets: list[config.Target]) -> None:
+        self.table.setRowCount(len(targets))
+        self.keys = [(t.engine, t.key) for t in targets]
+        for r, t in enumerate(targets):
+            used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
+            for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
+                self.table.setItem(r, c, _item(value, editable=c == 3))
+
+    def save(self) -> None:
+        values = {k: self.table.item(r, 3).text() for r, k in enumerate(self.keys)}
+        db, user = self.tab.db, self.tab.user
+        self.run_save(lambda: config.save_targets(db, values, user))
+
+
+class SchedulePage(_Section):
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "When the engines run in the background (applied the next time "
+            "BarberBI starts) and the folder it imports new exports from.",
+        )
+        form = QFormLayout()
+        self.kpi = QSpinBox(minimum=15, maximum=3600, suffix=" s")
+        self.nightly = QSpinBox(minimum=0, maximum=23, suffix=":00 UTC")
+        self.debounce = QSpinBox(minimum=30, maximum=3600, suffix=" s")
+        self.folder = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        form.addRow("Refresh KPIs every", self.kpi)
+        form.addRow("Nightly analytics at", self.nightly)
+        form.addRow("After an import, wait", self.debounce)
+        form.addRow("Watch folder", folder_row)
+        self.layout_.addLayout(form)
+        self.layout_.addStretch(1)
+        self.finish()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder to import exports from")
+        if folder:
+            self.folder.setText(folder)
+
+    def show_data(self, schedule: dict[str, Any]) -> None:
+        self.kpi.setValue(int(schedule["kpi_every_s"]))
+        self.nightly.setValue(int(schedule["nightly_hour"]))
+        self.debounce.setValue(int(schedule["debounce_s"]))
+        self.folder.setText(str(schedule["watch_folder"]))
+
+    def save(self) -> None:
+        values = {
+            "kpi_every_s": self.kpi.value(),
+            "nightly_hour": self.nightly.value(),
+            "debounce_s": self.debounce.value(),
+            "watch_folder": self.folder.text(),
+        }
+        db, user = self.tab.db, self.tab.user
+        self.run_save(lambda: config.save_schedule(db, values, user))
+
+
+class UsersPage(_Section):
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "Accounts and what they did. Staff can import and see the "
+            "Dashboard and Alerts, not client money, pay, settings or "
+            "exports.",
+        )
+        self.users = QListWidget()
+        self.log = _table(["When (UTC)", "Who", "What", "Detail"])
+        self.layout_.addWidget(self.users)
+        self.layout_.addWidget(QLabel("Audit log (newest first)"))
+        self.layout_.addWidget(self.log, 1)
+        self.save_button.setText("Add a staff account…")
+        self.finish()
+
+    def show_data(self, data: tuple[list[User], pd.DataFrame]) -> None:
+        users, log = data
+        self.users.clear()
+        self.users.addItems([f"{u.name} ({u.role})" for u in users])
+        self.log.setRowCount(len(log))
+        for r, row in enumerate(log.itertuples(index=False)):
+            values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
+            for c, value in enumerate(values):
+                self.log.setItem(r, c, _item(value, editable=False))
+
+    def save(self) -> None:
+        name, ok = QInputDialog.getText(self, "Add a staff account", "Name:")
+        if not ok or not name.strip():
+            return
+        pin, ok = QInputDialog.getText(
+            self,
+            "Add a staff account",
+            f"PIN for {name} (4 to 8 digits):",
+            QLineEdit.EchoMode.Password,
+        )
+        if not ok:
+            return
+        db, user = self.tab.db, self.tab.user
+        self.run_save(lambda: int(bool(create_user(db, name, "staff", pin, by=user))))
+
+
+class BackupsPage(_Section):
+    def __init__(self, tab: SettingsTab) -> None:
+        super().__init__(
+            tab,
+            "A backup is a complete copy of the shop's data, made with "
+            "SQLite's online backup (a nightly one is kept for 14 days). "
+            "Restoring closes BarberBI, puts the copy in place (keeping "
+            "the current data beside it) and you open BarberBI again.",
+        )
+        self.list = QListWidget()
+        self.layout_.addWidget(self.list, 1)
+        self.restore_button = QPushButton("Restore the selected backup…")
+        self.restore_button.clicked.connect(self.restore)
+        self.layout_.addWidget(self.restore_button)
+        self.save_button.setText("Make a backup now")
+        self.finish()
+
+    def show_data(self, paths: list[Path]) -> None:
+        self.list.clear()
+        self.list.addItems([str(p) for p in paths])
+
+    def save(self) -> None:
+        db, user = self.tab.db, self.tab.user
+
+        def work() -> int:
+            path = make_backup(db)
+            audit(db, user and user.user_id, "backup", {"path": str(path)})
+            return 1
+
+        self.run_save(work)
+
+    def restore(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            self.message.setText("Pick a backup in the list first.")
+            return
+        answer = QMessageBox.question(
+            self, "Restore a backup", f"Close BarberBI and restore {item.text()}?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.tab.restore_requested(Path(item.text()))
+
+
+class SettingsTab(QWidget):
+    def __init__(
+        self,
+        db: Database,
+        runner: TaskRunner,
+        user: User | None,
+        on_restore: Callable[[Path], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db, self.runner, self.user = db, runner, user
+        self.on_restore = on_restore
+        layout = QVBoxLayout(self)
+        self.pages = QTabWidget()
+        self.locations = LocationsPage(self)
+        self.barbers = BarbersPage(self)
+        self.targets = TargetsPage(self)
+        self.schedule = SchedulePage(self)
+        self.users = UsersPage(self)
+        self.backups = BackupsPage(self)
+        for page, name in (
+            (self.locations, "Shop and locations"),
+            (self.barbers, "Barbers and pay"),
+            (self.targets, "Targets"),
+            (self.schedule, "Schedules"),
+            (self.users, "Accounts and audit"),
+            (self.backups, "Backups"),
+        ):
+            self.pages.addTab(page, name)
+        layout.addWidget(self.pages)
+        self.refresh()
+
+    def refresh(self) -> None:
+        db = self.db
+
+        def load() -> dict[str, Any]:
+            folder = backups_dir()
+            return {
+                "locations": config.load_locations(db),
+                "barbers": config.load_barbers(db),
+                "targets": config.load_targets(db),
+                "schedule": config.load_schedule(db),
+                "users": (list_users(db), audit_log(db, limit=200)),
+                "backups": sorted(folder.glob("*.db"), reverse=True) if folder.is_dir() else [],
+            }
+
+        self.runner.run(load, self._show, self._failed)
+
+    def _show(self, data: dict[str, Any]) -> None:
+        self.locations.show_data(data["locations"])
+        self.barbers.show_data(data["barbers"])
+        self.targets.show_data(data["targets"])
+        self.schedule.show_data(data["schedule"])
+        self.users.show_data(data["users"])
+        self.backups.show_data(data["backups"])
+
+    def _failed(self, exc: Exception) -> None:
+        self.locations.message.setText(f"Settings could not be read: {exc}")
+
+    def restore_requested(self, path: Path) -> None:
+        db, user_id = self.db, self.user and self.user.user_id
+
+        def restore(_: object) -> None:
+            if self.on_restore is not None:
+                self.on_restore(path)
+
+        self.runner.run(
+            lambda: audit(db, user_id, "restore_requested", {"path": str(path)}), restore
+        )

@@ -1,0 +1,63 @@
+"""Light and dark palettes that follow the system (or ``BARBERBI_THEME``).
+
+Qt reports the desktop's colour scheme and signals when it changes; a dark
+scheme gets the Fusion style with a dark palette, since not every platform
+style darkens itself. Widgets read colours from the palette (``palette(text)``
+in style sheets), and the main window recolours its charts when the palette
+changes, so switching the system theme needs no restart.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def wanted_scheme(app: QGuiApplication) -> str:
+    """'dark' or 'light': the override if set, else the system's choice."""
+    override = os.environ.get("BARBERBI_THEME", "").strip().lower()
+    if override in ("dark", "light"):
+        return override
+    return "dark" if app.styleHints().colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor(30, 32, 36), QColor(43, 45, 50), QColor(230, 230, 230)
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.ToolTipBase: QColor(60, 63, 70),
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.Highlight: QColor(92, 107, 192),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Link: QColor(121, 134, 203),
+        QPalette.ColorRole.PlaceholderText: QColor(150, 150, 150),
+    }
+    for role, colour in roles.items():
+        p.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                 QPalette.ColorRole.WindowText):  # fmt: skip
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
+    return p
+
+
+def apply(app: QApplication, scheme: str | None = None) -> str:
+    scheme = scheme or wanted_scheme(app)
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
+    return scheme
+
+
+def follow_system(app: QApplication) -> None:
+    """Apply the scheme now and again whenever the desktop switches."""
+    apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply(app))
