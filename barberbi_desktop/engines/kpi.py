@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barberbi_desktop.engines import kpi_charts
 from barberbi_desktop.engines.data import RunState, ShopData
 
 WINDOWS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
@@ -80,6 +81,7 @@ class KpiResult:
     health: float | None
     health_parts: dict[str, float]
     today_band: dict[str, Any]
+    charts: dict[str, Any] = field(default_factory=dict)  # see engines/kpi_charts.py
 
     def summary(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -92,6 +94,7 @@ class KpiResult:
             "health": self.health,
             "health_parts": self.health_parts,
             "today_band": self.today_band,
+            "charts": self.charts,
             "kpis": [
                 {k: clean(v) for k, v in row.items()}
                 for row in self.values.to_dict(orient="records")
@@ -384,4 +387,11 @@ def run(
         settings.band_weeks,
         today_revenue,
     )
-    return KpiResult(as_of, now_ts.to_pydatetime(), values, health, parts, band)
+    state.step(0.9, "Drawing the charts")
+    cut_now = min(now_ts, as_of_ts + pd.Timedelta(days=1))
+    charts = {
+        "today": kpi_charts.today_curve(a, as_of_ts, cut_now, settings.band_weeks),
+        "weeks": kpi_charts.weekly_forecast(a, as_of_ts),
+        "barbers": kpi_charts.barber_visits(a, data.barbers, as_of_ts),
+    }
+    return KpiResult(as_of, now_ts.to_pydatetime(), values, health, parts, band, charts)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text
 
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.kpi import KpiResult
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import finish_run
+
+KEEP_ALL_S = 24 * 3600
 
 
 def _num(value: Any) -> float | None:
@@ -33,6 +37,16 @@ def store(
         )
         cur.close()
         finish_run(conn, run_id, result.summary())
+        # A run a minute would grow the file by tens of thousands of rows a day: keep
+        # the last day's runs, and the last run of every earlier day (the history).
+        conn.execute(
+            text(
+                "DELETE FROM engine_runs WHERE engine = 'kpi' AND status = 'ok' "
+                "AND started_utc < :cutoff AND id NOT IN (SELECT max(id) FROM engine_runs "
+                "WHERE engine = 'kpi' AND status = 'ok' GROUP BY as_of)"
+            ),
+            {"cutoff": int(time.time()) - KEEP_ALL_S},
+        )
     candidates = rules.kpi_alerts(
         result.values,
         result.today_band,

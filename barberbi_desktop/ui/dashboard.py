@@ -1,7 +1,10 @@
-"""Dashboard: KPI tiles against the prior 30 days and the target, health, today's band.
+"""Dashboard: KPI tiles against the prior 30 days and the target, health, today's band,
+three live charts and the alert feed.
 
 Reads the latest stored KPI run (cheap) on a worker and updates the tiles in
-place; the scheduler recomputes KPIs and the bridge tells this tab when.
+place; the scheduler recomputes KPIs and the bridge tells this tab when. The
+charts keep their plot items and call ``setData`` (pyqtgraph's live-plot
+pattern), so a refresh every minute never rebuilds a widget.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
+from barberbi_desktop.alerts.store import list_alerts
 from barberbi_desktop.engines.kpi import LOWER_IS_BETTER
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
+from barberbi_desktop.ui.dashboard_charts import DashboardCharts
 from barberbi_desktop.ui.tasks import TaskRunner
 
 TILES = (
@@ -87,33 +92,47 @@ class DashboardTab(QWidget):
         self.health.setToolTip(definition("health") or "")
         self.band.setToolTip(definition("today_band") or "")
         for i, key in enumerate(self.tiles):
-            grid.addWidget(self.tiles[key], i // 4, i % 4)
+            grid.addWidget(self.tiles[key], i // 6, i % 6)
+        self.charts = DashboardCharts(self)
+        self.feed = QListWidget()
+        self.feed.setMaximumHeight(110)
+        self.feed.setToolTip("The newest alerts not yet acknowledged; see the Alerts tab")
         layout.addWidget(self.empty)
         layout.addWidget(self.health)
         layout.addWidget(self.band)
         layout.addLayout(grid)
-        layout.addStretch(1)
+        layout.addWidget(self.charts, 1)
+        layout.addWidget(self.feed)
         self.run: RunInfo | None = None
         self._set_visible(False)
         self.refresh()
 
     def _set_visible(self, has_data: bool) -> None:
         self.empty.setVisible(not has_data)
-        for w in (self.health, self.band, *self.tiles.values()):
+        for w in (self.health, self.band, *self.tiles.values(), self.charts, self.feed):
             w.setVisible(has_data)
 
     def refresh(self) -> None:
         self.runner.run(self._load, self._show, lambda exc: self.empty.setText(f"{exc}"))
 
-    def _load(self) -> tuple[RunInfo, pd.DataFrame] | None:
+    def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | None:
         run = latest_run(self.db, "kpi")
-        return None if run is None else (run, kpi_values(self.db, run.run_id))
+        if run is None:
+            return None
+        alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
+        return run, kpi_values(self.db, run.run_id), alerts
 
-    def _show(self, loaded: tuple[RunInfo, pd.DataFrame] | None) -> None:
+    def _show(self, loaded: tuple[RunInfo, pd.DataFrame, pd.DataFrame] | None) -> None:
         if loaded is None:
             self._set_visible(False)
             return
-        self.run, values = loaded
+        self.run, values, alerts = loaded
+        self.charts.show_data(self.run.metrics.get("charts", {}))
+        self.feed.clear()
+        for alert in alerts.itertuples():
+            self.feed.addItem(f"[{alert.priority}] {alert.title}")
+        if not len(alerts):
+            self.feed.addItem("No open alerts.")
         self._set_visible(True)
         metrics: dict[str, Any] = self.run.metrics
         health = metrics.get("health")
