@@ -11,6 +11,7 @@ Nothing here touches Qt; results go out through the hub.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import threading
@@ -41,6 +42,16 @@ _RUNTIME_LOCK = threading.Lock()
 def _runtime(db_url: str) -> tuple[Database, EventHub] | None:
     with _RUNTIME_LOCK:
         return _RUNTIME.get(db_url)
+
+
+def background_priority() -> None:
+    """Analytics yield the CPU to the window: on a two-core shop computer, engines at
+    normal priority starved the GUI thread for a tenth of a second at a time."""
+    import os
+
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):  # not permitted: run at normal priority
+            os.nice(10)
 
 
 def _engine_in_helper(db_path: str, engine: str) -> tuple[int, dict[str, object]]:
@@ -177,7 +188,9 @@ class ShopScheduler:
             if self.engines_in_process:
                 for kind in ("kpi", "heavy"):
                     _POOLS[(self.url, kind)] = ProcessPoolExecutor(
-                        max_workers=1, mp_context=mp.get_context("spawn")
+                        max_workers=1,
+                        mp_context=mp.get_context("spawn"),
+                        initializer=background_priority,
                     )
         s = self.scheduler
         s.start(paused=True)

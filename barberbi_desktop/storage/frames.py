@@ -17,8 +17,10 @@ another program reading the file under WAL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
+import os
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -293,8 +295,17 @@ def _reader() -> ProcessPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                max_workers=1, mp_context=mp.get_context("spawn"), initializer=_below_normal
+            )
         return _POOL
+
+
+def _below_normal() -> None:
+    """The reader works for background analytics: it yields the CPU to the window."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):  # not permitted: run at normal priority
+            os.nice(10)
 
 
 def shutdown_reader() -> None:

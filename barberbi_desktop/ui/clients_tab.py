@@ -132,7 +132,7 @@ class ClientsTab(QWidget):
         self.empty.setWordWrap(True)
         self.quality = QLabel("")
         self.quality.setWordWrap(True)
-        self.chart = pg.PlotWidget(background=self.palette().window().color())
+        self.chart = pg.PlotWidget(background=self.palette().window().color(), enableMenu=False)
         text_pen = pg.mkPen(self.palette().windowText().color())
         for axis in ("left", "bottom"):
             self.chart.getAxis(axis).setPen(text_pen)

@@ -22,7 +22,7 @@ ACCENT, FORECAST, BAND = "#5c6bc0", "#ef6c00", (92, 107, 192, 60)
 
 
 def _plot(parent: QWidget, title: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=parent.palette().window().color())
+    plot = pg.PlotWidget(background=parent.palette().window().color(), enableMenu=False)
     pen = pg.mkPen(parent.palette().windowText().color())
     plot.setTitle(title, color=parent.palette().windowText().color(), size="10pt")
     for side in ("left", "bottom"):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBox
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
-from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
 from barberbi_desktop.ui.tasks import TaskRunner
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -79,7 +79,7 @@ class RevenueTab(QWidget):
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
         self.headline.setStyleSheet("font-size: 16px; font-weight: 600;")
-        self.heat = pg.PlotWidget(background=self.palette().window().color())
+        self.heat = pg.PlotWidget(background=self.palette().window().color(), enableMenu=False)
         self.heat.setMenuEnabled(False)
         self.heat.setTitle(
             "Chair utilisation by weekday and hour, last 90 days "
@@ -144,11 +144,7 @@ class RevenueTab(QWidget):
         self.prices.set_frame(elasticity_frame(m))
         self.pay.set_frame(pay_frame(m))
         for view in self.views:
-            view.resizeColumnsToContents()
-            header = view.horizontalHeader()
-            for col in range(header.count() - 1):
-                header.resizeSection(col, min(header.sectionSize(col), 320))
-            view.resizeRowsToContents()
+            fit_to_contents(view)
 
     def _heatmap(self, slots: list[dict[str, Any]]) -> None:
         grid = np.full((24, 7), np.nan)

@@ -31,7 +31,7 @@ def take_screenshots(
     window.show()
     saved = []
     try:
-        window.runner.wait(60_000)
+        window.runner.settle(60_000)
         app.processEvents()
         for index in range(window.tabs.count()):
             window.tabs.setCurrentIndex(index)

@@ -14,7 +14,7 @@ from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
-from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
 from barberbi_desktop.ui.tasks import TaskRunner
 
 SHORT = {
@@ -40,7 +40,7 @@ def metric_text(value: float | None, unit: str) -> str:
 
 
 def _plot(parent: QWidget) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=parent.palette().window().color())
+    plot = pg.PlotWidget(background=parent.palette().window().color(), enableMenu=False)
     pen = pg.mkPen(parent.palette().windowText().color())
     for axis in ("left", "bottom"):
         plot.getAxis(axis).setPen(pen)
@@ -212,6 +212,5 @@ class SixFigureTab(QWidget):
                 ]
             )
         )
-        for view in self.views:  # a few dozen rows: sizing to contents is cheap here
-            view.resizeColumnsToContents()
-            view.resizeRowsToContents()
+        for view in self.views:
+            fit_to_contents(view, max_width=10_000)

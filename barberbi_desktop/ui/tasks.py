@@ -8,10 +8,21 @@ never touches a widget, so nothing in it can block or corrupt the UI.
 from __future__ import annotations
 
 import itertools
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 
 class _Job(QRunnable):
@@ -40,6 +51,14 @@ class TaskRunner(QObject):
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[Exception], None]]] = {}
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # Results are handed over one per turn of the event loop: when several tabs'
+        # data lands at once (start-up, an engine finishing), each rebuild is its own
+        # step and input and paint events run in between, instead of one long stall.
+        self._ready: deque[tuple[int, bool, object]] = deque()
+        self._next = QTimer(self)
+        self._next.setSingleShot(True)
+        self._next.setInterval(1)
+        self._next.timeout.connect(self._deliver_next)
 
     def run(
         self,
@@ -60,8 +79,25 @@ class TaskRunner(QObject):
         """Block until running tasks end (used on shutdown and in tests only)."""
         return self._pool.waitForDone(msecs)
 
+    def settle(self, msecs: int = 30_000) -> bool:
+        """Wait for the tasks and for their callbacks to run (screenshots, benchmarks)."""
+        deadline = time.monotonic() + msecs / 1000
+        self.wait(msecs)
+        while self._callbacks and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            time.sleep(0.002)
+        return not self._callbacks
+
     @Slot(int, bool, object)
     def _deliver(self, task_id: int, ok: bool, payload: object) -> None:
+        self._ready.append((task_id, ok, payload))
+        if not self._next.isActive():
+            self._next.start()
+
+    def _deliver_next(self) -> None:
+        task_id, ok, payload = self._ready.popleft()
+        if self._ready:
+            self._next.start()
         on_done, on_failed = self._callbacks.pop(task_id)
         if ok:
             on_done(payload)
