@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 ProgressFn = Callable[[float, str], None]
@@ -89,3 +90,22 @@ class ShopData:
             local = appts.loc[rows, column].dt.tz_convert(zone).dt.tz_localize(None)
             out.loc[rows] = local.astype("datetime64[ns]")
         return out
+
+
+def next_booking(client: np.ndarray, start: np.ndarray, booked_at: np.ndarray) -> np.ndarray:
+    """For each appointment, when the same client's next appointment was booked (NaT if
+    none, or if the appointment has no client): "rebooked at checkout" is that booking
+    made within a day of the visit.
+
+    A stable sort of two numpy columns, not a reordering and grouping of the whole
+    frame (which was most of the time the KPI and methodology engines spent preparing).
+    ``client`` is float so that a missing client is NaN, which never equals another.
+    """
+    order = np.lexsort((start, client))
+    booked = booked_at.astype("datetime64[ns]")[order]
+    same = client[order][1:] == client[order][:-1]
+    following = np.full(len(order), np.datetime64("NaT"), dtype="datetime64[ns]")
+    following[:-1][same] = booked[1:][same]
+    out = np.empty_like(following)
+    out[order] = following
+    return out

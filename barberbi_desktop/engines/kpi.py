@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from barberbi_desktop.engines import kpi_charts
-from barberbi_desktop.engines.data import RunState, ShopData
+from barberbi_desktop.engines.data import RunState, ShopData, next_booking
 
 WINDOWS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 KPIS = (
@@ -128,17 +128,13 @@ def _local(data: ShopData, as_of: pd.Timestamp) -> pd.DataFrame:
     frame["end"] = frame["start"] + pd.to_timedelta(frame["minutes"].fillna(0), unit="min")
     day_end = as_of + pd.Timedelta(days=1)
     known = frame[(frame["day"] <= as_of) | (frame["booked_at"] < day_end)]
-    # Each visit's next booking by the same client, in numpy: a stable sort of two
-    # columns instead of reordering the whole frame and grouping it.
-    client = known["client_id"].to_numpy(dtype="float64", na_value=np.nan)
-    order = np.lexsort((known["start"].to_numpy(), client))
-    booked = known["booked_at"].to_numpy(dtype="datetime64[ns]")[order]
-    same = client[order][1:] == client[order][:-1]  # NaN never equals: no client, no next
-    following = np.full(len(order), np.datetime64("NaT"), dtype="datetime64[ns]")
-    following[:-1][same] = booked[1:][same]
-    next_booked = np.empty_like(following)
-    next_booked[order] = following
-    known = known.assign(next_booked=next_booked)
+    known = known.assign(
+        next_booked=next_booking(
+            known["client_id"].to_numpy(dtype="float64", na_value=np.nan),
+            known["start"].to_numpy(),
+            known["booked_at"].to_numpy(),
+        )
+    )
     return known[known["day"] <= as_of]
 
 

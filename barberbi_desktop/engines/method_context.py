@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.engines.data import ShopData
+from barberbi_desktop.engines.data import ShopData, next_booking
 
 WINDOW_DAYS = 90
 LOOKBACK_DAYS = 460  # the longest any metric looks back (365 + 90), with a margin
@@ -49,13 +49,6 @@ class MethodContext:
         if self.by_barber:
             return pd.Index(self.barbers["barber_id"].astype("int64").unique(), name="g")
         return pd.Index([0], name="g")
-
-    def days(self, start_days_ago: int, end_days_ago: int = 0) -> pd.Series:
-        """Appointments whose local day is in (as_of - start, as_of - end]."""
-        day = self.appts["day"]
-        return (day > self.as_of - pd.Timedelta(days=start_days_ago)) & (
-            day <= self.as_of - pd.Timedelta(days=end_days_ago)
-        )
 
     def _slice(self, key: tuple[object, ...], make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         if key not in self._slices:
@@ -144,15 +137,11 @@ class MethodContext:
         when the context was built. Appointments and items are sorted by day, so
         the cut is two binary searches, not a scan.
         """
-        lo = as_of - pd.Timedelta(days=lookback_days)
 
         def rows(frame: pd.DataFrame) -> pd.DataFrame:
             if not len(frame) or "day" not in frame:
                 return frame
-            day = frame["day"].to_numpy()
-            start, end = np.searchsorted(day, [lo.to_datetime64(), as_of.to_datetime64()],
-                                         side="right")  # fmt: skip
-            return frame.iloc[start:end]
+            return _day_range(frame, as_of, lookback_days)
 
         return replace(
             self, as_of=as_of, appts=rows(self.appts), items=rows(self.items), stakes=stakes
@@ -218,17 +207,8 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     )
     client = appts["client_id"].to_numpy(dtype="float64", na_value=np.nan)
     start = appts["start"].to_numpy()
-    # The client's next appointment (any barber, any outcome) and when it was booked:
-    # "rebooked at checkout" means that booking was made within a day of this visit.
-    # Found in numpy over two sorted columns; reordering two million rows twice was most
-    # of the time it took to prepare the history.
-    by_client = np.lexsort((start, client))
-    booked_sorted = appts["booked_at"].to_numpy()[by_client]
-    same = client[by_client][1:] == client[by_client][:-1]  # NaN never equals
-    following = np.full(len(by_client), np.datetime64("NaT"), dtype="datetime64[ns]")
-    following[:-1][same] = booked_sorted[1:][same]
-    next_booked = np.empty_like(following)
-    next_booked[by_client] = following
+    # The client's next appointment (any barber, any outcome) and when it was booked.
+    next_booked = next_booking(client, start, appts["booked_at"].to_numpy())
     done_rows = (appts["status"] == "completed").to_numpy()
     completed_days = appts.loc[done_rows]
     first_shop = appts["client_id"].map(completed_days.groupby("client_id")["day"].min())
