@@ -11,7 +11,6 @@ Nothing here touches Qt; results go out through the hub.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing as mp
 import threading
@@ -27,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
+from barberbi_desktop.priority import background_priority
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_run
 
@@ -42,16 +42,6 @@ _RUNTIME_LOCK = threading.Lock()
 def _runtime(db_url: str) -> tuple[Database, EventHub] | None:
     with _RUNTIME_LOCK:
         return _RUNTIME.get(db_url)
-
-
-def background_priority() -> None:
-    """Analytics yield the CPU to the window: on a two-core shop computer, engines at
-    normal priority starved the GUI thread for a tenth of a second at a time."""
-    import os
-
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):  # not permitted: run at normal priority
-            os.nice(10)
 
 
 def _engine_in_helper(db_path: str, engine: str) -> tuple[int, dict[str, object]]:

@@ -17,10 +17,8 @@ another program reading the file under WAL.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing as mp
-import os
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -37,6 +35,7 @@ import pyarrow.ipc
 
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.priority import background_priority
 from barberbi_desktop.storage.db import BUSY_TIMEOUT_MS, Database
 
 INT, TXT, REAL = "INTEGER", "TEXT", "REAL"
@@ -217,13 +216,14 @@ def _sorted_categories(column: pd.Series) -> pd.Series:
 
 def _in_order(frame: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
     """Rows by (first, second); no copy when they arrive in that order already."""
-    order = np.lexsort((_sort_key(frame[second]), _sort_key(frame[first])))
+    order = np.lexsort((sort_key(frame[second]), sort_key(frame[first])))
     if np.array_equal(order, np.arange(len(order))):
         return frame
     return frame.take(order).reset_index(drop=True)
 
 
-def _sort_key(column: pd.Series) -> np.ndarray:
+def sort_key(column: pd.Series) -> np.ndarray:
+    """Sortable numpy values (an instant column would otherwise become Python objects)."""
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
     return column.to_numpy()
@@ -296,16 +296,9 @@ def _reader() -> ProcessPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ProcessPoolExecutor(
-                max_workers=1, mp_context=mp.get_context("spawn"), initializer=_below_normal
+                max_workers=1, mp_context=mp.get_context("spawn"), initializer=background_priority
             )
         return _POOL
-
-
-def _below_normal() -> None:
-    """The reader works for background analytics: it yields the CPU to the window."""
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):  # not permitted: run at normal priority
-            os.nice(10)
 
 
 def shutdown_reader() -> None:

@@ -30,7 +30,12 @@ from sqlalchemy import text
 
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.frames import load_shop_data, read_rows, with_visit_totals
+from barberbi_desktop.storage.frames import (
+    load_shop_data,
+    read_rows,
+    sort_key,
+    with_visit_totals,
+)
 
 # Past this many changed visits a full load is about as quick as the catch-up.
 MAX_DELTA_ROWS = 50_000
@@ -197,11 +202,11 @@ def _combine(kept: pd.DataFrame, new: pd.DataFrame, order: list[str]) -> pd.Data
 
 def _merged_order(kept: pd.DataFrame, new: pd.DataFrame, order: list[str]) -> np.ndarray:
     """Row positions of ``concat([kept, new])`` in (first key, second key) order."""
-    k1, n1 = _keys(kept[order[0]]), _keys(new[order[0]])
+    k1, n1 = sort_key(kept[order[0]]), sort_key(new[order[0]])
     at = np.searchsorted(k1, n1, side="left")
     if len(order) > 1:  # among kept rows with the same first key, order by the second
         high = np.searchsorted(k1, n1, side="right")
-        k2, n2 = _keys(kept[order[1]]), _keys(new[order[1]])
+        k2, n2 = sort_key(kept[order[1]]), sort_key(new[order[1]])
         for i in np.flatnonzero(high > at):
             at[i] += np.searchsorted(k2[at[i] : high[i]], n2[i], side="left")
     # ``new`` is sorted, so ``at`` never decreases: new row i lands at at[i] + i.
@@ -212,13 +217,6 @@ def _merged_order(kept: pd.DataFrame, new: pd.DataFrame, order: list[str]) -> np
     positions[kept_dest] = np.arange(n_kept)
     positions[new_dest] = n_kept + np.arange(n_new)
     return positions
-
-
-def _keys(column: pd.Series) -> np.ndarray:
-    """Sortable numpy values (an instant column would otherwise become Python objects)."""
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-    return column.to_numpy()
 
 
 def _trim(data: ShopData, start: datetime) -> ShopData:

@@ -127,10 +127,9 @@ def _blank(value: Any) -> bool:
 def _number(value: Any, where: str, field: str, high: float) -> float | None:
     if _blank(value):
         return None
-    try:
-        number = float(str(value).replace("$", "").replace(",", "").replace("%", ""))
-    except ValueError:
-        raise InputError(f"{where}: {field} must be a number, not {value!r}.") from None
+    number = _as_number(value)
+    if not isinstance(number, float):
+        raise InputError(f"{where}: {field} must be a number, not {value!r}.")
     if not 0 <= number <= high:
         raise InputError(f"{where}: {field} must be between 0 and {high:,.0f}.")
     return number

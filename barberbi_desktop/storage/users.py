@@ -129,8 +129,7 @@ def log_in(db: Database, name: str, pin: str) -> User:
 
 
 def audit(db: Database, user_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    with db.write() as conn:
-        _audit(conn, user_id, action, detail)
+    audit_many(db, user_id, action, [detail])
 
 
 def audit_many(
