@@ -34,6 +34,7 @@ from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.users import User, audit
+from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -132,13 +133,8 @@ class ClientsTab(QWidget):
         self.empty.setWordWrap(True)
         self.quality = QLabel("")
         self.quality.setWordWrap(True)
-        self.chart = pg.PlotWidget(background=self.palette().window().color(), enableMenu=False)
-        text_pen = pg.mkPen(self.palette().windowText().color())
-        for axis in ("left", "bottom"):
-            self.chart.getAxis(axis).setPen(text_pen)
-            self.chart.getAxis(axis).setTextPen(text_pen)
+        self.chart = themed_plot(self)
         self.chart.setMaximumHeight(180)
-        self.chart.setMenuEnabled(False)
         self.chart.getAxis("bottom").setTicks([list(enumerate(SEGMENT_ORDER))])
         self.chart.setLabel("left", "clients")
         self.bars = pg.BarGraphItem(

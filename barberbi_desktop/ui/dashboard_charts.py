@@ -17,18 +17,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.metrics_doc import definition
+from barberbi_desktop.ui.plots import themed_plot
 
 ACCENT, FORECAST, BAND = "#5c6bc0", "#ef6c00", (92, 107, 192, 60)
 
 
 def _plot(parent: QWidget, title: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=parent.palette().window().color(), enableMenu=False)
-    pen = pg.mkPen(parent.palette().windowText().color())
-    plot.setTitle(title, color=parent.palette().windowText().color(), size="10pt")
-    for side in ("left", "bottom"):
-        axis = plot.getAxis(side)
-        axis.setPen(pen)
-        axis.setTextPen(pen)
+    plot = themed_plot(parent, title)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.setMinimumHeight(180)

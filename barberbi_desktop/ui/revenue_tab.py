@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBox
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -79,8 +80,7 @@ class RevenueTab(QWidget):
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
         self.headline.setStyleSheet("font-size: 16px; font-weight: 600;")
-        self.heat = pg.PlotWidget(background=self.palette().window().color(), enableMenu=False)
-        self.heat.setMenuEnabled(False)
+        self.heat = themed_plot(self)
         self.heat.setTitle(
             "Chair utilisation by weekday and hour, last 90 days "
             "(yellow: full · blue: quiet · blank: nobody working)"

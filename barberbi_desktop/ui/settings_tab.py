@@ -82,6 +82,11 @@ class _Section(QWidget):
     def save(self) -> None:  # overridden
         raise NotImplementedError
 
+    def save_with(self, saver: Callable[[Database, Any, User | None], int], data: Any) -> None:
+        """Save ``data`` with one of shop_config's savers, as the logged-in account."""
+        db, user = self.tab.db, self.tab.user
+        self.run_save(lambda: saver(db, data, user))
+
     def run_save(self, work: Callable[[], int]) -> None:
         self.save_button.setEnabled(False)
         self.message.setText("Saving…")
@@ -126,8 +131,7 @@ class LocationsPage(_Section):
         ]
 
     def save(self) -> None:
-        rows, db, user = self.rows(), self.tab.db, self.tab.user
-        self.run_save(lambda: config.save_locations(db, rows, user))
+        self.save_with(config.save_locations, self.rows())
 
 
 class BarbersPage(_Section):
@@ -191,8 +195,7 @@ class BarbersPage(_Section):
         return out
 
     def save(self) -> None:
-        rows, db, user = self.rows(), self.tab.db, self.tab.user
-        self.run_save(lambda: config.save_barbers(db, rows, user))
+        self.save_with(config.save_barbers, self.rows())
 
 
 class TargetsPage(_Section):
@@ -217,8 +220,7 @@ class TargetsPage(_Section):
 
     def save(self) -> None:
         values = {k: self.table.item(r, 3).text() for r, k in enumerate(self.keys)}
-        db, user = self.tab.db, self.tab.user
-        self.run_save(lambda: config.save_targets(db, values, user))
+        self.save_with(config.save_targets, values)
 
 
 class SchedulePage(_Section):
@@ -264,8 +266,7 @@ class SchedulePage(_Section):
             "debounce_s": self.debounce.value(),
             "watch_folder": self.folder.text(),
         }
-        db, user = self.tab.db, self.tab.user
-        self.run_save(lambda: config.save_schedule(db, values, user))
+        self.save_with(config.save_schedule, values)
 
 
 class UsersPage(_Section):

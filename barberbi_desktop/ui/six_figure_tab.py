@@ -14,6 +14,7 @@ from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
 from barberbi_desktop.ui.tasks import TaskRunner
 
@@ -39,16 +40,6 @@ def metric_text(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
-def _plot(parent: QWidget) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=parent.palette().window().color(), enableMenu=False)
-    pen = pg.mkPen(parent.palette().windowText().color())
-    for axis in ("left", "bottom"):
-        plot.getAxis(axis).setPen(pen)
-        plot.getAxis(axis).setTextPen(pen)
-    plot.setMenuEnabled(False)
-    return plot
-
-
 class SixFigureTab(QWidget):
     def __init__(self, db: Database, runner: TaskRunner) -> None:
         super().__init__()
@@ -61,7 +52,7 @@ class SixFigureTab(QWidget):
         self.empty.setWordWrap(True)
         self.overall = QLabel("")
         self.overall.setStyleSheet("font-size: 24px; font-weight: 700;")
-        self.radar = _plot(self)
+        self.radar = themed_plot(self)
         self.radar.setAspectLocked(True)
         self.radar.hideAxis("left")
         self.radar.hideAxis("bottom")
@@ -84,7 +75,7 @@ class SixFigureTab(QWidget):
             [], [], pen=pg.mkPen("#5c6bc0", width=2), fillLevel=None, symbol="o", symbolSize=6
         )
         self.radar.setRange(xRange=(-135, 135), yRange=(-125, 125))
-        self.trend = _plot(self)
+        self.trend = themed_plot(self)
         self.trend.setAxisItems({"bottom": pg.DateAxisItem()})
         self.trend.setLabel("left", "overall score")
         self.trend.setYRange(0, 100)
