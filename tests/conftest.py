@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -66,6 +67,16 @@ def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_db(demo_db_file: Path) -> Iterator[Database]:
     db = open_database(demo_db_file, create=False)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
+    """A copy of the demo shop that a test may change."""
+    path = tmp_path / "shop.db"
+    shutil.copyfile(demo_db_file, path)
+    db = open_database(path, create=False)
     yield db
     db.dispose()
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.engines import kpi_charts
 from barberbi_desktop.jobs.runner import run_engine
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import latest_run
 from barberbi_desktop.ui.main_window import MainWindow
 
@@ -90,15 +87,6 @@ def test_barber_visits_shows_the_busiest_and_sums_the_rest() -> None:
     assert len(out) == 21 and out[0] == {"barber_id": 25, "name": "B25", "visits": 25,
                                          "revenue": 2500.0}  # fmt: skip
     assert out[-1]["name"] == "5 others" and out[-1]["visits"] == 1 + 2 + 3 + 4 + 5
-
-
-@pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "shop.db"
-    shutil.copyfile(demo_db_file, path)
-    db = open_database(path, create=False)
-    yield db
-    db.dispose()
 
 
 def test_dashboard_draws_the_stored_series_and_updates_in_place(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from barberbi_desktop.engines import kpi
 from barberbi_desktop.engines.data import ShopData
@@ -22,15 +19,6 @@ HEADER = (
     "barber,service,category,price,discount,tax,tip,payment_method,channel,booked_at,location"
 )
 START = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "shop.db"
-    shutil.copyfile(demo_db_file, path)
-    db = open_database(path, create=False)
-    yield db
-    db.dispose()
 
 
 def _export(folder: Path, name: str, price: str, first: int, count: int) -> Path:

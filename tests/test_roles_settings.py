@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from sqlalchemy import text
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.ingest.importer import Importer
 from barberbi_desktop.storage import shop_config as config
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import (
     audit_log,
     create_user,
@@ -27,15 +25,6 @@ from barberbi_desktop.ui.login import LoginDialog
 from barberbi_desktop.ui.main_window import EmptyState, MainWindow
 
 FIXTURES = Path(__file__).parent / "data" / "imports"
-
-
-@pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "shop.db"
-    shutil.copyfile(demo_db_file, path)
-    db = open_database(path, create=False)
-    yield db
-    db.dispose()
 
 
 def _actions(db: Database) -> list[str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,16 +13,7 @@ from sqlalchemy import text
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
 from barberbi_desktop.jobs import runner
 from barberbi_desktop.jobs.scheduler import ShopScheduler, run_scheduled
-from barberbi_desktop.storage.db import Database, open_database
-
-
-@pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "shop.db"
-    shutil.copyfile(demo_db_file, path)
-    db = open_database(path, create=False)
-    yield db
-    db.dispose()
+from barberbi_desktop.storage.db import Database
 
 
 def _kpi_runs(db: Database) -> list[tuple[int, int, str]]:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
-import pytest
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import list_alerts, raise_alerts
 from barberbi_desktop.events import AlertsRaised, EventHub, ResultsReady
 from barberbi_desktop.jobs.runner import run_engine
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import kpi_values, latest_run
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.main_window import MainWindow
 from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
-
-
-@pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "shop.db"
-    shutil.copyfile(demo_db_file, path)
-    db = open_database(path, create=False)
-    yield db
-    db.dispose()
 
 
 def _window(qtbot: QtBot, db: Database, bridge: HubBridge | None = None) -> MainWindow:

@@ -267,5 +267,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_view()
-        self.runner.wait(10_000)
+        self.runner.settle(10_000)  # finish tasks and hand over their results
         super().closeEvent(event)

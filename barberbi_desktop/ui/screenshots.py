@@ -44,6 +44,6 @@ def take_screenshots(
             saved.append(path)
     finally:
         window.close()
-        window.runner.wait(10_000)
+        window.runner.settle(10_000)
         db.dispose()
     return saved
