@@ -39,6 +39,8 @@ def today_curve(
     done = done[(done["day"] != as_of) | (done["start"] <= now)]  # today: what has started
     if done.empty:
         return {"available": False, "reason": "no completed visits on this weekday yet"}
+    if done.loc[done["day"] != as_of, "day"].nunique() < 3:
+        return {"available": False, "reason": "fewer than three past days of this weekday"}
     hour = ((done["start"] - done["day"]) / pd.Timedelta(hours=1)).astype(int)
     first, last = int(hour.min()), int(hour.max()) + 1
     hours = list(range(first, last + 1))
@@ -51,8 +53,6 @@ def today_curve(
     by_day = by_day.reindex(index=days, columns=range(first, last + 1), fill_value=0.0)
     cumulative = by_day.cumsum(axis=1)
     past = cumulative.iloc[1:]
-    if len(done.loc[done["day"] != as_of, "day"].unique()) < 3:
-        return {"available": False, "reason": "fewer than three past days of this weekday"}
     low, mid, high = np.percentile(past.to_numpy(), [10, 50, 90], axis=0)
     now_hour = (now - as_of) / pd.Timedelta(hours=1)
     today = [

@@ -104,10 +104,6 @@ class RecentFrames:
         self.last = LoadInfo("full", len(self._entry.data.appointments))
         return self._entry
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entry = None
-
 
 def _versions(db: Database, since: int | None) -> tuple[int, list[tuple[int, int]]]:
     """The data version now, and the (batch, version) pairs produced after ``since``."""
