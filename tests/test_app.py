@@ -32,11 +32,15 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
     assert "no appointments yet" in window.status.text()
-    revenue = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
+    assert window.built("Revenue") is None  # not opened yet, so not built or read
+    window.tabs.setCurrentIndex(2)
+    revenue = window.built("Revenue")
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert "No revenue analysis yet" in revenue.empty.text() and not revenue.empty.isHidden()
-    settings = window.tabs.widget(6)
-    assert settings is window.settings_tab
+    settings = window.settings_tab
+    assert window.tabs.widget(6).page is settings
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert settings.locations.table.rowCount() == 0 and settings.barbers.table.rowCount() == 0
     window.close()
 

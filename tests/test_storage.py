@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import models as m
 from barberbi_desktop.storage.db import (
+    SCHEMA_HEAD,
     Database,
     _alembic_config,
     head_revision,
@@ -317,7 +318,7 @@ def test_migrations_from_empty_create_every_table(empty_db: Database) -> None:
         tables = set(inspect(conn).get_table_names())
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert tables == set(m.Base.metadata.tables) | {"alembic_version"}
-    assert version == head_revision() == "0007"
+    assert version == head_revision() == SCHEMA_HEAD
 
 
 def test_every_table_round_trips(empty_db: Database) -> None:

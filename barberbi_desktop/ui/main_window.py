@@ -1,13 +1,17 @@
 """The main window: the tab bar, honest empty states and a status line.
 
-Each tab starts as an empty state that says what is missing and how to get
-it; the tabs fill in as their engines land (see the open issues). Nothing here
-queries the database on the GUI thread: the status line is filled by a task.
+Only the Dashboard and Alerts are built at start-up; every other tab is built
+(and reads its results) the first time it is opened, so the window appears
+quickly and opening it does not run seven queries at once on a busy machine.
+Nothing here queries the database on the GUI thread: the status line is
+filled by a task.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyqtgraph as pg
@@ -30,13 +34,15 @@ from barberbi_desktop.storage.summary import ShopSummary, shop_summary
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
-from barberbi_desktop.ui.clients_tab import ClientsTab
 from barberbi_desktop.ui.dashboard import DashboardTab
-from barberbi_desktop.ui.imports_tab import ImportsTab
-from barberbi_desktop.ui.revenue_tab import RevenueTab
-from barberbi_desktop.ui.settings_tab import SettingsTab
-from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 from barberbi_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from barberbi_desktop.ui.clients_tab import ClientsTab
+    from barberbi_desktop.ui.imports_tab import ImportsTab
+    from barberbi_desktop.ui.revenue_tab import RevenueTab
+    from barberbi_desktop.ui.settings_tab import SettingsTab
+    from barberbi_desktop.ui.six_figure_tab import SixFigureTab
 
 TABS: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "Live KPIs and business health", ""),
@@ -69,6 +75,23 @@ class EmptyState(QWidget):
         self.message = message
 
 
+class LazyPage(QWidget):
+    """A tab's place until the tab is first opened; then it holds the real page."""
+
+    def __init__(self, build: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._build = build
+        self.page: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def ensure(self) -> QWidget:
+        if self.page is None:
+            self.page = self._build()
+            self.layout().addWidget(self.page)
+        return self.page
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -80,7 +103,7 @@ class MainWindow(QMainWindow):
         user: User | None = None,
     ) -> None:
         super().__init__()
-        self.db = db
+        self.db, self.hub = db, hub
         # None: no login (screenshots, tests); the app always logs someone in first.
         self.user = user
         self.restore_path: Path | None = None
@@ -92,27 +115,22 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner)
-        self.imports = ImportsTab(db, self.runner, hub, user_id=user and user.user_id)
-        # Restricted views are never built for staff: their data is not even read.
-        self.clients = ClientsTab(db, self.runner, user) if self.may("clients") else None
-        self.six_figure = SixFigureTab(db, self.runner) if self.may("six_figure") else None
-        self.revenue = RevenueTab(db, self.runner) if self.may("revenue") else None
-        self.settings_tab = (
-            SettingsTab(db, self.runner, user, self.request_restore)
-            if self.may("settings")
-            else None
-        )
-        pages: dict[str, QWidget | None] = {
-            "Revenue": self.revenue,
-            "Imports": self.imports,
-            "Dashboard": self.dashboard,
-            "Clients": self.clients,
-            "Six Figure": self.six_figure,
-            "Alerts": self.alerts,
-            "Settings": self.settings_tab,
+        builders: dict[str, Callable[[], QWidget]] = {
+            "Clients": self._build_clients,
+            "Revenue": self._build_revenue,
+            "Six Figure": self._build_six_figure,
+            "Imports": self._build_imports,
+            "Settings": self._build_settings,
         }
+        # Restricted views are never built for staff: their data is not even read.
+        self._lazy = {
+            name: LazyPage(build)
+            for name, build in builders.items()
+            if name not in AREAS or self.may(AREAS[name])
+        }
+        pages: dict[str, QWidget] = {"Dashboard": self.dashboard, "Alerts": self.alerts}
         for index, (name, title, message) in enumerate(TABS, start=1):
-            page = pages.get(name)
+            page = pages.get(name, self._lazy.get(name))
             if page is None and name in AREAS:
                 page = EmptyState(
                     title,
@@ -122,6 +140,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page or EmptyState(title, message), name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
+        self.tabs.currentChanged.connect(self._opened)
         self.alerts.unacknowledged.connect(self._badge)
         self.settings = settings or QSettings("BarberBI", "BarberBI")
         self._restore_view()
@@ -137,6 +156,72 @@ class MainWindow(QMainWindow):
     def may(self, area: str) -> bool:
         return self.user is None or self.user.may(area)
 
+    # The lazily built tabs: reading one builds it (None when this user may not open it).
+    @property
+    def clients(self) -> ClientsTab | None:
+        return self._page("Clients")
+
+    @property
+    def revenue(self) -> RevenueTab | None:
+        return self._page("Revenue")
+
+    @property
+    def six_figure(self) -> SixFigureTab | None:
+        return self._page("Six Figure")
+
+    @property
+    def settings_tab(self) -> SettingsTab | None:
+        return self._page("Settings")
+
+    @property
+    def imports(self) -> ImportsTab:
+        page = self._page("Imports")
+        assert page is not None  # every account may import
+        return page
+
+    def _page(self, name: str) -> Any:
+        lazy = self._lazy.get(name)
+        return None if lazy is None else lazy.ensure()
+
+    def built(self, name: str) -> Any:
+        """The tab if it has been opened, without building it."""
+        lazy = self._lazy.get(name)
+        return None if lazy is None else lazy.page
+
+    def _opened(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if isinstance(page, LazyPage):
+            page.ensure()
+
+    def _build_clients(self) -> QWidget:
+        from barberbi_desktop.ui.clients_tab import ClientsTab
+
+        tab = ClientsTab(self.db, self.runner, self.user)
+        tab.segment.setCurrentText(str(self.settings.value("clients/segment", "All segments")))
+        tab.search.setText(str(self.settings.value("clients/search", "")))
+        return tab
+
+    def _build_revenue(self) -> QWidget:
+        from barberbi_desktop.ui.revenue_tab import RevenueTab
+
+        return RevenueTab(self.db, self.runner)
+
+    def _build_six_figure(self) -> QWidget:
+        from barberbi_desktop.ui.six_figure_tab import SixFigureTab
+
+        return SixFigureTab(self.db, self.runner)
+
+    def _build_imports(self) -> QWidget:
+        from barberbi_desktop.ui.imports_tab import ImportsTab
+
+        return ImportsTab(self.db, self.runner, self.hub,
+                          user_id=self.user and self.user.user_id)  # fmt: skip
+
+    def _build_settings(self) -> QWidget:
+        from barberbi_desktop.ui.settings_tab import SettingsTab
+
+        return SettingsTab(self.db, self.runner, self.user, self.request_restore)
+
     def request_restore(self, path: Path) -> None:
         """Close the window; the app restores once the database is closed (see app.py)."""
         self.restore_path = path
@@ -150,12 +235,12 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(index, f"Alerts ({count})" if count else "Alerts")
 
     def _results_ready(self, engine: str, _run_id: int) -> None:
-        tab = {
-            "kpi": self.dashboard,
-            "ltv": self.clients,
-            "methodology": self.six_figure,
-            "revenue": self.revenue,
-        }.get(engine)
+        """Refresh the tab that shows this engine; a tab not yet opened reads it when opened."""
+        if engine == "kpi":
+            self.dashboard.refresh()
+            return
+        tab = self.built({"ltv": "Clients", "methodology": "Six Figure",
+                          "revenue": "Revenue"}.get(engine, ""))  # fmt: skip
         if tab is not None:
             tab.refresh()
 
@@ -243,19 +328,16 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        # Opening the last tab builds it, with the Clients filters (see _build_clients).
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
-        if self.clients is not None:
-            self.clients.segment.setCurrentText(
-                str(self.settings.value("clients/segment", "All segments"))
-            )
-            self.clients.search.setText(str(self.settings.value("clients/search", "")))
 
     def save_view(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
-        if self.clients is not None:
-            self.settings.setValue("clients/segment", self.clients.segment.currentText())
-            self.settings.setValue("clients/search", self.clients.search.text())
+        clients = self.built("Clients")
+        if clients is not None:  # never opened: the stored filters stay as they were
+            self.settings.setValue("clients/segment", clients.segment.currentText())
+            self.settings.setValue("clients/search", clients.search.text())
         self.settings.sync()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -34,7 +34,8 @@ def take_screenshots(
         window.runner.settle(60_000)
         app.processEvents()
         for index in range(window.tabs.count()):
-            window.tabs.setCurrentIndex(index)
+            window.tabs.setCurrentIndex(index)  # builds the tab and reads its results
+            window.runner.settle(60_000)
             for _ in range(5):
                 app.processEvents()
             name = re.sub(r"[^a-z0-9]+", "-", window.tabs.tabText(index).lower()).strip("-")
