@@ -122,3 +122,25 @@ def test_the_model_holds_200000_rows_without_a_widget_per_row(qtbot: QtBot) -> N
     view.show()
     assert model.rowCount() == 200_000
     assert model.data(model.index(199_999, 1)) == "199999"
+
+
+def test_the_model_sorts_and_filters_itself_and_selection_follows(qtmodeltester) -> None:
+    from PySide6.QtCore import QPersistentModelIndex, Qt
+
+    frame = pd.DataFrame(
+        {"name": ["Ana", "Ben", "Cy", "Di", None], "ltv_cents": [300, 100, 500, 200, 400]}
+    )
+    model = DataFrameModel(frame)
+    ben = QPersistentModelIndex(model.index(1, 0))  # a selection sits on Ben's row
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert [model.data(model.index(r, 1), SORT_ROLE) for r in range(5)] == [500, 400, 300, 200, 100]
+    assert ben.row() == 4 and model.data(model.index(ben.row(), 0)) == "Ben"
+    model.set_filter(lambda f: (f["ltv_cents"] >= 300).to_numpy())
+    assert model.rowCount() == 3
+    assert [model.data(model.index(r, 0)) for r in range(3)] == ["Cy", "", "Ana"]
+    assert model.row(2)["name"] == "Ana" and list(model.frame["ltv_cents"]) == [500, 400, 300]
+    model.set_frame(frame.assign(ltv_cents=[900, 100, 100, 100, 100]))  # the filter stays
+    assert model.rowCount() == 1 and model.data(model.index(0, 0)) == "Ana"
+    model.set_filter(None)
+    assert model.rowCount() == 5
+    qtmodeltester.check(model)

@@ -331,10 +331,7 @@ def _read_all(
             for table in tables:
                 where, params = _window(table, start, end)
                 arrow = _fetch(conn, table, where, params, (omit or {}).get(table, ()))
-                target = str(Path(folder) / f"{table}.arrow")
-                with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as w:
-                    w.write_table(arrow)
-                out[table] = target
+                out[table] = _write_arrow(arrow, str(Path(folder) / f"{table}.arrow"))
             return out
         finally:
             conn.close()
@@ -343,6 +340,58 @@ def _read_all(
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="frames") as pool:
         parts = pool.map(read, [["appointments", *small], ["sale_items"]])
         return {k: v for part in parts for k, v in part.items()}
+
+
+def _write_arrow(arrow: pa.Table, target: str) -> str:
+    with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return target
+
+
+def _read_query(path: str, sql: str, params: tuple[Any, ...], target: str) -> str:
+    """Runs in the reader process: one query's rows as an Arrow IPC file."""
+    conn = _connect(Path(path))
+    try:
+        cur = conn.cursor()
+        try:
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
+            cur.execute(sql, params or None)
+            return _write_arrow(cur.fetch_arrow_table(), target)
+        finally:
+            cur.close()
+    finally:
+        conn.close()
+
+
+def _in_reader(fn: Any, *args: Any) -> Any:
+    try:
+        return _reader().submit(fn, *args).result()
+    except BrokenProcessPool:  # the reader died (killed, out of memory): start anew
+        shutdown_reader()
+        return _reader().submit(fn, *args).result()
+
+
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    shm = Path("/dev/shm")  # memory-backed where available: the files never touch a disk
+    return tempfile.TemporaryDirectory(
+        prefix="barberbi-frames-", dir=shm if shm.is_dir() else None
+    )
+
+
+def read_query(db: Database, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+    """A large query result, read by the reader process and handed over as Arrow.
+
+    Building 200,000 rows of Python tuples holds the GIL for seconds, and the GUI
+    thread needs it every few milliseconds; turning Arrow columns into pandas
+    holds it for milliseconds. Every column must be CAST to its type (ADBC infers
+    types from the rows it sees).
+    """
+    if db.path is None:
+        raise InputError("Large reads need a database file; in-memory databases cannot be shared.")
+    with _scratch() as folder:
+        file = _in_reader(_read_query, str(db.path), sql, params, str(Path(folder) / "q.arrow"))
+        with pa.memory_map(file) as source:
+            return pa.ipc.open_file(source).read_all().to_pandas()
 
 
 def _load_arrow(files: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -371,16 +420,8 @@ def load_shop_data(
     ``omit`` leaves out columns by table (see `LEAN`)."""
     if db.path is None:
         raise InputError("Analytics need a database file; in-memory databases cannot be shared.")
-    shm = Path("/dev/shm")  # memory-backed where available: the files never touch a disk
-    with tempfile.TemporaryDirectory(
-        prefix="barberbi-frames-", dir=shm if shm.is_dir() else None
-    ) as folder:
-        try:
-            files = _reader().submit(_read_all, str(db.path), start, end, folder, omit).result()
-        except BrokenProcessPool:  # the reader died (killed, out of memory): start anew
-            shutdown_reader()
-            files = _reader().submit(_read_all, str(db.path), start, end, folder, omit).result()
-        frames = _load_arrow(files)
+    with _scratch() as folder:
+        frames = _load_arrow(_in_reader(_read_all, str(db.path), start, end, folder, omit))
     frames["appointments"] = with_visit_totals(frames["appointments"], frames["sale_items"])
     return ShopData(**frames, start=start, end=end)
 

@@ -17,6 +17,8 @@ from sqlalchemy import text
 
 from barberbi_desktop.storage.db import Database
 
+_SQL_TYPE = {int: "INTEGER", bool: "INTEGER", float: "REAL", str: "TEXT"}
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -114,7 +116,27 @@ def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
 
 
 def client_scores(db: Database, run_id: int) -> pd.DataFrame:
-    """A run's client scores joined to names and contact details (for tables and call lists)."""
+    """A run's client scores joined to names and contact details (for tables and call lists).
+
+    A chain has 200,000 scored clients; they are read as Arrow in the reader process
+    (see `frames.read_query`) so that the window's loader never holds the GIL for long.
+    """
+    if db.path is not None:
+        from barberbi_desktop.storage.frames import read_query
+        from barberbi_desktop.storage.models import ClientScore
+
+        scores = ", ".join(
+            f'CAST(s."{c.name}" AS {_SQL_TYPE[c.type.python_type]}) AS "{c.name}"'
+            for c in ClientScore.__table__.columns
+        )
+        return read_query(
+            db,
+            f"SELECT {scores}, CAST(c.display_name AS TEXT) AS display_name, "
+            "CAST(c.email AS TEXT) AS email, CAST(c.phone AS TEXT) AS phone "
+            "FROM client_scores s JOIN clients c ON c.id = s.client_id "
+            "WHERE s.run_id = ? ORDER BY s.ltv_cents DESC",
+            (run_id,),
+        )
     with db.read() as conn:
         result = conn.execute(
             text(

@@ -1,20 +1,22 @@
 """Clients: segments, every scored client, why they are where they are, and call lists.
 
-Reads the latest stored LTV run on a worker; the table is model/view over a
-DataFrame (search and segment filter through a proxy), the segment chart is
-created once and updated in place.
+Reads the latest stored LTV run and prepares the table (order, search text,
+segment counts) on a worker; the GUI thread only swaps the model's frame. The
+table is model/view over a DataFrame with vectorised search and segment
+filters, and the segment chart is created once and updated in place.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,7 +37,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.plots import themed_plot
-from barberbi_desktop.ui.table_model import SORT_ROLE, DataFrameModel
+from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 
 COLUMNS = {
@@ -77,46 +79,41 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-class ClientFilter(QSortFilterProxyModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.text, self.segment = "", ""
-        self._cache_key: tuple[object, ...] | None = None
-        self._keep = np.ones(0, dtype=bool)
-        self.setSortRole(SORT_ROLE)
+HIDDEN = ("email", "phone", "segment_rule", "action", "value_tier", "client_id")
 
-    def set(self, text: str | None = None, segment: str | None = None) -> None:
-        modern = hasattr(self, "beginFilterChange")  # Qt 6.10+; invalidateFilter before
-        if modern:
-            self.beginFilterChange()
-        self.text = (self.text if text is None else text).strip().lower()
-        self.segment = self.segment if segment is None else segment
-        if modern:
-            self.endFilterChange()
-        else:
-            self.invalidateFilter()
 
-    def _mask(self) -> np.ndarray:
-        """Which rows pass the filter, computed with pandas once per frame and filter."""
-        frame = self.sourceModel().frame
-        key = (id(frame), len(frame), self.text, self.segment)
-        if self._cache_key != key:
-            keep = np.ones(len(frame), dtype=bool)
-            if self.segment and "segment" in frame:
-                keep &= (frame["segment"] == self.segment).to_numpy(dtype=bool)
-            if self.text:
-                cols = [c for c in ("display_name", "email", "phone") if c in frame]
-                haystack = frame[cols[0]].astype(str)
-                for c in cols[1:]:
-                    haystack = haystack + " " + frame[c].astype(str)
-                keep &= haystack.str.lower().str.contains(self.text, regex=False).to_numpy(
-                    dtype=bool)
-            self._cache_key, self._keep = key, keep
-        return self._keep
+class Prepared:
+    """What the worker hands the GUI thread: the run, all scores, and the table ready to
+    show (most valuable first, with one lower-case search string per client)."""
 
-    def filterAcceptsRow(self, row: int, parent: Any) -> bool:
-        mask = self._mask()
-        return bool(mask[row]) if row < len(mask) else True
+    def __init__(self, run: RunInfo, scores: pd.DataFrame) -> None:
+        self.run = run
+        self.scores = scores.assign(visits=scores["frequency"] + 1)  # first visit + repeats
+        self.counts = (
+            self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
+        )
+        table = self.scores[[*COLUMNS, *HIDDEN]]
+        table = table.sort_values("ltv_cents", ascending=False, kind="stable")
+        haystack = table["display_name"].fillna("")
+        for column in ("email", "phone"):
+            haystack = haystack + " " + table[column].fillna("")
+        self.table = table.assign(search=haystack.str.lower())
+
+
+class ClientFilter:
+    """The search box and segment choice as one vectorised row filter."""
+
+    def __init__(self, text: str = "", segment: str = "") -> None:
+        self.text, self.segment = text.strip().lower(), segment
+
+    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        keep = np.ones(len(frame), dtype=bool)
+        if self.segment:
+            keep &= (frame["segment"] == self.segment).to_numpy(dtype=bool)
+        if self.text:
+            found = frame["search"].str.contains(self.text, regex=False)
+            keep &= found.fillna(False).to_numpy(dtype=bool)
+        return keep
 
 
 class ClientsTab(QWidget):
@@ -162,12 +159,8 @@ class ClientsTab(QWidget):
             )
         }
         self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips)
-        self.proxy = ClientFilter()
-        self.proxy.setSourceModel(self.model)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
-        # Sorting is done by the DataFrame model (vectorised), not by the proxy, which
-        # would call data() twice per comparison: minutes for 200,000 rows.
+        self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
@@ -177,10 +170,8 @@ class ClientsTab(QWidget):
         self.detail = QLabel("Select a client to see why they are in their segment.")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.search.textChanged.connect(lambda t: self.proxy.set(text=t))
-        self.segment.currentTextChanged.connect(
-            lambda s: self.proxy.set(segment="" if s == "All segments" else s)
-        )
+        self.search.textChanged.connect(self._filter)
+        self.segment.currentTextChanged.connect(self._filter)
         self.table.selectionModel().selectionChanged.connect(self._show_detail)
         bar = QHBoxLayout()
         for w in (self.search, self.segment, self.export):
@@ -214,18 +205,22 @@ class ClientsTab(QWidget):
     def refresh(self) -> None:
         self.runner.run(self._load, self._show, lambda exc: self.empty.setText(str(exc)))
 
-    def _load(self) -> tuple[RunInfo, pd.DataFrame] | None:
-        run = latest_run(self.db, "ltv")
-        return None if run is None else (run, client_scores(self.db, run.run_id))
+    def _filter(self) -> None:
+        segment = self.segment.currentText()
+        self.model.set_filter(
+            ClientFilter(self.search.text(), "" if segment == "All segments" else segment)
+        )
 
-    def _show(self, loaded: tuple[RunInfo, pd.DataFrame] | None) -> None:
+    def _load(self) -> Prepared | None:
+        run = latest_run(self.db, "ltv")
+        return None if run is None else Prepared(run, client_scores(self.db, run.run_id))
+
+    def _show(self, loaded: Prepared | None) -> None:
         if loaded is None:
             self._has_data(False)
             return
-        self.run, scores = loaded
-        self.scores = scores.assign(visits=scores["frequency"] + 1)  # first visit + repeats
+        self.run, self.scores, counts = loaded.run, loaded.scores, loaded.counts
         self._has_data(True)
-        counts = self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
         self.bars.setOpts(height=counts.to_numpy(dtype=float))
         self.chart.setYRange(0, max(float(counts.max()), 1.0) * 1.1)
         bt = self.run.metrics.get("backtest", {})
@@ -243,14 +238,7 @@ class ClientsTab(QWidget):
                 f"{len(self.scores):,} clients scored; no back-test yet: "
                 f"{bt.get('reason', 'too little history')}."
             )
-        self.model.set_frame(
-            self.scores[list(COLUMNS)].assign(
-                **{
-                    c: self.scores[c]
-                    for c in ("email", "phone", "segment_rule", "action", "value_tier", "client_id")
-                }
-            )
-        )
+        self.model.set_frame(loaded.table)  # the search and segment filter stay applied
         for i in range(len(COLUMNS), self.model.columnCount()):
             self.table.setColumnHidden(i, True)
         # Widths from the headers and a sample, never from all rows (200,000 would stall).
@@ -265,22 +253,26 @@ class ClientsTab(QWidget):
                 [metrics.horizontalAdvance(title), *map(metrics.horizontalAdvance, sample)]
             )
             self.table.setColumnWidth(i, min(widest + 24, 360))
-        self.table.horizontalHeader().setSortIndicator(
-            list(COLUMNS).index("ltv_cents"), Qt.SortOrder.DescendingOrder
-        )  # sorts the model through sortIndicatorChanged
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)  # the worker already sorted by value: only show it
+        header.setSortIndicator(list(COLUMNS).index("ltv_cents"), Qt.SortOrder.DescendingOrder)
+        header.blockSignals(False)
 
     def _show_detail(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        r = self.model.frame.iloc[self.proxy.mapToSource(rows[0]).row()]
-        tier = f" (value: {r['value_tier']})" if r.get("value_tier") else ""
-        contact = " · ".join(
-            str(v) for v in (r.get("phone"), r.get("email")) if isinstance(v, str) and v
-        )
+        r = self.model.row(rows[0].row())
+
+        def say(column: str) -> str:  # names come from imports: shown as text, never markup
+            value = r.get(column)
+            return html.escape(value) if isinstance(value, str) else ""
+
+        tier = f" (value: {say('value_tier')})" if say("value_tier") else ""
+        contact = " · ".join(v for v in (say("phone"), say("email")) if v)
         self.detail.setText(
-            f"<b>{r['display_name']}</b><br>{contact}<br><br><b>{r['segment']}</b>{tier}: "
-            f"{r['segment_rule']}<br><br><b>What to do:</b> {r['action']}"
+            f"<b>{say('display_name')}</b><br>{contact}<br><br><b>{say('segment')}</b>{tier}: "
+            f"{say('segment_rule')}<br><br><b>What to do:</b> {say('action') or 'nothing yet'}"
         )
 
     def call_list(self) -> pd.DataFrame:
