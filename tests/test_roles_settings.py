@@ -183,9 +183,14 @@ def test_settings_tab_saves_a_barber_and_lists_the_audit(qtbot: QtBot, shop: Dat
     qtbot.addWidget(window)
     page = window.settings_tab.barbers
     qtbot.waitUntil(lambda: page.table.rowCount() > 0, timeout=10_000)
-    model = page.table.cellWidget(0, 3)
-    assert isinstance(model, QComboBox)
-    model.setCurrentText("hourly")
+    # The pay model is chosen from a drop-down the column's delegate opens for editing.
+    index = page.table.model().index(0, 3)
+    page.table.edit(index)
+    editor = page.table.findChild(QComboBox)
+    assert editor is not None and editor.count() == 3
+    editor.setCurrentText("hourly")
+    page.table.itemDelegateForColumn(3).setModelData(editor, page.table.model(), index)
+    assert page.table.item(0, 3).text() == "hourly"
     page.table.item(0, 6).setText("28.50")
     page.save()
     qtbot.waitUntil(lambda: page.message.text().startswith("Saved"), timeout=10_000)

@@ -505,3 +505,11 @@ def test_orm_select_sees_rows_written_through_raw_write(empty_db: Database) -> N
         conn.execute(text("INSERT INTO locations (id, name, timezone) VALUES (1, 'A', 'UTC')"))
     with Session(empty_db.engine) as session:
         assert session.scalars(select(m.Location.name)).all() == ["A"]
+
+
+def test_the_client_score_columns_read_as_arrow_match_the_model() -> None:
+    from barberbi_desktop.storage.results import SCORE_COLUMNS
+
+    sql = {int: "INTEGER", bool: "INTEGER", float: "REAL", str: "TEXT"}
+    model = {c.name: sql[c.type.python_type] for c in m.ClientScore.__table__.columns}
+    assert model == SCORE_COLUMNS

@@ -17,7 +17,15 @@ from sqlalchemy import text
 
 from barberbi_desktop.storage.db import Database
 
-_SQL_TYPE = {int: "INTEGER", bool: "INTEGER", float: "REAL", str: "TEXT"}
+# client_scores' columns and their types, spelled out so that reading them does not
+# import the ORM models on a window's loader thread (test_storage checks the list).
+SCORE_COLUMNS = {
+    "run_id": "INTEGER", "client_id": "INTEGER", "segment": "TEXT", "value_tier": "TEXT",
+    "segment_rule": "TEXT", "frequency": "INTEGER", "recency_days": "REAL", "age_days": "REAL",
+    "days_since_last": "REAL", "monetary_cents": "INTEGER", "p_alive": "REAL",
+    "expected_visits": "REAL", "predicted_spend_cents": "INTEGER", "ltv_cents": "INTEGER",
+    "churn_risk": "REAL", "overdue": "INTEGER", "overdue_text": "TEXT", "action": "TEXT",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,8 @@ def client_scores(db: Database, run_id: int) -> pd.DataFrame:
     """
     if db.path is not None:
         from barberbi_desktop.storage.frames import read_query
-        from barberbi_desktop.storage.models import ClientScore
 
-        scores = ", ".join(
-            f'CAST(s."{c.name}" AS {_SQL_TYPE[c.type.python_type]}) AS "{c.name}"'
-            for c in ClientScore.__table__.columns
-        )
+        scores = ", ".join(f'CAST(s."{c}" AS {t}) AS "{c}"' for c, t in SCORE_COLUMNS.items())
         return read_query(
             db,
             f"SELECT {scores}, CAST(c.display_name AS TEXT) AS display_name, "

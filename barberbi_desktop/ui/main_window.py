@@ -9,6 +9,7 @@ filled by a task.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,27 @@ class EmptyState(QWidget):
             layout.addWidget(label)
         layout.addStretch(2)
         self.message = message
+
+
+LAZY_MODULES = (
+    "barberbi_desktop.ui.clients_tab",
+    "barberbi_desktop.ui.revenue_tab",
+    "barberbi_desktop.ui.six_figure_tab",
+    "barberbi_desktop.ui.imports_tab",
+    "barberbi_desktop.ui.settings_tab",
+    "barberbi_desktop.storage.frames",
+)
+
+
+def warm_up() -> None:
+    """Import the code of the tabs not yet opened, on a worker, once the window is up.
+
+    Importing them at start-up would delay the window; importing them when a tab is
+    first clicked made that click stall (tens of milliseconds, more while the import
+    lock is held by a loader importing the same modules).
+    """
+    for name in LAZY_MODULES:
+        importlib.import_module(name)
 
 
 class LazyPage(QWidget):
@@ -301,6 +323,8 @@ class MainWindow(QMainWindow):
         self.runner.run(lambda: shop_summary(self.db), self._show_summary, self._summary_failed)
 
     def _show_summary(self, summary: ShopSummary) -> None:
+        if self.summary is None:  # start-up is done: prepare the other tabs' code
+            self.runner.run(warm_up, lambda _: None)
         self.summary = summary
         if summary.is_empty:
             self.status.setText(

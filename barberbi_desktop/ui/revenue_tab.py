@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBox
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
-from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
+from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.tasks import TaskRunner
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -143,8 +143,7 @@ class RevenueTab(QWidget):
         self.roadmap.set_frame(road_frame, tooltips=list(road_frame["why"]))
         self.prices.set_frame(elasticity_frame(m))
         self.pay.set_frame(pay_frame(m))
-        for view in self.views:
-            fit_to_contents(view)
+        fit_one_per_turn(self.views)
 
     def _heatmap(self, slots: list[dict[str, Any]]) -> None:
         grid = np.full((24, 7), np.nan)

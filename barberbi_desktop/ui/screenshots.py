@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from barberbi_desktop.storage.db import open_database
@@ -36,8 +37,9 @@ def take_screenshots(
         for index in range(window.tabs.count()):
             window.tabs.setCurrentIndex(index)  # builds the tab and reads its results
             window.runner.settle(60_000)
-            for _ in range(5):
+            for _ in range(25):  # tables are sized one per event-loop turn
                 app.processEvents()
+                time.sleep(0.01)
             name = re.sub(r"[^a-z0-9]+", "-", window.tabs.tabText(index).lower()).strip("-")
             name = re.sub(r"-\d+$", "", name)  # "alerts-3" -> "alerts"
             path = out / f"{index + 1:02d}-{name}.png"

@@ -15,7 +15,7 @@ from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
-from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
+from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.tasks import TaskRunner
 
 SHORT = {
@@ -203,5 +203,4 @@ class SixFigureTab(QWidget):
                 ]
             )
         )
-        for view in self.views:
-            fit_to_contents(view, max_width=10_000)
+        fit_one_per_turn(self.views, max_width=10_000)

@@ -14,13 +14,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QTableView
 
 Index = QModelIndex | QPersistentModelIndex
 FIT_ROWS = 40  # rows a view measures when sizing its columns to their contents
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RowFilter = Callable[[pd.DataFrame], np.ndarray]
+_ROLES = frozenset(
+    {Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole,
+     Qt.ItemDataRole.TextAlignmentRole}
+)  # fmt: skip
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class DataFrameModel(QAbstractTableModel):
@@ -113,26 +118,27 @@ class DataFrameModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._frame.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Qt asks for a dozen roles per visible cell on every paint; most are answered
+        # here before any value is looked up.
+        if role not in _ROLES or not index.isValid():
             return None
-        column = self._names[index.column()]
-        position = int(self._rows[index.row()])
-        value = self._columns[index.column()][position]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if self._tooltips is None:
+                return None
+            return self._tooltips[int(self._rows[index.row()])]
+        column = index.column()
+        value = self._columns[column][int(self._rows[index.row()])]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return None if isinstance(value, str) else _RIGHT
         missing = value is None or (not isinstance(value, str) and pd.isna(value))
         if role == Qt.ItemDataRole.DisplayRole:
             if missing:
                 return ""
-            fmt = self._formatters.get(column)
+            fmt = self._formatters.get(self._names[column])
             return fmt(value) if fmt else str(value)
-        if role == SORT_ROLE:
-            if missing:
-                return None
-            return value.item() if hasattr(value, "item") else value
-        if role == Qt.ItemDataRole.ToolTipRole and self._tooltips is not None:
-            return self._tooltips[position]
-        if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        if missing:  # the sort role
+            return None
+        return value.item() if hasattr(value, "item") else value
 
     def headerData(
         self,
@@ -160,3 +166,23 @@ def fit_to_contents(view: QTableView, max_width: int = 320) -> None:
         header.resizeSection(col, min(header.sectionSize(col), max_width))
     if view.model() is not None and view.model().rowCount() <= FIT_ROWS:
         view.resizeRowsToContents()
+
+
+def fit_one_per_turn(views: list[QTableView], max_width: int = 320) -> None:
+    """Fit several tables, one per turn of the event loop.
+
+    Sizing a word-wrapped table lays out every visible cell's text; three in a row
+    on a chain's results held the GUI thread for 50 to 100 ms. Each fit is queued
+    only after the previous one ran, so input and paint events run in between.
+    """
+    pending = list(views)
+
+    def next_fit() -> None:
+        if pending:
+            view = pending.pop(0)
+            fit_to_contents(view, max_width)
+            if pending:  # the call is dropped if that table is gone by then
+                QTimer.singleShot(1, pending[0], next_fit)
+
+    if pending:
+        QTimer.singleShot(1, pending[0], next_fit)
