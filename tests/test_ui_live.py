@@ -144,3 +144,23 @@ def test_the_model_sorts_and_filters_itself_and_selection_follows(qtmodeltester)
     model.set_filter(None)
     assert model.rowCount() == 5
     qtmodeltester.check(model)
+
+
+def test_one_per_turn_runs_steps_in_order_and_drops_them_with_their_owner(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QObject
+    from shiboken6 import Shiboken
+
+    from barberbi_desktop.ui.tasks import one_per_turn
+
+    ran: list[int] = []
+    owner = QObject()
+    one_per_turn([lambda: ran.append(1), lambda: ran.append(2), lambda: ran.append(3)], owner)
+    assert ran == []  # nothing runs until the event loop turns
+    qtbot.waitUntil(lambda: ran == [1, 2, 3], timeout=2000)
+
+    gone = QObject()
+    later: list[int] = []
+    one_per_turn([lambda: later.append(1)], gone)
+    Shiboken.delete(gone)
+    qtbot.wait(50)
+    assert later == []

@@ -40,7 +40,7 @@ from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.table_model import FIT_ROWS
-from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -425,12 +425,18 @@ class SettingsTab(QWidget):
         self.runner.run(load, self._show, self._failed)
 
     def _show(self, data: dict[str, Any]) -> None:
-        self.locations.show_data(data["locations"])
-        self.barbers.show_data(data["barbers"])
-        self.targets.show_data(data["targets"])
-        self.schedule.show_data(data["schedule"])
-        self.users.show_data(data["users"])
-        self.backups.show_data(data["backups"])
+        # One page per event-loop turn: a chain's 536 barbers alone take tens of ms.
+        one_per_turn(
+            [
+                lambda: self.locations.show_data(data["locations"]),
+                lambda: self.barbers.show_data(data["barbers"]),
+                lambda: self.targets.show_data(data["targets"]),
+                lambda: self.schedule.show_data(data["schedule"]),
+                lambda: self.users.show_data(data["users"]),
+                lambda: self.backups.show_data(data["backups"]),
+            ],
+            self,
+        )
 
     def _failed(self, exc: Exception) -> None:
         self.locations.message.setText(f"Settings could not be read: {exc}")

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
+
+from barberbi_desktop.ui.tasks import one_per_turn
 
 Index = QModelIndex | QPersistentModelIndex
 FIT_ROWS = 40  # rows a view measures when sizing its columns to their contents
@@ -168,21 +170,8 @@ def fit_to_contents(view: QTableView, max_width: int = 320) -> None:
         view.resizeRowsToContents()
 
 
+
 def fit_one_per_turn(views: list[QTableView], max_width: int = 320) -> None:
-    """Fit several tables, one per turn of the event loop.
-
-    Sizing a word-wrapped table lays out every visible cell's text; three in a row
-    on a chain's results held the GUI thread for 50 to 100 ms. Each fit is queued
-    only after the previous one ran, so input and paint events run in between.
-    """
-    pending = list(views)
-
-    def next_fit() -> None:
-        if pending:
-            view = pending.pop(0)
-            fit_to_contents(view, max_width)
-            if pending:  # the call is dropped if that table is gone by then
-                QTimer.singleShot(1, pending[0], next_fit)
-
-    if pending:
-        QTimer.singleShot(1, pending[0], next_fit)
+    """Size word-wrapped tables one per event-loop turn (each lays out every visible cell)."""
+    if views:
+        one_per_turn([lambda v=v: fit_to_contents(v, max_width) for v in views], views[0])
