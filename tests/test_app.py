@@ -34,7 +34,8 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     assert "no appointments yet" in window.status.text()
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert window.built("Revenue") is None  # not opened yet, so not built or read
-    window.tabs.setCurrentIndex(2)
+    window.tabs.setCurrentIndex(2)  # builds the tab on the next event-loop turn
+    qtbot.waitUntil(lambda: window.built("Revenue") is not None, timeout=5000)
     revenue = window.built("Revenue")
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert "No revenue analysis yet" in revenue.empty.text() and not revenue.empty.isHidden()

@@ -20,7 +20,7 @@ def take_screenshots(
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.main_window import LazyPage, MainWindow
     from barberbi_desktop.ui.theme import apply as apply_theme
 
     app = QApplication.instance() or QApplication(["barberbi"])
@@ -35,7 +35,10 @@ def take_screenshots(
         window.runner.settle(60_000)
         app.processEvents()
         for index in range(window.tabs.count()):
-            window.tabs.setCurrentIndex(index)  # builds the tab and reads its results
+            window.tabs.setCurrentIndex(index)
+            page = window.tabs.widget(index)
+            if isinstance(page, LazyPage):
+                page.ensure()  # build it now, not on the next turn, and read its results
             window.runner.settle(60_000)
             for _ in range(25):  # tables are sized one per event-loop turn
                 app.processEvents()
