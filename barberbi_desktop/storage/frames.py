@@ -174,10 +174,15 @@ def _fetch(
         for col, alias, sql_type, _ in _COLUMNS[table]
         if alias not in omit
     )
+    return _arrow(conn, f"SELECT {select} FROM {table}{where}", params)
+
+
+def _arrow(conn: Any, sql: str, params: tuple[Any, ...]) -> pa.Table:
+    """A query's rows as Arrow, read in one batch (ADBC infers types per batch)."""
     cur = conn.cursor()
     try:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-        cur.execute(f"SELECT {select} FROM {table}{where}", params or None)
+        cur.execute(sql, params or None)
         return cur.fetch_arrow_table()
     finally:
         cur.close()
@@ -352,13 +357,7 @@ def _read_query(path: str, sql: str, params: tuple[Any, ...], target: str) -> st
     """Runs in the reader process: one query's rows as an Arrow IPC file."""
     conn = _connect(Path(path))
     try:
-        cur = conn.cursor()
-        try:
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-            cur.execute(sql, params or None)
-            return _write_arrow(cur.fetch_arrow_table(), target)
-        finally:
-            cur.close()
+        return _write_arrow(_arrow(conn, sql, params), target)
     finally:
         conn.close()
 

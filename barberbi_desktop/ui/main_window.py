@@ -76,14 +76,14 @@ class EmptyState(QWidget):
         self.message = message
 
 
-LAZY_MODULES = (
-    "barberbi_desktop.ui.clients_tab",
-    "barberbi_desktop.ui.revenue_tab",
-    "barberbi_desktop.ui.six_figure_tab",
-    "barberbi_desktop.ui.imports_tab",
-    "barberbi_desktop.ui.settings_tab",
-    "barberbi_desktop.storage.frames",
-)
+# Tabs built when first opened: (module in barberbi_desktop.ui, class).
+LAZY_TABS = {
+    "Clients": ("clients_tab", "ClientsTab"),
+    "Revenue": ("revenue_tab", "RevenueTab"),
+    "Six Figure": ("six_figure_tab", "SixFigureTab"),
+    "Imports": ("imports_tab", "ImportsTab"),
+    "Settings": ("settings_tab", "SettingsTab"),
+}
 
 
 def warm_up() -> None:
@@ -93,8 +93,9 @@ def warm_up() -> None:
     first clicked made that click stall (tens of milliseconds, more while the import
     lock is held by a loader importing the same modules).
     """
-    for name in LAZY_MODULES:
-        importlib.import_module(name)
+    for module, _ in LAZY_TABS.values():
+        importlib.import_module(f"barberbi_desktop.ui.{module}")
+    importlib.import_module("barberbi_desktop.storage.frames")  # client scores read as Arrow
 
 
 class LazyPage(QWidget):
@@ -150,29 +151,22 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner)
-        builders: dict[str, Callable[[], QWidget]] = {
-            "Clients": self._build_clients,
-            "Revenue": self._build_revenue,
-            "Six Figure": self._build_six_figure,
-            "Imports": self._build_imports,
-            "Settings": self._build_settings,
-        }
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
-            name: LazyPage(build)
-            for name, build in builders.items()
+            name: LazyPage(lambda name=name: self._build(name))
+            for name in LAZY_TABS
             if name not in AREAS or self.may(AREAS[name])
         }
         pages: dict[str, QWidget] = {"Dashboard": self.dashboard, "Alerts": self.alerts}
-        for index, (name, title, message) in enumerate(TABS, start=1):
+        for index, (name, title, _) in enumerate(TABS, start=1):
             page = pages.get(name, self._lazy.get(name))
-            if page is None and name in AREAS:
+            if page is None:  # a view this account may not open
                 page = EmptyState(
                     title,
                     "Only the owner can open this view (it shows client money, pay or shop "
                     "settings). Log in with the owner's account to see it.",
                 )
-            self.tabs.addTab(page or EmptyState(title, message), name)
+            self.tabs.addTab(page, name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
         self.tabs.currentChanged.connect(self._opened)
@@ -228,34 +222,20 @@ class MainWindow(QMainWindow):
         if isinstance(page, LazyPage):
             page.open_soon()
 
-    def _build_clients(self) -> QWidget:
-        from barberbi_desktop.ui.clients_tab import ClientsTab
-
-        tab = ClientsTab(self.db, self.runner, self.user)
-        tab.segment.setCurrentText(str(self.settings.value("clients/segment", "All segments")))
-        tab.search.setText(str(self.settings.value("clients/search", "")))
-        return tab
-
-    def _build_revenue(self) -> QWidget:
-        from barberbi_desktop.ui.revenue_tab import RevenueTab
-
-        return RevenueTab(self.db, self.runner)
-
-    def _build_six_figure(self) -> QWidget:
-        from barberbi_desktop.ui.six_figure_tab import SixFigureTab
-
-        return SixFigureTab(self.db, self.runner)
-
-    def _build_imports(self) -> QWidget:
-        from barberbi_desktop.ui.imports_tab import ImportsTab
-
-        return ImportsTab(self.db, self.runner, self.hub,
-                          user_id=self.user and self.user.user_id)  # fmt: skip
-
-    def _build_settings(self) -> QWidget:
-        from barberbi_desktop.ui.settings_tab import SettingsTab
-
-        return SettingsTab(self.db, self.runner, self.user, self.request_restore)
+    def _build(self, name: str) -> QWidget:
+        module, cls = LAZY_TABS[name]
+        tab_class = getattr(importlib.import_module(f"barberbi_desktop.ui.{module}"), cls)
+        if name == "Clients":
+            tab = tab_class(self.db, self.runner, self.user)
+            tab.segment.setCurrentText(str(self.settings.value("clients/segment", "All segments")))
+            tab.search.setText(str(self.settings.value("clients/search", "")))
+            return tab
+        if name == "Imports":
+            return tab_class(self.db, self.runner, self.hub,
+                             user_id=self.user and self.user.user_id)  # fmt: skip
+        if name == "Settings":
+            return tab_class(self.db, self.runner, self.user, self.request_restore)
+        return tab_class(self.db, self.runner)
 
     def request_restore(self, path: Path) -> None:
         """Close the window; the app restores once the database is closed (see app.py)."""
@@ -365,7 +345,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        # Opening the last tab builds it, with the Clients filters (see _build_clients).
+        # Opening the last tab builds it, with the Clients filters (see _build).
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
 
     def save_view(self) -> None:
