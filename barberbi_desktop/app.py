@@ -58,7 +58,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     window = MainWindow(db, bridge=bridge, hub=hub, user=login.user)
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
-    notifications = NotificationManager(db, hub, [sink], min_priority="high")
+    notifications = NotificationManager(db, hub, [sink])  # from the owner's alert rules
     schedule = load_schedule(db)  # Settings > Schedules; a change applies at the next start
     scheduler = ShopScheduler(
         db,

@@ -66,8 +66,9 @@ class DbusNotifier:
 
 class NotificationManager:
     def __init__(
-        self, db: Database, hub: EventHub, sinks: Sequence[Sink], min_priority: str = "high"
+        self, db: Database, hub: EventHub, sinks: Sequence[Sink], min_priority: str | None = None
     ) -> None:
+        """``min_priority`` None: the owner's choice in Alerts > Rules, read at each alert."""
         self.db, self.sinks, self.min_priority = db, list(sinks), min_priority
         self.shown: list[int] = []
         self._unsubscribe = hub.subscribe(AlertsRaised, self.on_alerts)
@@ -83,8 +84,13 @@ class NotificationManager:
                     "ORDER BY id"
                 )
             ).all()
+        least = self.min_priority
+        if least is None:
+            from barberbi_desktop.storage.shop_config import alert_settings
+
+            least = alert_settings(self.db).notify_at
         for alert_id, priority, title, message in rows:
-            if RANK.get(priority, 3) > RANK[self.min_priority]:
+            if RANK.get(priority, 3) > RANK.get(least, 1):
                 continue
             for sink in self.sinks:
                 sink.show(title, message, priority)

@@ -25,12 +25,18 @@ class Candidate:
     cooldown: timedelta
 
 
+PRIORITIES = ("critical", "high", "medium", "low")
+
+
 @dataclass(frozen=True)
 class AlertSettings:
+    """Thresholds and cool-downs the owner can change (Alerts > Rules); defaults here."""
+
     no_show_rate_7d: float = 0.10
     utilisation_drop: float = 0.6  # 7-day utilisation below this share of the prior 7 days
     pathway_share: float = 0.6  # annualised revenue below this share of the goal ...
     pathway_probability: float = 0.1  # ... and this chance of crossing within a year
+    notify_at: str = "high"  # desktop pop-ups for alerts at or above this priority
     cooldowns: dict[str, timedelta] = field(
         default_factory=lambda: {
             "no_show_rate": timedelta(days=7),
@@ -42,6 +48,40 @@ class AlertSettings:
             "engine_failed": timedelta(hours=6),
         }
     )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What the Alerts tab says about a rule: when it fires and which settings tune it."""
+
+    key: str
+    label: str
+    priority: str
+    when: str
+    thresholds: tuple[tuple[str, str], ...] = ()  # (AlertSettings field, what it means)
+
+
+RULES = (
+    Rule("no_show_rate", "No-shows are up", "high",
+         "the no-show rate of the last 7 days is above the threshold",
+         (("no_show_rate_7d", "no-show rate above"),)),
+    Rule("revenue_below_band", "A slow day", "medium",
+         "revenue so far today is below the usual band for this weekday and time"),
+    Rule("utilisation_collapse", "Chairs emptier than usual", "high",
+         "utilisation of the last 7 days falls below a share of the 7 days before",
+         (("utilisation_drop", "below this share of the week before"),)),
+    Rule("vip_at_risk", "Valuable clients slipping away", "high",
+         "a Premium VIP or High Value client becomes At-Risk"),
+    Rule("pathway_behind", "A barber far from six figures", "low",
+         "a barber's annualised revenue is below a share of $100,000 and the chance of "
+         "getting there within 12 months is low",
+         (("pathway_share", "annualised revenue below this share of the goal"),
+          ("pathway_probability", "and a chance within 12 months below"))),
+    Rule("import_rejected", "An import was refused", "high",
+         "a file dropped in the watch folder is refused"),
+    Rule("engine_failed", "An analysis failed", "critical",
+         "a background analysis stops with an error"),
+)  # fmt: skip
 
 
 def _kpi(values: pd.DataFrame, kpi: str, window: str, column: str = "value") -> float:

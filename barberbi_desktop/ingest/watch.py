@@ -2,7 +2,8 @@
 
 A file is only picked up once its size has stopped changing (a browser may
 still be writing it). Afterwards it moves to ``imported/`` or ``rejected/``
-with a short report beside it, so staff can see what happened without the app.
+with a short report beside it, so staff can see what happened without the app;
+a refused file also raises an alert, since nobody was watching it land.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from barberbi_desktop.events import EventHub
+from barberbi_desktop.alerts.rules import import_rejected
+from barberbi_desktop.alerts.store import raise_alerts
+from barberbi_desktop.events import AlertsRaised, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.shop_config import alert_settings
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
@@ -64,9 +68,17 @@ class WatchFolder:
                 json.dumps(report.as_dict(), indent=2)
             )
             self._sizes.pop(path, None)
+            if outcome == "rejected":
+                self._alert(path.name, report.reason or "the file was refused.")
             log.info("watch folder: %s %s", path.name, outcome)
             done.append(report)
         return done
+
+    def _alert(self, name: str, reason: str) -> None:
+        """Nobody watched this import happen, so the refusal becomes an alert."""
+        ids = raise_alerts(self.db, [import_rejected(name, reason, alert_settings(self.db))])
+        if ids and self.hub is not None:
+            self.hub.publish(AlertsRaised(tuple(ids)))
 
     def run_forever(self, interval: float) -> None:
         while True:

@@ -13,6 +13,7 @@ from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.kpi import KpiResult
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import finish_run
+from barberbi_desktop.storage.shop_config import alert_settings
 
 KEEP_ALL_S = 24 * 3600
 
@@ -50,7 +51,7 @@ def store(
     candidates = rules.kpi_alerts(
         result.values,
         result.today_band,
-        settings or rules.AlertSettings(),
+        settings or alert_settings(db),
         result.as_of.isoformat(),
     )
     return raise_alerts(db, candidates)

@@ -12,6 +12,7 @@ from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.ltv import LtvResult
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import client_scores, finish_run
+from barberbi_desktop.storage.shop_config import alert_settings
 
 COLUMNS = (
     "client_id",
@@ -86,5 +87,5 @@ def _raise_vip_alerts(db: Database, run_id: int) -> list[int]:
         ).scalar()
     before = client_scores(db, previous)[["client_id", "segment"]] if previous else None
     return raise_alerts(
-        db, rules.vip_at_risk_alerts(client_scores(db, run_id), before, rules.AlertSettings())
+        db, rules.vip_at_risk_alerts(client_scores(db, run_id), before, alert_settings(db))
     )

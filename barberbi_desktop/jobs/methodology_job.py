@@ -12,6 +12,7 @@ from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.methodology import MethodologyResult, Scorecard
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import finish_run
+from barberbi_desktop.storage.shop_config import alert_settings
 
 INSERT = (
     "INSERT INTO methodology_scores (run_id, barber_id, month, principle, metric, value, target, "
@@ -77,5 +78,5 @@ def store(db: Database, run_id: int, result: MethodologyResult) -> None:
         finish_run(conn, run_id, result.summary())
     raise_alerts(
         db,
-        rules.pathway_alerts(result.pathway, rules.AlertSettings(), result.as_of.strftime("%Y-%m")),
+        rules.pathway_alerts(result.pathway, alert_settings(db), result.as_of.strftime("%Y-%m")),
     )

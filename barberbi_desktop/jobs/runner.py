@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
@@ -22,7 +20,8 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.frames import LEAN, load_shop_data
 from barberbi_desktop.storage.results import fail_run, start_run
-from barberbi_desktop.storage.shop_config import kpi_settings, methodology_settings
+from barberbi_desktop.storage.settings import shop_zone
+from barberbi_desktop.storage.shop_config import alert_settings, kpi_settings, methodology_settings
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,7 @@ class RunOutcome:
 
 def shop_now(db: Database) -> datetime:
     """The shop's wall-clock time now (its first location's zone), naive."""
-    with db.read() as conn:
-        zone = conn.execute(text("SELECT timezone FROM locations ORDER BY id LIMIT 1")).scalar()
-    return datetime.now(ZoneInfo(zone or "UTC")).replace(tzinfo=None)
+    return datetime.now(ZoneInfo(shop_zone(db))).replace(tzinfo=None)
 
 
 def _ltv(
@@ -119,7 +116,7 @@ def run_engine(
         fail_run(db, run_id, f"{type(exc).__name__}: {exc}")
         raise_alerts(
             db,
-            [rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", rules.AlertSettings())],
+            [rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", alert_settings(db))],
         )
         raise
     return RunOutcome(run_id, engine, {"run_id": run_id, **summary})

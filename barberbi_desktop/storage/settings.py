@@ -35,3 +35,10 @@ def set_setting(db: Database, key: str, value: Any) -> None:
             ),
             {"k": key, "v": json.dumps(value), "t": _TYPES.get(type(value), "json")},
         )
+
+
+def shop_zone(db: Database) -> str:
+    """The shop's time zone: its first location's (instants are stored in UTC)."""
+    with db.read() as conn:
+        zone = conn.execute(text("SELECT timezone FROM locations ORDER BY id LIMIT 1")).scalar()
+    return zone or "UTC"

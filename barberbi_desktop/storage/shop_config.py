@@ -3,21 +3,23 @@
 Qt-free so the rules are tested without a window: each save checks every row
 first and either writes all of it or nothing, with one sentence naming the
 row and field that is wrong. Engines read the targets and weights saved here
-(see `kpi_settings` and `methodology_settings`); the scheduler reads the
-schedule.
+(see `kpi_settings` and `methodology_settings`), the alert jobs the rules'
+thresholds (`alert_settings`); the scheduler reads the schedule.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
 import pandas as pd
 from sqlalchemy import text
 
+from barberbi_desktop.alerts.rules import PRIORITIES, RULES, AlertSettings
 from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
@@ -276,4 +278,65 @@ def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
     changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changed:
         audit(db, by and by.user_id, "settings_changed", {"section": "schedule", **changed})
+    return len(changed)
+
+
+def alert_settings(db: Database) -> AlertSettings:
+    """The rules' thresholds as the owner left them (Alerts > Rules), else the defaults."""
+    saved = get_setting(db, "alerts.rules", {}) or {}
+    base = AlertSettings()
+    hours = saved.get("cooldown_hours", {})
+    return replace(
+        base,
+        **{k: float(v) for k, v in saved.get("thresholds", {}).items() if hasattr(base, k)},
+        notify_at=saved.get("notify_at", base.notify_at),
+        cooldowns=base.cooldowns
+        | {k: timedelta(hours=float(v)) for k, v in hours.items() if k in base.cooldowns},
+    )
+
+
+def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -> int:
+    """``values``: threshold fields as shares (0-1), ``cooldown:RULE`` in hours, ``notify_at``.
+
+    Everything is checked before anything is written; unchanged defaults are not stored,
+    so a later release's better default still reaches a shop that never changed it.
+    """
+    base, before = AlertSettings(), alert_settings(db)
+    fields = {name for rule in RULES for name, _ in rule.thresholds}
+    labels = {name: text for rule in RULES for name, text in rule.thresholds}
+    thresholds, hours, changed = {}, {}, {}
+    for key, raw in values.items():
+        if key in fields:
+            number = _number(raw, f"Alert rule {labels[key]!r}", "the threshold", 1)
+            if number is None or number <= 0:
+                raise InputError(f"Alert rule {labels[key]!r}: enter a share above 0% and "
+                                 "at most 100%.")  # fmt: skip
+            if number != getattr(base, key):
+                thresholds[key] = number
+            if number != getattr(before, key):
+                changed[key] = [getattr(before, key), number]
+        elif key.startswith("cooldown:") and key[9:] in base.cooldowns:
+            rule = key[9:]
+            number = _number(raw, f"Alert rule {rule}", "the cool-down", 24 * 365)
+            if number is None:
+                raise InputError(f"Alert rule {rule}: enter a cool-down in hours (0 or more).")
+            default_h = base.cooldowns[rule].total_seconds() / 3600
+            if number != default_h:
+                hours[rule] = number
+            if number != before.cooldowns[rule].total_seconds() / 3600:
+                changed[key] = [before.cooldowns[rule].total_seconds() / 3600, number]
+        elif key == "notify_at":
+            if raw not in PRIORITIES:
+                raise InputError(f"Desktop pop-ups: choose one of {', '.join(PRIORITIES)}.")
+            if raw != before.notify_at:
+                changed[key] = [before.notify_at, raw]
+        else:
+            raise InputError(f"There is no alert setting called {key!r}.")
+    notify = values.get("notify_at", before.notify_at)
+    saved: dict[str, Any] = {"thresholds": thresholds, "cooldown_hours": hours}
+    if notify != base.notify_at:
+        saved["notify_at"] = notify
+    set_setting(db, "alerts.rules", {k: v for k, v in saved.items() if v} or None)
+    if changed:
+        audit(db, by and by.user_id, "settings_changed", {"section": "alert rules", **changed})
     return len(changed)

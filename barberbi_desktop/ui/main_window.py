@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
-        self.alerts = AlertsTab(db, self.runner)
+        self.alerts = AlertsTab(db, self.runner, user)
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
             name: LazyPage(lambda name=name: self._build(name))

@@ -109,6 +109,11 @@ class DataFrameModel(QAbstractTableModel):
         """The rows as shown (sorted and filtered): a copy, for exports and tests."""
         return self._frame.iloc[self._rows].reset_index(drop=True)
 
+    @property
+    def total_rows(self) -> int:
+        """Rows before the filter ("12 of 40 shown")."""
+        return len(self._frame)
+
     def row(self, row: int) -> pd.Series:
         """One shown row with every column, hidden ones included."""
         return self._frame.iloc[int(self._rows[row])]
