@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--import-file", type=Path,
                         default=Path(__file__).parent.parent / "tests" / "data" / "imports"
                         / "template_week1.csv")  # fmt: skip
+    parser.add_argument("--trace-stalls", action="store_true",
+                        help="sample the GUI thread's stack during stalls and print the "
+                             "most common frames of each stall over 60 ms")  # fmt: skip
     ns = parser.parse_args()
     # An installed app has its modules compiled (pip does it); a checkout run with
     # PYTHONDONTWRITEBYTECODE would otherwise time the compiler, not the app.
@@ -75,6 +78,29 @@ def main() -> None:
             stalls.append((round(last[0] - t1, 2), round(now - last[0], 3)))
         last[0] = now
 
+    traces: list[tuple[float, dict[str, int]]] = []  # (when, frame -> samples) per stall
+    sampling = threading.Event()
+
+    def sample() -> None:  # a watchdog: what is the GUI thread doing while it is late?
+        import collections
+        import traceback
+
+        main = threading.main_thread().ident
+        current: collections.Counter[str] | None = None
+        while not sampling.is_set():
+            late = time.perf_counter() - last[0]
+            if late > 0.03:
+                frame = sys._current_frames().get(main)
+                stack = traceback.extract_stack(frame)[-12:] if frame else []
+                if current is None:
+                    current = collections.Counter()
+                    traces.append((round(last[0] - t1, 2), current))
+                current[" < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                   for f in reversed(stack))] += 1  # fmt: skip
+            else:
+                current = None
+            time.sleep(0.002)
+
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(beat)
@@ -97,6 +123,9 @@ def main() -> None:
     last[0] = t1
     worker = threading.Thread(target=engines, name="bench-engines")
     worker.start()
+    sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
+    if ns.trace_stalls:
+        sampler.start()
     window.imports.import_paths([ns.import_file])
     tabs = window.tabs.count()
     i = 0
@@ -109,6 +138,7 @@ def main() -> None:
         app.processEvents()
         time.sleep(0.01)
     busy = time.perf_counter() - t1
+    sampling.set()
     timer.stop()
     worker.join()
     scheduler.shutdown()
@@ -118,6 +148,14 @@ def main() -> None:
     db.dispose()
     shutil.rmtree(folder)
     ordered = sorted(gaps)
+    if ns.trace_stalls:
+        long_ones = {round(w, 2) for w, length in stalls}
+        for when, frames in traces:
+            if sum(frames.values()) * 0.002 < 0.03 and when not in long_ones:
+                continue
+            print(f"--- stall at {when} s ({sum(frames.values())} samples)", file=sys.stderr)
+            for stack, n in frames.most_common(4):
+                print(f"  {n:4d}  {stack}", file=sys.stderr)
     print(json.dumps({
         "db": str(ns.db),
         "startup_s": round(startup, 2),

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.users import User
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import page_tabs
 
 COLUMNS = {
     "priority": "Priority",
@@ -107,7 +107,7 @@ class AlertsTab(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(bar)
         box.addWidget(self.table)
-        self.pages = QTabWidget()
+        self.pages = page_tabs()
         self.pages.addTab(history, "History")
         self.rules: RulesPage | None = None
         self.pages.addTab(QWidget(), "Rules")

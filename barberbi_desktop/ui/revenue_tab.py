@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import page_tabs
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -93,7 +94,7 @@ class RevenueTab(QWidget):
         self.roadmap = DataFrameModel()
         self.prices = DataFrameModel()
         self.pay = DataFrameModel()
-        self.details = QTabWidget()
+        self.details = page_tabs()
         self.views: list[QTableView] = []
         for model, title in ((self.roadmap, "Roadmap"), (self.prices, "Prices"),
                              (self.pay, "Pay models")):  # fmt: skip

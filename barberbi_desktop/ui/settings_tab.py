@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.table_model import FIT_ROWS
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
+from barberbi_desktop.ui.theme import page_tabs
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -389,7 +389,7 @@ class SettingsTab(QWidget):
         self.db, self.runner, self.user = db, runner, user
         self.on_restore = on_restore
         layout = QVBoxLayout(self)
-        self.pages = QTabWidget()
+        self.pages = page_tabs()
         self.locations = LocationsPage(self)
         self.barbers = BarbersPage(self)
         self.targets = TargetsPage(self)

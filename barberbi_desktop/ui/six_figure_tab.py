@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
@@ -17,6 +17,7 @@ from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import page_tabs
 
 SHORT = {
     "premium_positioning": "Premium",
@@ -88,7 +89,7 @@ class SixFigureTab(QWidget):
         self.scorecard = DataFrameModel()
         self.gaps = DataFrameModel()
         self.pathway = DataFrameModel()
-        self.details = QTabWidget()
+        self.details = page_tabs()
         self.views: list[QTableView] = []
         for model, title in (
             (self.scorecard, "Scorecard"),

@@ -13,7 +13,7 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget
 
 
 def wanted_scheme(app: QGuiApplication) -> str:
@@ -61,3 +61,16 @@ def follow_system(app: QApplication) -> None:
     """Apply the scheme now and again whenever the desktop switches."""
     apply(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply(app))
+
+
+def page_tabs() -> QTabWidget:
+    """Tabs inside a tab, drawn flat (document mode).
+
+    Fusion strokes the frame around a framed tab pane antialiased, which took 7-10 ms
+    per paint of a tab-sized pane in this Qt build (perf: QFusionStyle::drawPrimitive ->
+    QRasterPaintEngine::drawRects); a tab switch paints it two or three times. Flat
+    panes cut the Six Figure tab's switch from about 62 to 39 ms.
+    """
+    tabs = QTabWidget()
+    tabs.setDocumentMode(True)
+    return tabs
