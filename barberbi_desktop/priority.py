@@ -1,18 +1,45 @@
 """Background work yields the CPU to the window.
 
 On a two-core shop computer, engines and the frame reader at normal priority
-starved the GUI thread for a tenth of a second at a time; every helper
-process lowers its own priority when it starts.
+starved the GUI thread for a tenth of a second at a time. Every helper process
+is put in Linux's idle scheduling class, so it runs only on CPU time the window
+does not want; elsewhere (or where that is refused) its nice value goes as low
+as it can. The parent demotes each helper the moment it is spawned, so its own
+start-up (importing pandas and the engines, a second or more of CPU) already
+runs in the background; the pool initializer repeats it from inside.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from multiprocessing.context import SpawnContext, SpawnProcess
+
+
+def lower(pid: int = 0) -> None:
+    """Put process ``pid`` (0: this one) in the background."""
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+            return
+    if hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):  # not permitted: run at normal priority
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
 def background_priority() -> None:
     """Lower this process's CPU priority (a process-pool initializer)."""
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):  # not permitted: run at normal priority
-            os.nice(10)
+    lower(0)
+
+
+class _BackgroundProcess(SpawnProcess):
+    def start(self) -> None:
+        super().start()
+        if self.pid is not None:
+            lower(self.pid)
+
+
+class BackgroundContext(SpawnContext):
+    """The spawn start method, with every process demoted as soon as it exists."""
+
+    Process = _BackgroundProcess

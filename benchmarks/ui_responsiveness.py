@@ -69,14 +69,17 @@ def main() -> None:
     gaps: list[float] = []
     last = [time.perf_counter()]
 
-    stalls: list[tuple[float, float]] = []  # (when, length) of gaps over 100 ms
+    stalls: list[tuple[float, float, float]] = []  # gaps over 100 ms
+
+    cpu = [time.thread_time()]
 
     def beat() -> None:
-        now = time.perf_counter()
+        now, used = time.perf_counter(), time.thread_time()
         gaps.append(now - last[0])
-        if now - last[0] > 0.1:
-            stalls.append((round(last[0] - t1, 2), round(now - last[0], 3)))
-        last[0] = now
+        if now - last[0] > 0.1:  # (when, how long, of which the GUI thread was on a CPU)
+            stalls.append((round(last[0] - t1, 2), round(now - last[0], 3),
+                           round(used - cpu[0], 3)))  # fmt: skip
+        last[0], cpu[0] = now, used
 
     traces: list[tuple[float, dict[str, int]]] = []  # (when, frame -> samples) per stall
     sampling = threading.Event()
@@ -90,13 +93,18 @@ def main() -> None:
         while not sampling.is_set():
             late = time.perf_counter() - last[0]
             if late > 0.03:
-                frame = sys._current_frames().get(main)
-                stack = traceback.extract_stack(frame)[-12:] if frame else []
+                frames = sys._current_frames()
                 if current is None:
                     current = collections.Counter()
                     traces.append((round(last[0] - t1, 2), current))
-                current[" < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                                   for f in reversed(stack))] += 1  # fmt: skip
+                names = {t.ident: t.name for t in threading.enumerate()}
+                for ident, frame in frames.items():
+                    if ident == threading.get_ident():
+                        continue
+                    stack = traceback.extract_stack(frame)[-12 if ident == main else -4:]
+                    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                       for f in reversed(stack))  # fmt: skip
+                    current[("GUI: " if ident == main else f"[{names.get(ident)}] ") + where] += 1
             else:
                 current = None
             time.sleep(0.002)
@@ -149,12 +157,12 @@ def main() -> None:
     shutil.rmtree(folder)
     ordered = sorted(gaps)
     if ns.trace_stalls:
-        long_ones = {round(w, 2) for w, length in stalls}
+        long_ones = {round(w, 2) for w, *_ in stalls}
         for when, frames in traces:
-            if sum(frames.values()) * 0.002 < 0.03 and when not in long_ones:
+            if when not in long_ones:
                 continue
             print(f"--- stall at {when} s ({sum(frames.values())} samples)", file=sys.stderr)
-            for stack, n in frames.most_common(4):
+            for stack, n in frames.most_common(10):
                 print(f"  {n:4d}  {stack}", file=sys.stderr)
     print(json.dumps({
         "db": str(ns.db),
@@ -164,6 +172,7 @@ def main() -> None:
         "longest_stall_ms": round(max(gaps) * 1000, 1) if gaps else None,
         "p99_gap_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 1) if gaps else None,
         "stalls_over_100ms": stalls[:20],
+        "t1_monotonic": round(t1, 3),
         "engine_spans_s": spans,
         "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
     }, indent=2))  # fmt: skip

@@ -12,7 +12,6 @@ Nothing here touches Qt; results go out through the hub.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
-from barberbi_desktop.priority import background_priority
+from barberbi_desktop.priority import BackgroundContext, background_priority
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_run
 
@@ -179,7 +178,7 @@ class ShopScheduler:
                 for kind in ("kpi", "heavy"):
                     _POOLS[(self.url, kind)] = ProcessPoolExecutor(
                         max_workers=1,
-                        mp_context=mp.get_context("spawn"),
+                        mp_context=BackgroundContext(),
                         initializer=background_priority,
                     )
         s = self.scheduler

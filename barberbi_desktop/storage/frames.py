@@ -18,7 +18,6 @@ another program reading the file under WAL.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -35,7 +34,7 @@ import pyarrow.ipc
 
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
-from barberbi_desktop.priority import background_priority
+from barberbi_desktop.priority import BackgroundContext, background_priority
 from barberbi_desktop.storage.db import BUSY_TIMEOUT_MS, Database
 
 INT, TXT, REAL = "INTEGER", "TEXT", "REAL"
@@ -301,7 +300,7 @@ def _reader() -> ProcessPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ProcessPoolExecutor(
-                max_workers=1, mp_context=mp.get_context("spawn"), initializer=background_priority
+                max_workers=1, mp_context=BackgroundContext(), initializer=background_priority
             )
         return _POOL
 

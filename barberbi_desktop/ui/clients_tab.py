@@ -97,7 +97,15 @@ class Prepared:
         haystack = table["display_name"].fillna("")
         for column in ("email", "phone"):
             haystack = haystack + " " + table[column].fillna("")
-        self.table = table.assign(search=haystack.str.lower())
+        self.table = table.assign(search=haystack.str.lower()).reset_index(drop=True)
+        # The text each column's width is measured from: the header's and a sample's.
+        self.samples = {
+            column: [
+                FORMATTERS.get(column, str)(v) if pd.notna(v) else ""
+                for v in self.scores[column].head(200)
+            ]
+            for column in COLUMNS
+        }
 
 
 class ClientFilter:
@@ -244,11 +252,7 @@ class ClientsTab(QWidget):
         # Widths from the headers and a sample, never from all rows (200,000 would stall).
         metrics = self.table.fontMetrics()
         for i, (column, title) in enumerate(COLUMNS.items()):
-            sample = (
-                self.scores[column]
-                .head(200)
-                .map(lambda v, c=column: FORMATTERS.get(c, str)(v) if pd.notna(v) else "")
-            )
+            sample = loaded.samples[column]
             widest = max(
                 [metrics.horizontalAdvance(title), *map(metrics.horizontalAdvance, sample)]
             )

@@ -1,0 +1,36 @@
+"""Helper processes run in the background scheduling class from the moment they exist."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from barberbi_desktop.priority import BackgroundContext, background_priority
+
+
+def _policy() -> tuple[int, int]:
+    return os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
+def test_a_helper_is_in_the_idle_class_and_the_window_is_not() -> None:
+    with ProcessPoolExecutor(1, mp_context=BackgroundContext(),
+                             initializer=background_priority) as pool:  # fmt: skip
+        policy, _ = pool.submit(_policy).result(timeout=60)
+    assert policy == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the parent keeps its priority
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
+def test_the_parent_demotes_a_helper_before_its_start_up_runs() -> None:
+    process = BackgroundContext().Process(target=time.sleep, args=(5,))
+    process.start()
+    try:  # checked at once: the child is still importing, no initializer has run
+        assert os.sched_getscheduler(process.pid) == os.SCHED_IDLE
+    finally:
+        process.terminate()
+        process.join(10)
