@@ -137,7 +137,7 @@ def test_screenshots_writes_one_png_per_tab(
         assert data.startswith(b"\x89PNG") and len(data) > 5000
 
 
-def test_the_window_remembers_tab_geometry_and_client_filters(
+def test_the_window_remembers_tab_geometry_and_the_clients_and_alerts_filters(
     qtbot: QtBot, empty_db: Database, tmp_path: Path
 ) -> None:
     from PySide6.QtCore import QSettings
@@ -149,6 +149,8 @@ def test_the_window_remembers_tab_geometry_and_client_filters(
     first.tabs.setCurrentIndex(3)
     first.clients.segment.setCurrentText("At-Risk")
     first.clients.search.setText("Lee")
+    first.alerts.priority.setCurrentText("High")
+    first.alerts.rule.setCurrentIndex(first.alerts.rule.findData("vip_at_risk"))
     first.close()
     qtbot.waitUntil(lambda: first.runner.pending == 0, timeout=5000)
     again = MainWindow(
@@ -158,6 +160,8 @@ def test_the_window_remembers_tab_geometry_and_client_filters(
     assert again.tabs.currentIndex() == 3
     assert again.clients.segment.currentText() == "At-Risk"
     assert again.clients.search.text() == "Lee"
+    assert again.alerts.priority.currentText() == "High"
+    assert again.alerts.rule.currentData() == "vip_at_risk"
     assert (again.size().width(), again.size().height()) == (640, 480)
     qtbot.waitUntil(lambda: again.runner.pending == 0, timeout=5000)
     again.close()

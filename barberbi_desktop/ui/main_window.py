@@ -345,16 +345,24 @@ class MainWindow(QMainWindow):
         self.status.setText(f"Could not read the shop: {exc}")
 
     def _restore_view(self) -> None:
-        """Window geometry, the last tab and the Clients filters, as the owner left them."""
+        """Window geometry, the last tab and the Clients and Alerts filters, as left."""
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self.alerts.priority.setCurrentText(
+            str(self.settings.value("alerts/priority", "All priorities"))
+        )
+        self.alerts.rule.setCurrentIndex(
+            max(0, self.alerts.rule.findData(str(self.settings.value("alerts/rule", ""))))
+        )
         # Opening the last tab builds it, with the Clients filters (see _build).
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
 
     def save_view(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("alerts/priority", self.alerts.priority.currentText())
+        self.settings.setValue("alerts/rule", self.alerts.rule.currentData() or "")
         clients = self.built("Clients")
         if clients is not None:  # never opened: the stored filters stay as they were
             self.settings.setValue("clients/segment", clients.segment.currentText())
