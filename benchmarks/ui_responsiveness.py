@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--trace-stalls", action="store_true",
                         help="sample the GUI thread's stack during stalls and print the "
                              "most common frames of each stall over 60 ms")  # fmt: skip
+    parser.add_argument("--tab-every-ms", type=float, default=0,
+                        help="switch tab at most this often (0, the default: on every "
+                             "turn of the loop, about every 5 ms)")  # fmt: skip
     ns = parser.parse_args()
     # An installed app has its modules compiled (pip does it); a checkout run with
     # PYTHONDONTWRITEBYTECODE would otherwise time the compiler, not the app.
@@ -156,10 +159,13 @@ def main() -> None:
     window.imports.import_paths([ns.import_file])
     tabs = window.tabs.count()
     i = 0
+    switched = 0.0
     while not done.is_set() or window.runner.pending:
         app.processEvents()
-        window.tabs.setCurrentIndex(i % tabs)  # visit every tab while results arrive
-        i += 1
+        if time.perf_counter() - switched >= ns.tab_every_ms / 1000:
+            window.tabs.setCurrentIndex(i % tabs)  # visit every tab while results arrive
+            i += 1
+            switched = time.perf_counter()
         time.sleep(0.005)
     for _ in range(100):  # let the last refreshes land
         app.processEvents()
@@ -193,6 +199,7 @@ def main() -> None:
                 print(f"  {n:4d}  {stack}", file=sys.stderr)
     print(json.dumps({
         "db": str(ns.db),
+        "tab_every_ms": ns.tab_every_ms,
         "startup_s": round(startup, 2),
         "engines_and_import_s": round(busy, 1),
         "heartbeats": len(gaps),
