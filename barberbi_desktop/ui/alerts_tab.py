@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -210,6 +211,8 @@ class RulesPage(QWidget):
             grid.addWidget(QLabel(rule.priority), row, 1)
             when = QLabel(rule.when)
             when.setWordWrap(True)
+            # Wrap in whatever width is left; never widen the window.
+            when.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             grid.addWidget(when, row, 2)
             limits = QHBoxLayout()
             for name, meaning in rule.thresholds:
@@ -224,6 +227,7 @@ class RulesPage(QWidget):
             self.fields[f"cooldown:{rule.key}"] = cool
             grid.addWidget(cool, row, 4)
         grid.setColumnStretch(2, 1)
+        grid.setColumnMinimumWidth(2, 240)
         self.notify_at = QComboBox()
         self.notify_at.addItems(list(PRIORITIES))
         self.notify_at.setToolTip("Alerts at or above this priority also pop up on the desktop")
@@ -254,6 +258,7 @@ class RulesPage(QWidget):
         spin.setSuffix(suffix)
         spin.setToolTip(tip)
         spin.setEnabled(self.editable)
+        spin.setMaximumWidth(110)
         return spin
 
     def load(self) -> None:

@@ -66,6 +66,7 @@ class Tile(QFrame):
         self.value = QLabel("—")
         self.value.setStyleSheet("font-size: 22px; font-weight: 600;")
         self.change = QLabel("")
+        self.change.setWordWrap(True)  # else six tiles in a row need a 1,500-pixel window
         for w in (self.title, self.value, self.change):
             layout.addWidget(w)
 
