@@ -35,6 +35,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
 
     from barberbi_desktop.alerts.notify import DbusNotifier, NotificationManager
     from barberbi_desktop.events import EventHub
+    from barberbi_desktop.jobs import imports as helper_imports
     from barberbi_desktop.jobs.scheduler import ShopScheduler
     from barberbi_desktop.storage.shop_config import load_schedule
     from barberbi_desktop.ui.bridge import HubBridge
@@ -75,6 +76,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
         return app.exec()
     finally:
         scheduler.shutdown()
+        helper_imports.shutdown()
         notifications.close()
         bridge.close()
         path = db.path

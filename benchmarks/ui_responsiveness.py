@@ -171,6 +171,7 @@ def main() -> None:
         app.processEvents()
         time.sleep(0.01)
     busy = time.perf_counter() - t1
+    imported = window.imports.outcome.text()  # what the Imports tab says happened
     sampling.set()
     timer.stop()
     worker.join()
@@ -209,6 +210,7 @@ def main() -> None:
         "stalls_over_100ms": stalls[:20],
         "steal_s": round((steal[-1][1] - steal[0][1]) * tick, 2) if len(steal) > 1 else None,
         "engine_spans_s": spans,
+        "import": imported,
         "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
     }, indent=2))  # fmt: skip
 

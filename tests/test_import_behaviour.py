@@ -374,3 +374,19 @@ def test_big_files_parse_in_a_helper_process_with_the_same_result(
             db.dispose()
     assert results[0] == results[1]
     assert results[0][0] == (4, 2, 1)
+
+
+def test_a_line_break_inside_a_bad_cell_stays_out_of_the_sentence(
+    db: Database, tmp_path: Path
+) -> None:
+    """Found by the fuzz test: a quoted cell holding a line break was quoted verbatim."""
+    text = (FIXTURES / "template_week1.csv").read_text()
+    header, first, *rest = text.splitlines()
+    cells = first.split(",")
+    cells[1] = '"\x01\nnot a date"'
+    bad = tmp_path / "broken.csv"
+    bad.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    [report] = Importer(db).import_files([bad])
+    assert report.status == "rejected"
+    assert "\n" not in report.reason and "\x01" not in report.reason
+    assert "broken.csv, row 2" in report.reason

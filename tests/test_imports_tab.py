@@ -110,3 +110,22 @@ def test_cancel_stops_an_import_and_keeps_nothing(qtbot: QtBot, db: Database, tm
     assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
     qtbot.waitUntil(lambda: runner.pending == 0)
     runner.wait()
+
+
+def test_the_window_imports_in_a_helper_process_and_hears_of_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's process only waits; the helper's DataChanged reaches the window's hub,
+    and a brand-new shop gets the window's time zone even if the helper started elsewhere."""
+    from barberbi_desktop.jobs import imports
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    hub = EventHub()
+    seen: list[DataChanged] = []
+    hub.subscribe(DataChanged, seen.append)
+    [report] = imports.import_files(db, [FIXTURES / "template_week1.csv"], hub=hub)
+    assert report.status == "landed" and report.inserted == 4
+    assert seen == [DataChanged("import", report.batch_id)]
+    assert imports._POOL is not None  # it went through the helper, not this process
+    assert query(db, "SELECT timezone FROM locations") == [("Asia/Tokyo",)]
+    assert query(db, "SELECT COUNT(*) FROM appointments") == [(4,)]

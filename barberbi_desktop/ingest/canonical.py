@@ -129,7 +129,10 @@ class _Problems:
             where += f", column {column}"
         text = message if isinstance(message, str) else message[rows]
         if values is not None:
-            shown = values[rows].astype(str).str.slice(0, 40)
+            # Control characters (a line break inside a quoted cell) would break the
+            # one-sentence message over lines: each run of them is shown as one space.
+            shown = (values[rows].astype(str).str.slice(0, 40)
+                     .str.replace(r"[\x00-\x1f\x7f]+", " ", regex=True))  # fmt: skip
             msg = where + ": '" + shown + "' " + text
         else:
             msg = where + ": " + text

@@ -28,8 +28,9 @@ from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
-from barberbi_desktop.ingest.importer import FileReport, Importer, undo_last_import
+from barberbi_desktop.ingest.importer import FileReport, undo_last_import
 from barberbi_desktop.ingest.template import write_template
+from barberbi_desktop.jobs.imports import import_files as helper_import
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -147,10 +148,9 @@ class ImportsTab(QWidget):
             if done:
                 done()
 
-        self.runner.run(
-            lambda: Importer(self.db, hub=self.hub, user_id=self.user_id).import_files(paths),
-            finished,
-            self._failed,
+        db, hub, user_id = self.db, self.hub, self.user_id
+        self.runner.run(  # the worker only waits: the import runs in a helper process
+            lambda: helper_import(db, paths, hub=hub, user_id=user_id), finished, self._failed
         )
 
     def _failed(self, exc: Exception) -> None:
