@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -129,6 +130,17 @@ def main() -> None:
                 steal.append((time.perf_counter(), int(f.readline().split()[8])))
             time.sleep(0.02)
 
+    collections_ms: list[tuple[float, int, float]] = []  # (when, generation, ms) over 10 ms
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        elif (took := time.perf_counter() - gc_start[0]) > 0.01:
+            collections_ms.append((round(gc_start[0] - t1, 2), info["generation"],
+                                   round(took * 1000, 1)))  # fmt: skip
+
+    gc.callbacks.append(on_gc)
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(beat)
@@ -173,6 +185,7 @@ def main() -> None:
     busy = time.perf_counter() - t1
     imported = window.imports.outcome.text()  # what the Imports tab says happened
     sampling.set()
+    gc.callbacks.remove(on_gc)
     timer.stop()
     worker.join()
     scheduler.shutdown()
@@ -211,6 +224,7 @@ def main() -> None:
         "steal_s": round((steal[-1][1] - steal[0][1]) * tick, 2) if len(steal) > 1 else None,
         "engine_spans_s": spans,
         "import": imported,
+        "garbage_collections_over_10ms": collections_ms[:20],
         "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
     }, indent=2))  # fmt: skip
 
