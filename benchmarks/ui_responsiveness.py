@@ -11,7 +11,7 @@ Dashboard's stored KPIs (target on the shop demo: under 2 s).
 
 Each stall over 100 ms is listed as [when (s), length (s), CPU time the GUI
 thread used in it (s), CPU time the virtual machine lost to its host in it
-(s, from /proc/stat's "steal", both CPUs together)]. A stall in which the GUI
+(s, from /proc/stat's "steal", both CPUs together), the tab then shown]. A stall in which the GUI
 thread barely ran while the host took the CPUs away is not the app's doing;
 ``longest_on_cpu_stall_ms`` is the longest stall in which the GUI thread itself
 was on a CPU for at least half of the time. ``--trace-stalls`` samples every
@@ -82,7 +82,7 @@ def main() -> None:
     gaps: list[float] = []
     last = [time.perf_counter()]
 
-    stalls: list[tuple[float, float, float]] = []  # gaps over 100 ms
+    stalls: list[tuple[float, float, float, str]] = []  # gaps over 100 ms, and the tab shown
 
     cpu = [time.thread_time()]
 
@@ -90,8 +90,9 @@ def main() -> None:
         now, used = time.perf_counter(), time.thread_time()
         gaps.append(now - last[0])
         if now - last[0] > 0.1:  # (when, how long, of which the GUI thread was on a CPU)
+            shown = window.tabs.tabText(window.tabs.currentIndex())
             stalls.append((round(last[0] - t1, 2), round(now - last[0], 3),
-                           round(used - cpu[0], 3)))  # fmt: skip
+                           round(used - cpu[0], 3), shown))  # fmt: skip
         last[0], cpu[0] = now, used
 
     traces: list[tuple[float, dict[str, int]]] = []  # (when, frame -> samples) per stall
@@ -201,8 +202,8 @@ def main() -> None:
         inside = [n for t, n in steal if t1 + start - 0.02 <= t <= t1 + start + length + 0.02]
         return round((inside[-1] - inside[0]) * tick, 3) if len(inside) > 1 else 0.0
 
-    stalls = [(w, length, cpu_s, stolen(w, length)) for w, length, cpu_s in stalls]
-    on_cpu = [length for _, length, cpu_s, _ in stalls if cpu_s >= length / 2]
+    stalls = [(w, length, cpu_s, stolen(w, length), tab) for w, length, cpu_s, tab in stalls]
+    on_cpu = [length for _, length, cpu_s, _, _ in stalls if cpu_s >= length / 2]
     if ns.trace_stalls:
         long_ones = {round(w, 2) for w, *_ in stalls}
         for when, frames in traces:
