@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
 
 
@@ -43,3 +44,9 @@ class BackgroundContext(SpawnContext):
     """The spawn start method, with every process demoted as soon as it exists."""
 
     Process = _BackgroundProcess
+
+
+def background_pool() -> ProcessPoolExecutor:
+    """One helper process in the background (engines, the frame reader, imports)."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=BackgroundContext(),
+                               initializer=background_priority)  # fmt: skip

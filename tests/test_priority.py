@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from barberbi_desktop.priority import BackgroundContext, background_priority
+from barberbi_desktop.priority import BackgroundContext, background_pool
 
 
 def _policy() -> tuple[int, int]:
@@ -18,8 +17,7 @@ def _policy() -> tuple[int, int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
 def test_a_helper_is_in_the_idle_class_and_the_window_is_not() -> None:
-    with ProcessPoolExecutor(1, mp_context=BackgroundContext(),
-                             initializer=background_priority) as pool:  # fmt: skip
+    with background_pool() as pool:
         policy, _ = pool.submit(_policy).result(timeout=60)
     assert policy == os.SCHED_IDLE
     assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the parent keeps its priority

@@ -26,6 +26,7 @@ class Candidate:
 
 
 PRIORITIES = ("critical", "high", "medium", "low")
+COOLDOWN = "cooldown:"  # a setting "cooldown:RULE" is that rule's cool-down, in hours
 
 
 @dataclass(frozen=True)

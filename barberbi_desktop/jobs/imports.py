@@ -23,7 +23,7 @@ from pathlib import Path
 
 from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer, local_zone
-from barberbi_desktop.priority import BackgroundContext, background_priority
+from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import Database
 
 _LOCK = threading.Lock()
@@ -52,8 +52,7 @@ def _pool() -> ProcessPoolExecutor:
     global _POOL
     with _LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=BackgroundContext(),
-                                        initializer=background_priority)  # fmt: skip
+            _POOL = background_pool()
         return _POOL
 
 

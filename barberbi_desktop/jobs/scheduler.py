@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
-from barberbi_desktop.priority import BackgroundContext, background_priority
+from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_run
 
@@ -176,11 +176,7 @@ class ShopScheduler:
             _RUNTIME[self.url] = (self.db, self.hub)
             if self.engines_in_process:
                 for kind in ("kpi", "heavy"):
-                    _POOLS[(self.url, kind)] = ProcessPoolExecutor(
-                        max_workers=1,
-                        mp_context=BackgroundContext(),
-                        initializer=background_priority,
-                    )
+                    _POOLS[(self.url, kind)] = background_pool()
         s = self.scheduler
         s.start(paused=True)
         wanted = {

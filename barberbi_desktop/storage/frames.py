@@ -34,7 +34,7 @@ import pyarrow.ipc
 
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
-from barberbi_desktop.priority import BackgroundContext, background_priority
+from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import BUSY_TIMEOUT_MS, Database
 
 INT, TXT, REAL = "INTEGER", "TEXT", "REAL"
@@ -299,9 +299,7 @@ def _reader() -> ProcessPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ProcessPoolExecutor(
-                max_workers=1, mp_context=BackgroundContext(), initializer=background_priority
-            )
+            _POOL = background_pool()
         return _POOL
 
 

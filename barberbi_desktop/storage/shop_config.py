@@ -19,7 +19,7 @@ from zoneinfo import available_timezones
 import pandas as pd
 from sqlalchemy import text
 
-from barberbi_desktop.alerts.rules import PRIORITIES, RULES, AlertSettings
+from barberbi_desktop.alerts.rules import COOLDOWN, PRIORITIES, RULES, AlertSettings
 from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
@@ -295,18 +295,24 @@ def alert_settings(db: Database) -> AlertSettings:
     )
 
 
+def _hours(span: timedelta) -> float:
+    return span.total_seconds() / 3600
+
+
 def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -> int:
-    """``values``: threshold fields as shares (0-1), ``cooldown:RULE`` in hours, ``notify_at``.
+    """``values``: threshold fields as shares (0-1), ``COOLDOWN + rule`` in hours,
+    ``notify_at``.
 
     Everything is checked before anything is written; unchanged defaults are not stored,
     so a later release's better default still reaches a shop that never changed it.
     """
     base, before = AlertSettings(), alert_settings(db)
-    fields = {name for rule in RULES for name, _ in rule.thresholds}
     labels = {name: text for rule in RULES for name, text in rule.thresholds}
     thresholds, hours, changed = {}, {}, {}
+    notify = before.notify_at
     for key, raw in values.items():
-        if key in fields:
+        rule = key.removeprefix(COOLDOWN)
+        if key in labels:
             number = _number(raw, f"Alert rule {labels[key]!r}", "the threshold", 1)
             if number is None or number <= 0:
                 raise InputError(f"Alert rule {labels[key]!r}: enter a share above 0% and "
@@ -315,24 +321,22 @@ def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -
                 thresholds[key] = number
             if number != getattr(before, key):
                 changed[key] = [getattr(before, key), number]
-        elif key.startswith("cooldown:") and key[9:] in base.cooldowns:
-            rule = key[9:]
+        elif rule != key and rule in base.cooldowns:
             number = _number(raw, f"Alert rule {rule}", "the cool-down", 24 * 365)
             if number is None:
                 raise InputError(f"Alert rule {rule}: enter a cool-down in hours (0 or more).")
-            default_h = base.cooldowns[rule].total_seconds() / 3600
-            if number != default_h:
+            if number != _hours(base.cooldowns[rule]):
                 hours[rule] = number
-            if number != before.cooldowns[rule].total_seconds() / 3600:
-                changed[key] = [before.cooldowns[rule].total_seconds() / 3600, number]
+            if number != _hours(before.cooldowns[rule]):
+                changed[key] = [_hours(before.cooldowns[rule]), number]
         elif key == "notify_at":
             if raw not in PRIORITIES:
                 raise InputError(f"Desktop pop-ups: choose one of {', '.join(PRIORITIES)}.")
             if raw != before.notify_at:
                 changed[key] = [before.notify_at, raw]
+            notify = raw
         else:
             raise InputError(f"There is no alert setting called {key!r}.")
-    notify = values.get("notify_at", before.notify_at)
     saved: dict[str, Any] = {"thresholds": thresholds, "cooldown_hours": hours}
     if notify != base.notify_at:
         saved["notify_at"] = notify

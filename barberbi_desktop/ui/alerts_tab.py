@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from barberbi_desktop.alerts.rules import PRIORITIES, RULES, AlertSettings
+from barberbi_desktop.alerts.rules import COOLDOWN, PRIORITIES, RULES, AlertSettings
 from barberbi_desktop.alerts.store import acknowledge, list_alerts
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.users import User
+from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import page_tabs
@@ -46,7 +47,6 @@ COLUMNS = {
     "message": "Details",
     "status": "Status",
 }
-RULE_LABELS = {r.key: r.label for r in RULES}
 
 
 def history_frame(alerts: pd.DataFrame, zone: str) -> pd.DataFrame:
@@ -110,12 +110,11 @@ class AlertsTab(QWidget):
         box.addWidget(self.table)
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
-        self.rules: RulesPage | None = None
-        self.pages.addTab(QWidget(), "Rules")
-        self.pages.currentChanged.connect(self._page_opened)
+        self._rules = LazyPage(lambda: RulesPage(db, runner, user))
+        self.pages.addTab(self._rules, "Rules")
+        build_when_opened(self.pages)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
-        self.ids = np.array([], dtype=np.int64)
         self._sized = False
         self.refresh()
 
@@ -123,21 +122,21 @@ class AlertsTab(QWidget):
         include = self.show_all.isChecked()
         db = self.db
 
-        def load() -> tuple[pd.DataFrame, int, bool]:
+        def load() -> tuple[pd.DataFrame, int]:
             alerts = list_alerts(db, include_acknowledged=True)
             open_count = int(alerts["acknowledged_utc"].isna().sum()) if len(alerts) else 0
             if not include and len(alerts):
                 alerts = alerts[alerts["acknowledged_utc"].isna()]
             frame = history_frame(alerts, shop_zone(db))
             frame["id"] = alerts["id"].to_numpy() if len(alerts) else []
-            return frame, open_count, include
+            return frame, open_count
 
         self.runner.run(load, self._show)
 
-    def _show(self, loaded: tuple[pd.DataFrame, int, bool]) -> None:
-        frame, open_count, _ = loaded
+    def _show(self, loaded: tuple[pd.DataFrame, int]) -> None:
+        frame, open_count = loaded
         self.model.set_frame(frame)
-        for col in (5, 6):
+        for col in range(len(COLUMNS), self.model.columnCount()):  # rule and id
             self.table.setColumnHidden(col, True)
         self._filter()
         if not self._sized and len(frame):
@@ -165,16 +164,11 @@ class AlertsTab(QWidget):
                 return mask
 
             self.model.set_filter(keep)
-        total = self.model.total_rows
-        self.shown.setText(f"{self.model.rowCount()} of {total} shown")
-        self.ids = (
-            self.model.frame["id"].to_numpy(dtype=np.int64) if self.model.rowCount()
-            else np.array([], dtype=np.int64)
-        )  # fmt: skip
+        self.shown.setText(f"{self.model.rowCount()} of {self.model.total_rows} shown")
 
     def acknowledge_selected(self) -> None:
         rows = {i.row() for i in self.table.selectionModel().selectedRows()}
-        chosen = [int(self.ids[r]) for r in sorted(rows) if r < len(self.ids)]
+        chosen = [int(self.model.row(r)["id"]) for r in sorted(rows)]
         if not chosen:
             return
         db, user_id = self.db, self.user and self.user.user_id
@@ -185,12 +179,10 @@ class AlertsTab(QWidget):
 
         self.runner.run(work, lambda _: self.refresh())
 
-    def _page_opened(self, index: int) -> None:
-        if index == 1 and self.rules is None:
-            self.rules = RulesPage(self.db, self.runner, self.user)
-            self.pages.removeTab(1)
-            self.pages.insertTab(1, self.rules, "Rules")
-            self.pages.setCurrentIndex(1)
+    @property
+    def rules(self) -> RulesPage:
+        """The Rules page (reading it builds it, as opening its tab does)."""
+        return self._rules.ensure()  # type: ignore[return-value]
 
 
 class RulesPage(QWidget):
@@ -224,7 +216,7 @@ class RulesPage(QWidget):
             grid.addLayout(limits, row, 3)
             cool = self._spin(0, 24 * 365, " h", "The same alert is not raised again within "
                               "this many hours (0: every time)")  # fmt: skip
-            self.fields[f"cooldown:{rule.key}"] = cool
+            self.fields[COOLDOWN + rule.key] = cool
             grid.addWidget(cool, row, 4)
         grid.setColumnStretch(2, 1)
         grid.setColumnMinimumWidth(2, 240)
@@ -262,7 +254,7 @@ class RulesPage(QWidget):
         return spin
 
     def load(self) -> None:
-        from barberbi_desktop.storage.shop_config import alert_settings
+        from barberbi_desktop.storage.shop_config import alert_settings  # engines: not at start-up
 
         db = self.db
         self.runner.run(lambda: alert_settings(db), self._show,
@@ -270,15 +262,15 @@ class RulesPage(QWidget):
 
     def _show(self, s: AlertSettings) -> None:
         for key, spin in self.fields.items():
-            if key.startswith("cooldown:"):
-                spin.setValue(s.cooldowns[key[9:]].total_seconds() / 3600)
+            if key.startswith(COOLDOWN):
+                spin.setValue(s.cooldowns[key.removeprefix(COOLDOWN)].total_seconds() / 3600)
             else:
                 spin.setValue(getattr(s, key) * 100)
         self.notify_at.setCurrentText(s.notify_at)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            key: spin.value() if key.startswith("cooldown:") else round(spin.value() / 100, 4)
+            key: spin.value() if key.startswith(COOLDOWN) else round(spin.value() / 100, 4)
             for key, spin in self.fields.items()
         }
         out["notify_at"] = self.notify_at.currentText()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +36,7 @@ from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.dashboard import DashboardTab
+from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -102,36 +102,6 @@ def warm_up() -> None:
     importlib.import_module("barberbi_desktop.storage.frames")  # client scores read as Arrow
 
 
-class LazyPage(QWidget):
-    """A tab's place until the tab is first opened; then it holds the real page.
-
-    Opening the tab shows "Opening…" and builds the page on the next turn of the
-    event loop, so the click, the build and the page's first paint are separate
-    steps rather than one long one (the Six Figure page takes 50 ms to build).
-    """
-
-    def __init__(self, build: Callable[[], QWidget], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._build = build
-        self.page: QWidget | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self._waiting = QLabel("Opening…")
-        self._waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self._waiting)
-
-    def ensure(self) -> QWidget:
-        if self.page is None:
-            self.page = self._build()
-            self._waiting.hide()
-            self.layout().addWidget(self.page)
-        return self.page
-
-    def open_soon(self) -> None:
-        if self.page is None:
-            QTimer.singleShot(0, self, self.ensure)
-
-
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -173,7 +143,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, name)
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
             shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
-        self.tabs.currentChanged.connect(self._opened)
+        build_when_opened(self.tabs)
         self.alerts.unacknowledged.connect(self._badge)
         self.settings = settings or QSettings("BarberBI", "BarberBI")
         self._restore_view()
@@ -220,11 +190,6 @@ class MainWindow(QMainWindow):
         """The tab if it has been opened, without building it."""
         lazy = self._lazy.get(name)
         return None if lazy is None else lazy.page
-
-    def _opened(self, index: int) -> None:
-        page = self.tabs.widget(index)
-        if isinstance(page, LazyPage):
-            page.open_soon()
 
     def _build(self, name: str) -> QWidget:
         module, cls = LAZY_TABS[name]

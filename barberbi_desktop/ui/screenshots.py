@@ -20,7 +20,8 @@ def take_screenshots(
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from barberbi_desktop.ui.main_window import LazyPage, MainWindow
+    from barberbi_desktop.ui.lazy_page import LazyPage
+    from barberbi_desktop.ui.main_window import MainWindow
     from barberbi_desktop.ui.theme import apply as apply_theme
 
     app = QApplication.instance() or QApplication(["barberbi"])
