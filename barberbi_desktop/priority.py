@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
+from typing import Any
 
 
 def lower(pid: int = 0) -> None:
@@ -46,7 +48,19 @@ class BackgroundContext(SpawnContext):
     Process = _BackgroundProcess
 
 
-def background_pool() -> ProcessPoolExecutor:
-    """One helper process in the background (engines, the frame reader, imports)."""
+def _start(then: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
+    background_priority()
+    if then is not None:
+        then(*args)
+
+
+def background_pool(
+    initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """One helper process in the background (engines, the frame reader, imports).
+
+    ``initializer(*initargs)`` runs in the helper once it is in the background;
+    queues and shared values in ``initargs`` are inherited at spawn.
+    """
     return ProcessPoolExecutor(max_workers=1, mp_context=BackgroundContext(),
-                               initializer=background_priority)  # fmt: skip
+                               initializer=_start, initargs=(initializer, initargs))  # fmt: skip

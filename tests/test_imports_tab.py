@@ -70,10 +70,13 @@ def test_the_import_dialog_previews_remaps_and_imports(
     barber = dialog.field_boxes["barber"]
     assert barber.currentData() == ""  # "Chair" is not a Fresha header
     barber.setCurrentIndex(barber.findData("Chair"))
+    reported: list[int] = []
+    dialog._progress.rows.connect(reported.append)
     with qtbot.waitSignal(dialog.finished_import, timeout=20_000) as signal:
         dialog.import_button.click()
     (report,) = signal.args[0]
     assert report.status == "landed" and report.inserted == 5
+    assert reported == [5]  # the helper's rows-read report reached the dialog
     assert "Imported: 5 new" in dialog.outcome.text()
     assert sorted(r[0] for r in query(db, "SELECT name FROM barbers")) == [
         "Dee Jones", "Marco Diaz"
@@ -84,8 +87,6 @@ def test_the_import_dialog_previews_remaps_and_imports(
 
 def test_cancel_stops_an_import_and_keeps_nothing(qtbot: QtBot, db: Database, tmp_path: Path
                                                    ) -> None:
-    from barberbi_desktop.ingest import read
-
     runner = TaskRunner()
     header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
     rows = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
@@ -97,14 +98,9 @@ def test_cancel_stops_an_import_and_keeps_nothing(qtbot: QtBot, db: Database, tm
     dialog = tab.open_dialog(path)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=10_000)
-    original = read.CHUNK_ROWS
-    read.CHUNK_ROWS = 100
-    try:
-        with qtbot.waitSignal(dialog.finished_import, timeout=20_000) as signal:
-            dialog.start_import()
-            dialog.cancel()  # pressed at once: the import stops at its next chunk
-    finally:
-        read.CHUNK_ROWS = original
+    with qtbot.waitSignal(dialog.finished_import, timeout=20_000) as signal:
+        dialog.start_import()
+        dialog.cancel()  # pressed at once: the helper stops before its first chunk
     (report,) = signal.args[0]
     assert report.status == "rejected" and "cancelled" in report.reason
     assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
@@ -129,3 +125,28 @@ def test_the_window_imports_in_a_helper_process_and_hears_of_it(
     assert imports._POOL is not None  # it went through the helper, not this process
     assert query(db, "SELECT timezone FROM locations") == [("Asia/Tokyo",)]
     assert query(db, "SELECT COUNT(*) FROM appointments") == [(4,)]
+
+
+def test_a_cancel_during_the_import_stops_the_helper_and_keeps_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    """Cancelled once the helper reports its first chunk (50,000 rows): the second is
+    never staged, the batch is refused and not a row of the file is kept."""
+    from barberbi_desktop.jobs import imports
+
+    header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
+    rows = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
+            for i in range(60_000)]  # fmt: skip
+    path = tmp_path / "two-chunks.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    number, reported = imports.ticket(), []
+
+    def progress(rows_read: int) -> None:
+        reported.append(rows_read)
+        imports.cancel(number)
+
+    [report] = imports.import_files(db, [path], progress=progress, number=number)
+    assert reported == [50_000]
+    assert report.status == "rejected" and "cancelled" in report.reason
+    assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
+    assert query(db, "SELECT COUNT(*) FROM clients") == [(0,)]

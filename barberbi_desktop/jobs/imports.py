@@ -10,28 +10,57 @@ helper is spawned on first use, is in the background scheduling class
 back and published on the window's hub, so the scheduler and the tabs hear of
 the import exactly as before. A database without a file (tests in memory) is
 imported in this process.
+
+The import dialog's progress bar and Cancel button cross the process boundary
+through two objects the helper inherits when it is spawned: a queue on which it
+reports rows read, tagged with the import's ticket, and a shared number that
+names the ticket to cancel. The ticket is drawn and a cancel is recorded on the
+caller's thread, so a Cancel pressed at once always reaches the helper before
+its first chunk, and cancelling one import never stops another.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.queues import SimpleQueue
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer, local_zone
-from barberbi_desktop.priority import background_pool
+from barberbi_desktop.priority import BackgroundContext, background_pool
 from barberbi_desktop.storage.db import Database
 
 _LOCK = threading.Lock()
+_DRAIN = threading.Lock()  # one caller at a time empties the queue
 _POOL: ProcessPoolExecutor | None = None
+_CONTEXT = BackgroundContext()
+_PROGRESS: SimpleQueue | None = None
+_CANCEL: Synchronized | None = None
+_TICKETS = itertools.count(1)
+_LISTENERS: dict[int, Callable[[int], None]] = {}
+POLL_S = 0.05  # how often a waiting caller passes on progress
+
+
+class _HelperState:
+    """What the helper inherited at spawn (the progress queue and the cancel ticket)."""
+
+    progress: SimpleQueue | None = None
+    cancel: Synchronized | None = None
+
+
+def _keep(progress: SimpleQueue, cancel: Synchronized) -> None:
+    _HelperState.progress, _HelperState.cancel = progress, cancel
 
 
 def _import_in_helper(
-    db_path: str, paths: list[str], user_id: int | None, zone: str
+    db_path: str, paths: list[str], user_id: int | None, zone: str, ticket: int,
+    platform: str | None, mapping: dict[str, str] | None,
 ) -> tuple[list[FileReport], list[DataChanged]]:
     from barberbi_desktop.storage.db import open_database
     from barberbi_desktop.storage.frames import shutdown_reader
@@ -41,19 +70,51 @@ def _import_in_helper(
     db = open_database(db_path, create=False)
     hub, changes = EventHub(), []
     hub.subscribe(DataChanged, changes.append)
+    queue, cancel = _HelperState.progress, _HelperState.cancel
+    importer = Importer(
+        db, hub=hub, user_id=user_id,
+        progress=None if queue is None else lambda rows: queue.put((ticket, rows)),
+        cancelled=None if cancel is None else lambda: cancel.value == ticket,
+    )  # fmt: skip
     try:
-        return Importer(db, hub=hub, user_id=user_id).import_files(paths), changes
+        return importer.import_files(paths, platform=platform, mapping=mapping), changes
     finally:
         db.dispose()
         shutdown_reader()
 
 
 def _pool() -> ProcessPoolExecutor:
-    global _POOL
+    global _POOL, _PROGRESS, _CANCEL
     with _LOCK:
         if _POOL is None:
-            _POOL = background_pool()
+            _PROGRESS, _CANCEL = _CONTEXT.SimpleQueue(), _CONTEXT.Value("q", 0)
+            _POOL = background_pool(_keep, (_PROGRESS, _CANCEL))
         return _POOL
+
+
+def ticket() -> int:
+    """A number for one import, to pass to `import_files` and `cancel`."""
+    return next(_TICKETS)
+
+
+def cancel(number: int) -> None:
+    """Stop import ``number`` at its next chunk (nothing of it is kept)."""
+    _pool()
+    assert _CANCEL is not None
+    with _CANCEL.get_lock():
+        _CANCEL.value = number
+
+
+def _pass_on_progress() -> None:
+    """Hand each report waiting on the queue to the import it belongs to."""
+    with _DRAIN:
+        queue, reports = _PROGRESS, []
+        while queue is not None and not queue.empty():
+            reports.append(queue.get())
+    for number, rows in reports:  # outside the lock: a listener may cancel
+        listener = _LISTENERS.get(number)
+        if listener is not None:
+            listener(rows)
 
 
 def import_files(
@@ -61,14 +122,35 @@ def import_files(
     paths: Sequence[Path | str],
     hub: EventHub | None = None,
     user_id: int | None = None,
+    *,
+    platform: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    number: int | None = None,
 ) -> list[FileReport]:
-    """Import ``paths`` as `Importer.import_files` does, in the helper where there is one."""
-    if db.path is None:
+    """Import ``paths`` as `Importer.import_files` does, in the helper where there is one.
+
+    ``progress`` is called on this thread with the rows read so far; ``number``
+    (from `ticket`) is what `cancel` takes.
+    """
+    number = ticket() if number is None else number
+    if db.path is None:  # refused by the importer with its own sentence
         return Importer(db, hub=hub, user_id=user_id).import_files(paths)
-    future = _pool().submit(
-        _import_in_helper, str(db.path), [str(p) for p in paths], user_id, local_zone()
-    )
-    reports, changes = future.result()
+    pool = _pool()
+    if progress is not None:
+        _LISTENERS[number] = progress
+    try:
+        future = pool.submit(_import_in_helper, str(db.path), [str(p) for p in paths],
+                             user_id, local_zone(), number, platform, mapping)  # fmt: skip
+        while True:
+            try:
+                reports, changes = future.result(timeout=POLL_S)
+                break
+            except TimeoutError:
+                _pass_on_progress()
+        _pass_on_progress()
+    finally:
+        _LISTENERS.pop(number, None)
     if hub is not None:
         for change in changes:
             hub.publish(change)

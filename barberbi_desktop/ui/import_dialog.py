@@ -1,13 +1,14 @@
 """The import dialog: see what BarberBI made of a file, fix it, import it, watch it go.
 
-Detection, the preview and the import itself all run on the task runner; the
-import reports rows read through a Qt signal (thread-safe) and stops at the
-next chunk when Cancel is pressed, leaving the database untouched.
+Detection and the preview run on the task runner; the import itself runs in
+the import helper process (`jobs.imports`), so its pandas work never holds the
+window's GIL. The runner's thread only waits and passes the helper's rows-read
+reports on through a Qt signal (thread-safe); Cancel stops the import at its
+next chunk, leaving the database untouched.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -27,8 +28,9 @@ from PySide6.QtWidgets import (
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
-from barberbi_desktop.ingest.importer import FileReport, Importer, Preview, preview
+from barberbi_desktop.ingest.importer import FileReport, Preview, preview
 from barberbi_desktop.ingest.profiles import FIELDS, profiles
+from barberbi_desktop.jobs import imports
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
@@ -51,7 +53,7 @@ class ImportDialog(QDialog):
         self.setWindowTitle(f"Import {path.name}")
         self.resize(1000, 640)
         self.current: Preview | None = None
-        self._cancel = threading.Event()
+        self._ticket: int | None = None  # the running import's, for Cancel
         self._progress = _Progress()
         self._progress.rows.connect(self._rows_read)
         self.platform = QComboBox()
@@ -140,14 +142,15 @@ class ImportDialog(QDialog):
         if self.current is None:
             return
         platform, mapping = self.platform.currentData(), self.chosen_mapping()
-        self._cancel.clear()
+        self._ticket = number = imports.ticket()
         self.import_button.setEnabled(False)
         self.bar.show()
         self.outcome.setText("Importing…")
-        importer = Importer(self.db, hub=self.hub, progress=self._progress.rows.emit,
-                            cancelled=self._cancel.is_set, user_id=self.user_id)  # fmt: skip
-        self.runner.run(
-            lambda: importer.import_files([self.path], platform=platform, mapping=mapping),
+        db, hub, user_id, path, rows = self.db, self.hub, self.user_id, self.path, self._progress
+        self.runner.run(  # the worker only waits: the import runs in the helper process
+            lambda: imports.import_files(db, [path], hub=hub, user_id=user_id,
+                                         platform=platform, mapping=mapping,
+                                         progress=rows.rows.emit, number=number),
             self._done, self._failed,
         )  # fmt: skip
 
@@ -155,6 +158,7 @@ class ImportDialog(QDialog):
         self.outcome.setText(f"Importing… {rows:,} rows read")
 
     def _done(self, reports: list[FileReport]) -> None:
+        self._ticket = None
         self.bar.hide()
         r = reports[0]
         if r.status == "landed":
@@ -168,14 +172,15 @@ class ImportDialog(QDialog):
         self.finished_import.emit(reports)
 
     def _failed(self, exc: Exception) -> None:
+        self._ticket = None
         self.bar.hide()
         self.outcome.setText(str(exc))
         self.import_button.setEnabled(True)
 
     def cancel(self) -> None:
         """Stop a running import at its next chunk (nothing is written), or close."""
-        if self.bar.isVisible():
-            self._cancel.set()
+        if self._ticket is not None:
+            imports.cancel(self._ticket)
             self.outcome.setText("Cancelling… nothing from this file will be kept.")
             return
         self.reject()
