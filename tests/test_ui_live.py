@@ -164,3 +164,35 @@ def test_one_per_turn_runs_steps_in_order_and_drops_them_with_their_owner(qtbot:
     Shiboken.delete(gone)
     qtbot.wait(50)
     assert later == []
+
+
+def test_columns_are_fitted_on_first_rows_and_keep_the_owners_widths(qtbot: QtBot) -> None:
+    """A new run with the same columns keeps widths (also any the owner dragged); rows of
+    a short word-wrapped table follow their new text; new columns are fitted again."""
+    from PySide6.QtWidgets import QTableView
+
+    from barberbi_desktop.ui.table_model import fit_to_contents
+
+    model = DataFrameModel(pd.DataFrame({"what": pd.Series([], dtype=object), "n": []}))
+    view = QTableView()
+    view.setWordWrap(True)
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(400, 300)
+    view.show()
+    fit_to_contents(view)  # empty: sized to the headers, not yet fitted
+    model.set_frame(pd.DataFrame({"what": ["Raise the price of a fade by $3"], "n": [1]}))
+    fit_to_contents(view)
+    header = view.horizontalHeader()
+    fitted = header.sectionSize(0)
+    assert fitted > 100  # now sized to the text, wider than the header "what"
+    header.resizeSection(0, 80)  # the owner narrows it
+    one_line = view.rowHeight(0)
+    model.set_frame(pd.DataFrame({"what": ["Raise the price of a skin fade with beard "
+                                           "trim by $3 on Saturdays"], "n": [2]}))  # fmt: skip
+    fit_to_contents(view)
+    assert header.sectionSize(0) == 80  # the owner's width stays
+    assert view.rowHeight(0) > one_line  # the longer text wraps onto more lines
+    model.set_frame(pd.DataFrame({"why": ["a different table now"], "n": [3]}))
+    fit_to_contents(view)
+    assert header.sectionSize(0) > 80  # new columns: fitted again

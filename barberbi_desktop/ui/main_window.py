@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +37,7 @@ from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import SteadyTabs
 
 if TYPE_CHECKING:
     from barberbi_desktop.ui.clients_tab import ClientsTab
@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.summary: ShopSummary | None = None
         self.setWindowTitle("BarberBI")
         self.resize(1200, 800)
-        self.tabs = QTabWidget()
+        self.tabs = SteadyTabs()
         self.tabs.setDocumentMode(True)
         self.dashboard = DashboardTab(db, self.runner)
         self.alerts = AlertsTab(db, self.runner, user)

@@ -21,6 +21,7 @@ from barberbi_desktop.ui.tasks import one_per_turn
 
 Index = QModelIndex | QPersistentModelIndex
 FIT_ROWS = 40  # rows a view measures when sizing its columns to their contents
+_FITTED = "barberbi_fitted_columns"  # the columns a view was last sized for
 SMALL = 5_000  # rows up to which string columns are converted to Python objects
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RowFilter = Callable[[pd.DataFrame], np.ndarray]
@@ -171,16 +172,28 @@ class DataFrameModel(QAbstractTableModel):
 
 
 def fit_to_contents(view: QTableView, max_width: int = 320) -> None:
-    """Size columns (and short tables' rows) to their text, measuring only the first
-    rows: sizing a chain's 536-row table by every cell took a visible pause."""
-    header = view.horizontalHeader()
-    header.setResizeContentsPrecision(FIT_ROWS)
-    view.resizeColumnsToContents()
-    for col in range(header.count() - 1):
-        header.resizeSection(col, min(header.sectionSize(col), max_width))
-    if view.model() is not None and view.model().rowCount() <= FIT_ROWS:
-        view.resizeRowsToContents()
+    """Size columns to their text once a table first has rows, and short tables' rows
+    every time.
 
+    Columns are measured on their first rows only (sizing a chain's 536-row
+    table by every cell took a visible pause), and only again when the table's
+    columns change: a refit after every engine run cost the Six Figure and
+    Revenue tabs about 30 ms a refresh and threw away widths the owner had
+    dragged. Rows of a short, word-wrapped table follow their new text.
+    """
+    model = view.model()
+    header = view.horizontalHeader()
+    rows = model.rowCount() if model is not None else 0
+    columns = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(header.count())]
+    shape = "\x1f".join(columns)
+    if not rows or view.property(_FITTED) != shape:
+        header.setResizeContentsPrecision(FIT_ROWS)
+        view.resizeColumnsToContents()
+        for col in range(header.count() - 1):
+            header.resizeSection(col, min(header.sectionSize(col), max_width))
+        view.setProperty(_FITTED, shape if rows else None)
+    if 0 < rows <= FIT_ROWS:
+        view.resizeRowsToContents()
 
 
 def fit_one_per_turn(views: list[QTableView], max_width: int = 320) -> None:
