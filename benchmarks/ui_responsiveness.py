@@ -11,7 +11,10 @@ Dashboard's stored KPIs (target on the shop demo: under 2 s).
 
 Each stall over 100 ms is listed as [when (s), length (s), CPU time the GUI
 thread used in it (s), CPU time the virtual machine lost to its host in it
-(s, from /proc/stat's "steal", both CPUs together), the tab then shown]. A stall in which the GUI
+(s, from /proc/stat's "steal", both CPUs together), the tab then shown].
+``gui_callbacks_over_30ms`` lists [when, ms, name] of every task callback and
+one-per-turn step that held the GUI thread over 30 ms; ``--attribute`` also
+times every event it handles. A stall in which the GUI
 thread barely ran while the host took the CPUs away is not the app's doing;
 ``longest_on_cpu_stall_ms`` is the longest stall in which the GUI thread itself
 was on a CPU for at least half of the time. ``--trace-stalls`` samples every
@@ -45,6 +48,9 @@ def main() -> None:
     parser.add_argument("--trace-stalls", action="store_true",
                         help="sample the GUI thread's stack during stalls and print the "
                              "most common frames of each stall over 60 ms")  # fmt: skip
+    parser.add_argument("--attribute", action="store_true",
+                        help="time every event the GUI thread handles and list those "
+                             "over 30 ms (adds a Python call per event)")  # fmt: skip
     parser.add_argument("--tab-every-ms", type=float, default=0,
                         help="switch tab at most this often (0, the default: on every "
                              "turn of the loop, about every 5 ms)")  # fmt: skip
@@ -63,10 +69,30 @@ def main() -> None:
     from barberbi_desktop.events import EventHub
     from barberbi_desktop.jobs.scheduler import HEAVY, ShopScheduler, run_scheduled
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.ui import tasks
     from barberbi_desktop.ui.bridge import HubBridge
     from barberbi_desktop.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    long_events: list[tuple[float, float, str]] = []  # (perf_counter, ms, what)
+
+    class TimingApplication(QApplication):
+        depth = 0
+
+        def notify(self, receiver: object, event: object) -> bool:  # type: ignore[override]
+            if TimingApplication.depth:
+                return super().notify(receiver, event)
+            TimingApplication.depth = 1
+            start = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                TimingApplication.depth = 0
+                if (took := (time.perf_counter() - start) * 1000) > 30:
+                    long_events.append((start, took, f"{event.type().name} to "
+                                        f"{type(receiver).__name__}"))  # fmt: skip
+
+    app = QApplication.instance() or (TimingApplication([]) if ns.attribute
+                                      else QApplication([]))  # fmt: skip
     db = open_database(path, create=False)
     hub = EventHub()
     bridge = HubBridge(hub)
@@ -203,6 +229,10 @@ def main() -> None:
         return round((inside[-1] - inside[0]) * tick, 3) if len(inside) > 1 else 0.0
 
     stalls = [(w, length, cpu_s, stolen(w, length), tab) for w, length, cpu_s, tab in stalls]
+    slow = [(round(start - t1, 2), round(ms), name) for start, ms, name in tasks.SLOW
+            if start >= t1]  # fmt: skip
+    events = [(round(start - t1, 2), round(ms), what) for start, ms, what in long_events
+              if start >= t1]  # fmt: skip
     on_cpu = [length for _, length, cpu_s, _, _ in stalls if cpu_s >= length / 2]
     if ns.trace_stalls:
         long_ones = {round(w, 2) for w, *_ in stalls}
@@ -226,6 +256,8 @@ def main() -> None:
         "engine_spans_s": spans,
         "import": imported,
         "garbage_collections_over_10ms": collections_ms[:20],
+        "gui_callbacks_over_30ms": slow[:40],
+        **({"events_over_30ms": events[:60]} if ns.attribute else {}),
         "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
     }, indent=2))  # fmt: skip
 

@@ -196,3 +196,24 @@ def test_columns_are_fitted_on_first_rows_and_keep_the_owners_widths(qtbot: QtBo
     model.set_frame(pd.DataFrame({"why": ["a different table now"], "n": [3]}))
     fit_to_contents(view)
     assert header.sectionSize(0) > 80  # new columns: fitted again
+
+
+def test_a_callback_that_holds_the_gui_thread_is_noted_by_name(qtbot: QtBot) -> None:
+    import time
+
+    from barberbi_desktop.ui import tasks
+
+    runner = tasks.TaskRunner()
+    done: list[int] = []
+
+    def slow_refresh(value: int) -> None:
+        time.sleep(0.05)
+        done.append(value)
+
+    runner.run(lambda: 7, slow_refresh)
+    runner.run(lambda: 8, done.append)  # a quick one is not noted
+    qtbot.waitUntil(lambda: len(done) == 2, timeout=5000)
+    noted = [(ms, name) for _, ms, name in tasks.SLOW if "slow_refresh" in name]
+    assert noted and noted[-1][0] >= 45
+    assert not any(name.endswith("append") for _, _, name in tasks.SLOW)
+    runner.wait()

@@ -8,6 +8,7 @@ never touches a widget, so nothing in it can block or corrupt the UI.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +24,21 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+
+log = logging.getLogger(__name__)
+SLOW_MS = 30.0  # a GUI callback longer than this is logged and kept in SLOW
+SLOW: deque[tuple[float, float, str]] = deque(maxlen=200)  # (perf_counter, ms, name)
+
+
+def _timed(fn: Callable[..., object], *args: object) -> None:
+    """Run a GUI-thread callback; note it if it held the thread long enough to feel."""
+    start = time.perf_counter()
+    fn(*args)
+    took = (time.perf_counter() - start) * 1000
+    if took > SLOW_MS:
+        name = getattr(fn, "__qualname__", repr(fn))
+        SLOW.append((start, took, name))
+        log.debug("GUI callback %s took %.0f ms", name, took)
 
 
 class _Job(QRunnable):
@@ -99,10 +115,7 @@ class TaskRunner(QObject):
         if self._ready:
             self._next.start()
         on_done, on_failed = self._callbacks.pop(task_id)
-        if ok:
-            on_done(payload)
-        else:
-            on_failed(payload)  # type: ignore[arg-type]
+        _timed(on_done if ok else on_failed, payload)
 
 
 def _reraise(exc: Exception) -> None:
@@ -121,7 +134,7 @@ def one_per_turn(steps: list[Callable[[], object]], context: QObject) -> None:
 
     def next_step() -> None:
         if pending:
-            pending.pop(0)()
+            _timed(pending.pop(0))
         if pending:
             QTimer.singleShot(1, context, next_step)
 
