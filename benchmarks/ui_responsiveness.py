@@ -202,7 +202,10 @@ def main() -> None:
     while not done.is_set() or window.runner.pending:
         app.processEvents()
         if time.perf_counter() - switched >= ns.tab_every_ms / 1000:
+            began = time.perf_counter()
             window.tabs.setCurrentIndex(i % tabs)  # visit every tab while results arrive
+            if ns.attribute and (took := (time.perf_counter() - began) * 1000) > 30:
+                long_events.append((began, took, f"switch to {window.tabs.tabText(i % tabs)}"))
             i += 1
             switched = time.perf_counter()
         time.sleep(0.005)
