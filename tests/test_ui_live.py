@@ -217,3 +217,25 @@ def test_a_callback_that_holds_the_gui_thread_is_noted_by_name(qtbot: QtBot) -> 
     assert noted and noted[-1][0] >= 45
     assert not any(name.endswith("append") for _, _, name in tasks.SLOW)
     runner.wait()
+
+
+def test_shown_text_is_remembered_per_row_and_forgotten_with_new_data() -> None:
+    from PySide6.QtCore import Qt
+
+    calls: list[int] = []
+
+    def dollars(cents: int) -> str:
+        calls.append(cents)
+        return f"${cents / 100:,.2f}"
+
+    frame = pd.DataFrame({"name": ["Ana", "Ben"], "ltv_cents": [30_000, 10_000]})
+    model = DataFrameModel(frame, formatters={"ltv_cents": dollars})
+    for _ in range(3):  # three paints of the same cells format each once
+        assert [model.data(model.index(r, 1)) for r in range(2)] == ["$300.00", "$100.00"]
+    assert calls == [30_000, 10_000]
+    model.sort(1, Qt.SortOrder.AscendingOrder)  # remembered by row, so sorting keeps it
+    assert [model.data(model.index(r, 1)) for r in range(2)] == ["$100.00", "$300.00"]
+    assert model.data(model.index(0, 0)) == "Ben" and len(calls) == 2
+    model.set_frame(frame.assign(ltv_cents=[45_000, 5_000]))  # a new run: worked out anew
+    assert [model.data(model.index(r, 1)) for r in range(2)] == ["$450.00", "$50.00"]
+    assert model.data(model.index(0, 1), Qt.ItemDataRole.TextAlignmentRole) is not None
