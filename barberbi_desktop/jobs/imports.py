@@ -130,8 +130,9 @@ def import_files(
 ) -> list[FileReport]:
     """Import ``paths`` as `Importer.import_files` does, in the helper where there is one.
 
-    ``progress`` is called on this thread with the rows read so far; ``number``
-    (from `ticket`) is what `cancel` takes.
+    ``progress`` gets the rows read so far, called from a thread that waits on an
+    import (this one or another's), never from the helper; ``number`` (from
+    `ticket`) is what `cancel` takes.
     """
     number = ticket() if number is None else number
     if db.path is None:  # refused by the importer with its own sentence
