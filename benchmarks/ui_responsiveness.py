@@ -10,15 +10,16 @@ start-up time until the window is shown with the shop summary and the
 Dashboard's stored KPIs (target on the shop demo: under 2 s).
 
 Each stall over 100 ms is listed as [when (s), length (s), CPU time the GUI
-thread used in it (s), CPU time the virtual machine lost to its host in it
-(s, from /proc/stat's "steal", both CPUs together), the tab then shown].
+thread used in it (s), CPU time the virtual machine lost to its host in it (s,
+from /proc/stat's "steal", both CPUs together), the tab then shown].
 ``gui_callbacks_over_30ms`` lists [when, ms, name] of every task callback and
 one-per-turn step that held the GUI thread over 30 ms; ``--attribute`` also
-times every event it handles. A stall in which the GUI
-thread barely ran while the host took the CPUs away is not the app's doing;
-``longest_on_cpu_stall_ms`` is the longest stall in which the GUI thread itself
-was on a CPU for at least half of the time. ``--trace-stalls`` samples every
-thread's stack while the GUI thread is late and prints what each stall was.
+times every event it handles and lists each widget whose own paint took over 10
+ms. A stall in which the GUI thread barely ran while the host took the CPUs
+away is not the app's doing; ``longest_on_cpu_stall_ms`` is the longest stall
+in which the GUI thread itself was on a CPU for at least half of the time.
+``--trace-stalls`` samples every thread's stack while the GUI thread is late
+and prints what each stall was.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main() -> None:
     shutil.copyfile(ns.db, path)
 
     t0 = time.perf_counter()
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEvent, QTimer
     from PySide6.QtWidgets import QApplication
 
     from barberbi_desktop.events import EventHub
@@ -74,13 +75,23 @@ def main() -> None:
     from barberbi_desktop.ui.main_window import MainWindow
 
     long_events: list[tuple[float, float, str]] = []  # (perf_counter, ms, what)
+    long_paints: list[tuple[float, float, str]] = []  # widgets whose own paint took >10 ms
 
     class TimingApplication(QApplication):
         depth = 0
 
         def notify(self, receiver: object, event: object) -> bool:  # type: ignore[override]
             if TimingApplication.depth:
-                return super().notify(receiver, event)
+                if event.type() != QEvent.Type.Paint:
+                    return super().notify(receiver, event)
+                start = time.perf_counter()  # one widget's own paint, inside a repaint
+                try:
+                    return super().notify(receiver, event)
+                finally:
+                    if (took := (time.perf_counter() - start) * 1000) > 10:
+                        parent = receiver.parent() if hasattr(receiver, "parent") else None
+                        long_paints.append((start, took, f"{type(receiver).__name__} in "
+                                            f"{type(parent).__name__}"))  # fmt: skip
             TimingApplication.depth = 1
             start = time.perf_counter()
             try:
@@ -236,6 +247,8 @@ def main() -> None:
             if start >= t1]  # fmt: skip
     events = [(round(start - t1, 2), round(ms), what) for start, ms, what in long_events
               if start >= t1]  # fmt: skip
+    paints = [(round(start - t1, 2), round(ms), what) for start, ms, what in long_paints
+              if start >= t1]  # fmt: skip
     on_cpu = [length for _, length, cpu_s, _, _ in stalls if cpu_s >= length / 2]
     if ns.trace_stalls:
         long_ones = {round(w, 2) for w, *_ in stalls}
@@ -260,7 +273,8 @@ def main() -> None:
         "import": imported,
         "garbage_collections_over_10ms": collections_ms[:20],
         "gui_callbacks_over_30ms": slow[:40],
-        **({"events_over_30ms": events[:60]} if ns.attribute else {}),
+        **({"events_over_30ms": events[:60],
+            "widget_paints_over_10ms": paints[:60]} if ns.attribute else {}),
         "goals": {"longest_stall_ms": 100, "startup_s_shop": 2.0},
     }, indent=2))  # fmt: skip
 
