@@ -23,6 +23,15 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     database.dispose()
 
 
+def _template_file(path: Path, rows: int) -> Path:
+    """A BarberBI template export of ``rows`` one-off haircuts."""
+    header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
+    lines = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
+             for i in range(rows)]  # fmt: skip
+    path.write_text("\n".join([header, *lines]) + "\n")
+    return path
+
+
 def test_import_list_and_undo(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     runner = TaskRunner()
     hub = EventHub()
@@ -88,11 +97,7 @@ def test_the_import_dialog_previews_remaps_and_imports(
 def test_cancel_stops_an_import_and_keeps_nothing(qtbot: QtBot, db: Database, tmp_path: Path
                                                    ) -> None:
     runner = TaskRunner()
-    header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
-    rows = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
-            for i in range(3000)]  # fmt: skip
-    path = tmp_path / "big.csv"
-    path.write_text("\n".join([header, *rows]) + "\n")
+    path = _template_file(tmp_path / "big.csv", 3000)
     tab = ImportsTab(db, runner)
     qtbot.addWidget(tab)
     dialog = tab.open_dialog(path)
@@ -136,11 +141,7 @@ def test_a_cancel_during_the_import_stops_the_helper_and_keeps_nothing(
     poll later, by when the helper may have begun the second chunk.)"""
     from barberbi_desktop.jobs import imports
 
-    header = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
-    rows = [f"Z{i},2026-10-0{1 + i % 9} 10:00,,,C{i},N{i},,,M,Cut,,20,,,,,,,Main"
-            for i in range(150_000)]  # fmt: skip
-    path = tmp_path / "three-chunks.csv"
-    path.write_text("\n".join([header, *rows]) + "\n")
+    path = _template_file(tmp_path / "three-chunks.csv", 150_000)
     number, reported = imports.ticket(), []
 
     def progress(rows_read: int) -> None:

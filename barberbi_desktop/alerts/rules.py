@@ -51,6 +51,11 @@ class AlertSettings:
     )
 
 
+def cooldown_hours(span: timedelta) -> float:
+    """A cool-down as the owner enters it, in hours."""
+    return span.total_seconds() / 3600
+
+
 @dataclass(frozen=True)
 class Rule:
     """What the Alerts tab says about a rule: when it fires and which settings tune it."""

@@ -39,7 +39,6 @@ from barberbi_desktop.storage.db import Database
 _LOCK = threading.Lock()
 _DRAIN = threading.Lock()  # one caller at a time empties the queue
 _POOL: ProcessPoolExecutor | None = None
-_CONTEXT = BackgroundContext()
 _PROGRESS: SimpleQueue | None = None
 _CANCEL: Synchronized | None = None
 _TICKETS = itertools.count(1)
@@ -50,8 +49,8 @@ POLL_S = 0.05  # how often a waiting caller passes on progress
 class _HelperState:
     """What the helper inherited at spawn (the progress queue and the cancel ticket)."""
 
-    progress: SimpleQueue | None = None
-    cancel: Synchronized | None = None
+    progress: SimpleQueue
+    cancel: Synchronized
 
 
 def _keep(progress: SimpleQueue, cancel: Synchronized) -> None:
@@ -71,11 +70,9 @@ def _import_in_helper(
     hub, changes = EventHub(), []
     hub.subscribe(DataChanged, changes.append)
     queue, cancel = _HelperState.progress, _HelperState.cancel
-    importer = Importer(
-        db, hub=hub, user_id=user_id,
-        progress=None if queue is None else lambda rows: queue.put((ticket, rows)),
-        cancelled=None if cancel is None else lambda: cancel.value == ticket,
-    )  # fmt: skip
+    importer = Importer(db, hub=hub, user_id=user_id,
+                        progress=lambda rows: queue.put((ticket, rows)),
+                        cancelled=lambda: cancel.value == ticket)  # fmt: skip
     try:
         return importer.import_files(paths, platform=platform, mapping=mapping), changes
     finally:
@@ -83,12 +80,22 @@ def _import_in_helper(
         shutdown_reader()
 
 
+def _shared() -> tuple[SimpleQueue, Synchronized]:
+    """The progress queue and cancel ticket the helper inherits (made once, unspawned)."""
+    global _PROGRESS, _CANCEL
+    with _LOCK:
+        if _PROGRESS is None or _CANCEL is None:
+            context = BackgroundContext()
+            _PROGRESS, _CANCEL = context.SimpleQueue(), context.Value("q", 0)
+        return _PROGRESS, _CANCEL
+
+
 def _pool() -> ProcessPoolExecutor:
-    global _POOL, _PROGRESS, _CANCEL
+    global _POOL
+    shared = _shared()
     with _LOCK:
         if _POOL is None:
-            _PROGRESS, _CANCEL = _CONTEXT.SimpleQueue(), _CONTEXT.Value("q", 0)
-            _POOL = background_pool(_keep, (_PROGRESS, _CANCEL))
+            _POOL = background_pool(_keep, shared)
         return _POOL
 
 
@@ -99,10 +106,9 @@ def ticket() -> int:
 
 def cancel(number: int) -> None:
     """Stop import ``number`` at its next chunk (nothing of it is kept)."""
-    _pool()
-    assert _CANCEL is not None
-    with _CANCEL.get_lock():
-        _CANCEL.value = number
+    _, shared = _shared()
+    with shared.get_lock():
+        shared.value = number
 
 
 def _pass_on_progress() -> None:

@@ -19,7 +19,13 @@ from zoneinfo import available_timezones
 import pandas as pd
 from sqlalchemy import text
 
-from barberbi_desktop.alerts.rules import COOLDOWN, PRIORITIES, RULES, AlertSettings
+from barberbi_desktop.alerts.rules import (
+    COOLDOWN,
+    PRIORITIES,
+    RULES,
+    AlertSettings,
+    cooldown_hours,
+)
 from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
@@ -295,10 +301,6 @@ def alert_settings(db: Database) -> AlertSettings:
     )
 
 
-def _hours(span: timedelta) -> float:
-    return span.total_seconds() / 3600
-
-
 def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -> int:
     """``values``: threshold fields as shares (0-1), ``COOLDOWN + rule`` in hours,
     ``notify_at``.
@@ -325,10 +327,10 @@ def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -
             number = _number(raw, f"Alert rule {rule}", "the cool-down", 24 * 365)
             if number is None:
                 raise InputError(f"Alert rule {rule}: enter a cool-down in hours (0 or more).")
-            if number != _hours(base.cooldowns[rule]):
+            if number != cooldown_hours(base.cooldowns[rule]):
                 hours[rule] = number
-            if number != _hours(before.cooldowns[rule]):
-                changed[key] = [_hours(before.cooldowns[rule]), number]
+            if number != cooldown_hours(before.cooldowns[rule]):
+                changed[key] = [cooldown_hours(before.cooldowns[rule]), number]
         elif key == "notify_at":
             if raw not in PRIORITIES:
                 raise InputError(f"Desktop pop-ups: choose one of {', '.join(PRIORITIES)}.")

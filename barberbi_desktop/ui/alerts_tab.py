@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from barberbi_desktop.alerts.rules import COOLDOWN, PRIORITIES, RULES, AlertSettings
+from barberbi_desktop.alerts.rules import (
+    COOLDOWN,
+    PRIORITIES,
+    RULES,
+    AlertSettings,
+    cooldown_hours,
+)
 from barberbi_desktop.alerts.store import acknowledge, list_alerts
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import shop_zone
@@ -263,7 +269,7 @@ class RulesPage(QWidget):
     def _show(self, s: AlertSettings) -> None:
         for key, spin in self.fields.items():
             if key.startswith(COOLDOWN):
-                spin.setValue(s.cooldowns[key.removeprefix(COOLDOWN)].total_seconds() / 3600)
+                spin.setValue(cooldown_hours(s.cooldowns[key.removeprefix(COOLDOWN)]))
             else:
                 spin.setValue(getattr(s, key) * 100)
         self.notify_at.setCurrentText(s.notify_at)

@@ -150,8 +150,7 @@ class DataFrameModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._cell(position, column)[1]
         value = self._columns[column][position]
-        missing = value is None or (not isinstance(value, str) and pd.isna(value))
-        if missing:  # the sort role
+        if _missing(value):  # the sort role
             return None
         return value.item() if hasattr(value, "item") else value
 
@@ -163,9 +162,8 @@ class DataFrameModel(QAbstractTableModel):
         hit = self._cells.get(key)
         if hit is None:
             value = self._columns[column][position]
-            missing = value is None or (not isinstance(value, str) and pd.isna(value))
             fmt = self._formatters.get(self._names[column])
-            text = "" if missing else fmt(value) if fmt else str(value)
+            text = "" if _missing(value) else fmt(value) if fmt else str(value)
             hit = (text, None if isinstance(value, str) else _RIGHT)
             if len(self._cells) >= CELL_CACHE:
                 self._cells.clear()
@@ -186,6 +184,10 @@ class DataFrameModel(QAbstractTableModel):
             name = str(self._frame.columns[section])
             return self._headers.get(name, name)
         return str(section + 1)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def fit_to_contents(view: QTableView, max_width: int = 320) -> None:
