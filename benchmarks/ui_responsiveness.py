@@ -262,6 +262,7 @@ def main() -> None:
         "db": str(ns.db),
         "tab_every_ms": ns.tab_every_ms,
         "startup_s": round(startup, 2),
+        "clock_zero_s": round(t1, 4),  # CLOCK_MONOTONIC at 0 s, to line up with perf/traces
         "engines_and_import_s": round(busy, 1),
         "heartbeats": len(gaps),
         "longest_stall_ms": round(max(gaps) * 1000, 1) if gaps else None,

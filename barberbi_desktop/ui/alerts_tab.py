@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +42,7 @@ from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.users import User
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import page_tabs
 
@@ -78,7 +78,7 @@ class AlertsTab(QWidget):
         super().__init__()
         self.db, self.runner, self.user = db, runner, user
         self.model = DataFrameModel(headers=COLUMNS)
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +37,7 @@ from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 
 COLUMNS = {
@@ -167,7 +167,7 @@ class ClientsTab(QWidget):
             )
         }
         self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips)
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setSectionsClickable(True)

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
+from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import page_tabs
 
@@ -95,10 +96,10 @@ class RevenueTab(QWidget):
         self.prices = DataFrameModel()
         self.pay = DataFrameModel()
         self.details = page_tabs()
-        self.views: list[QTableView] = []
+        self.views: list[TableView] = []
         for model, title in ((self.roadmap, "Roadmap"), (self.prices, "Prices"),
                              (self.pay, "Pay models")):  # fmt: skip
-            view = QTableView()
+            view = TableView()
             view.setModel(model)
             view.setWordWrap(True)
             view.horizontalHeader().setStretchLastSection(True)

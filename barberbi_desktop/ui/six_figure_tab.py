@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
@@ -16,6 +16,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
+from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import page_tabs
 
@@ -90,13 +91,13 @@ class SixFigureTab(QWidget):
         self.gaps = DataFrameModel()
         self.pathway = DataFrameModel()
         self.details = page_tabs()
-        self.views: list[QTableView] = []
+        self.views: list[TableView] = []
         for model, title in (
             (self.scorecard, "Scorecard"),
             (self.gaps, "Gaps to close"),
             (self.pathway, "Path to $100k"),
         ):
-            view = QTableView()
+            view = TableView()
             self.views.append(view)
             view.setModel(model)
             view.horizontalHeader().setStretchLastSection(True)

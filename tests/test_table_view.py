@@ -1,0 +1,161 @@
+"""Tables show a kept picture of their cells after a tab switch, and never a stale one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_view import TableView
+from barberbi_desktop.ui.theme import SteadyTabs
+
+
+class _CountingModel(DataFrameModel):
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__(frame, formatters={"spend": lambda v: f"${v:,.2f}"})
+        self.reads = 0
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        self.reads += 1
+        return super().data(index, role)
+
+
+def _frame(seed: int = 0, rows: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "client": [f"Client {i}" for i in rng.permutation(rows)],
+        "segment": rng.choice(["VIP", "Regular", "At risk"], rows),
+        "visits": rng.integers(1, 60, rows),
+        "spend": rng.random(rows) * 5000,
+    })  # fmt: skip
+
+
+def _shown(view: TableView) -> QImage:
+    """What a paint of the whole table puts on screen (the kept picture, if any)."""
+    return view.viewport().grab().toImage()
+
+
+def _truth(view: TableView) -> QImage:
+    """The cells painted for real from the model, as Qt alone would show them."""
+    view._taking = True
+    try:
+        return view.viewport().grab().toImage()
+    finally:
+        view._taking = False
+
+
+@pytest.fixture
+def shown(qtbot: QtBot) -> tuple[SteadyTabs, TableView, _CountingModel]:
+    tabs = SteadyTabs()
+    qtbot.addWidget(tabs)
+    model = _CountingModel(_frame())
+    view = TableView()
+    view.setModel(model)
+    tabs.addTab(view, "Clients")
+    tabs.addTab(QLabel("another page"), "Dashboard")
+    tabs.resize(700, 450)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    qtbot.waitUntil(lambda: view.pictures_taken == 1)
+    return tabs, view, model
+
+
+def test_switching_back_draws_the_picture_without_reading_cells(
+    qtbot: QtBot, shown: tuple[SteadyTabs, TableView, _CountingModel]
+) -> None:
+    tabs, view, model = shown
+    for _ in range(3):
+        tabs.setCurrentIndex(1)
+        qtbot.wait(30)
+        model.reads = 0
+        tabs.setCurrentIndex(0)
+        qtbot.wait(50)
+        assert model.reads == 0  # a plain QTableView asks again for every visible cell
+    assert view.pictures_taken == 1
+    assert _shown(view) == _truth(view)
+
+
+def _new_rows(view: TableView, model: DataFrameModel) -> None:
+    model.set_frame(_frame(seed=7))
+
+
+def _sort(view: TableView, model: DataFrameModel) -> None:
+    model.sort(2, Qt.SortOrder.DescendingOrder)
+
+
+def _filter(view: TableView, model: DataFrameModel) -> None:
+    model.set_filter(lambda f: (f["segment"] == "VIP").to_numpy())
+
+
+def _select(view: TableView, model: DataFrameModel) -> None:
+    view.selectionModel().select(
+        model.index(2, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+
+
+def _scroll(view: TableView, model: DataFrameModel) -> None:
+    view.verticalScrollBar().setValue(40)
+
+
+def _widen(view: TableView, model: DataFrameModel) -> None:
+    view.horizontalHeader().resizeSection(0, 260)
+
+
+def _recolour(view: TableView, model: DataFrameModel) -> None:
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor(40, 40, 60))
+    palette.setColor(QPalette.ColorRole.Text, QColor(240, 240, 240))
+    view.setPalette(palette)
+
+
+def _hide_column(view: TableView, model: DataFrameModel) -> None:
+    view.setColumnHidden(1, True)
+
+
+def _grid(view: TableView, model: DataFrameModel) -> None:
+    view.setShowGrid(False)
+
+
+CHANGES: list[Callable[[TableView, DataFrameModel], None]] = [
+    _new_rows, _sort, _filter, _select, _scroll, _widen, _recolour, _hide_column, _grid,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: c.__name__.strip("_"))
+def test_a_change_made_while_hidden_is_shown(
+    qtbot: QtBot,
+    shown: tuple[SteadyTabs, TableView, _CountingModel],
+    change: Callable[[TableView, DataFrameModel], None],
+) -> None:
+    tabs, view, model = shown
+    before = _shown(view)
+    tabs.setCurrentIndex(1)
+    qtbot.wait(30)
+    change(view, model)  # while another tab is shown, as when results land
+    tabs.setCurrentIndex(0)
+    qtbot.wait(50)
+    after = _shown(view)
+    assert after != before  # the change is visible, so a stale picture would fail here
+    assert after == _truth(view)
+    qtbot.waitUntil(lambda: view.pictures_taken == 2)  # and a new picture is kept
+    assert _shown(view) == _truth(view)
+
+
+def test_a_change_while_shown_is_shown(
+    qtbot: QtBot, shown: tuple[SteadyTabs, TableView, _CountingModel]
+) -> None:
+    _, view, model = shown
+    before = _shown(view)
+    model.set_frame(_frame(seed=3))
+    qtbot.wait(50)
+    assert _shown(view) != before
+    assert _shown(view) == _truth(view)
