@@ -198,6 +198,26 @@ def test_columns_are_fitted_on_first_rows_and_keep_the_owners_widths(qtbot: QtBo
     assert header.sectionSize(0) > 80  # new columns: fitted again
 
 
+def test_a_stretched_last_column_still_fills_the_table_after_fitting(qtbot: QtBot) -> None:
+    """The Six Figure scorecard's "Note" column was left narrow beside blank space."""
+    from barberbi_desktop.ui.table_model import fit_to_contents
+    from barberbi_desktop.ui.table_view import TableView
+
+    model = DataFrameModel(pd.DataFrame({"Metric": pd.Series([], dtype=object), "Note": []}))
+    view = TableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.resize(900, 300)
+    view.show()
+    fit_to_contents(view)
+    model.set_frame(pd.DataFrame({"Metric": ["Average service ticket"] * 5, "Note": [""] * 5}))
+    fit_to_contents(view)
+    header = view.horizontalHeader()
+    assert header.sectionSize(0) < 300  # fitted to its text
+    assert header.sectionSize(0) + header.sectionSize(1) == view.viewport().width()
+
+
 def test_a_callback_that_holds_the_gui_thread_is_noted_by_name(qtbot: QtBot) -> None:
     import time
 

@@ -207,7 +207,11 @@ def fit_to_contents(view: QTableView, max_width: int = 320) -> None:
     shape = "\x1f".join(columns)
     if not rows or view.property(_FITTED) != shape:
         header.setResizeContentsPrecision(FIT_ROWS)
-        view.resizeColumnsToContents()
+        # A stretched last column is left to the stretch: sizing it to its text too
+        # turns the stretch off, leaving a narrow column and blank space beside it.
+        fitted = header.count() - (1 if header.stretchLastSection() else 0)
+        for col in range(fitted):
+            view.resizeColumnToContents(col)
         for col in range(header.count() - 1):
             header.resizeSection(col, min(header.sectionSize(col), max_width))
         view.setProperty(_FITTED, shape if rows else None)
