@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.theme import SteadyTabs
+from tests.picture_helpers import shown_image, true_image
 
 
 class _CountingModel(DataFrameModel):
@@ -36,20 +37,6 @@ def _frame(seed: int = 0, rows: int = 300) -> pd.DataFrame:
         "visits": rng.integers(1, 60, rows),
         "spend": rng.random(rows) * 5000,
     })  # fmt: skip
-
-
-def _shown(view: TableView) -> QImage:
-    """What a paint of the whole table puts on screen (the kept picture, if any)."""
-    return view.viewport().grab().toImage()
-
-
-def _truth(view: TableView) -> QImage:
-    """The cells painted for real from the model, as Qt alone would show them."""
-    view._taking = True
-    try:
-        return view.viewport().grab().toImage()
-    finally:
-        view._taking = False
 
 
 @pytest.fixture
@@ -80,7 +67,7 @@ def test_switching_back_draws_the_picture_without_reading_cells(
         qtbot.wait(50)
         assert model.reads == 0  # a plain QTableView asks again for every visible cell
     assert view.pictures_taken == 1
-    assert _shown(view) == _truth(view)
+    assert shown_image(view) == true_image(view)
 
 
 def _new_rows(view: TableView, model: DataFrameModel) -> None:
@@ -137,25 +124,25 @@ def test_a_change_made_while_hidden_is_shown(
     change: Callable[[TableView, DataFrameModel], None],
 ) -> None:
     tabs, view, model = shown
-    before = _shown(view)
+    before = shown_image(view)
     tabs.setCurrentIndex(1)
     qtbot.wait(30)
     change(view, model)  # while another tab is shown, as when results land
     tabs.setCurrentIndex(0)
     qtbot.wait(50)
-    after = _shown(view)
+    after = shown_image(view)
     assert after != before  # the change is visible, so a stale picture would fail here
-    assert after == _truth(view)
+    assert after == true_image(view)
     qtbot.waitUntil(lambda: view.pictures_taken == 2)  # and a new picture is kept
-    assert _shown(view) == _truth(view)
+    assert shown_image(view) == true_image(view)
 
 
 def test_a_change_while_shown_is_shown(
     qtbot: QtBot, shown: tuple[SteadyTabs, TableView, _CountingModel]
 ) -> None:
     _, view, model = shown
-    before = _shown(view)
+    before = shown_image(view)
     model.set_frame(_frame(seed=3))
     qtbot.wait(50)
-    assert _shown(view) != before
-    assert _shown(view) == _truth(view)
+    assert shown_image(view) != before
+    assert shown_image(view) == true_image(view)
