@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.ui.plots import ChartView, themed_plot
 from barberbi_desktop.ui.theme import SteadyTabs
-from tests.picture_helpers import shown_image, true_image
+from tests.picture_helpers import change_while_hidden_is_shown, shown_image, true_image
 
 
 class _CountingCurve(pg.PlotCurveItem):
@@ -100,15 +100,7 @@ def test_a_change_made_while_hidden_is_shown(
     change: Callable[[ChartView, _CountingCurve], None],
 ) -> None:
     tabs, chart, curve = shown
-    before = shown_image(chart)
-    tabs.setCurrentIndex(1)
-    qtbot.wait(30)
-    change(chart, curve)  # while another tab is shown, as when results land
-    tabs.setCurrentIndex(0)
-    qtbot.wait(80)
-    after = shown_image(chart)
-    assert after != before  # the change is visible, so a stale picture would fail here
-    assert after == true_image(chart)
+    change_while_hidden_is_shown(qtbot, tabs, chart, lambda: change(chart, curve))
 
 
 def test_new_data_in_the_same_turn_as_the_switch_is_shown(

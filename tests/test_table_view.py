@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.theme import SteadyTabs
-from tests.picture_helpers import shown_image, true_image
+from tests.picture_helpers import change_while_hidden_is_shown, shown_image, true_image
 
 
 class _CountingModel(DataFrameModel):
@@ -124,15 +124,7 @@ def test_a_change_made_while_hidden_is_shown(
     change: Callable[[TableView, DataFrameModel], None],
 ) -> None:
     tabs, view, model = shown
-    before = shown_image(view)
-    tabs.setCurrentIndex(1)
-    qtbot.wait(30)
-    change(view, model)  # while another tab is shown, as when results land
-    tabs.setCurrentIndex(0)
-    qtbot.wait(50)
-    after = shown_image(view)
-    assert after != before  # the change is visible, so a stale picture would fail here
-    assert after == true_image(view)
+    change_while_hidden_is_shown(qtbot, tabs, view, lambda: change(view, model))
     qtbot.waitUntil(lambda: view.pictures_taken == 2)  # and a new picture is kept
     assert shown_image(view) == true_image(view)
 
