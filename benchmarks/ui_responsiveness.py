@@ -44,9 +44,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 STEAL_WATCHER = """
-import sys, time
+import os, sys, time
+parent = os.getppid()
 with open(sys.argv[1], "w", buffering=1) as out:
-    while True:
+    while os.getppid() == parent:  # ends with the benchmark, even one that was killed
         with open("/proc/stat") as f:
             out.write(f"{time.perf_counter()} {f.readline().split()[8]}\\n")
         time.sleep(0.02)
