@@ -25,7 +25,7 @@ from PySide6.QtCore import QEvent, QPoint, QTimer
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
-_POINTER_EVENTS = frozenset({
+_VIEWPORT_CHANGES = frozenset({  # the pointer over the view, and a new size
     QEvent.Type.Enter, QEvent.Type.Leave, QEvent.Type.HoverEnter, QEvent.Type.HoverLeave,
     QEvent.Type.HoverMove, QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress,
     QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick, QEvent.Type.Wheel,
@@ -70,7 +70,7 @@ class KeptPicture:
         super().focusOutEvent(event)  # type: ignore[misc]
 
     def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() in _POINTER_EVENTS:
+        if event.type() in _VIEWPORT_CHANGES:
             self.forget_picture()
         return super().viewportEvent(event)  # type: ignore[misc]
 

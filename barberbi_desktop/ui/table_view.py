@@ -20,6 +20,8 @@ class TableView(KeptPicture, QTableView):
     """Drops its picture on the model's signals, the selection and current cell,
     scrolling, column and row sizes, and the setters that change how cells are drawn."""
 
+    _watched: QItemSelectionModel | None = None  # the selection model whose signals we hear
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._keep_pictures()
@@ -49,10 +51,10 @@ class TableView(KeptPicture, QTableView):
 
     def _watch_selection(self) -> None:
         selection = self.selectionModel()
-        if selection is not None and not selection.property("barberbi_watched"):
+        if selection is not None and selection is not self._watched:
             selection.selectionChanged.connect(self.forget_picture)
             selection.currentChanged.connect(self.forget_picture)
-            selection.setProperty("barberbi_watched", True)
+            self._watched = selection
 
     def setItemDelegate(self, delegate: QAbstractItemDelegate) -> None:  # type: ignore[override]
         super().setItemDelegate(delegate)
