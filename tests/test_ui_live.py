@@ -49,6 +49,48 @@ def test_dashboard_tiles_show_the_stored_kpis(qtbot: QtBot, shop: Database) -> N
     window.close()
 
 
+def test_tile_values_are_coloured_against_their_target_and_follow_the_theme(
+    qtbot: QtBot, shop: Database
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from barberbi_desktop.ui import theme
+    from barberbi_desktop.ui.dashboard import TILES, colour
+
+    run_engine(shop, "kpi", date(2026, 11, 20))
+    window = _window(qtbot, shop)
+    values = kpi_values(shop, latest_run(shop, "kpi").run_id)
+    thirty = values[values["window"] == "30d"].set_index("kpi")
+    text = QPalette.ColorRole.WindowText
+    plain = []
+    coloured = 0
+    for key, _, _ in TILES:
+        wanted = colour(key, thirty.loc[key, "value"], thirty.loc[key, "target"])
+        shown = window.dashboard.tiles[key].value.palette().color(text)
+        if wanted:
+            coloured += 1
+            assert shown == QColor(wanted), key
+        else:
+            plain.append(key)
+            assert shown == window.palette().color(text), key
+    assert coloured and plain  # some KPIs have targets on the demo shop, some have none
+    app = QApplication.instance()
+    before = app.palette()
+    try:
+        app.setPalette(theme.dark_palette())  # widgets hear of it on the next turn
+        qtbot.waitUntil(lambda: window.palette().color(text) == QColor(230, 230, 230))
+        for key in plain:
+            assert window.dashboard.tiles[key].value.palette().color(text) == QColor(230, 230, 230)
+        for key, _, _ in TILES:
+            if key not in plain:
+                wanted = colour(key, thirty.loc[key, "value"], thirty.loc[key, "target"])
+                assert window.dashboard.tiles[key].value.palette().color(text) == QColor(wanted)
+    finally:
+        app.setPalette(before)
+    window.close()
+
+
 def test_results_and_alerts_from_the_scheduler_reach_the_window(
     qtbot: QtBot, shop: Database
 ) -> None:

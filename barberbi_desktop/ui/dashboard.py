@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
 from barberbi_desktop.alerts.store import list_alerts
@@ -22,6 +23,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
 from barberbi_desktop.ui.dashboard_charts import DashboardCharts
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import big_font
 
 TILES = (
     ("revenue", "Revenue", "money"),
@@ -64,11 +66,23 @@ class Tile(QFrame):
         layout = QVBoxLayout(self)
         self.title = QLabel(title)
         self.value = QLabel("—")
-        self.value.setStyleSheet("font-size: 22px; font-weight: 600;")
+        big_font(self.value, 22, QFont.Weight.DemiBold)
         self.change = QLabel("")
         self.change.setWordWrap(True)  # else six tiles in a row need a 1,500-pixel window
         for w in (self.title, self.value, self.change):
             layout.addWidget(w)
+        self._colour = ""
+
+    def set_colour(self, colour: str) -> None:
+        """Only the text role is set, so the rest (and a plain value's colour) follows the
+        window's palette when the system switches between light and dark."""
+        if colour == self._colour:
+            return
+        self._colour = colour
+        palette = QPalette()
+        if colour:
+            palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+        self.value.setPalette(palette)
 
 
 class DashboardTab(QWidget):
@@ -83,7 +97,7 @@ class DashboardTab(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.health = QLabel("")
-        self.health.setStyleSheet("font-size: 28px; font-weight: 700;")
+        big_font(self.health, 28, QFont.Weight.Bold)
         self.band = QLabel("")
         self.band.setWordWrap(True)
         grid = QGridLayout()
@@ -157,10 +171,7 @@ class DashboardTab(QWidget):
                 continue
             row = thirty.loc[key]
             tile.value.setText(fmt(row["value"], kind))
-            tile.value.setStyleSheet(
-                "font-size: 22px; font-weight: 600; color: "
-                f"{colour(key, row['value'], row['target']) or 'palette(text)'};"
-            )
+            tile.set_colour(colour(key, row["value"], row["target"]))
             prior = row["prior"]
             if prior is None or pd.isna(prior) or pd.isna(row["value"]) or prior == 0:
                 tile.change.setText("last 30 days")

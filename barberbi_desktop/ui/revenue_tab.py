@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
@@ -16,7 +17,7 @@ from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import page_tabs
+from barberbi_desktop.ui.theme import big_font, page_tabs
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -81,7 +82,7 @@ class RevenueTab(QWidget):
         self.empty.setWordWrap(True)
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
-        self.headline.setStyleSheet("font-size: 16px; font-weight: 600;")
+        big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.heat = themed_plot(self)
         self.heat.setTitle(
             "Chair utilisation by weekday and hour, last 90 days "

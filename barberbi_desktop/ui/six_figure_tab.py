@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
@@ -18,7 +19,7 @@ from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import page_tabs
+from barberbi_desktop.ui.theme import big_font, page_tabs
 
 SHORT = {
     "premium_positioning": "Premium",
@@ -53,7 +54,7 @@ class SixFigureTab(QWidget):
         )
         self.empty.setWordWrap(True)
         self.overall = QLabel("")
-        self.overall.setStyleSheet("font-size: 24px; font-weight: 700;")
+        big_font(self.overall, 24, QFont.Weight.Bold)
         self.radar = themed_plot(self)
         self.radar.setAspectLocked(True)
         self.radar.hideAxis("left")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QTabWidget
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
 
 def wanted_scheme(app: QGuiApplication) -> str:
@@ -116,3 +116,13 @@ def page_tabs() -> QTabWidget:
     tabs = SteadyTabs()
     tabs.setDocumentMode(True)
     return tabs
+
+
+def big_font(widget: QWidget, pixels: int, weight: QFont.Weight) -> None:
+    """A font rather than a style sheet: a style sheet is re-parsed and re-polished on
+    every set (the Dashboard's tiles were re-styled on each refresh, relaying out the
+    tab), and a widget with one is painted through the slower style-sheet style."""
+    font = widget.font()
+    font.setPixelSize(pixels)
+    font.setWeight(weight)
+    widget.setFont(font)
