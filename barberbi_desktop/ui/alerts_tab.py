@@ -116,7 +116,7 @@ class AlertsTab(QWidget):
         box.addWidget(self.table)
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
-        self._rules = LazyPage(lambda: RulesPage(db, runner, user))
+        self._rules = LazyPage(lambda _in_steps: RulesPage(db, runner, user))
         self.pages.addTab(self._rules, "Rules")
         build_when_opened(self.pages)
         layout = QVBoxLayout(self)

@@ -1,27 +1,66 @@
-"""A page of a tab widget that is built the first time its tab is opened.
+"""A page of a tab widget that is built the first time its tab is opened, a step per
+turn of the event loop.
 
 The main window builds five of its seven tabs this way, and the Alerts tab its
 Rules page: a page nobody opens costs nothing, and one that is opened is built
 on the next turn of the event loop, so the click, the build and the page's first
-paint are separate steps rather than one long one (the Six Figure page takes
-50 ms to build).
+paint are separate steps rather than one long one. A page with charts goes
+further (`BuiltInSteps`): each pyqtgraph chart costs 11-25 ms to make, so the
+Revenue and Six Figure pages took 90-105 ms to build in one go on an idle
+machine, twice that under load, and the GUI thread stalled for all of it. They
+now make their charts one per turn and read their results last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 
-class LazyPage(QWidget):
-    """A tab's place until the tab is first opened; then it holds the real page."""
+class BuiltInSteps:
+    """Mixed into a page whose ``__init__`` builds the quick part and hands the rest to
+    `build_in_steps` as a generator that yields between slow parts."""
 
-    def __init__(self, build: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+    _steps: Iterator[None] | None = None
+
+    def build_in_steps(self, steps: Iterator[None], *, now: bool) -> None:
+        """``now``: finish at once (a page made directly, as in tests); else the
+        `LazyPage` holding it runs one step per turn."""
+        self._steps = steps
+        if now:
+            self.finish_building()
+
+    def build_step(self) -> bool:
+        """Run the next step; False once the page is whole."""
+        if self._steps is None:
+            return False
+        try:
+            next(self._steps)
+        except StopIteration:
+            self._steps = None
+            return False
+        return True
+
+    def finish_building(self) -> None:
+        while self.build_step():
+            pass
+
+
+class LazyPage(QWidget):
+    """A tab's place until the tab is first opened; then it holds the real page.
+
+    ``build(in_steps)`` makes the page; with ``in_steps`` a `BuiltInSteps` page
+    leaves its slow parts to be stepped. ``page`` is set once the page is whole, so
+    nobody refreshes a page whose charts are not made yet (its last step reads)."""
+
+    def __init__(self, build: Callable[[bool], QWidget], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._build = build
         self.page: QWidget | None = None
+        self._building: QWidget | None = None
+        self._soon = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._waiting = QLabel("Opening…")
@@ -29,20 +68,43 @@ class LazyPage(QWidget):
         layout.addWidget(self._waiting)
 
     def ensure(self) -> QWidget:
-        """The page, built now if it was not yet (reading a lazy tab builds it)."""
+        """The page, built (or finished) now if it was not yet (reading a lazy tab
+        builds it)."""
         if self.page is None:
-            self.page = self._build()
-            self._waiting.hide()
-            self.layout().addWidget(self.page)
-        return self.page
+            if self._building is None:
+                self._start(in_steps=False)
+            widget = self._building
+            if isinstance(widget, BuiltInSteps):
+                widget.finish_building()
+            self.page = widget
+        return self.page  # type: ignore[return-value]
 
     def open_soon(self) -> None:
-        if self.page is None:
-            QTimer.singleShot(0, self, self.ensure)
+        if self.page is None and not self._soon:
+            self._soon = True
+            QTimer.singleShot(0, self, self._next_step)
+
+    def _start(self, *, in_steps: bool) -> None:
+        self._building = self._build(in_steps)
+        self._waiting.hide()
+        self.layout().addWidget(self._building)
+
+    def _next_step(self) -> None:
+        if self.page is not None:
+            return
+        if self._building is None:
+            self._start(in_steps=True)
+            more = isinstance(self._building, BuiltInSteps) and self._building._steps is not None
+        else:
+            more = isinstance(self._building, BuiltInSteps) and self._building.build_step()
+        if more:
+            QTimer.singleShot(0, self, self._next_step)
+        else:
+            self.page = self._building
 
 
 def build_when_opened(tabs: QTabWidget) -> None:
-    """Opening a tab whose page is a `LazyPage` builds that page on the next turn."""
+    """Opening a tab whose page is a `LazyPage` builds that page from the next turn."""
 
     def opened(index: int) -> None:
         page = tabs.widget(index)

@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsTab(db, self.runner, user)
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
-            name: LazyPage(lambda name=name: self._build(name))
+            name: LazyPage(lambda in_steps, name=name: self._build(name, in_steps))
             for name in LAZY_TABS
             if name not in AREAS or self.may(AREAS[name])
         }
@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         lazy = self._lazy.get(name)
         return None if lazy is None else lazy.page
 
-    def _build(self, name: str) -> QWidget:
+    def _build(self, name: str, in_steps: bool) -> QWidget:
         module, cls = LAZY_TABS[name]
         tab_class = getattr(importlib.import_module(f"barberbi_desktop.ui.{module}"), cls)
         if name == "Clients":
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
                              user_id=self.user and self.user.user_id)  # fmt: skip
         if name == "Settings":
             return tab_class(self.db, self.runner, self.user, self.request_restore)
-        return tab_class(self.db, self.runner)
+        return tab_class(self.db, self.runner, in_steps=in_steps)  # Revenue, Six Figure
 
     def request_restore(self, path: Path) -> None:
         """Close the window; the app restores once the database is closed (see app.py)."""

@@ -3,6 +3,8 @@ all from the latest stored revenue run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
@@ -71,8 +74,14 @@ def pay_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-class RevenueTab(QWidget):
-    def __init__(self, db: Database, runner: TaskRunner) -> None:
+@cache
+def viridis() -> np.ndarray:
+    """pyqtgraph reads the colour map from a file each time it is asked for it."""
+    return pg.colormap.get("viridis").getLookupTable(nPts=256)
+
+
+class RevenueTab(BuiltInSteps, QWidget):
+    def __init__(self, db: Database, runner: TaskRunner, *, in_steps: bool = False) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         self.empty = QLabel(
@@ -83,16 +92,6 @@ class RevenueTab(QWidget):
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
         big_font(self.headline, 16, QFont.Weight.DemiBold)
-        self.heat = themed_plot(self)
-        self.heat.setTitle(
-            "Chair utilisation by weekday and hour, last 90 days "
-            "(yellow: full · blue: quiet · blank: nobody working)"
-        )
-        self.image = pg.ImageItem()
-        self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
-        self.heat.addItem(self.image)
-        self.heat.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(WEEKDAYS)]])
-        self.heat.invertY(True)
         self.roadmap = DataFrameModel()
         self.prices = DataFrameModel()
         self.pay = DataFrameModel()
@@ -107,13 +106,29 @@ class RevenueTab(QWidget):
             view.verticalHeader().hide()
             self.views.append(view)
             self.details.addTab(view, title)
-        top = QHBoxLayout()
-        top.addWidget(self.heat, 1)
+        self.top = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.headline)
-        layout.addLayout(top, 2)
+        layout.addLayout(self.top, 2)
         layout.addWidget(self.details, 3)
+        self.build_in_steps(self._chart_then_results(), now=not in_steps)
+
+    def _chart_then_results(self) -> Iterator[None]:
+        """The heat map (a 25-50 ms chart) on a turn of its own, then the results."""
+        self.heat = themed_plot(self)
+        self.heat.setVisible(False)
+        self.top.addWidget(self.heat, 1)
+        yield
+        self.heat.setTitle(
+            "Chair utilisation by weekday and hour, last 90 days "
+            "(yellow: full · blue: quiet · blank: nobody working)"
+        )
+        self.image = pg.ImageItem()
+        self.image.setLookupTable(viridis())
+        self.heat.addItem(self.image)
+        self.heat.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(WEEKDAYS)]])
+        self.heat.invertY(True)
         self._has_data(False)
         self.refresh()
 

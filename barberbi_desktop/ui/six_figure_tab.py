@@ -3,6 +3,7 @@ and each barber's path to $100,000, all from the latest stored methodology run."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
@@ -43,8 +45,8 @@ def metric_text(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
-class SixFigureTab(QWidget):
-    def __init__(self, db: Database, runner: TaskRunner) -> None:
+class SixFigureTab(BuiltInSteps, QWidget):
+    def __init__(self, db: Database, runner: TaskRunner, *, in_steps: bool = False) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         self.run: RunInfo | None = None
@@ -55,39 +57,7 @@ class SixFigureTab(QWidget):
         self.empty.setWordWrap(True)
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
-        self.radar = themed_plot(self)
-        self.radar.setAspectLocked(True)
-        self.radar.hideAxis("left")
-        self.radar.hideAxis("bottom")
-        angles = np.linspace(np.pi / 2, np.pi / 2 - 2 * np.pi, len(PRINCIPLES), endpoint=False)
-        self.angles = angles
-        for radius in (25, 50, 75, 100):  # the grid, drawn once
-            ring = np.append(angles, angles[0])
-            self.radar.plot(
-                radius * np.cos(ring),
-                radius * np.sin(ring),
-                pen=pg.mkPen((150, 150, 150), width=0.5),
-            )
-        for angle, key in zip(angles, PRINCIPLES, strict=True):
-            label = pg.TextItem(
-                SHORT[key], anchor=(0.5, 0.5), color=self.palette().windowText().color()
-            )
-            label.setPos(118 * np.cos(angle), 118 * np.sin(angle))
-            self.radar.addItem(label)
-        self.shape = self.radar.plot(
-            [], [], pen=pg.mkPen("#5c6bc0", width=2), fillLevel=None, symbol="o", symbolSize=6
-        )
-        self.radar.setRange(xRange=(-135, 135), yRange=(-125, 125))
-        self.trend = themed_plot(self)
-        self.trend.setAxisItems({"bottom": pg.DateAxisItem()})
-        self.trend.setLabel("left", "overall score")
-        self.trend.setYRange(0, 100)
-        self.trend_line = self.trend.plot(
-            [], [], pen=pg.mkPen("#2e7d32", width=2), symbol="o", symbolSize=4
-        )
-        charts = QHBoxLayout()
-        charts.addWidget(self.radar, 1)
-        charts.addWidget(self.trend, 2)
+        self.charts = QHBoxLayout()
         self.scorecard = DataFrameModel()
         self.gaps = DataFrameModel()
         self.pathway = DataFrameModel()
@@ -107,8 +77,49 @@ class SixFigureTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.overall)
-        layout.addLayout(charts, 2)
+        layout.addLayout(self.charts, 2)
         layout.addWidget(self.details, 3)
+        self.build_in_steps(self._charts_then_results(), now=not in_steps)
+
+    def _charts_then_results(self) -> Iterator[None]:
+        """A chart per turn (11-25 ms each), then the results are read."""
+        self.radar = themed_plot(self)
+        self.radar.setAspectLocked(True)
+        self.radar.hideAxis("left")
+        self.radar.hideAxis("bottom")
+        self.radar.setVisible(False)
+        self.charts.addWidget(self.radar, 1)
+        yield
+        angles = np.linspace(np.pi / 2, np.pi / 2 - 2 * np.pi, len(PRINCIPLES), endpoint=False)
+        self.angles = angles
+        for radius in (25, 50, 75, 100):  # the grid, drawn once
+            ring = np.append(angles, angles[0])
+            self.radar.plot(
+                radius * np.cos(ring),
+                radius * np.sin(ring),
+                pen=pg.mkPen((150, 150, 150), width=0.5),
+            )
+        for angle, key in zip(angles, PRINCIPLES, strict=True):
+            label = pg.TextItem(
+                SHORT[key], anchor=(0.5, 0.5), color=self.palette().windowText().color()
+            )
+            label.setPos(118 * np.cos(angle), 118 * np.sin(angle))
+            self.radar.addItem(label)
+        self.shape = self.radar.plot(
+            [], [], pen=pg.mkPen("#5c6bc0", width=2), fillLevel=None, symbol="o", symbolSize=6
+        )
+        self.radar.setRange(xRange=(-135, 135), yRange=(-125, 125))
+        yield
+        self.trend = themed_plot(self)
+        self.trend.setVisible(False)
+        self.charts.addWidget(self.trend, 2)
+        yield
+        self.trend.setAxisItems({"bottom": pg.DateAxisItem()})
+        self.trend.setLabel("left", "overall score")
+        self.trend.setYRange(0, 100)
+        self.trend_line = self.trend.plot(
+            [], [], pen=pg.mkPen("#2e7d32", width=2), symbol="o", symbolSize=4
+        )
         self._has_data(False)
         self.refresh()
 
