@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from barberbi_desktop.ui.kept_picture import KeptPicture
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.theme import SteadyTabs
@@ -138,3 +139,91 @@ def test_a_change_while_shown_is_shown(
     qtbot.wait(50)
     assert shown_image(view) != before
     assert shown_image(view) == true_image(view)
+
+
+def _header_reads(model: _CountingModel) -> Callable[[], int]:
+    """Counts the model's headerData calls from now on."""
+    calls = [0]
+    original = model.headerData
+
+    def counting(*args: Any) -> Any:
+        calls[0] += 1
+        return original(*args)
+
+    model.headerData = counting  # type: ignore[method-assign]
+    return lambda: calls[0]
+
+
+def test_headers_keep_a_picture_too(
+    qtbot: QtBot, shown: tuple[SteadyTabs, TableView, _CountingModel]
+) -> None:
+    tabs, view, model = shown
+    header = view.horizontalHeader()
+    assert isinstance(header, KeptPicture)
+    qtbot.waitUntil(lambda: header.pictures_taken == 1)
+    reads = _header_reads(model)
+    for _ in range(3):
+        tabs.setCurrentIndex(1)
+        qtbot.wait(30)
+        before = reads()
+        tabs.setCurrentIndex(0)
+        qtbot.wait(50)
+        assert reads() == before  # a plain header asks again for every section
+    assert shown_image(header) == true_image(header)
+
+
+def _rename(view: TableView, model: DataFrameModel) -> None:
+    model._headers["client"] = "Who"
+    model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 0)
+
+
+def _indicate_sort(view: TableView, model: DataFrameModel) -> None:
+    header = view.horizontalHeader()
+    header.blockSignals(True)  # as the Clients tab shows a sort the worker already did
+    header.setSortIndicator(2, Qt.SortOrder.DescendingOrder)
+    header.blockSignals(False)
+
+
+def _select_column(view: TableView, model: DataFrameModel) -> None:
+    view.selectColumn(1)  # the header highlights the section of a selected column
+
+
+def _bold_header(view: TableView, model: DataFrameModel) -> None:
+    font = view.horizontalHeader().font()
+    font.setBold(True)
+    view.horizontalHeader().setFont(font)
+
+
+def _new_columns(view: TableView, model: DataFrameModel) -> None:
+    model.set_frame(_frame(seed=7).rename(columns={"client": "name", "spend": "spent"}))
+
+
+def _recolour_header(view: TableView, model: DataFrameModel) -> None:
+    palette = view.palette()  # a header is drawn in the button roles
+    palette.setColor(QPalette.ColorRole.Button, QColor(40, 40, 60))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor(240, 240, 240))
+    view.setPalette(palette)
+
+
+def _align_header(view: TableView, model: DataFrameModel) -> None:
+    view.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignRight)
+
+
+HEADER_CHANGES: list[Callable[[TableView, DataFrameModel], None]] = [
+    _new_columns, _rename, _indicate_sort, _select_column, _widen, _hide_column,
+    _bold_header, _align_header, _recolour_header,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", HEADER_CHANGES, ids=lambda c: c.__name__.strip("_"))
+def test_a_header_change_made_while_hidden_is_shown(
+    qtbot: QtBot,
+    shown: tuple[SteadyTabs, TableView, _CountingModel],
+    change: Callable[[TableView, DataFrameModel], None],
+) -> None:
+    tabs, view, model = shown
+    header = view.horizontalHeader()
+    header.setSortIndicatorShown(True)  # as on the Clients tab
+    qtbot.waitUntil(lambda: header.pictures_taken == 1)
+    change_while_hidden_is_shown(qtbot, tabs, header, lambda: change(view, model))
+    assert shown_image(header) == true_image(header)
