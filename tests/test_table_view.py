@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.ui.kept_picture import KeptPicture
 from barberbi_desktop.ui.table_model import DataFrameModel
-from barberbi_desktop.ui.table_view import TableView
+from barberbi_desktop.ui.table_view import TableView, TableWidget
 from barberbi_desktop.ui.theme import SteadyTabs
 from tests.picture_helpers import change_while_hidden_is_shown, shown_image, true_image
 
@@ -227,3 +227,75 @@ def test_a_header_change_made_while_hidden_is_shown(
     qtbot.waitUntil(lambda: header.pictures_taken == 1)
     change_while_hidden_is_shown(qtbot, tabs, header, lambda: change(view, model))
     assert shown_image(header) == true_image(header)
+
+
+@pytest.fixture
+def widget_shown(qtbot: QtBot) -> tuple[SteadyTabs, TableWidget]:
+    tabs = SteadyTabs()
+    qtbot.addWidget(tabs)
+    table = TableWidget(0, 3)
+    table.setHorizontalHeaderLabels(["Barber", "Location", "Pay model"])
+    table.setRowCount(12)
+    for r in range(12):
+        for c, value in enumerate((f"Barber {r}", "Main St", "commission")):
+            table.setItem(r, c, QTableWidgetItem(value))
+    tabs.addTab(table, "Settings")
+    tabs.addTab(QLabel("another page"), "Dashboard")
+    tabs.resize(600, 400)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    qtbot.waitUntil(lambda: table.pictures_taken == 1)
+    return tabs, table
+
+
+def test_an_item_table_draws_its_picture_on_a_switch_back(
+    qtbot: QtBot, widget_shown: tuple[SteadyTabs, TableWidget]
+) -> None:
+    tabs, table = widget_shown
+    for _ in range(2):
+        tabs.setCurrentIndex(1)
+        qtbot.wait(30)
+        tabs.setCurrentIndex(0)
+        qtbot.wait(50)
+    assert table.pictures_taken == 1  # never dropped, so never painted anew
+    assert shown_image(table) == true_image(table)
+
+
+ITEM_CHANGES: list[Callable[[TableWidget], None]] = [
+    lambda t: t.item(1, 2).setText("booth rent"),
+    lambda t: t.setRowCount(4),
+    lambda t: t.insertRow(0),
+    lambda t: t.sortItems(0, Qt.SortOrder.DescendingOrder),
+    lambda t: t.item(3, 0).setBackground(QColor(200, 40, 40)),
+]
+
+
+@pytest.mark.parametrize("change", ITEM_CHANGES, ids=["text", "rows", "insert", "sort", "colour"])
+def test_an_item_change_made_while_hidden_is_shown(
+    qtbot: QtBot,
+    widget_shown: tuple[SteadyTabs, TableWidget],
+    change: Callable[[TableWidget], None],
+) -> None:
+    tabs, table = widget_shown
+    change_while_hidden_is_shown(qtbot, tabs, table, lambda: change(table))
+
+
+def test_an_edit_typed_into_a_cell_is_shown(
+    qtbot: QtBot, widget_shown: tuple[SteadyTabs, TableWidget]
+) -> None:
+    tabs, table = widget_shown
+    before = shown_image(table)
+    table.setCurrentCell(2, 1)
+    table.editItem(table.item(2, 1))
+    editor = table.viewport().focusWidget() or QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    editor.setText("Harbour Rd")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert table.item(2, 1).text() == "Harbour Rd"
+    tabs.setCurrentIndex(1)
+    qtbot.wait(30)
+    tabs.setCurrentIndex(0)
+    qtbot.wait(50)
+    assert shown_image(table) != before
+    assert shown_image(table) == true_image(table)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +33,7 @@ from barberbi_desktop.jobs.imports import import_files as helper_import
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
+from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 
 COLUMNS = {
@@ -111,7 +111,7 @@ class ImportsTab(QWidget):
         )
         self.outcome.setWordWrap(True)
         self.model = DataFrameModel(headers=COLUMNS)
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()  # the batch number is the first column

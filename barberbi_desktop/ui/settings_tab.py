@@ -39,12 +39,13 @@ from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.table_model import FIT_ROWS
+from barberbi_desktop.ui.table_view import TableWidget
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
 from barberbi_desktop.ui.theme import page_tabs
 
 
 def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
+    table = TableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, Qt
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QAbstractItemDelegate, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QHeaderView,
+    QTableView,
+    QTableWidget,
+    QWidget,
+)
 
 from barberbi_desktop.ui.kept_picture import KeptPicture
 
@@ -97,58 +103,81 @@ class HeaderView(_Watching, KeptPicture, QHeaderView):
         self._paint_kept(event, super().paintEvent)
 
 
-class TableView(_Watching, KeptPicture, QTableView):
+class _KeptTable(_Watching, KeptPicture):
     """Drops its picture on the model's signals, the selection and current cell,
     scrolling, column and row sizes, and the setters that change how cells are drawn."""
 
     _model_signals = _MODEL_SIGNALS
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def _keep_table_pictures(self) -> None:
         self._keep_pictures()
-        for default, setter in ((self.horizontalHeader(), self.setHorizontalHeader),
-                                (self.verticalHeader(), self.setVerticalHeader)):  # fmt: skip
-            header = HeaderView(default.orientation(), self)
+        view: QTableView = self  # type: ignore[assignment]
+        for default, setter in ((view.horizontalHeader(), view.setHorizontalHeader),
+                                (view.verticalHeader(), view.setVerticalHeader)):  # fmt: skip
+            header = HeaderView(default.orientation(), view)
             header.setSectionsClickable(default.sectionsClickable())  # as QTableView sets them
             header.setHighlightSections(default.highlightSections())
             setter(header)
-        bars = (self.horizontalScrollBar(), self.verticalScrollBar())
-        for bar, header in zip(bars, (self.horizontalHeader(), self.verticalHeader()),
-                               strict=True):  # fmt: skip
+        headers = (view.horizontalHeader(), view.verticalHeader())
+        bars = (view.horizontalScrollBar(), view.verticalScrollBar())
+        for bar, header in zip(bars, headers, strict=True):
             bar.valueChanged.connect(self.forget_picture)
             bar.valueChanged.connect(header.forget_picture)  # the header scrolls with it
-        for header in (self.horizontalHeader(), self.verticalHeader()):
+        for header in headers:
             header.sectionResized.connect(self.forget_picture)
             header.sectionMoved.connect(self.forget_picture)
             header.sectionCountChanged.connect(self.forget_picture)
+        self._watch_model(None, view.model())  # a QTableWidget has its own from the start
+        self._watch_selection()
 
-    def setModel(self, model: QAbstractItemModel | None) -> None:  # type: ignore[override]
-        old = self.model()
-        super().setModel(model)
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()  # type: ignore[attr-defined]
+        super().setModel(model)  # type: ignore[misc]
         self._watch_model(old, model)
         self._watch_selection()
         self.forget_picture()
 
-    def setSelectionModel(self, selection: QItemSelectionModel) -> None:  # type: ignore[override]
-        super().setSelectionModel(selection)
+    def setSelectionModel(self, selection: QItemSelectionModel) -> None:
+        super().setSelectionModel(selection)  # type: ignore[misc]
         self._watch_selection()
         self.forget_picture()
 
-    def setItemDelegate(self, delegate: QAbstractItemDelegate) -> None:  # type: ignore[override]
-        super().setItemDelegate(delegate)
+    def setItemDelegate(self, delegate: QAbstractItemDelegate) -> None:
+        super().setItemDelegate(delegate)  # type: ignore[misc]
         self.forget_picture()
 
-    def setWordWrap(self, on: bool) -> None:  # type: ignore[override]
-        super().setWordWrap(on)
+    def setItemDelegateForColumn(self, column: int, delegate: QAbstractItemDelegate) -> None:
+        super().setItemDelegateForColumn(column, delegate)  # type: ignore[misc]
         self.forget_picture()
 
-    def setShowGrid(self, show: bool) -> None:  # type: ignore[override]
-        super().setShowGrid(show)
+    def setWordWrap(self, on: bool) -> None:
+        super().setWordWrap(on)  # type: ignore[misc]
         self.forget_picture()
 
-    def setAlternatingRowColors(self, enable: bool) -> None:  # type: ignore[override]
-        super().setAlternatingRowColors(enable)
+    def setShowGrid(self, show: bool) -> None:
+        super().setShowGrid(show)  # type: ignore[misc]
+        self.forget_picture()
+
+    def setAlternatingRowColors(self, enable: bool) -> None:
+        super().setAlternatingRowColors(enable)  # type: ignore[misc]
         self.forget_picture()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self._paint_kept(event, super().paintEvent)
+        self._paint_kept(event, super().paintEvent)  # type: ignore[misc]
+
+
+class TableView(_KeptTable, QTableView):
+    """A QTableView over our models (`ui.table_model.DataFrameModel`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._keep_table_pictures()
+
+
+class TableWidget(_KeptTable, QTableWidget):
+    """A QTableWidget (the Settings tab's editable tables): its items' model is its own.
+    An open editor is a widget of its own on top; committing it changes the model."""
+
+    def __init__(self, rows: int, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(rows, columns, parent)
+        self._keep_table_pictures()
