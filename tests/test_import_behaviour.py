@@ -390,3 +390,14 @@ def test_a_line_break_inside_a_bad_cell_stays_out_of_the_sentence(
     assert report.status == "rejected"
     assert "\n" not in report.reason and "\x01" not in report.reason
     assert "broken.csv, row 2" in report.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [("America/New_York", "America/New_York"), (" Europe/London ", "Europe/London"),
+     ("America", None), ("Europe", None), ("Mars/Olympus", None), ("../etc", None), ("", None)],
+)  # fmt: skip
+def test_a_time_zone_column_takes_only_real_zones(text: str, zone: str | None) -> None:
+    from barberbi_desktop.ingest.canonical import zone_name
+
+    assert zone_name(text) == zone  # a region folder ("America") once raised IsADirectoryError

@@ -79,7 +79,9 @@ def zone_name(text: str) -> str | None:
         return mapped
     try:
         ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: Python 3.11 opens a region folder ("America") from the tzdata
+        # package as if it were a zone and fails with IsADirectoryError.
         return None
     return key
 
