@@ -299,3 +299,19 @@ def test_an_edit_typed_into_a_cell_is_shown(
     qtbot.wait(50)
     assert shown_image(table) != before
     assert shown_image(table) == true_image(table)
+
+
+def test_a_fill_while_hidden_is_shown_and_later_edits_still_drop_the_picture(
+    qtbot: QtBot, widget_shown: tuple[SteadyTabs, TableWidget]
+) -> None:
+    tabs, table = widget_shown
+
+    def refill() -> None:
+        with table.filling():
+            table.setRowCount(20)
+            for r in range(20):
+                table.setItem(r, 0, QTableWidgetItem(f"Barber {100 + r}"))
+
+    change_while_hidden_is_shown(qtbot, tabs, table, refill)
+    qtbot.waitUntil(lambda: table._picture is not None)
+    change_while_hidden_is_shown(qtbot, tabs, table, lambda: table.item(0, 1).setText("Elm"))

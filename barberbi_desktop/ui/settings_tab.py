@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStyledItemDelegate,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -44,7 +43,7 @@ from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
 from barberbi_desktop.ui.theme import page_tabs
 
 
-def _table(headers: list[str]) -> QTableWidget:
+def _table(headers: list[str]) -> TableWidget:
     table = TableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     header = table.horizontalHeader()
@@ -142,12 +141,13 @@ class LocationsPage(_Section):
         self.finish()
 
     def show_data(self, frame: pd.DataFrame) -> None:
-        self.table.setRowCount(len(frame))
         self.ids = [int(i) for i in frame["id"]]
-        for r, row in enumerate(frame.itertuples(index=False)):
-            values = [row.name, row.timezone, row.currency, *(getattr(row, d) for d in config.DAYS)]
-            for c, value in enumerate(values):
-                self.table.setItem(r, c, _item(value, editable=c > 0))
+        with self.table.filling():
+            self.table.setRowCount(len(frame))
+            for r, row in enumerate(frame.itertuples(index=False)):
+                days = (getattr(row, d) for d in config.DAYS)
+                for c, value in enumerate([row.name, row.timezone, row.currency, *days]):
+                    self.table.setItem(r, c, _item(value, editable=c > 0))
 
     def rows(self) -> list[dict[str, Any]]:
         keys = ["name", "timezone", "currency", *config.DAYS]
@@ -187,20 +187,20 @@ class BarbersPage(_Section):
         self.finish()
 
     def show_data(self, frame: pd.DataFrame) -> None:
-        self.table.setUpdatesEnabled(False)
-        self.table.setRowCount(len(frame))
         self.ids = [int(i) for i in frame["id"]]
-        for r, row in enumerate(frame.itertuples(index=False)):
-            self.table.setItem(r, 0, _item(row.name, False))
-            self.table.setItem(r, 1, _item(row.location, False))
-            active = _item("", False)
-            active.setFlags(active.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            active.setCheckState(Qt.CheckState.Checked if row.active else Qt.CheckState.Unchecked)
-            self.table.setItem(r, 2, active)
-            self.table.setItem(r, 3, _item(row.pay_model))  # edited with a drop-down
-            for c, value in ((4, row.commission_pct), (5, row.booth_rent), (6, row.hourly)):
-                self.table.setItem(r, c, _item(value))
-        self.table.setUpdatesEnabled(True)
+        with self.table.filling():
+            self.table.setRowCount(len(frame))
+            for r, row in enumerate(frame.itertuples(index=False)):
+                self.table.setItem(r, 0, _item(row.name, False))
+                self.table.setItem(r, 1, _item(row.location, False))
+                active = _item("", False)
+                active.setFlags(active.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                checked = Qt.CheckState.Checked if row.active else Qt.CheckState.Unchecked
+                active.setCheckState(checked)
+                self.table.setItem(r, 2, active)
+                self.table.setItem(r, 3, _item(row.pay_model))  # edited with a drop-down
+                for c, value in ((4, row.commission_pct), (5, row.booth_rent), (6, row.hourly)):
+                    self.table.setItem(r, c, _item(value))
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -235,12 +235,13 @@ class TargetsPage(_Section):
         self.finish()
 
     def show_data(self, targets: list[config.Target]) -> None:
-        self.table.setRowCount(len(targets))
         self.keys = [(t.engine, t.key) for t in targets]
-        for r, t in enumerate(targets):
-            used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
-            for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
-                self.table.setItem(r, c, _item(value, editable=c == 3))
+        with self.table.filling():
+            self.table.setRowCount(len(targets))
+            for r, t in enumerate(targets):
+                used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
+                for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
+                    self.table.setItem(r, c, _item(value, editable=c == 3))
 
     def save(self) -> None:
         values = {k: self.table.item(r, 3).text() for r, k in enumerate(self.keys)}
@@ -313,11 +314,12 @@ class UsersPage(_Section):
         users, log = data
         self.users.clear()
         self.users.addItems([f"{u.name} ({u.role})" for u in users])
-        self.log.setRowCount(len(log))
-        for r, row in enumerate(log.itertuples(index=False)):
-            values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
-            for c, value in enumerate(values):
-                self.log.setItem(r, c, _item(value, editable=False))
+        with self.log.filling():
+            self.log.setRowCount(len(log))
+            for r, row in enumerate(log.itertuples(index=False)):
+                values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
+                for c, value in enumerate(values):
+                    self.log.setItem(r, c, _item(value, editable=False))
 
     def save(self) -> None:
         name, ok = QInputDialog.getText(self, "Add a staff account", "Name:")
