@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
         module, cls = LAZY_TABS[name]
         tab_class = getattr(importlib.import_module(f"barberbi_desktop.ui.{module}"), cls)
         if name == "Clients":
-            tab = tab_class(self.db, self.runner, self.user)
+            tab = tab_class(self.db, self.runner, self.user, in_steps=in_steps)
             tab.segment.setCurrentText(str(self.settings.value("clients/segment", "All segments")))
             tab.search.setText(str(self.settings.value("clients/search", "")))
             return tab
