@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QTableWidgetItem
+from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QLineEdit, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.ui.kept_picture import KeptPicture
@@ -169,6 +169,10 @@ def test_headers_keep_a_picture_too(
         tabs.setCurrentIndex(0)
         qtbot.wait(50)
         assert reads() == before  # a plain header asks again for every section
+    tall = view.horizontalHeader().font()
+    tall.setPixelSize(30)
+    view.horizontalHeader().setFont(tall)  # a bigger font: a taller header
+    assert header.sizeHint().height() > 30 and header.sizeHint() == QHeaderView.sizeHint(header)
     assert shown_image(header) == true_image(header)
 
 
@@ -227,6 +231,7 @@ def test_a_header_change_made_while_hidden_is_shown(
     qtbot.waitUntil(lambda: header.pictures_taken == 1)
     change_while_hidden_is_shown(qtbot, tabs, header, lambda: change(view, model))
     assert shown_image(header) == true_image(header)
+    assert header.sizeHint() == QHeaderView.sizeHint(header)  # the kept hint is Qt's own
 
 
 @pytest.fixture

@@ -176,6 +176,9 @@ class ClientsTab(BuiltInSteps, QWidget):
         header.sortIndicatorChanged.connect(self.model.sort)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # No row numbers: after a sort or filter they number nothing, and sizing the
+        # header for 209,000 of them asked the model for 200 sections' text each visit.
+        self.table.verticalHeader().hide()
         self.detail = QLabel("Select a client to see why they are in their segment.")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)

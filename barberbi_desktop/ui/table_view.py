@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -69,6 +69,21 @@ class HeaderView(_Watching, KeptPicture, QHeaderView):
         for signal in (self.sectionResized, self.sectionMoved, self.sectionCountChanged,
                        self.sortIndicatorChanged):  # fmt: skip
             signal.connect(self.forget_picture)
+
+    _hint: QSize | None = None
+
+    def forget_picture(self, *_: object) -> None:
+        """Whatever can change how the header looks can change its size hint too."""
+        self._hint = None
+        super().forget_picture()
+
+    def sizeHint(self) -> QSize:
+        """Kept between the changes that drop the picture. Qt works it out anew, asking
+        the model (Python) for each section's text, font and alignment, each time the
+        header is shown or hidden: 5.7% of the GUI thread's time in the chain benchmark."""
+        if self._hint is None:
+            self._hint = super().sizeHint()
+        return QSize(self._hint)
 
     def setModel(self, model: QAbstractItemModel | None) -> None:  # type: ignore[override]
         old = self.model()
