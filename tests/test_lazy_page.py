@@ -118,3 +118,4 @@ def test_pages_opened_together_are_built_one_step_per_turn_in_all(
     assert turns[0] == ["Settings"]  # the tab opened last goes first
     assert {"Revenue", "Six Figure"} <= {name for t in turns for name in t}
     window.close()
+

@@ -44,7 +44,7 @@ from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import page_tabs
+from barberbi_desktop.ui.theme import WrapLabel, page_tabs
 
 COLUMNS = {
     "priority": "Priority",
@@ -237,7 +237,7 @@ class RulesPage(QWidget):
         self.save = QPushButton("Save rules")
         self.save.setEnabled(self.editable)
         self.save.clicked.connect(lambda: self.save_rules())
-        self.status = QLabel("" if self.editable else "Only the owner can change the rules.")
+        self.status = WrapLabel("" if self.editable else "Only the owner can change the rules.")
         self.status.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.save)

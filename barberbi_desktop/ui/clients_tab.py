@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -41,6 +40,7 @@ from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import WrapLabel
 
 COLUMNS = {
     "display_name": "Client",
@@ -140,12 +140,12 @@ class ClientsTab(BuiltInSteps, QWidget):
         self.user = user  # exports go to the audit log under this account
         self.scores = pd.DataFrame()
         self.run: RunInfo | None = None
-        self.empty = QLabel(
+        self.empty = WrapLabel(
             "No client scores yet. They are computed in the background after "
             "the app opens (or run `barberbi run ltv`)."
         )
         self.empty.setWordWrap(True)
-        self.quality = QLabel("")
+        self.quality = WrapLabel("")
         self.quality.setWordWrap(True)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, email or phone")
@@ -179,7 +179,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         # No row numbers: after a sort or filter they number nothing, and sizing the
         # header for 209,000 of them asked the model for 200 sections' text each visit.
         self.table.verticalHeader().hide()
-        self.detail = QLabel("Select a client to see why they are in their segment.")
+        self.detail = WrapLabel("Select a client to see why they are in their segment.")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.search.textChanged.connect(self._filter)

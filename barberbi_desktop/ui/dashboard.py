@@ -23,7 +23,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
 from barberbi_desktop.ui.dashboard_charts import DashboardCharts
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import big_font
+from barberbi_desktop.ui.theme import WrapLabel, big_font
 
 TILES = (
     ("revenue", "Revenue", "money"),
@@ -67,7 +67,7 @@ class Tile(QFrame):
         self.title = QLabel(title)
         self.value = QLabel("—")
         big_font(self.value, 22, QFont.Weight.DemiBold)
-        self.change = QLabel("")
+        self.change = WrapLabel("")
         self.change.setWordWrap(True)  # else six tiles in a row need a 1,500-pixel window
         for w in (self.title, self.value, self.change):
             layout.addWidget(w)
@@ -90,7 +90,7 @@ class DashboardTab(QWidget):
         super().__init__()
         self.db, self.runner = db, runner
         layout = QVBoxLayout(self)
-        self.empty = QLabel(
+        self.empty = WrapLabel(
             "No live KPIs yet. They are computed in the background within a minute of the "
             "app opening (or run `barberbi run kpi`)."
         )
@@ -98,7 +98,7 @@ class DashboardTab(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.health = QLabel("")
         big_font(self.health, 28, QFont.Weight.Bold)
-        self.band = QLabel("")
+        self.band = WrapLabel("")
         self.band.setWordWrap(True)
         grid = QGridLayout()
         self.tiles = {key: Tile(title) for key, title, _ in TILES}

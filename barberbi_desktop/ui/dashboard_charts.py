@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.ui.plots import themed_plot
+from barberbi_desktop.ui.theme import WrapLabel
 
 ACCENT, FORECAST, BAND = "#5c6bc0", "#ef6c00", (92, 107, 192, 60)
 
@@ -67,7 +68,7 @@ class DashboardCharts(QWidget):
         self.barbers.addItem(self.barber_bars)
         self.barbers.setToolTip(definition("barber_visits") or "")
 
-        self.notes = {name: QLabel("") for name in ("today", "weeks", "barbers")}
+        self.notes = {name: WrapLabel("") for name in ("today", "weeks", "barbers")}
         for plot, name in ((self.today, "today"), (self.weeks, "weeks"), (self.barbers, "barbers")):
             column = QVBoxLayout()
             column.addWidget(plot, 1)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +34,7 @@ from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import WrapLabel
 
 COLUMNS = {
     "id": "#",
@@ -105,7 +105,7 @@ class ImportsTab(QWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.template_button)
-        self.outcome = QLabel(
+        self.outcome = WrapLabel(
             "Import the exports you download from Square, Acuity, Fresha, Vagaro, Setmore, "
             "Booksy, Calendly or GlossGenius, or any system through the BarberBI template."
         )

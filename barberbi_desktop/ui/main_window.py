@@ -37,7 +37,7 @@ from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import SteadyTabs
+from barberbi_desktop.ui.theme import SteadyTabs, WrapLabel
 
 if TYPE_CHECKING:
     from barberbi_desktop.ui.clients_tab import ClientsTab
@@ -68,7 +68,7 @@ class EmptyState(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         heading = QLabel(f"<h2>{title}</h2>")
-        body = QLabel(message)
+        body = WrapLabel(message)
         body.setWordWrap(True)
         for label in (heading, body):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
@@ -20,7 +20,7 @@ from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import big_font, page_tabs
+from barberbi_desktop.ui.theme import WrapLabel, big_font, page_tabs
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -84,12 +84,12 @@ class RevenueTab(BuiltInSteps, QWidget):
     def __init__(self, db: Database, runner: TaskRunner, *, in_steps: bool = False) -> None:
         super().__init__()
         self.db, self.runner = db, runner
-        self.empty = QLabel(
+        self.empty = WrapLabel(
             "No revenue analysis yet. It runs in the background after the app opens and "
             "after imports (or run `barberbi run revenue`)."
         )
         self.empty.setWordWrap(True)
-        self.headline = QLabel("")
+        self.headline = WrapLabel("")
         self.headline.setWordWrap(True)
         big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.roadmap = DataFrameModel()

@@ -40,7 +40,7 @@ from barberbi_desktop.storage.users import User, audit, audit_log, create_user, 
 from barberbi_desktop.ui.table_model import FIT_ROWS
 from barberbi_desktop.ui.table_view import TableWidget
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
-from barberbi_desktop.ui.theme import page_tabs
+from barberbi_desktop.ui.theme import WrapLabel, page_tabs
 
 
 def _table(headers: list[str]) -> TableWidget:
@@ -90,10 +90,10 @@ class _Section(QWidget):
         super().__init__()
         self.tab = tab
         self.layout_ = QVBoxLayout(self)
-        note = QLabel(intro)
+        note = WrapLabel(intro)
         note.setWordWrap(True)
         self.layout_.addWidget(note)
-        self.message = QLabel("")
+        self.message = WrapLabel("")
         self.message.setWordWrap(True)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)

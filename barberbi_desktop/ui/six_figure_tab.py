@@ -21,7 +21,7 @@ from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
-from barberbi_desktop.ui.theme import big_font, page_tabs
+from barberbi_desktop.ui.theme import WrapLabel, big_font, page_tabs
 
 SHORT = {
     "premium_positioning": "Premium",
@@ -50,7 +50,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
         super().__init__()
         self.db, self.runner = db, runner
         self.run: RunInfo | None = None
-        self.empty = QLabel(
+        self.empty = WrapLabel(
             "No methodology scores yet. They are computed in the background "
             "after the app opens (or run `barberbi run methodology`)."
         )

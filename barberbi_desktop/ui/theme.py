@@ -13,7 +13,7 @@ import os
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QTabWidget, QWidget
 
 
 def wanted_scheme(app: QGuiApplication) -> str:
@@ -126,3 +126,32 @@ def big_font(widget: QWidget, pixels: int, weight: QFont.Weight) -> None:
     font.setPixelSize(pixels)
     font.setWeight(weight)
     widget.setFont(font)
+
+
+class WrapLabel(QLabel):
+    """A word-wrapped label that remembers its height for each width it was asked about.
+
+    Qt lays out and shapes a wrapped label's text again on every `heightForWidth`,
+    and a tab widget's stacked layout asks every page's labels, hidden pages too,
+    each time a switch or a new text relays the window out: 10% of the GUI thread's
+    time in a perf profile of the chain benchmark. The answer depends on the text,
+    the font and the style; a new text is part of the key, and a font or style
+    change empties the memory."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._heights: dict[tuple[int, str], int] = {}
+
+    def heightForWidth(self, width: int) -> int:
+        key = (width, self.text())
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) > 64:  # widths seen while a window is dragged wider
+                self._heights.clear()
+            height = self._heights[key] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event: QEvent) -> None:
+        self._heights.clear()  # font, style, palette, enabled: the cheap ones too
+        super().changeEvent(event)
