@@ -238,7 +238,6 @@ class RulesPage(QWidget):
         self.save.setEnabled(self.editable)
         self.save.clicked.connect(lambda: self.save_rules())
         self.status = WrapLabel("" if self.editable else "Only the owner can change the rules.")
-        self.status.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.save)
         actions.addWidget(self.status, 1)

@@ -144,9 +144,7 @@ class ClientsTab(BuiltInSteps, QWidget):
             "No client scores yet. They are computed in the background after "
             "the app opens (or run `barberbi run ltv`)."
         )
-        self.empty.setWordWrap(True)
         self.quality = WrapLabel("")
-        self.quality.setWordWrap(True)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, email or phone")
         self.segment = QComboBox()
@@ -180,7 +178,6 @@ class ClientsTab(BuiltInSteps, QWidget):
         # header for 209,000 of them asked the model for 200 sections' text each visit.
         self.table.verticalHeader().hide()
         self.detail = WrapLabel("Select a client to see why they are in their segment.")
-        self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.search.textChanged.connect(self._filter)
         self.segment.currentTextChanged.connect(self._filter)

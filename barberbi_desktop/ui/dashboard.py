@@ -67,8 +67,7 @@ class Tile(QFrame):
         self.title = QLabel(title)
         self.value = QLabel("—")
         big_font(self.value, 22, QFont.Weight.DemiBold)
-        self.change = WrapLabel("")
-        self.change.setWordWrap(True)  # else six tiles in a row need a 1,500-pixel window
+        self.change = WrapLabel("")  # wrapped, else six tiles in a row need a 1,500-pixel window
         for w in (self.title, self.value, self.change):
             layout.addWidget(w)
         self._colour = ""
@@ -94,12 +93,10 @@ class DashboardTab(QWidget):
             "No live KPIs yet. They are computed in the background within a minute of the "
             "app opening (or run `barberbi run kpi`)."
         )
-        self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.health = QLabel("")
         big_font(self.health, 28, QFont.Weight.Bold)
         self.band = WrapLabel("")
-        self.band.setWordWrap(True)
         grid = QGridLayout()
         self.tiles = {key: Tile(title) for key, title, _ in TILES}
         for key, tile in self.tiles.items():

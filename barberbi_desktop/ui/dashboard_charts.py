@@ -72,7 +72,6 @@ class DashboardCharts(QWidget):
         for plot, name in ((self.today, "today"), (self.weeks, "weeks"), (self.barbers, "barbers")):
             column = QVBoxLayout()
             column.addWidget(plot, 1)
-            self.notes[name].setWordWrap(True)
             column.addWidget(self.notes[name])
             row.addLayout(column, 1)
 

@@ -109,7 +109,6 @@ class ImportsTab(QWidget):
             "Import the exports you download from Square, Acuity, Fresha, Vagaro, Setmore, "
             "Booksy, Calendly or GlossGenius, or any system through the BarberBI template."
         )
-        self.outcome.setWordWrap(True)
         self.model = DataFrameModel(headers=COLUMNS)
         self.table = TableView()
         self.table.setModel(self.model)

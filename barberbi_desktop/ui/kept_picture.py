@@ -19,8 +19,6 @@ changed). A picture costs four bytes a pixel of the view's visible area.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QEvent, QPoint, QTimer
 from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
@@ -74,8 +72,8 @@ class KeptPicture:
             self.forget_picture()
         return super().viewportEvent(event)  # type: ignore[misc]
 
-    def _paint_kept(self, event: QPaintEvent, paint: Callable[[QPaintEvent], None]) -> None:
-        """``paint`` draws the contents for real (the Qt base's paintEvent)."""
+    def paintEvent(self, event: QPaintEvent) -> None:
+        paint = super().paintEvent  # type: ignore[misc]  # the Qt base draws for real
         viewport: QWidget = self.viewport()  # type: ignore[attr-defined]
         whole = event.rect() == viewport.rect()
         if self._taking:

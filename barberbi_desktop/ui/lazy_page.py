@@ -33,6 +33,11 @@ class BuiltInSteps:
         if now:
             self.finish_building()
 
+    @property
+    def building(self) -> bool:
+        """Parts are still to be made."""
+        return self._steps is not None
+
     def build_step(self) -> bool:
         """Run the next step; False once the page is whole."""
         if self._steps is None:
@@ -90,7 +95,7 @@ class LazyPage(QWidget):
             return False
         if self._building is None:
             self._start(in_steps=True)
-            more = isinstance(self._building, BuiltInSteps) and self._building._steps is not None
+            more = isinstance(self._building, BuiltInSteps) and self._building.building
         else:
             more = isinstance(self._building, BuiltInSteps) and self._building.build_step()
         if not more:
@@ -122,9 +127,7 @@ class _Builder(QObject):
         self._timer.start()
 
     def _step(self) -> None:
-        if not self._queue:
-            return
-        page = self._queue.popleft()
+        page = self._queue.popleft()  # the timer runs only while pages wait
         if page.advance():
             self._queue.append(page)  # the others take their turns
         if self._queue:

@@ -69,7 +69,6 @@ class EmptyState(QWidget):
         layout.addStretch(1)
         heading = QLabel(f"<h2>{title}</h2>")
         body = WrapLabel(message)
-        body.setWordWrap(True)
         for label in (heading, body):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QBrush, QPaintEvent
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QWidget
 
 from barberbi_desktop.ui.kept_picture import KeptPicture
@@ -52,9 +52,6 @@ class ChartView(KeptPicture, pg.PlotWidget):
     def setBackgroundBrush(self, brush: QBrush) -> None:  # type: ignore[override]
         self.forget_picture()
         super().setBackgroundBrush(brush)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        self._paint_kept(event, super().paintEvent)
 
 
 def themed_plot(parent: QWidget, title: str | None = None) -> pg.PlotWidget:

@@ -88,9 +88,7 @@ class RevenueTab(BuiltInSteps, QWidget):
             "No revenue analysis yet. It runs in the background after the app opens and "
             "after imports (or run `barberbi run revenue`)."
         )
-        self.empty.setWordWrap(True)
         self.headline = WrapLabel("")
-        self.headline.setWordWrap(True)
         big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.roadmap = DataFrameModel()
         self.prices = DataFrameModel()

@@ -91,10 +91,8 @@ class _Section(QWidget):
         self.tab = tab
         self.layout_ = QVBoxLayout(self)
         note = WrapLabel(intro)
-        note.setWordWrap(True)
         self.layout_.addWidget(note)
         self.message = WrapLabel("")
-        self.message.setWordWrap(True)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
 

@@ -54,7 +54,6 @@ class SixFigureTab(BuiltInSteps, QWidget):
             "No methodology scores yet. They are computed in the background "
             "after the app opens (or run `barberbi run methodology`)."
         )
-        self.empty.setWordWrap(True)
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
         self.charts = QHBoxLayout()

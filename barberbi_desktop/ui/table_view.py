@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QSize, Qt
-from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QHeaderView,
@@ -53,6 +52,18 @@ class _Watching:
             selection.currentChanged.connect(self.forget_picture)  # type: ignore[attr-defined]
             self._watched = selection
 
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()  # type: ignore[attr-defined]
+        super().setModel(model)  # type: ignore[misc]
+        self._watch_model(old, model)
+        self._watch_selection()
+        self.forget_picture()  # type: ignore[attr-defined]
+
+    def setSelectionModel(self, selection: QItemSelectionModel) -> None:
+        super().setSelectionModel(selection)  # type: ignore[misc]
+        self._watch_selection()
+        self.forget_picture()  # type: ignore[attr-defined]
+
 
 class HeaderView(_Watching, KeptPicture, QHeaderView):
     """Drops its picture on the model's header and shape signals, the selection (its
@@ -85,18 +96,6 @@ class HeaderView(_Watching, KeptPicture, QHeaderView):
             self._hint = super().sizeHint()
         return QSize(self._hint)
 
-    def setModel(self, model: QAbstractItemModel | None) -> None:  # type: ignore[override]
-        old = self.model()
-        super().setModel(model)
-        self._watch_model(old, model)
-        self._watch_selection()
-        self.forget_picture()
-
-    def setSelectionModel(self, selection: QItemSelectionModel) -> None:  # type: ignore[override]
-        super().setSelectionModel(selection)
-        self._watch_selection()
-        self.forget_picture()
-
     def setSortIndicator(self, section: int, order: Qt.SortOrder) -> None:  # type: ignore[override]
         super().setSortIndicator(section, order)  # also heard with its signal blocked
         self.forget_picture()
@@ -116,9 +115,6 @@ class HeaderView(_Watching, KeptPicture, QHeaderView):
     def setSectionsClickable(self, clickable: bool) -> None:  # type: ignore[override]
         super().setSectionsClickable(clickable)
         self.forget_picture()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        self._paint_kept(event, super().paintEvent)
 
 
 class _KeptTable(_Watching, KeptPicture):
@@ -148,18 +144,6 @@ class _KeptTable(_Watching, KeptPicture):
         self._watch_model(None, view.model())  # a QTableWidget has its own from the start
         self._watch_selection()
 
-    def setModel(self, model: QAbstractItemModel | None) -> None:
-        old = self.model()  # type: ignore[attr-defined]
-        super().setModel(model)  # type: ignore[misc]
-        self._watch_model(old, model)
-        self._watch_selection()
-        self.forget_picture()
-
-    def setSelectionModel(self, selection: QItemSelectionModel) -> None:
-        super().setSelectionModel(selection)  # type: ignore[misc]
-        self._watch_selection()
-        self.forget_picture()
-
     def setItemDelegate(self, delegate: QAbstractItemDelegate) -> None:
         super().setItemDelegate(delegate)  # type: ignore[misc]
         self.forget_picture()
@@ -179,9 +163,6 @@ class _KeptTable(_Watching, KeptPicture):
     def setAlternatingRowColors(self, enable: bool) -> None:
         super().setAlternatingRowColors(enable)  # type: ignore[misc]
         self.forget_picture()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        self._paint_kept(event, super().paintEvent)  # type: ignore[misc]
 
 
 class TableView(_KeptTable, QTableView):
