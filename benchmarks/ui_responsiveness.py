@@ -15,7 +15,9 @@ schedstat), CPU time the virtual machine lost to its host in it (s, from
 /proc/stat's "steal", both CPUs together), the tab then shown]. What is left of
 the length was spent blocked: on the GIL, a lock, or the loop's own 5 ms sleeps.
 ``gui_callbacks_over_30ms`` lists [when, ms, name] of every task callback and
-one-per-turn step that held the GUI thread over 30 ms; ``--attribute`` also
+one-per-turn step that held the GUI thread over 30 ms, and
+``loop_passes_over_30ms`` [when, ms handling events, ms switching tab, tab] each
+pass of the benchmark's own loop that took over 30 ms; ``--attribute`` also
 times every event it handles and lists each widget whose own paint took over 10
 ms. A stall in which the GUI thread barely ran while the host took the CPUs
 away is not the app's doing; ``longest_on_cpu_stall_ms`` is the longest stall
@@ -239,15 +241,22 @@ def main() -> None:
     tabs = window.tabs.count()
     i = 0
     switched = 0.0
+    turns: list[tuple[float, float, float, str]] = []  # (when, loop pass ms, switch ms, to)
     while not done.is_set() or window.runner.pending:
+        began = time.perf_counter()
         app.processEvents()
+        switch_ms, to = 0.0, ""
         if time.perf_counter() - switched >= ns.tab_every_ms / 1000:
-            began = time.perf_counter()
+            before = time.perf_counter()
             window.tabs.setCurrentIndex(i % tabs)  # visit every tab while results arrive
-            if ns.attribute and (took := (time.perf_counter() - began) * 1000) > 30:
-                long_events.append((began, took, f"switch to {window.tabs.tabText(i % tabs)}"))
+            switch_ms, to = (time.perf_counter() - before) * 1000, window.tabs.tabText(i % tabs)
+            if ns.attribute and switch_ms > 30:
+                long_events.append((before, switch_ms, f"switch to {to}"))
             i += 1
             switched = time.perf_counter()
+        if (pass_ms := (time.perf_counter() - began) * 1000) > 30:
+            turns.append((round(began - t1, 3), round(pass_ms - switch_ms, 1),
+                          round(switch_ms, 1), to))  # fmt: skip
         time.sleep(0.005)
     for _ in range(100):  # let the last refreshes land
         app.processEvents()
@@ -309,6 +318,7 @@ def main() -> None:
         "import": imported,
         "garbage_collections_over_10ms": collections_ms[:20],
         "gui_callbacks_over_30ms": slow[:40],
+        "loop_passes_over_30ms": sorted(turns, key=lambda t: -(t[1] + t[2]))[:20],
         **({"events_over_30ms": events[:60],
             "widget_paints_over_10ms": paints[:60]} if ns.attribute else {}),
         "thread_ids": threads,

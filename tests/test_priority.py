@@ -32,3 +32,22 @@ def test_the_parent_demotes_a_helper_before_its_start_up_runs() -> None:
     finally:
         process.terminate()
         process.join(10)
+
+
+def _thp_enabled() -> str | None:
+    """The kernel's own word on this process (Linux 5.0 and later)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("THP_enabled:"):
+                return line.split()[1]
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_a_helper_has_no_huge_pages_and_the_window_keeps_them() -> None:
+    if _thp_enabled() is None:
+        pytest.skip("this kernel does not report THP_enabled")
+    before = _thp_enabled()
+    with background_pool() as pool:
+        assert pool.submit(_thp_enabled).result(timeout=60) == "0"
+    assert _thp_enabled() == before  # only the helper changed
