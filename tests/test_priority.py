@@ -45,9 +45,9 @@ def _thp_enabled() -> str | None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_a_helper_has_no_huge_pages_and_the_window_keeps_them() -> None:
-    if _thp_enabled() is None:
-        pytest.skip("this kernel does not report THP_enabled")
     before = _thp_enabled()
+    if before is None:
+        pytest.skip("this kernel does not report THP_enabled")
     with background_pool() as pool:
         assert pool.submit(_thp_enabled).result(timeout=60) == "0"
     assert _thp_enabled() == before  # only the helper changed
