@@ -61,6 +61,10 @@ def _one_of_everything() -> list[m.Base]:
         user_id=1,
         status="ok",
         duration_ms=3000,
+        kind="bookings",
+        lines=3,
+        money={"sales_cents": 9000, "adjustments_cents": -500, "net_cents": 8500,
+               "tax_cents": None, "tips_cents": 1200},
     )
     barber = m.Barber(
         id=1,
@@ -84,6 +88,9 @@ def _one_of_everything() -> list[m.Base]:
         phone="+12125550100",
         first_seen_utc=t0,
         referral_source="referral",
+        marketing_consent=True,
+        birthday_month=2,
+        birthday_day=29,
         home_location_id=1,
         external_ids={"square": "C1"},
         natural_key="square:client:C1",
@@ -116,6 +123,7 @@ def _one_of_everything() -> list[m.Base]:
         source_id="T1",
         natural_key="square:appt:T1",
         import_batch_id=1,
+        time_known=True,
     )
     run = m.EngineRun(
         id=1,
@@ -163,6 +171,7 @@ def _one_of_everything() -> list[m.Base]:
             appointment_id=1,
             client_id=1,
             location_id=1,
+            barber_id=1,
             sold_at_utc=t0,
             kind="service",
             service_id=1,
@@ -304,6 +313,8 @@ def _one_of_everything() -> list[m.Base]:
         ),
         m.AuditEntry(id=1, at_utc=t0, user_id=1, action="login", detail={"ok": True}),
         m.Setting(key="targets.utilisation", value=0.75, type="float"),
+        m.ImportProfile(id=1, name="salon-pos", base="barberbi",
+                        mapping={"appointment_id": "Receipt", "start": "Date"}, created_utc=t0),
         m.GroundTruth(key="bgnbd", value={"r": 1.6}),
         m.ShopState(id=1, singleton=1, data_version=3),
     ]
@@ -429,7 +440,7 @@ def test_an_older_file_is_upgraded_after_a_backup(tmp_path: Path) -> None:
     db.dispose()
     reopened = open_database(path)
     with reopened.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
         assert "import_changes" in inspect(conn).get_table_names()
         assert conn.execute(text("SELECT name FROM locations")).scalar_one() == "Main"
     reopened.dispose()

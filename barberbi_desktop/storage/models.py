@@ -31,7 +31,9 @@ from barberbi_desktop.storage.types import UTCInstant
 APPOINTMENT_STATUSES = ("booked", "confirmed", "completed", "cancelled", "no_show")
 SERVICE_CATEGORIES = ("cut", "beard", "colour", "treatment", "package", "retail", "other")
 PAY_MODELS = ("commission", "booth_rent", "hourly")
-ITEM_KINDS = ("service", "product", "package", "gift_card")
+# An adjustment is a negative line (refund, comp, correction): it lowers the visit's revenue.
+ITEM_KINDS = ("service", "product", "package", "gift_card", "adjustment")
+BATCH_KINDS = ("bookings", "clients", "services", "staff")
 PRIORITIES = ("critical", "high", "medium", "low")
 ROLES = ("owner", "staff")
 
@@ -88,6 +90,11 @@ class ImportBatch(Base):
     duration_ms: Mapped[int | None]
     # The shop's data version this batch's commit produced (None: it changed nothing).
     data_version: Mapped[int | None]
+    kind: Mapped[str | None] = mapped_column(String(12))  # one of BATCH_KINDS
+    lines: Mapped[int | None]  # sale lines the file's rows hold in the database
+    # What landed, read back from the database: sales, adjustments, net, tax, tips (cents;
+    # null where the file has no such column).
+    money: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ImportIssue(Base):
@@ -127,9 +134,14 @@ class Client(ImportedMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     first_seen_utc: Mapped[datetime | None]
     referral_source: Mapped[str | None] = mapped_column(String(40))
-    home_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    marketing_consent: Mapped[bool | None] = mapped_column(Boolean)  # None: never said
+    birthday_month: Mapped[int | None]
+    birthday_day: Mapped[int | None]
+    home_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id"), index=True
+    )
     external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
-    merge_target_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    merge_target_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
 
 
 class Service(ImportedMixin, Base):
@@ -157,8 +169,8 @@ class Appointment(ImportedMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), index=True)
     start_utc: Mapped[datetime] = mapped_column(index=True)
     end_utc: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12))
@@ -169,6 +181,9 @@ class Appointment(ImportedMixin, Base):
     source_id: Mapped[str | None] = mapped_column(String(120))
     # Hash of the export row (and how it was read): an identical row re-imported is skipped.
     source_hash: Mapped[str | None] = mapped_column(String(40))
+    # False when the export gave a date but no time of day: the visit counts for revenue
+    # and visits, not for utilisation or hourly charts.
+    time_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class SaleItem(ImportedMixin, Base):
@@ -178,11 +193,14 @@ class SaleItem(ImportedMixin, Base):
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    # Who sold this line, where the export says (a receipt's cut by one stylist, colour by
+    # another); None: the visit's barber.
+    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"), index=True)
     sold_at_utc: Mapped[datetime] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(12))
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(default=1, server_default="1")
     unit_price_cents: Mapped[int | None]  # None: the export did not say (unknown, not zero)
@@ -197,8 +215,8 @@ class Review(ImportedMixin, Base):
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))
-    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     posted_utc: Mapped[datetime]
     rating: Mapped[int]
     source: Mapped[str] = mapped_column(String(40))
@@ -244,7 +262,9 @@ class ClientScore(Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id"), primary_key=True, index=True
+    )
     segment: Mapped[str] = mapped_column(String(20))
     value_tier: Mapped[str | None] = mapped_column(String(20))  # VIP/High Value even if At-Risk
     segment_rule: Mapped[str] = mapped_column(Text)
@@ -271,7 +291,7 @@ class ClientOffer(Base):
         ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
     )
     client_id: Mapped[int] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     offer: Mapped[str] = mapped_column(String(200))
     because: Mapped[str] = mapped_column(String(200))
@@ -317,7 +337,9 @@ class MethodologyScore(Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
     )
-    barber_id: Mapped[int | None] = mapped_column(ForeignKey("barbers.id"))  # None: whole shop
+    barber_id: Mapped[int | None] = mapped_column(  # None: whole shop
+        ForeignKey("barbers.id"), index=True
+    )
     month: Mapped[date | None] = mapped_column(Date)  # None: as of the run; else trajectory
     principle: Mapped[str] = mapped_column(String(40))
     metric: Mapped[str | None] = mapped_column(String(60))  # None: the principle's own score
@@ -416,7 +438,9 @@ class ImportChange(Base):
 
     __tablename__ = "import_changes"
     __table_args__ = (
-        CheckConstraint("action IN ('insert', 'update')", name="ck_import_changes_action"),
+        CheckConstraint(
+            "action IN ('insert', 'update', 'delete')", name="ck_import_changes_action"
+        ),
         Index("ix_import_changes_batch", "batch_id", "table_name"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -439,7 +463,27 @@ class ClientMergeProposal(Base):
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
+
+
+class ImportProfile(Base):
+    """A column mapping the owner saved for an export no built-in profile knows.
+
+    Stored as plain data (the built-in profile it extends and the field -> column
+    mapping), so it is detected next month like any other platform and can be
+    exported as TOML.
+    """
+
+    __tablename__ = "import_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    base: Mapped[str] = mapped_column(String(40))
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_utc: Mapped[datetime]
