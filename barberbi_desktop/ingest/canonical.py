@@ -53,7 +53,8 @@ MAX_QUANTITY = 1000
 
 LINE_COLUMNS = [
     "row", "visit_key", "source_id", "line_no", "start_utc", "end_utc", "status", "status_raw",
-    "booked_at_utc", "channel", "client_key", "client_ext", "client_name", "email", "phone",
+    "booked_at_utc", "time_known", "channel", "client_key", "client_ext", "client_name", "email",
+    "phone",
     "barber", "location", "kind", "item_name", "category", "quantity", "unit_price_cents",
     "discount_cents", "tax_cents", "tip_cents", "payment_method", "row_hash",
 ]  # fmt: skip
@@ -271,6 +272,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
               values=tz_text)
         zones = named.fillna(zones)
     lines["start_utc"] = _to_utc(start_local, zones.where(~parse.utc_marked(start_text), "UTC"))
+    lines["time_known"] = 1  # 0 where the export gave a date without a time of day
     end_zones = zones.where(~parse.utc_marked(g("end")), "UTC") if "end" in mapping else zones
     lines["end_utc"] = _to_utc(end_local, end_zones)
     if "booked_at" in mapping:

@@ -28,14 +28,15 @@ BIG_BATCH = 100_000  # above this many visits, secondary indexes are rebuilt onc
 
 _STAGE_TYPES = {
     "row": "INTEGER", "line_no": "INTEGER", "start_utc": "INTEGER", "end_utc": "INTEGER",
-    "booked_at_utc": "INTEGER", "quantity": "INTEGER", "unit_price_cents": "INTEGER",
+    "booked_at_utc": "INTEGER", "time_known": "INTEGER", "quantity": "INTEGER",
+    "unit_price_cents": "INTEGER",
     "discount_cents": "INTEGER", "tax_cents": "INTEGER", "tip_cents": "INTEGER",
 }  # fmt: skip
 
 # Columns an import may change, per table; undo restores exactly these.
 APPT_COLS = [
     "client_id", "barber_id", "location_id", "service_id", "start_utc", "end_utc", "status",
-    "status_raw", "booked_at_utc", "channel", "source_id",
+    "status_raw", "booked_at_utc", "channel", "source_id", "time_known",
 ]  # fmt: skip
 ITEM_COLS = [
     "appointment_id", "client_id", "location_id", "sold_at_utc", "kind", "service_id", "name",
@@ -283,7 +284,7 @@ def _result(rows: list[tuple[int, str, int]]) -> MergeResult:
 def _visits(cur: sqlite3.Cursor) -> None:
     fields = (
         "start_utc, end_utc, status, status_raw, booked_at_utc, channel, client_key, "
-        "barber, location, source_id"
+        "barber, location, source_id, time_known"
     )
     cols = [c.strip() for c in fields.split(",")]
     coalesced = ", ".join(f"coalesce(p.{c}, f.{c}) AS {c}" for c in cols)
@@ -449,7 +450,8 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
     select = """
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
-                 v.booked_at_utc, v.channel, v.source_id, v.row_hash AS source_hash,
+                 v.booked_at_utc, v.channel, v.source_id, coalesce(v.time_known, 1) AS time_known,
+                 v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
                  0 AS stale
           FROM stage_visits v
