@@ -6,13 +6,21 @@ else of the package; storage builds it, tests build it by hand.
 Column contract (all money in integer cents, all instants tz-aware UTC):
 
 - appointments: appointment_id, client_id, barber_id, location_id, service_id,
-  start, end, booked_at, status, channel, source_platform, and the per-visit
-  sums of its sale items: service_cents, product_cents, discount_cents,
-  tax_cents, tip_cents, item_count, unknown_price_items. ``revenue_cents`` is
-  services + products - discounts (tips and tax excluded).
-- sale_items: item_id, appointment_id, client_id, location_id, sold_at, kind,
-  service_id, name, quantity, unit_price_cents, discount_cents, tax_cents,
-  tip_cents, payment_method.
+  start, end, booked_at, status, channel, source_platform, time_known (False:
+  the export gave the day but no time of day, so the visit counts for revenue
+  and visits but not for hours), and the per-visit sums of its sale items:
+  service_cents, product_cents, adjustment_cents (refunds, comps and
+  corrections: zero or negative), discount_cents, tax_cents, tip_cents,
+  item_count, unknown_price_items. ``revenue_cents`` is the net: services +
+  products + adjustments - discounts (tips and tax excluded). A frame built by
+  hand may lack ``time_known`` and ``adjustment_cents``; read them with
+  ``time_known(appts)`` and ``.get``.
+- sale_items: item_id, appointment_id, client_id, location_id, barber_id (the
+  line's own seller where the export names one, else null: the visit's
+  barber), sold_at, kind (service, product, package, gift_card, adjustment),
+  service_id, name, quantity, unit_price_cents (negative on adjustments; null
+  when the export did not say), discount_cents, tax_cents, tip_cents,
+  payment_method.
 - clients, barbers, services, locations, reviews, training_log, brand_events:
   one row per record, ids as in the database.
 """
@@ -109,3 +117,14 @@ def next_booking(client: np.ndarray, start: np.ndarray, booked_at: np.ndarray) -
     out = np.empty_like(following)
     out[order] = following
     return out
+
+
+def time_known(appts: pd.DataFrame) -> pd.Series:
+    """Which visits have a real time of day (an export may give only the day).
+
+    Hours-based measures (utilisation, hourly charts, idle gaps) must leave the
+    others out rather than place them at midnight.
+    """
+    if "time_known" not in appts:
+        return pd.Series(True, index=appts.index)
+    return appts["time_known"].fillna(True).astype(bool)

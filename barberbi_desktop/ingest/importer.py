@@ -111,6 +111,11 @@ class FileReport:
     batch_id: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    kind: str | None = None  # bookings, clients, services or staff
+    lines: int | None = None  # sale lines the file's rows hold in the database after landing
+    # Money that landed, read back from the database (cents; a key is None where the file
+    # has no such column): sales_cents, adjustments_cents, net_cents, tax_cents, tips_cents.
+    money: dict[str, int | None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

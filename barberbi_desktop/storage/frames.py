@@ -54,12 +54,14 @@ _COLUMNS: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("status", "status", TXT, _CATEGORY),
         ("channel", "channel", TXT, _CATEGORY),
         ("source_platform", "source_platform", TXT, _CATEGORY),
+        ("time_known", "time_known", INT, _BOOL),
     ],
     "sale_items": [
         ("id", "item_id", INT, None),
         ("appointment_id", "appointment_id", INT, None),
         ("client_id", "client_id", INT, None),
         ("location_id", "location_id", INT, None),
+        ("barber_id", "barber_id", INT, None),
         ("sold_at_utc", "sold_at", INT, _INSTANT),
         ("kind", "kind", TXT, _CATEGORY),
         ("service_id", "service_id", INT, None),
@@ -258,9 +260,11 @@ def _visit_totals(items: pd.DataFrame) -> pd.DataFrame:
     price = with_appt["unit_price_cents"].astype("Float64")
     line = (price * with_appt["quantity"]).fillna(0).to_numpy(dtype="int64")
     is_service = with_appt["kind"].isin(["service", "package"]).to_numpy()
+    is_adjustment = with_appt["kind"].eq("adjustment").to_numpy(dtype=bool, na_value=False)
     columns = {
         "service_cents": np.where(is_service, line, 0),
-        "product_cents": np.where(is_service, 0, line),
+        "product_cents": np.where(is_service | is_adjustment, 0, line),
+        "adjustment_cents": np.where(is_adjustment, line, 0),
         "discount_cents": with_appt["discount_cents"].to_numpy(dtype="int64"),
         "tax_cents": with_appt["tax_cents"].to_numpy(dtype="int64"),
         "tip_cents": with_appt["tip_cents"].to_numpy(dtype="int64"),
@@ -428,6 +432,7 @@ def with_visit_totals(appts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     sums = [
         "service_cents",
         "product_cents",
+        "adjustment_cents",
         "discount_cents",
         "tax_cents",
         "tip_cents",
@@ -435,8 +440,10 @@ def with_visit_totals(appts: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
         "unknown_price_items",
     ]
     appts[sums] = appts[sums].fillna(0).astype("int64")
+    # Net: refunds, comps and corrections (negative adjustment lines) come off.
     appts["revenue_cents"] = (
-        appts["service_cents"] + appts["product_cents"] - appts["discount_cents"]
+        appts["service_cents"] + appts["product_cents"] + appts["adjustment_cents"]
+        - appts["discount_cents"]
     )
     return appts
 
