@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -52,28 +53,43 @@ def test_square_transactions_joined_to_items(db: Database) -> None:
     tx, items = run_import(db, "square_transactions.csv", "square_items.csv")
     assert (tx.status, items.status) == ("landed", "landed")
     assert (tx.platform, items.platform) == ("square_transactions", "square_items")
-    assert (tx.rows_read, tx.rejected, items.rows_read) == (4, 1, 4)  # the refund is skipped
-    assert any("refund" in p for p in tx.problems)
+    assert (tx.rows_read, tx.rejected, items.rows_read) == (4, 0, 4)
+    # The refund of T1001 is in the payments file only: it lands as an adjustment of that sale.
     assert totals(db) == {
         "statuses": {"completed": 3},
-        "items": 4, "price": 4500 + 4500 + 1500 + 2500, "discount": 500,
-        "tax": 360 + 360 + 80, "tip": 800 + 1000, "clients": 2,
+        "items": 5, "price": 4500 + 4500 + 1500 + 2500 - 4500, "discount": 500,
+        "tax": 360 + 360 + 80 - 360, "tip": 800 + 1000, "clients": 2,
     }  # fmt: skip
     assert query(db, "SELECT DISTINCT name FROM locations") == [("Main St",)]
     assert query(db, "SELECT kind FROM sale_items WHERE name = 'Pomade'") == [("product",)]
     assert query(db, "SELECT COUNT(*) FROM appointments WHERE client_id IS NULL") == [(1,)]
+    assert query(
+        db, "SELECT a.source_id, i.unit_price_cents FROM sale_items i JOIN appointments a "
+        "ON a.id = i.appointment_id WHERE i.kind = 'adjustment'"
+    ) == [("T1001", -4500)]
+    assert tx.money == items.money
+    assert tx.money is not None
+    assert (tx.money["sales_cents"], tx.money["adjustments_cents"], tx.money["net_cents"]) == (
+        13000, -4500, 13000 - 4500 - 500
+    )  # fmt: skip
+    assert (tx.money["tax_cents"], tx.money["tips_cents"], tx.lines) == (440, 1800, 5)
 
 
 def test_square_transactions_alone(db: Database) -> None:
     r = one(db, "square_transactions.csv")
-    assert (r.rows_read, r.inserted, r.rejected) == (4, 3, 1)
+    # Every row lands; the refund row is a line of a visit the same file creates.
+    assert (r.rows_read, r.inserted, r.updated, r.rejected) == (4, 4, 0, 0)
     t = totals(db)
     assert (t["items"], t["price"], t["discount"], t["tax"], t["tip"]) == (
-        3, 4500 + 6000 + 2500, 500, 360 + 440, 1800
+        4, 4500 + 6000 + 2500 - 4500, 500, 360 + 440 - 360, 1800
     )  # fmt: skip
-    assert query(db, "SELECT payment_method FROM sale_items ORDER BY id") == [
-        ("card",), ("card",), ("cash",)
+    assert query(db, "SELECT payment_method, unit_price_cents FROM sale_items ORDER BY 2") == [
+        ("card", -4500), ("cash", 2500), ("card", 4500), ("card", 6000)
     ]  # fmt: skip
+    # The visit keeps the sale's date, not the refund's.
+    assert query(db, "SELECT start_utc FROM appointments WHERE source_id = 'T1001'") == [
+        (int(pd.Timestamp("2026-11-15 10:18:15", tz="America/New_York").timestamp()),)
+    ]
 
 
 def test_square_customers_then_transactions_match_by_id(db: Database) -> None:

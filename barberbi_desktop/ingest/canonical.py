@@ -8,14 +8,14 @@ column as plain sentences; a row with an error is never passed on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from barberbi_desktop.ingest import parse
-from barberbi_desktop.ingest.profiles import EVENT_SKIP, Profile, normalise_word
+from barberbi_desktop.ingest.profiles import REFUND_EVENTS, Profile, normalise_word
 
 # Rails/Square time-zone names to IANA (Square writes "Pacific Time (US & Canada)").
 RAILS_ZONES = {
@@ -49,6 +49,7 @@ CATEGORY_WORDS = [
 ]
 CATEGORIES = {"cut", "beard", "colour", "treatment", "package", "retail", "other"}
 SELLABLE = {"service", "product", "package", "gift_card"}
+ADJUSTMENT = "adjustment"  # a negative line: refund, comp, correction
 MAX_QUANTITY = 1000
 
 LINE_COLUMNS = [
@@ -100,7 +101,6 @@ class Context:
     date_order: str | None = None
     country_code: str = "1"
     horizon_days: int = 365
-    line_offsets: dict[str, int] = field(default_factory=dict)
 
 
 class NeedDateOrder(Exception):
@@ -211,7 +211,9 @@ def fast_keys(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str]) -> p
     if col is None:
         return None
     ids = raw[col].str.strip()
-    return (f"{profile.family or profile.name}:" + ids).where(ids.ne(""), None)
+    # Rows sharing an id are the lines of one visit: those are always parsed and compared.
+    alone = ids.ne("") & ~ids.duplicated(keep=False)
+    return (f"{profile.family or profile.name}:" + ids).where(alone, None)
 
 
 def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context,
@@ -299,10 +301,8 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
           "is not a status BarberBI knows, so the row is not counted as completed; add it to "
           "the status mapping.", values=status_raw)
     event = g("event_type").str.lower()
-    skipped = event.isin(EVENT_SKIP)
-    p.add(skipped, "event_type", "refund rows are skipped (BarberBI does not import refunds "
-          "yet); the sale itself is kept.", severity="warning")
-    from_event = _words(event, profile.status_words)
+    refund = event.isin(REFUND_EVENTS)
+    from_event = _words(event.where(~refund, ""), profile.status_words)
     status = status.where(status.notna(), from_event)
     if "cancelled" in mapping:
         status = status.where(~parse.parse_flag(g("cancelled")), "cancelled")
@@ -365,7 +365,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     lines["location"] = location
 
     # --- what was sold ------------------------------------------------------------------
-    _items(lines, raw, profile, mapping, p, g)
+    _items(lines, raw, profile, mapping, p, g, refund)
 
     # --- identity -----------------------------------------------------------------------
     txn = g("transaction_id") if "transaction_id" in mapping else g("appointment_id")
@@ -383,27 +383,26 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     visit = visit.where(visit.notna(), f"{family}:h:" + hashed.astype(str))
     lines["visit_key"] = visit
     lines["source_id"] = txn.where(txn.ne(""), None)
+    # A line's identity is its visit, its row's content (row_hash) and its place among
+    # identical rows of the visit; load.py numbers the lines once the whole file is staged,
+    # so chunks parsed in a helper process need not know about each other.
     lines["row_hash"] = row_hashes(raw, mapping, ctx, salt)
-    if profile.kind == "lines":
-        counts = visit.groupby(visit).cumcount()
-        offsets = visit.map(ctx.line_offsets).fillna(0).astype("int64")
-        lines["line_no"] = (counts + offsets).astype("int64")
-        for v, n in visit.value_counts().items():
-            ctx.line_offsets[v] = ctx.line_offsets.get(v, 0) + int(n)
-    else:
-        lines["line_no"] = 0
+    lines["line_no"] = 0
 
     problems = p.frame()
-    # A skipped row (a refund) is not judged: its negative amounts are what a refund looks like.
-    skipped_rows = set(idx[skipped])
-    problems = problems[~(problems["row"].isin(skipped_rows) & problems["severity"].eq("error"))]
-    errors = set(problems.loc[problems["severity"] == "error", "row"]) | set(idx[skipped])
+    errors = set(problems.loc[problems["severity"] == "error", "row"])
     keep = ~lines["row"].isin(errors)
     return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw))
 
 
 def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
-           mapping: dict[str, str], p: _Problems, g) -> None:
+           mapping: dict[str, str], p: _Problems, g, refund: pd.Series) -> None:
+    """What each row sold; a negative row (refund, comp, correction) is an adjustment line.
+
+    An adjustment is stored as one line whose price is the (negative) amount, so that
+    every sum of quantity x price is the net the file holds. Nothing with money in it
+    is dropped: a refund row lowers its visit's revenue instead of being skipped.
+    """
     idx = raw.index
     if profile.kind == "lines":
         name = g("item_name")
@@ -421,9 +420,9 @@ def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
     guessed = guess_category(name.where(name.ne(""), cat_text))
     lines["category"] = cat.fillna(guessed).where(kind.isin(["service", "package"]), None)
     qty, bad = parse.parse_int(g("quantity"))
-    p.add(bad | (qty <= 0).fillna(False) | (qty > MAX_QUANTITY).fillna(False), "quantity",
+    p.add(bad | qty.eq(0).fillna(False) | (qty.abs() > MAX_QUANTITY).fillna(False), "quantity",
           "is not a sensible quantity.", values=g("quantity"))
-    lines["quantity"] = qty.fillna(1)
+    qty = qty.fillna(1)
 
     money = {}
     for fld in ("price", "discount", "tax", "tip", "card", "cash"):
@@ -434,14 +433,30 @@ def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
         p.add(bad, fld, "is not an amount of money BarberBI can read.", values=g(fld))
         money[fld] = cents
     price = money["price"]
-    adjust = kind.isin(["discount"])
-    price = price.where(~adjust, price.abs())
-    p.add((price < 0).fillna(False), "price", "is a negative price; refunds and corrections "
-          "cannot be imported as sales.", values=g("price"))
-    p.add((price > parse.MAX_ITEM_CENTS).fillna(False), "price",
+    extra = kind.isin(["discount", "tip", "tax"])
+    price = price.where(~kind.eq("discount"), price.abs())
+    p.add((price.abs() > parse.MAX_ITEM_CENTS).fillna(False), "price",
           "is not a believable price for one item (over $10,000).", values=g("price"))
+    # A line is an adjustment when its money or its quantity is negative, or the platform
+    # calls the row a refund. Its amount is the line's total with a minus sign, whichever
+    # of price and quantity carried the sign (Square writes -1.0 and -$7.00 together).
+    negative = (price < 0).fillna(False) | (qty < 0).fillna(False) | refund
+    negative &= ~extra & price.notna()
+    total = price if profile.price_is_total else price * qty.abs()
+    price = price.where(~negative, -total.abs())
+    qty = qty.where(~negative, 1)
+    if profile.price_is_total:  # the column is the line's total: the unit price is total / qty
+        unit = (price / qty).round().astype("Int64")
+        p.add((price.notna() & ~negative & (unit * qty).ne(price)).fillna(False), "price",
+              "is a line total that does not divide by its quantity into whole cents.",
+              values=g("price"))
+        price = unit.where(~negative, price)
+    kind = kind.where(~negative, ADJUSTMENT)
+    lines["kind"] = kind
+    lines["quantity"] = qty.astype("int64")
     for fld in ("tax", "tip"):
-        p.add((money[fld] < 0).fillna(False), fld, "cannot be negative.", values=g(fld))
+        p.add((money[fld] < 0).fillna(False) & ~negative, fld, "cannot be negative.",
+              values=g(fld))
         p.add((money[fld] > parse.MAX_ITEM_CENTS).fillna(False), fld,
               "is not a believable amount (over $10,000).", values=g(fld))
     # Square writes discounts as negative numbers, others as positive: the size is what counts.

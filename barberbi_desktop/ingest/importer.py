@@ -9,6 +9,7 @@ refused file leaves the database byte-for-byte as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import sqlite3
@@ -40,6 +41,9 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import audit, audit_many
 
 MAX_STORED_PROBLEMS = 1000
+# What a profile's kind of file is, in the report's words.
+FILE_KINDS = {"appointments": "bookings", "payments": "bookings", "lines": "bookings",
+              "customers": "clients"}
 PARALLEL_BYTES = 32 * 1024 * 1024
 
 
@@ -131,7 +135,9 @@ class _Source:
 
     @property
     def role(self) -> str:
-        return "lines" if self.detection.profile.kind == "lines" else "primary"
+        """How load.py treats the file's rows (see load.create_stage)."""
+        return {"lines": "lines", "payments": "summary"}.get(self.detection.profile.kind,
+                                                             "primary")
 
 
 def local_zone() -> str:
@@ -373,7 +379,7 @@ class Importer:
 
     def _import_unit(self, unit: list[_Source], date_order: str | None, location: str | None,
                      dry_run: bool, skip_bad_rows: bool) -> None:
-        unit.sort(key=lambda s: s.role != "primary")
+        unit.sort(key=lambda s: s.role == "lines")
         lone = unit[0].detection
         if len(unit) == 1 and lone.profile.kind == "lines" and not (
             {"start", "start_date"} & set(lone.mapping)
@@ -448,12 +454,24 @@ class Importer:
                      _sha256([s.path for s in unit]), now, self.user_id),
                 )
                 batch_id = cur.lastrowid
+                maps = [s.detection.mapping for s in unit]
                 result = load.merge(
                     cur, batch_id=batch_id, platform=platform,
                     family=profile.family or profile.name,
                     default_zone=self._zone(cur), kind=profile.kind,
+                    has_tax=any("tax" in m for m in maps), has_tips=any("tip" in m for m in maps),
                 )
+                if result.kept_detail:
+                    unit[0].report.problems.append(
+                        f"{unit[0].path.name}: {result.kept_detail} visits already had their "
+                        "line items from an item export; they were kept, and this file's totals "
+                        "for them were not added again."
+                    )
                 for i, src in enumerate(unit):
+                    src.report.kind = FILE_KINDS.get(src.detection.profile.kind, "bookings")
+                    if result.money is not None:
+                        src.report.money = dict(result.money)
+                        src.report.lines = result.money["lines"]
                     counts = result.counts.get(i, {})
                     src.report.inserted = counts.get("inserted", 0)
                     src.report.updated = counts.get("updated", 0)
@@ -485,12 +503,14 @@ class Importer:
         reports = [s.report for s in unit]
         cur.execute(
             "UPDATE import_batches SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, "
-            "rejected = ?, status = 'landed', finished_utc = ?, duration_ms = ? WHERE id = ?",
+            "rejected = ?, status = 'landed', finished_utc = ?, duration_ms = ?, kind = ?, "
+            "lines = ?, money = ? WHERE id = ?",
             (
                 sum(r.rows_read for r in reports), sum(r.inserted for r in reports),
                 sum(r.updated for r in reports), sum(r.unchanged for r in reports),
                 sum(r.rejected for r in reports), int(time.time()),
-                int((time.perf_counter() - started) * 1000), batch_id,
+                int((time.perf_counter() - started) * 1000), reports[0].kind, reports[0].lines,
+                None if reports[0].money is None else json.dumps(reports[0].money), batch_id,
             ),
         )
         if problems:

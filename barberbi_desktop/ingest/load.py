@@ -20,7 +20,9 @@ from typing import Any
 import pandas as pd
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest import sale_lines
 from barberbi_desktop.ingest.canonical import LINE_COLUMNS
+from barberbi_desktop.ingest.sale_lines import ITEMS_SELECT, script
 from barberbi_desktop.storage.bulk import deferred_indexes
 
 TERMINAL = ("completed", "cancelled", "no_show")
@@ -39,7 +41,8 @@ APPT_COLS = [
     "status_raw", "booked_at_utc", "channel", "source_id", "time_known",
 ]  # fmt: skip
 ITEM_COLS = [
-    "appointment_id", "client_id", "location_id", "sold_at_utc", "kind", "service_id", "name",
+    "appointment_id", "client_id", "location_id", "barber_id", "sold_at_utc", "kind",
+    "service_id", "name",
     "quantity", "unit_price_cents", "discount_cents", "tax_cents", "tip_cents",
     "payment_method",
 ]  # fmt: skip
@@ -50,9 +53,19 @@ RESTORABLE = {
 
 
 def create_stage(cur: sqlite3.Cursor) -> None:
+    """The staging tables: parsed rows, and visits a verbatim re-import skipped.
+
+    ``role`` is ``primary`` (a row is a visit's line), ``summary`` (a payments file:
+    a line only when no item file gives the visit's lines) or ``lines`` (an item file).
+    """
     cur.execute("DROP TABLE IF EXISTS temp.stage_lines")
     cols = ", ".join(f"{c} {_STAGE_TYPES.get(c, 'TEXT')}" for c in LINE_COLUMNS)
-    cur.execute(f"CREATE TEMP TABLE stage_lines (file_idx INTEGER, role TEXT, {cols})")
+    cur.execute(
+        f"CREATE TEMP TABLE stage_lines (file_idx INTEGER, role TEXT, {cols}, "
+        "is_line INTEGER, item_key TEXT)"
+    )
+    cur.execute("DROP TABLE IF EXISTS temp.stage_known_hits")
+    cur.execute("CREATE TEMP TABLE stage_known_hits (k TEXT PRIMARY KEY)")
 
 
 def _py(values: pd.Series) -> list[Any]:
@@ -69,13 +82,17 @@ def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) ->
     n = len(lines)
     marks = ", ".join("?" for _ in range(len(LINE_COLUMNS) + 2))
     cur.executemany(
-        f"INSERT INTO stage_lines VALUES ({marks})",
+        f"INSERT INTO stage_lines (file_idx, role, {', '.join(LINE_COLUMNS)}) VALUES ({marks})",
         zip([file_idx] * n, [role] * n, *columns, strict=True),
     )
 
 
 def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Series:
-    """Rows whose appointment was imported from exactly this row before."""
+    """Rows whose appointment was imported from exactly this row, and only it, before.
+
+    A visit of several lines is never skipped this way (its rows are parsed and its
+    lines compared), so a partly skipped visit cannot lose the skipped lines.
+    """
     cur.execute("CREATE TEMP TABLE IF NOT EXISTS stage_known (pos INTEGER, k TEXT, h TEXT)")
     cur.execute("DELETE FROM stage_known")
     have = keys.notna().to_numpy()
@@ -85,11 +102,13 @@ def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Se
         zip(positions, keys[have].tolist(), hashes[have].tolist(), strict=True),
     )
     hits = cur.execute(
-        "SELECT s.pos FROM stage_known s JOIN appointments a ON a.natural_key = s.k "
-        "AND a.source_hash = s.h"
+        "SELECT s.pos, s.k FROM stage_known s JOIN appointments a ON a.natural_key = s.k "
+        "AND a.source_hash = s.h WHERE (SELECT count(*) FROM sale_items t "
+        "WHERE t.appointment_id = a.id) <= 1"
     ).fetchall()
+    cur.executemany("INSERT OR IGNORE INTO stage_known_hits VALUES (?)", [(k,) for _, k in hits])
     mask = [False] * len(keys)
-    for (pos,) in hits:
+    for pos, _ in hits:
         mask[pos] = True
     return pd.Series(mask, index=keys.index)
 
@@ -98,27 +117,21 @@ def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Se
 class MergeResult:
     counts: dict[int, dict[str, int]] = field(default_factory=dict)  # file_idx -> outcome counts
     changed: bool = False
+    money: dict[str, int | None] | None = None  # what landed (sale_lines.money)
+    kept_detail: int = 0  # visits whose item lines a payments file's summary left standing
 
 
-def _script(cur: sqlite3.Cursor, sql: str) -> None:
-    """Run several statements inside the open transaction.
-
-    ``executescript`` would commit first, which would split the import in two.
-    """
-    for statement in sql.split(";\n"):
-        body = "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--"))
-        if body.strip():
-            cur.execute(body)
+_script = script
 
 
 def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int, str]) -> None:
     """Line items that point at a payment the payments file does not have are refused."""
-    has_primary = cur.execute("SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'primary')")
+    has_primary = cur.execute("SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'summary')")
     if not has_primary.fetchone()[0]:
         return
     orphan = cur.execute(
         "SELECT l.file_idx, l.row, l.source_id FROM stage_lines l WHERE l.role = 'lines' AND "
-        "NOT EXISTS (SELECT 1 FROM stage_lines p WHERE p.role = 'primary' AND "
+        "NOT EXISTS (SELECT 1 FROM stage_lines p WHERE p.role = 'summary' AND "
         "p.visit_key = l.visit_key) ORDER BY l.file_idx, l.row LIMIT 1"
     ).fetchone()
     if orphan:
@@ -132,22 +145,34 @@ def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int,
 
 def merge(
     cur: sqlite3.Cursor, *, batch_id: int, platform: str, family: str, default_zone: str,
-    kind: str,
+    kind: str, has_tax: bool = False, has_tips: bool = False,
 ) -> MergeResult:
-    """Upsert everything staged; returns per-file outcome counts."""
+    """Upsert everything staged; returns per-file outcome counts and the money that landed.
+
+    ``has_tax``/``has_tips``: the files have such a column, so their sums are known
+    (else the money report says null, not zero).
+    """
     p = {"b": batch_id, "source_platform": platform, "family": family, "zone": default_zone}
     cur.execute("CREATE INDEX temp.ix_stage_visit ON stage_lines (visit_key, role, line_no)")
     _locations(cur, p)
     _clients(cur, p)
     if kind == "customers":
         return _customer_counts(cur)
-    _visits(cur)
+    simple = sale_lines.number_lines(cur)
+    if not simple:
+        cur.execute("CREATE INDEX temp.ix_stage_item_key ON stage_lines (item_key)")
+    sale_lines.visits(cur, simple)
     _barbers_services(cur, p)
     n_visits = cur.execute("SELECT COUNT(*) FROM stage_visits").fetchone()[0]
     big = n_visits > BIG_BATCH
     _appointments(cur, p, big)
-    _items(cur, p, big)
-    return _counts(cur)
+    removed = _items(cur, p, big)
+    result = _counts(cur, removed)
+    result.money = sale_lines.money(cur, has_tax=has_tax, has_tips=has_tips)
+    result.kept_detail = cur.execute(
+        "SELECT count(*) FROM stage_appts WHERE keep_detail = 1"
+    ).fetchone()[0]
+    return result
 
 
 def _locations(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
@@ -281,60 +306,6 @@ def _result(rows: list[tuple[int, str, int]]) -> MergeResult:
     return out
 
 
-def _visits(cur: sqlite3.Cursor) -> None:
-    fields = (
-        "start_utc, end_utc, status, status_raw, booked_at_utc, channel, client_key, "
-        "barber, location, source_id, time_known"
-    )
-    cols = [c.strip() for c in fields.split(",")]
-    coalesced = ", ".join(f"coalesce(p.{c}, f.{c}) AS {c}" for c in cols)
-    simple = not cur.execute(
-        "SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'lines') OR EXISTS "
-        "(SELECT 1 FROM stage_lines GROUP BY visit_key HAVING count(*) > 1)"
-    ).fetchone()[0]
-    if simple:  # one row per visit and no line items: the rows are the visits
-        _script(
-            cur,
-            f"""
-            DROP TABLE IF EXISTS temp.stage_visits;
-            CREATE TEMP TABLE stage_visits AS
-              SELECT visit_key, {fields}, item_name, category, unit_price_cents AS price,
-                     discount_cents AS discount, tax_cents AS tax, tip_cents AS tip,
-                     payment_method, quantity, 0 AS has_lines, row_hash
-              FROM stage_lines;
-            CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key)
-            """,
-        )
-        return
-    _script(cur,
-        f"""
-        DROP TABLE IF EXISTS temp.stage_prim;
-        DROP TABLE IF EXISTS temp.stage_first;
-        DROP TABLE IF EXISTS temp.stage_visits;
-        CREATE TEMP TABLE stage_prim AS SELECT * FROM stage_lines WHERE rowid IN
-          (SELECT max(rowid) FROM stage_lines WHERE role = 'primary' GROUP BY visit_key);
-        CREATE UNIQUE INDEX temp.ix_stage_prim ON stage_prim (visit_key);
-        CREATE TEMP TABLE stage_first AS SELECT * FROM stage_lines WHERE rowid IN
-          (SELECT min(rowid) FROM stage_lines WHERE role = 'lines' GROUP BY visit_key);
-        CREATE UNIQUE INDEX temp.ix_stage_first ON stage_first (visit_key);
-        CREATE TEMP TABLE stage_visits AS
-          SELECT p.visit_key, {coalesced},
-                 p.item_name AS item_name, p.category AS category,
-                 p.unit_price_cents AS price, p.discount_cents AS discount,
-                 p.tax_cents AS tax, p.tip_cents AS tip, p.payment_method AS payment_method,
-                 p.quantity AS quantity, f.visit_key IS NOT NULL AS has_lines,
-                 p.row_hash AS row_hash
-          FROM stage_prim p LEFT JOIN stage_first f ON f.visit_key = p.visit_key
-          UNION ALL
-          SELECT f.visit_key, {", ".join(f"f.{c}" for c in cols)}, NULL, NULL, NULL, 0, 0,
-                 0, f.payment_method, 1, 1, NULL
-          FROM stage_first f WHERE NOT EXISTS
-            (SELECT 1 FROM stage_prim p WHERE p.visit_key = f.visit_key);
-        CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key);
-        """
-    )
-
-
 def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     _script(cur,
         """
@@ -342,7 +313,9 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
         CREATE TEMP TABLE stage_barbers AS
           SELECT l.id AS location_id, lower(v.barber) AS lname, min(v.barber) AS name,
                  NULL AS barber_id
-          FROM stage_visits v JOIN stage_loc l ON l.lname = lower(v.location)
+          FROM (SELECT barber, location FROM stage_visits UNION ALL SELECT barber, location
+                FROM stage_lines WHERE is_line = 1) v
+          JOIN stage_loc l ON l.lname = lower(v.location)
           WHERE v.barber IS NOT NULL GROUP BY l.id, lower(v.barber);
         UPDATE stage_barbers SET barber_id = (SELECT id FROM barbers b WHERE
           b.location_id = stage_barbers.location_id AND lower(b.name) = stage_barbers.lname
@@ -351,10 +324,8 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
         CREATE TEMP TABLE stage_services AS
           SELECT lower(name) AS lname, min(name) AS name, min(category) AS category,
                  NULL AS service_id
-          FROM (SELECT item_name AS name, category FROM stage_visits
-                WHERE item_name IS NOT NULL AND has_lines = 0
-                UNION ALL SELECT item_name, category FROM stage_lines
-                WHERE role = 'lines' AND kind IN ('service', 'package') AND item_name IS NOT NULL)
+          FROM (SELECT item_name AS name, category FROM stage_lines
+                WHERE is_line = 1 AND kind IN ('service', 'package') AND item_name IS NOT NULL)
           GROUP BY lower(name);
         UPDATE stage_services SET service_id = (SELECT id FROM services s
           WHERE lower(s.name) = stage_services.lname ORDER BY id LIMIT 1);
@@ -453,14 +424,12 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
                  v.booked_at_utc, v.channel, v.source_id, coalesce(v.time_known, 1) AS time_known,
                  v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
-                 0 AS stale
+                 0 AS stale, v.adjust_only, 0 AS keep_detail
           FROM stage_visits v
           JOIN stage_loc l ON l.lname = lower(v.location)
           LEFT JOIN stage_clients c ON c.client_key = v.client_key
           LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
-          LEFT JOIN stage_services sv ON sv.lname = lower(coalesce(v.item_name,
-            (SELECT f.item_name FROM stage_lines f WHERE f.visit_key = v.visit_key AND
-             f.role = 'lines' AND f.kind IN ('service', 'package') ORDER BY f.line_no LIMIT 1)))
+          LEFT JOIN stage_services sv ON sv.lname = lower(v.service_name)
     """
     cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
     cur.execute(
@@ -479,92 +448,62 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
           status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id)
           WHERE old_id IS NOT NULL AND status IN ('booked', 'confirmed') AND
             (SELECT a.status FROM appointments a WHERE a.id = stage_appts.id) IN ({terminal});
+        -- A refund or comp of a sale the shop already has (only adjustment lines) adds its
+        -- lines and leaves the visit itself as it was (its row carries the refund's date).
+        UPDATE stage_appts SET ({", ".join(APPT_COLS)}, source_hash) = (SELECT
+            {", ".join(f"a.{c}" for c in APPT_COLS)}, a.source_hash FROM appointments a
+            WHERE a.id = stage_appts.id)
+          WHERE old_id IS NOT NULL AND adjust_only = 1;
         """,
     )
+    sale_lines.keep_detail(cur)
     _upsert(cur, "appointments", "stage_appts", APPT_COLS, p, big, on_insert="source_platform",
             carry=("source_hash",))
 
 
-ITEMS_SELECT = """
-          SELECT v.visit_key || ':' || l.line_no AS natural_key, a.id AS appointment_id,
-                 a.client_id, a.location_id, a.start_utc AS sold_at_utc, l.kind,
-                 CASE WHEN l.kind IN ('service', 'package') THEN sv.service_id END AS service_id,
-                 coalesce(l.item_name, 'Item') AS name, l.quantity, l.unit_price_cents,
-                 l.discount_cents + CASE WHEN l.line_no = e.first_line THEN e.discount ELSE 0 END
-                   AS discount_cents,
-                 l.tax_cents + CASE WHEN l.line_no = e.first_line THEN e.tax ELSE 0 END
-                   AS tax_cents,
-                 l.tip_cents + CASE WHEN l.line_no = e.first_line
-                   THEN e.tip + coalesce(v.tip, 0) ELSE 0 END AS tip_cents,
-                 coalesce(l.payment_method, v.payment_method) AS payment_method,
-                 (SELECT id FROM sale_items t WHERE t.natural_key =
-                   v.visit_key || ':' || l.line_no) AS old_id
-          FROM stage_visits v
-          JOIN stage_appts a ON a.natural_key = v.visit_key
-          JOIN stage_lines l ON l.visit_key = v.visit_key AND l.role = 'lines'
-          JOIN stage_extras e ON e.visit_key = v.visit_key
-          LEFT JOIN stage_services sv ON sv.lname = lower(l.item_name)
-          WHERE a.status = 'completed' AND a.stale = 0
-            AND l.kind IN ('service', 'product', 'package', 'gift_card')
-          UNION ALL
-          SELECT v.visit_key || ':0', a.id, a.client_id, a.location_id, a.start_utc, 'service',
-                 a.service_id, coalesce(v.item_name, 'Sale'), coalesce(v.quantity, 1), v.price,
-                 v.discount, v.tax, v.tip, v.payment_method,
-                 (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':0')
-          FROM stage_visits v JOIN stage_appts a ON a.natural_key = v.visit_key
-          WHERE a.status = 'completed' AND a.stale = 0 AND v.has_lines = 0
-"""
-
-
-def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
-    _script(
-        cur,
-        """
-        DROP TABLE IF EXISTS temp.stage_extras;
-        CREATE TEMP TABLE stage_extras AS
-          SELECT visit_key,
-                 sum(CASE WHEN kind = 'tip' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tip,
-                 sum(CASE WHEN kind = 'tax' THEN coalesce(unit_price_cents, 0) ELSE 0 END) AS tax,
-                 sum(CASE WHEN kind = 'discount' THEN coalesce(unit_price_cents, 0) ELSE 0 END)
-                   AS discount,
-                 min(CASE WHEN kind IN ('service', 'product', 'package', 'gift_card')
-                     THEN line_no END) AS first_line
-          FROM stage_lines WHERE role = 'lines' GROUP BY visit_key;
-        CREATE UNIQUE INDEX temp.ix_stage_extras ON stage_extras (visit_key);
-        DROP TABLE IF EXISTS temp.stage_items
-        """,
-    )
+def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> int:
+    """Upsert the sale lines and remove those a newer export dropped; returns removed."""
+    sale_lines.extras(cur)
+    cur.execute("DROP TABLE IF EXISTS temp.stage_items")
     cur.execute(
         "CREATE TEMP TABLE stage_items AS "
         + _with_ids(ITEMS_SELECT, _max_id(cur, "sale_items"))
     )
     cur.execute("CREATE INDEX temp.ix_stage_items ON stage_items (id)")
     cur.execute("CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key)")
+    removed = sale_lines.replace_lines(cur, p)
     _upsert(cur, "sale_items", "stage_items", ITEM_COLS, p, big)
+    return removed
 
 
-def _counts(cur: sqlite3.Cursor) -> MergeResult:
+def _counts(cur: sqlite3.Cursor, removed: int) -> MergeResult:
+    """Each staged row's outcome: new, updated (the row, its visit or its client) or the same.
+
+    A row of a new visit is new; a row of a visit the shop had is updated when the
+    visit, its line (a new or changed line is a new item) or its client changed.
+    """
     rows = cur.execute(
         """
         SELECT l.file_idx,
-               CASE WHEN (CASE WHEN l.role = 'lines' THEN i.outcome ELSE a.outcome END)
-                         = 'insert' THEN 'insert'
+               CASE WHEN a.outcome = 'insert' THEN 'insert'
                     WHEN a.outcome != 'same' OR i.outcome != 'same' OR c.outcome = 'update'
                     THEN 'update' ELSE 'same' END AS o,
                COUNT(*)
         FROM stage_lines l
         JOIN stage_appts a ON a.natural_key = l.visit_key
-        LEFT JOIN stage_items i ON i.natural_key = l.visit_key || ':' || l.line_no
+        LEFT JOIN stage_items i ON i.natural_key = l.item_key
         LEFT JOIN stage_clients c ON c.client_key = l.client_key
         GROUP BY l.file_idx, o
         """
     ).fetchall()
-    return _result(rows)
+    result = _result(rows)
+    result.changed |= removed > 0
+    return result
 
 
 def drop_stage(cur: sqlite3.Cursor) -> None:
     for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
-              "extras", "items", "loc", "known"):
+              "extras", "items", "loc", "known", "known_hits", "detail", "vsum", "gone"):
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
 
 
@@ -615,6 +554,7 @@ def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> dict[str, int]:
             raise InputError(
                 f"The import cannot be undone: the location it created is used elsewhere ({exc})."
             ) from exc
+    restored += sale_lines.put_back_removed(cur, batch_id)
     cur.execute("DELETE FROM import_changes WHERE batch_id = ?", (batch_id,))
     cur.execute("DELETE FROM client_merge_proposals WHERE batch_id = ?", (batch_id,))
     return {"restored": restored, "removed": removed}

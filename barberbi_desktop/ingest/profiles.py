@@ -86,7 +86,8 @@ ITEM_TYPES: dict[str, list[str]] = {
     "tax": ["tax", "sales tax"],
     "discount": ["discount"],
 }
-EVENT_SKIP = {"refund", "partial refund"}
+# Rows the platform marks as refunds: their money lands as a negative adjustment line.
+REFUND_EVENTS = {"refund", "partial refund", "refunded", "return"}
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -114,6 +115,8 @@ class Profile:
     phone_country: str | None = None
     # The platform has no "completed" state: a confirmed visit in the past is one that happened.
     past_confirmed_is_completed: bool = False
+    # The price column is the line's total (Square's Gross Sales), not the price of one.
+    price_is_total: bool = False
     datetime_formats: list[str] = field(default_factory=list)
     statuses: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, list[str]] = field(default_factory=dict)
