@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest.sale_lines import money_sentence
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -107,6 +108,8 @@ def print_import(result: dict[str, Any]) -> None:
             f"{r['rows_read']} rows read, {r['inserted']} new, {r['updated']} updated, "
             f"{r['unchanged']} unchanged, {r['rejected']} skipped"
         )
+        if r.get("money"):
+            print(f"    Money: {money_sentence(r['money'])}")
         for problem in r["problems"][:5]:
             print(f"    {problem}")
 

@@ -216,3 +216,12 @@ def test_any_receipt_file_lands_every_line_with_its_exact_money(
         assert snapshot(db) == before
     finally:
         db.dispose()
+
+
+def test_the_report_states_the_money_in_words_and_the_history_keeps_it(db: Database) -> None:
+    r = _import_salon(db)
+    text = sale_lines.money_sentence(r.money)
+    assert text.startswith("20 sale lines; sales $1,696.95; refunds and corrections -$122.35;")
+    assert "net $1,574.60" in text and "tax not in the file" in text
+    assert query(db, "SELECT kind, lines, json_extract(money, '$.net_cents') FROM "
+                     "import_batches") == [("bookings", 20, 157_460)]

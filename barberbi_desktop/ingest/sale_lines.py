@@ -370,3 +370,27 @@ def money(cur: sqlite3.Cursor, *, has_tax: bool, has_tips: bool) -> dict[str, in
         "unknown_price_lines": unknown,
         "lines": lines,
     }
+
+
+def _amount(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) / 100:,.2f}"
+
+
+def money_sentence(money: dict[str, int | None] | None) -> str:
+    """The money an import landed, as the owner compares it with the platform's own report."""
+    if not money:
+        return ""
+    parts = [f"{money['lines']:,} sale lines", f"sales {_amount(money['sales_cents'] or 0)}"]
+    if money.get("adjustments_cents"):
+        parts.append(f"refunds and corrections {_amount(money['adjustments_cents'] or 0)}")
+    if money.get("discounts_cents"):
+        parts.append(f"discounts {_amount(-(money['discounts_cents'] or 0))}")
+    parts.append(f"net {_amount(money['net_cents'] or 0)}")
+    for key, label in (("tax_cents", "tax"), ("tips_cents", "tips")):
+        value = money.get(key)
+        shown = _amount(value) if value is not None else "not in the file"
+        parts.append(f"{label} {shown}")
+    if money.get("unknown_price_lines"):
+        parts.append(f"{money['unknown_price_lines']:,} lines without a price")
+    return "; ".join(parts) + "."

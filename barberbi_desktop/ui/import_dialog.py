@@ -30,6 +30,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import FileReport, Preview, preview
 from barberbi_desktop.ingest.profiles import FIELDS, profiles
+from barberbi_desktop.ingest.sale_lines import money_sentence
 from barberbi_desktop.jobs import imports
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -164,7 +165,8 @@ class ImportDialog(QDialog):
         if r.status == "landed":
             self.outcome.setText(
                 f"Imported: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged, "
-                f"{r.rejected} skipped." + ("" if not r.problems else f" {r.problems[0]}"))
+                f"{r.rejected} skipped. {money_sentence(r.money)}"
+                + ("" if not r.problems else f" {r.problems[0]}"))
             self.cancel_button.setText("Close")
         else:
             self.outcome.setText(r.reason or "The file was not imported.")

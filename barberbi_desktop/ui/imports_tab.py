@@ -27,6 +27,7 @@ from sqlalchemy import text
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import FileReport, undo_last_import
+from barberbi_desktop.ingest.sale_lines import money_sentence
 from barberbi_desktop.ingest.template import write_template
 from barberbi_desktop.jobs.imports import import_files as helper_import
 from barberbi_desktop.storage.db import Database
@@ -47,6 +48,8 @@ COLUMNS = {
     "unchanged": "Unchanged",
     "skipped": "Skipped",
     "status": "Status",
+    "lines": "Sale lines",
+    "net": "Net sales",
 }
 FILTER = "Booking exports (*.csv *.txt *.tsv *.xlsx);;All files (*)"
 
@@ -56,13 +59,16 @@ def load_history(db: Database) -> pd.DataFrame:
         rows = conn.execute(
             text(
                 "SELECT id, started_utc, file_name, platform, rows_read, inserted, updated, "
-                "unchanged, rejected, status FROM import_batches ORDER BY id DESC"
+                "unchanged, rejected, status, lines, json_extract(money, '$.net_cents') "
+                "FROM import_batches ORDER BY id DESC"
             )
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     local = datetime.now().astimezone().tzinfo  # the shop computer's own clock
     when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(local)
     frame["when"] = when.dt.strftime("%d %b %Y %H:%M")
+    # Batches from before money was read back have no figures: shown blank, not $0.
+    frame["net"] = [None if pd.isna(v) else f"${v / 100:,.2f}" for v in frame["net"]]
     return frame
 
 
@@ -76,7 +82,7 @@ def describe(reports: list[FileReport]) -> str:
         else:
             lines.append(
                 f"✓ {name} ({r.platform}): {r.inserted} new, {r.updated} updated, "
-                f"{r.unchanged} unchanged, {r.rejected} skipped."
+                f"{r.unchanged} unchanged, {r.rejected} skipped. {money_sentence(r.money)}".strip()
             )
     return "\n".join(lines)
 
