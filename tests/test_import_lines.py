@@ -225,3 +225,17 @@ def test_the_report_states_the_money_in_words_and_the_history_keeps_it(db: Datab
     assert "net $1,574.60" in text and "tax not in the file" in text
     assert query(db, "SELECT kind, lines, json_extract(money, '$.net_cents') FROM "
                      "import_batches") == [("bookings", 20, 157_460)]
+
+
+def test_a_file_without_prices_has_unknown_sales_not_zero(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "calendar.csv"
+    path.write_text("appointment_id,start,client_name,barber,service\n"
+                    "A1,2026-10-01 10:00,Ann Lee,Marco,Skin Fade\n"
+                    "A2,2026-10-01 11:00,Bo Li,Marco,Beard Trim\n")
+    r = one(db, path)
+    assert r.status == "landed", r.reason
+    assert r.money is not None
+    assert (r.money["sales_cents"], r.money["net_cents"], r.money["lines"]) == (None, None, 2)
+    assert r.money["unknown_price_lines"] == 2
+    assert "sales are unknown" in sale_lines.money_sentence(r.money)
+    assert query(db, "SELECT unit_price_cents FROM sale_items") == [(None,), (None,)]

@@ -460,6 +460,7 @@ class Importer:
                     family=profile.family or profile.name,
                     default_zone=self._zone(cur), kind=profile.kind,
                     has_tax=any("tax" in m for m in maps), has_tips=any("tip" in m for m in maps),
+                    has_price=any("price" in m for m in maps),
                 )
                 if result.kept_detail:
                     unit[0].report.problems.append(

@@ -145,7 +145,7 @@ def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int,
 
 def merge(
     cur: sqlite3.Cursor, *, batch_id: int, platform: str, family: str, default_zone: str,
-    kind: str, has_tax: bool = False, has_tips: bool = False,
+    kind: str, has_tax: bool = False, has_tips: bool = False, has_price: bool = True,
 ) -> MergeResult:
     """Upsert everything staged; returns per-file outcome counts and the money that landed.
 
@@ -168,7 +168,8 @@ def merge(
     _appointments(cur, p, big)
     removed = _items(cur, p, big)
     result = _counts(cur, removed)
-    result.money = sale_lines.money(cur, has_tax=has_tax, has_tips=has_tips)
+    result.money = sale_lines.money(cur, has_tax=has_tax, has_tips=has_tips,
+                                    has_price=has_price)
     result.kept_detail = cur.execute(
         "SELECT count(*) FROM stage_appts WHERE keep_detail = 1"
     ).fetchone()[0]

@@ -344,8 +344,12 @@ def _parsed(cur: sqlite3.Cursor) -> tuple[int, ...]:
             lines[6] + extra[3] + known[6])
 
 
-def money(cur: sqlite3.Cursor, *, has_tax: bool, has_tips: bool) -> dict[str, int | None]:
-    """The import's money as the database holds it; refuses if it is not the parsed money."""
+def money(cur: sqlite3.Cursor, *, has_tax: bool, has_tips: bool,
+          has_price: bool = True) -> dict[str, int | None]:
+    """The import's money as the database holds it; refuses if it is not the parsed money.
+
+    A file without a price column (a calendar export) has no sales figure: null, not $0.
+    """
     landed = _landed(cur)
     parsed = _parsed(cur)
     if landed != parsed:
@@ -361,10 +365,10 @@ def money(cur: sqlite3.Cursor, *, has_tax: bool, has_tips: bool) -> dict[str, in
     has_tips = has_tips or bool(cur.execute(
         "SELECT EXISTS (SELECT 1 FROM stage_lines WHERE kind = 'tip')").fetchone()[0])
     return {
-        "sales_cents": sales,
+        "sales_cents": sales if has_price else None,
         "adjustments_cents": adjustments,
         "discounts_cents": discounts,
-        "net_cents": sales + adjustments - discounts,
+        "net_cents": sales + adjustments - discounts if has_price else None,
         "tax_cents": tax if has_tax else None,
         "tips_cents": tips if has_tips else None,
         "unknown_price_lines": unknown,
@@ -381,6 +385,8 @@ def money_sentence(money: dict[str, int | None] | None) -> str:
     """The money an import landed, as the owner compares it with the platform's own report."""
     if not money:
         return ""
+    if money.get("sales_cents") is None:
+        return f"{money['lines']:,} sale lines; the file has no prices, so its sales are unknown."
     parts = [f"{money['lines']:,} sale lines", f"sales {_amount(money['sales_cents'] or 0)}"]
     if money.get("adjustments_cents"):
         parts.append(f"refunds and corrections {_amount(money['adjustments_cents'] or 0)}")
