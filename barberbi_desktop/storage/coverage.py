@@ -279,6 +279,15 @@ def data_coverage(db: Database) -> Coverage:
     return Coverage(version, visits, len(batches), tuple(fields))
 
 
+def share_text(have: int, base: int) -> str:
+    """A share that never rounds a partial one up to 100% or down to 0%."""
+    share = have / base if base else 0.0
+    text = f"{share:.0%}"
+    if 0 < have < base and text in ("0%", "100%"):
+        text = f"{share:.1%}" if 0.001 <= share <= 0.999 else ("<0.1%" if share < 0.5 else ">99.9%")
+    return text
+
+
 def _money_columns(batches: pd.DataFrame) -> dict[tuple[Any, str], bool]:
     """(batch, field) -> whether the file had the column, where the batch recorded it."""
     out: dict[tuple[Any, str], bool] = {}
@@ -352,7 +361,7 @@ def _made(
         state, head, tail = MISSING, spec.missing_why, f"so {spec.unlocks} {verb} unknown"
     elif have < base:
         state = PARTLY
-        head = partly_detail or f"{have / base:.0%} of {unit} have it"
+        head = partly_detail or f"{share_text(have, base)} of {unit} have it"
         tail = f"{spec.unlocks} can use only those"
     else:
         state, head, tail = PRESENT, f"all {base:,} {unit} have it", f"it unlocks {spec.unlocks}"
