@@ -55,6 +55,7 @@ class Coverage:
     data_version: int
     visits: int
     files: int  # landed import batches
+    demo: bool  # the demo shop's own data (not imported)
     fields: tuple[FieldCoverage, ...]
 
     def field(self, key: str) -> FieldCoverage:
@@ -275,8 +276,9 @@ def data_coverage(db: Database) -> Coverage:
     per_row("durations", services, "durations", "services", "active services")
     fields.append(_records("reviews", sum(int(n) for _, n in reviews),
                            tuple(str(s) for s, _ in reviews), "reviews"))  # fmt: skip
-    fields.append(_records("training", training, (), "entries"))
-    return Coverage(version, visits, len(batches), tuple(fields))
+    origin = "the demo shop" if demo else "entered in BarberBI"  # no export carries training
+    fields.append(_records("training", training, (origin,), "entries"))
+    return Coverage(version, visits, len(batches), demo, tuple(fields))
 
 
 def share_text(have: int, base: int) -> str:
@@ -363,6 +365,7 @@ def _made(
         state = PARTLY
         head = partly_detail or f"{share_text(have, base)} of {unit} have it"
         tail = f"{spec.unlocks} can use only those"
+        return _coverage(spec, state, have, base, unit, sources, head, tail, bool(partly_detail))
     else:
         state, head, tail = PRESENT, f"all {base:,} {unit} have it", f"it unlocks {spec.unlocks}"
     return _coverage(spec, state, have, base, unit, sources, head, tail)
@@ -377,9 +380,12 @@ def _coverage(
     sources: tuple[str, ...],
     head: str,
     tail: str,
+    head_in_detail: bool = False,
 ) -> FieldCoverage:
-    """Missing: "head, tail." Otherwise "head (from sources); tail." """
+    """Missing: "head, tail." Otherwise "head (from sources); tail." The detail (a table
+    column beside the coverage and sources) leaves out a head that only counts."""
     glue = ", " if state == MISSING else "; "
+    detail = f"{head}{glue}{tail}." if state == MISSING or head_in_detail else f"{tail}."
     where = f" (from {'; '.join(sources)})" if sources and state != MISSING else ""
     return FieldCoverage(
         key=spec.key,
@@ -390,7 +396,7 @@ def _coverage(
         unit=unit,
         sources=sources,
         unlocks=spec.unlocks,
-        detail=f"{head}{glue}{tail}.",
+        detail=detail[:1].upper() + detail[1:],
         sentence=f"{spec.label}: {state}: {head}{where}{glue}{tail}.",
     )
 

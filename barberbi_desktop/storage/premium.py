@@ -73,18 +73,23 @@ def save_premium_threshold(db: Database, cents: int, user_id: int | None) -> int
 
 
 def load_services(db: Database) -> pd.DataFrame:
-    """Services with their list price, the average they sold at, duration and premium flag."""
+    """Services with list price, average price sold, duration and premium flag; ``basis``
+    is the price the threshold is compared with (list price, else the average sold)."""
+    sold = (
+        "(SELECT avg(i.unit_price_cents) FROM sale_items i WHERE i.service_id = s.id "
+        "AND i.kind = 'service' AND i.unit_price_cents IS NOT NULL)"
+    )
     with db.read() as conn:
         rows = conn.execute(
             text(
-                f"SELECT s.id, s.name, s.category, s.list_price_cents, {_PRICE}, "
+                f"SELECT s.id, s.name, s.category, s.list_price_cents, {sold}, {_PRICE}, "
                 "s.duration_min, s.premium, s.active FROM services s "
                 "ORDER BY s.active DESC, s.category, s.name"
             )
         ).all()
     frame = pd.DataFrame(
         rows,
-        columns=["id", "name", "category", "list_price_cents", "price_cents",
+        columns=["id", "name", "category", "list_price_cents", "sold_cents", "basis_cents",
                  "duration_min", "premium", "active"],
     )  # fmt: skip
     frame["premium"] = frame["premium"].astype(bool)

@@ -50,7 +50,7 @@ def coverage_frame(coverage: Coverage) -> pd.DataFrame:
                 "state": f.state,
                 "coverage": coverage_text(f),
                 "sources": "; ".join(f.sources) or "—",
-                "detail": f.detail[:1].upper() + f.detail[1:],
+                "detail": f.detail,
             }
             for f in coverage.fields
         ],
@@ -117,8 +117,10 @@ class CoveragePage(QWidget):
         counts = {s: sum(f.state == s for f in coverage.fields) for s in
                   ("present", "partly", "missing")}  # fmt: skip
         files = f"{coverage.files:,} imported file{'s' if coverage.files != 1 else ''}"
+        origin = ("the demo shop" + (f" and {files}" if coverage.files else "")) if coverage.demo \
+            else files  # fmt: skip
         self.summary.setText(
-            f"{coverage.visits:,} visits from {files}: {counts['present']} fields present, "
+            f"{coverage.visits:,} visits, from {origin}: {counts['present']} fields present, "
             f"{counts['partly']} partly, {counts['missing']} missing."
         )
         self.model.set_frame(coverage_frame(coverage), [f.sentence for f in coverage.fields])

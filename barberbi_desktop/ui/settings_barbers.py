@@ -37,6 +37,7 @@ from barberbi_desktop.ui.settings_common import (
     item,
     table,
 )
+from barberbi_desktop.ui.theme import WrapLabel
 
 # What the owner reads in the pay-model column, and what is stored.
 PAY_LABELS = {"commission": "commission", "booth_rent": "booth rent", "hourly": "hourly"}
@@ -287,8 +288,11 @@ class ServicesPage(Section):
         form = QFormLayout()
         self.threshold = QDoubleSpinBox(prefix="$", decimals=2, minimum=0.01, maximum=10_000,
                                         singleStep=5)  # fmt: skip
+        self.threshold.setMaximumWidth(160)
         form.addRow("A service is premium from", self.threshold)
         self.layout_.addLayout(form)
+        self.unmarked = WrapLabel("")
+        self.layout_.addWidget(self.unmarked)
         self.table = table(["Service", "Category", "List price", "Average sold", "Minutes",
                             "Premium"])  # fmt: skip
         self.layout_.addWidget(self.table, 1)
@@ -304,12 +308,21 @@ class ServicesPage(Section):
                     row.name,
                     row.category,
                     _dollars(row.list_price_cents),
-                    _dollars(row.price_cents),
+                    _dollars(row.sold_cents),
                     "—" if pd.isna(row.duration_min) else f"{int(row.duration_min)}",
                     "premium" if row.premium else "",
                 )
                 for c, value in enumerate(values):
                     self.table.setItem(r, c, item(value, editable=False))
+        # Flags set before any threshold (the demo's, or a service list's) may disagree.
+        by_price = frame["basis_cents"].fillna(-1).to_numpy() >= cents
+        stale = int((by_price != frame["premium"].to_numpy(dtype=bool)).sum())
+        self.unmarked.setText(
+            f"{stale} service{'s are' if stale != 1 else ' is'} not yet marked by this "
+            "amount: press Save to apply it."
+            if stale
+            else ""
+        )
 
     def save(self) -> None:
         db, user = self.tab.db, self.tab.user
