@@ -212,6 +212,8 @@ def test_a_bad_day_refuses_the_whole_save(shop: Database) -> None:
 
 def test_hours_can_be_set_for_an_imported_barber_whose_pay_is_unknown(empty_db: Database) -> None:
     one(empty_db, TRIMMED)
+    # The imported location's opening hours were never set: blank, not "closed" all week.
+    assert set(config.load_locations(empty_db).iloc[0][list(config.DAYS)]) == {""}
     rows = config.load_barbers(empty_db).to_dict(orient="records")
     assert all(pd.isna(r["commission_pct"]) for r in rows)  # imports never say
     rows[0]["working_hours"] = WEEKDAYS_9_TO_6

@@ -71,7 +71,8 @@ def load_locations(db: Database) -> pd.DataFrame:
         hours = json.loads(hours) if isinstance(hours, str) else (hours or {})
         out.append(
             {"id": loc_id, "name": name, "timezone": zone, "currency": currency}
-            | {day: hours_text(hours.get(str(i))) for i, day in enumerate(DAYS)}
+            # Never set (an imported location) reads blank, not "closed" every day.
+            | {day: hours_text(hours.get(str(i))) if hours else "" for i, day in enumerate(DAYS)}
         )
     return pd.DataFrame(out, columns=["id", "name", "timezone", "currency", *DAYS])
 

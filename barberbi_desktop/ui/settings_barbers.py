@@ -207,9 +207,15 @@ class BarbersPage(Section):
             self.who.setText("Choose a barber in the list.")
             return
         barber = self.frame.loc[self.ids[row]]
+        hint = (
+            "Tick Day off for the days they do not work."
+            if self.weeks[self.ids[row]]
+            else "No hours set yet: untick Day off for each day they work, or use the shop's "
+            "opening hours."
+        )
         self.who.setText(
             f"{barber['name']} at {barber['location']}, in the location's local time "
-            f"({barber['timezone']}). Tick Day off for the days they do not work."
+            f"({barber['timezone']}). {hint}"
         )
         self.editor.set_week(self.weeks[self.ids[row]])
 

@@ -48,7 +48,7 @@ class LocationsPage(Section):
         super().__init__(
             tab,
             "Each location's time zone (every visit is shown in it), currency "
-            "and opening hours, for example 09:00-18:00 or closed.",
+            "and opening hours, for example 09:00-18:00 or closed (blank: not set yet).",
         )
         self.table = table(["Location", "Time zone", "Currency", *config.DAYS])
         self.layout_.addWidget(self.table)
