@@ -197,6 +197,12 @@ def test_hours_and_pay_are_saved_in_owner_units_and_audited(shop: Database) -> N
     assert config.save_barbers(shop, config.load_barbers(shop).to_dict(orient="records"),
                                owner) == 0  # fmt: skip
     assert data_version(shop) == before + 1
+    locations = config.load_locations(shop).to_dict(orient="records")
+    assert config.save_locations(shop, locations, owner) == 0
+    assert data_version(shop) == before + 1
+    locations[0]["timezone"] = "America/Chicago"
+    assert config.save_locations(shop, locations, owner) == 1
+    assert data_version(shop) == before + 2  # every local time moved
 
 
 def test_a_bad_day_refuses_the_whole_save(shop: Database) -> None:

@@ -100,6 +100,8 @@ def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) ->
             "UPDATE locations SET timezone = ?, currency = ?, opening_hours = ? WHERE id = ?",
             updates,
         )
+        if changed:  # a new zone moves every local time the engines use (see save_barbers)
+            conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
     if changed:
         audit(db, by and by.user_id, "settings_changed", {"section": "locations", **changed})
     return len(changed)

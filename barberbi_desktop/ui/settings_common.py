@@ -39,7 +39,7 @@ class SettingsHost(Protocol):
     user: User | None
     hub: EventHub | None
 
-    def refresh(self) -> None: ...
+    def refresh(self, coverage: bool = True) -> None: ...
 
 
 def table(headers: list[str]) -> TableWidget:
@@ -131,7 +131,7 @@ class Section(QWidget):
         def done(changed: int) -> None:
             self.save_button.setEnabled(True)
             self.message.setText(f"Saved ({changed} change{'s' if changed != 1 else ''}).")
-            self.tab.refresh()
+            self.tab.refresh(coverage=bool(changed) and self.feeds_engines)
 
         def failed(exc: Exception) -> None:
             self.save_button.setEnabled(True)

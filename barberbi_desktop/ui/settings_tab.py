@@ -44,6 +44,8 @@ __all__ = ["BarbersPage", "ChoiceDelegate", "CoveragePage", "ServicesPage", "Set
 
 
 class LocationsPage(Section):
+    feeds_engines = True  # time zones and opening hours
+
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
@@ -269,10 +271,12 @@ class SettingsTab(QWidget):
         layout.addWidget(self.pages)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Read every page again (at start and after a save: hours set change coverage)."""
+    def refresh(self, coverage: bool = True) -> None:
+        """Read every page again; ``coverage`` too (seconds on a chain), unless the save
+        that asks cannot have changed it (targets, schedules, accounts, backups)."""
         db = self.db
-        self.coverage.refresh()
+        if coverage:
+            self.coverage.refresh()
 
         def load() -> dict[str, Any]:
             folder = backups_dir()
