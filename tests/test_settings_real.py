@@ -339,6 +339,7 @@ def test_the_week_editor_saves_what_the_owner_sets(qtbot: QtBot, shop: Database)
     assert "copied to all 6 barbers" in page.message.text()
     copied = page.weeks[page.ids[2]]
     assert copied["6"] == [540, 1080] and all(page.weeks[i] == copied for i in page.ids)
+    assert {page.table.item(r, 7).text() for r in range(6)} == {week_text(copied)}
     shown = page.frame
     page.save()
     qtbot.waitUntil(lambda: page.message.text().startswith("Saved"), timeout=10_000)
