@@ -218,7 +218,7 @@ SELECT import_batch_id AS batch, count(*) AS services,
 FROM services WHERE active GROUP BY import_batch_id
 """
 # The money keys a batch records (null: the file has no such column).
-_MONEY_KEYS = {"tips": "tips_cents", "discounts": "discount_cents", "tax": "tax_cents"}
+_MONEY_KEYS = {"tips": "tips_cents", "tax": "tax_cents"}  # FileReport.money has no discounts
 
 
 def data_coverage(db: Database) -> Coverage:
