@@ -32,6 +32,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import get_setting, set_setting
 from barberbi_desktop.storage.users import User, audit
+from barberbi_desktop.storage.working_hours import as_week, clean_week, week_text
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PAY_MODELS = ("commission", "booth_rent", "hourly")
@@ -70,7 +71,8 @@ def load_locations(db: Database) -> pd.DataFrame:
         hours = json.loads(hours) if isinstance(hours, str) else (hours or {})
         out.append(
             {"id": loc_id, "name": name, "timezone": zone, "currency": currency}
-            | {day: hours_text(hours.get(str(i))) for i, day in enumerate(DAYS)}
+            # Never set (an imported location) reads blank, not "closed" every day.
+            | {day: hours_text(hours.get(str(i))) if hours else "" for i, day in enumerate(DAYS)}
         )
     return pd.DataFrame(out, columns=["id", "name", "timezone", "currency", *DAYS])
 
@@ -98,29 +100,36 @@ def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) ->
             "UPDATE locations SET timezone = ?, currency = ?, opening_hours = ? WHERE id = ?",
             updates,
         )
+        if changed:  # a new zone moves every local time the engines use (see save_barbers)
+            conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
     if changed:
         audit(db, by and by.user_id, "settings_changed", {"section": "locations", **changed})
     return len(changed)
 
 
 def load_barbers(db: Database) -> pd.DataFrame:
+    """Barbers with pay in owner units (%, $) and their week as stored (see working_hours)."""
     with db.read() as conn:
         rows = conn.execute(
             text(
                 "SELECT b.id, b.name, l.name, b.active, b.pay_model, b.commission_bp, "
-                "b.weekly_booth_rent_cents, b.hourly_rate_cents FROM barbers b "
+                "b.weekly_booth_rent_cents, b.hourly_rate_cents, b.working_hours, "
+                "b.location_id, l.timezone, l.opening_hours FROM barbers b "
                 "JOIN locations l ON l.id = b.location_id ORDER BY l.id, b.name"
             )
         ).all()
     frame = pd.DataFrame(
         rows,
         columns=["id", "name", "location", "active", "pay_model", "commission_bp",
-                 "weekly_booth_rent_cents", "hourly_rate_cents"],
+                 "weekly_booth_rent_cents", "hourly_rate_cents", "working_hours",
+                 "location_id", "timezone", "opening_hours"],
     )  # fmt: skip
     frame["active"] = frame["active"].astype(bool)
     frame["commission_pct"] = frame.pop("commission_bp").map(_div(100))
     frame["booth_rent"] = frame.pop("weekly_booth_rent_cents").map(_div(100))
     frame["hourly"] = frame.pop("hourly_rate_cents").map(_div(100))
+    frame["working_hours"] = frame["working_hours"].map(as_week).astype(object)
+    frame["opening_hours"] = frame["opening_hours"].map(as_week).astype(object)
     return frame
 
 
@@ -144,10 +153,26 @@ def _number(value: Any, where: str, field: str, high: float) -> float | None:
 
 
 def save_barbers(db: Database, rows: list[dict[str, Any]], by: User | None) -> int:
-    columns = ["active", "pay_model", "commission_pct", "booth_rent", "hourly"]
-    changed = _changed(load_barbers(db), rows, columns)
-    touched = {key.split()[1] for key in changed}  # "row <id> <column>"
-    updates = []
+    """Pay and weekly hours of every row, all or nothing.
+
+    A row without ``working_hours`` keeps the week it has. Any change bumps the data
+    version: the engines' cached frames and "nothing changed" skips key on it, and a
+    week or pay model set here changes utilisation, capacity and the pay comparison.
+    """
+    pay = ["active", "pay_model", "commission_pct", "booth_rent", "hourly"]
+    weeks = {int(row["id"]): row["working_hours"] for row in rows if "working_hours" in row}
+    updates, hours = [], []
+    for n, row in enumerate(rows, start=1):
+        where = f"Barber row {n} ({row['name']})"
+        if int(row["id"]) in weeks:
+            week = clean_week(weeks[int(row["id"])], where)
+            weeks[int(row["id"])] = week
+            hours.append((json.dumps(week), int(row["id"])))
+    checked = [row | {"working_hours": weeks[int(row["id"])]} if int(row["id"]) in weeks
+               else row for row in rows]  # fmt: skip
+    changed = _changed(load_barbers(db), checked, pay + (["working_hours"] if weeks else []))
+    # An imported barber's pay may be unknown; one whose pay the owner edits must be complete.
+    touched = {key.split()[1] for key in changed if key.split()[2] in pay}
     for n, row in enumerate(rows, start=1):
         where = f"Barber row {n} ({row['name']})"
         model = str(row["pay_model"])
@@ -157,7 +182,6 @@ def save_barbers(db: Database, rows: list[dict[str, Any]], by: User | None) -> i
         rent = _number(row.get("booth_rent"), where, "the weekly booth rent", 100_000)
         hourly = _number(row.get("hourly"), where, "the hourly rate", 10_000)
         needed = {"commission": pct, "booth_rent": rent, "hourly": hourly}[model]
-        # An imported barber's pay may be unknown; one the owner edits must be complete.
         if needed is None and str(row["id"]) in touched:
             raise InputError(f"{where}: a {model.replace('_', ' ')} barber needs its amount.")
         updates.append(
@@ -171,12 +195,19 @@ def save_barbers(db: Database, rows: list[dict[str, Any]], by: User | None) -> i
             )
         )
     with db.write() as conn:
-        conn.connection.driver_connection.executemany(
+        raw = conn.connection.driver_connection
+        raw.executemany(
             "UPDATE barbers SET pay_model = ?, commission_bp = ?, weekly_booth_rent_cents = ?, "
             "hourly_rate_cents = ?, active = ? WHERE id = ?",
             updates,
         )
+        raw.executemany("UPDATE barbers SET working_hours = ? WHERE id = ?", hours)
+        if changed:
+            raw.execute("UPDATE shop_state SET data_version = data_version + 1")
     if changed:
+        for key, (old, new) in changed.items():
+            if key.endswith(" working_hours"):  # the audit log reads "Mon-Fri 09:00-18:00"
+                changed[key] = [week_text(as_week(old)), week_text(as_week(new))]
         audit(db, by and by.user_id, "settings_changed", {"section": "barbers", **changed})
     return len(changed)
 
@@ -186,7 +217,7 @@ def _changed(before: pd.DataFrame, rows: list[dict[str, Any]], columns: list[str
     old = before.set_index("id")
     out: dict[str, Any] = {}
     for row in rows:
-        for column in columns:
+        for column in (c for c in columns if c in row):  # a row may leave a column as it is
             a, b = old.loc[int(row["id"]), column], row[column]
             a, b = (None if _blank(a) else a), (None if _blank(b) else b)
             if a != b and _as_number(a) != _as_number(b):

@@ -53,7 +53,7 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ("Six Figure", "Six Figure Barber methodology", ""),
     ("Alerts", "Alerts and notifications", ""),
     ("Imports", "Booking-export imports", ""),
-    ("Settings", "Shop, barbers, targets and backups", ""),
+    ("Settings", "What your data can tell, shop, barbers, targets and backups", ""),
 )
 # Tab -> the area a staff account may not open (storage.users.OWNER_ONLY).
 AREAS = {"Clients": "clients", "Revenue": "revenue", "Six Figure": "six_figure",
@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
             return tab_class(self.db, self.runner, self.hub,
                              user_id=self.user and self.user.user_id)  # fmt: skip
         if name == "Settings":
-            return tab_class(self.db, self.runner, self.user, self.request_restore)
+            return tab_class(self.db, self.runner, self.user, self.request_restore, self.hub)
         return tab_class(self.db, self.runner, in_steps=in_steps)  # Revenue, Six Figure
 
     def request_restore(self, path: Path) -> None:

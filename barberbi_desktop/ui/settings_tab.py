@@ -1,5 +1,5 @@
-"""Settings (owner only): shop and locations, barbers and pay, targets, schedules,
-accounts, backups.
+"""Settings (owner only): what the data can tell, shop and locations, barbers and pay,
+services, targets, schedules, accounts, backups.
 
 Every section loads and saves on a worker; a save checks all rows first and
 writes all or nothing, says which row and field is wrong, and goes to the
@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -27,113 +24,35 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
-    QStyledItemDelegate,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.premium import load_services, premium_threshold_cents
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
-from barberbi_desktop.ui.table_model import FIT_ROWS
-from barberbi_desktop.ui.table_view import TableWidget
+from barberbi_desktop.ui.data_coverage import CoveragePage
+from barberbi_desktop.ui.settings_barbers import BarbersPage, ServicesPage
+from barberbi_desktop.ui.settings_common import ChoiceDelegate, Section, item, table
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
-from barberbi_desktop.ui.theme import WrapLabel, page_tabs
+from barberbi_desktop.ui.theme import page_tabs
+
+__all__ = ["BarbersPage", "ChoiceDelegate", "CoveragePage", "ServicesPage", "SettingsTab"]
 
 
-def _table(headers: list[str]) -> TableWidget:
-    table = TableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setResizeContentsPrecision(FIT_ROWS)  # a chain has 536 barbers: measure a sample
-    table.verticalHeader().setVisible(False)
-    return table
+class LocationsPage(Section):
+    feeds_engines = True  # time zones and opening hours
 
-
-class ChoiceDelegate(QStyledItemDelegate):
-    """Edits a cell with a drop-down of fixed choices. A combo box per row (a cell
-    widget) cost a chain's 536-barber page a quarter of a second to show."""
-
-    def __init__(self, choices: list[str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.choices = choices
-
-    def createEditor(self, parent: QWidget, option: Any, index: Any) -> QWidget:
-        editor = QComboBox(parent)
-        editor.addItems(self.choices)
-        return editor
-
-    def setEditorData(self, editor: QWidget, index: Any) -> None:
-        assert isinstance(editor, QComboBox)
-        editor.setCurrentText(str(index.data()))
-
-    def setModelData(self, editor: QWidget, model: Any, index: Any) -> None:
-        assert isinstance(editor, QComboBox)
-        model.setData(index, editor.currentText())
-
-
-def _item(value: Any, editable: bool = True) -> QTableWidgetItem:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    item = QTableWidgetItem(text)
-    if not editable:
-        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    return item
-
-
-class _Section(QWidget):
-    """A settings page: a message line and a Save button that runs off the GUI thread."""
-
-    def __init__(self, tab: SettingsTab, intro: str) -> None:
-        super().__init__()
-        self.tab = tab
-        self.layout_ = QVBoxLayout(self)
-        note = WrapLabel(intro)
-        self.layout_.addWidget(note)
-        self.message = WrapLabel("")
-        self.save_button = QPushButton("Save")
-        self.save_button.clicked.connect(self.save)
-
-    def finish(self) -> None:
-        row = QHBoxLayout()
-        row.addWidget(self.message, 1)
-        row.addWidget(self.save_button)
-        self.layout_.addLayout(row)
-
-    def save(self) -> None:  # overridden
-        raise NotImplementedError
-
-    def save_with(self, saver: Callable[[Database, Any, User | None], int], data: Any) -> None:
-        """Save ``data`` with one of shop_config's savers, as the logged-in account."""
-        db, user = self.tab.db, self.tab.user
-        self.run_save(lambda: saver(db, data, user))
-
-    def run_save(self, work: Callable[[], int]) -> None:
-        self.save_button.setEnabled(False)
-        self.message.setText("Saving…")
-
-        def done(changed: int) -> None:
-            self.save_button.setEnabled(True)
-            self.message.setText(f"Saved ({changed} change{'s' if changed != 1 else ''}).")
-            self.tab.refresh()
-
-        def failed(exc: Exception) -> None:
-            self.save_button.setEnabled(True)
-            self.message.setText(f"Not saved: {exc}")
-
-        self.tab.runner.run(work, done, failed)
-
-
-class LocationsPage(_Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
             "Each location's time zone (every visit is shown in it), currency "
-            "and opening hours, for example 09:00-18:00 or closed.",
+            "and opening hours, for example 09:00-18:00 or closed (blank: not set yet).",
         )
-        self.table = _table(["Location", "Time zone", "Currency", *config.DAYS])
+        self.table = table(["Location", "Time zone", "Currency", *config.DAYS])
         self.layout_.addWidget(self.table)
         self.ids: list[int] = []
         self.finish()
@@ -145,7 +64,7 @@ class LocationsPage(_Section):
             for r, row in enumerate(frame.itertuples(index=False)):
                 days = (getattr(row, d) for d in config.DAYS)
                 for c, value in enumerate([row.name, row.timezone, row.currency, *days]):
-                    self.table.setItem(r, c, _item(value, editable=c > 0))
+                    self.table.setItem(r, c, item(value, editable=c > 0))
 
     def rows(self) -> list[dict[str, Any]]:
         keys = ["name", "timezone", "currency", *config.DAYS]
@@ -158,76 +77,14 @@ class LocationsPage(_Section):
         self.save_with(config.save_locations, self.rows())
 
 
-class BarbersPage(_Section):
-    COLUMNS = ("name", "location", "active", "pay_model", "commission_pct", "booth_rent", "hourly")
-
-    def __init__(self, tab: SettingsTab) -> None:
-        super().__init__(
-            tab,
-            "Who works here and how each barber is paid: commission (% of "
-            "service revenue), weekly booth rent or an hourly rate. The "
-            "Revenue tab compares the pay models with these numbers.",
-        )
-        self.table = _table(
-            [
-                "Barber",
-                "Location",
-                "Active",
-                "Pay model",
-                "Commission %",
-                "Booth rent $/week",
-                "Hourly $",
-            ]
-        )
-        self.table.setItemDelegateForColumn(3, ChoiceDelegate(list(config.PAY_MODELS), self))
-        self.layout_.addWidget(self.table)
-        self.ids: list[int] = []
-        self.finish()
-
-    def show_data(self, frame: pd.DataFrame) -> None:
-        self.ids = [int(i) for i in frame["id"]]
-        with self.table.filling():
-            self.table.setRowCount(len(frame))
-            for r, row in enumerate(frame.itertuples(index=False)):
-                self.table.setItem(r, 0, _item(row.name, False))
-                self.table.setItem(r, 1, _item(row.location, False))
-                active = _item("", False)
-                active.setFlags(active.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                checked = Qt.CheckState.Checked if row.active else Qt.CheckState.Unchecked
-                active.setCheckState(checked)
-                self.table.setItem(r, 2, active)
-                self.table.setItem(r, 3, _item(row.pay_model))  # edited with a drop-down
-                for c, value in ((4, row.commission_pct), (5, row.booth_rent), (6, row.hourly)):
-                    self.table.setItem(r, c, _item(value))
-
-    def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for r in range(self.table.rowCount()):
-            out.append(
-                {
-                    "id": self.ids[r],
-                    "name": self.table.item(r, 0).text(),
-                    "active": self.table.item(r, 2).checkState() == Qt.CheckState.Checked,
-                    "pay_model": self.table.item(r, 3).text(),
-                    "commission_pct": self.table.item(r, 4).text() or None,
-                    "booth_rent": self.table.item(r, 5).text() or None,
-                    "hourly": self.table.item(r, 6).text() or None,
-                }
-            )
-        return out
-
-    def save(self) -> None:
-        self.save_with(config.save_barbers, self.rows())
-
-
-class TargetsPage(_Section):
+class TargetsPage(Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
             "Targets the Dashboard colours its tiles by and the Six Figure "
             "scores measure against. Money in cents; shares as 0 to 1.",
         )
-        self.table = _table(["Used by", "Target", "Default", "Yours"])
+        self.table = table(["Used by", "Target", "Default", "Yours"])
         self.layout_.addWidget(self.table)
         self.keys: list[tuple[str, str]] = []
         self.finish()
@@ -239,14 +96,14 @@ class TargetsPage(_Section):
             for r, t in enumerate(targets):
                 used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
                 for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
-                    self.table.setItem(r, c, _item(value, editable=c == 3))
+                    self.table.setItem(r, c, item(value, editable=c == 3))
 
     def save(self) -> None:
         values = {k: self.table.item(r, 3).text() for r, k in enumerate(self.keys)}
         self.save_with(config.save_targets, values)
 
 
-class SchedulePage(_Section):
+class SchedulePage(Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
@@ -292,7 +149,7 @@ class SchedulePage(_Section):
         self.save_with(config.save_schedule, values)
 
 
-class UsersPage(_Section):
+class UsersPage(Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
@@ -301,7 +158,7 @@ class UsersPage(_Section):
             "exports.",
         )
         self.users = QListWidget()
-        self.log = _table(["When (UTC)", "Who", "What", "Detail"])
+        self.log = table(["When (UTC)", "Who", "What", "Detail"])
         self.layout_.addWidget(self.users)
         self.layout_.addWidget(QLabel("Audit log (newest first)"))
         self.layout_.addWidget(self.log, 1)
@@ -317,7 +174,7 @@ class UsersPage(_Section):
             for r, row in enumerate(log.itertuples(index=False)):
                 values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
                 for c, value in enumerate(values):
-                    self.log.setItem(r, c, _item(value, editable=False))
+                    self.log.setItem(r, c, item(value, editable=False))
 
     def save(self) -> None:
         name, ok = QInputDialog.getText(self, "Add a staff account", "Name:")
@@ -335,7 +192,7 @@ class UsersPage(_Section):
         self.run_save(lambda: int(bool(create_user(db, name, "staff", pin, by=user))))
 
 
-class BackupsPage(_Section):
+class BackupsPage(Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
             tab,
@@ -385,21 +242,26 @@ class SettingsTab(QWidget):
         runner: TaskRunner,
         user: User | None,
         on_restore: Callable[[Path], None] | None = None,
+        hub: EventHub | None = None,
     ) -> None:
         super().__init__()
-        self.db, self.runner, self.user = db, runner, user
+        self.db, self.runner, self.user, self.hub = db, runner, user, hub
         self.on_restore = on_restore
         layout = QVBoxLayout(self)
         self.pages = page_tabs()
+        self.coverage = CoveragePage(db, runner)
         self.locations = LocationsPage(self)
         self.barbers = BarbersPage(self)
+        self.services = ServicesPage(self)
         self.targets = TargetsPage(self)
         self.schedule = SchedulePage(self)
         self.users = UsersPage(self)
         self.backups = BackupsPage(self)
         for page, name in (
+            (self.coverage, "What your data can tell"),
             (self.locations, "Shop and locations"),
             (self.barbers, "Barbers and pay"),
+            (self.services, "Services"),
             (self.targets, "Targets"),
             (self.schedule, "Schedules"),
             (self.users, "Accounts and audit"),
@@ -409,14 +271,19 @@ class SettingsTab(QWidget):
         layout.addWidget(self.pages)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, coverage: bool = True) -> None:
+        """Read every page again; ``coverage`` too (seconds on a chain), unless the save
+        that asks cannot have changed it (targets, schedules, accounts, backups)."""
         db = self.db
+        if coverage:
+            self.coverage.refresh()
 
         def load() -> dict[str, Any]:
             folder = backups_dir()
             return {
                 "locations": config.load_locations(db),
                 "barbers": config.load_barbers(db),
+                "services": (premium_threshold_cents(db), load_services(db)),
                 "targets": config.load_targets(db),
                 "schedule": config.load_schedule(db),
                 "users": (list_users(db), audit_log(db, limit=200)),
@@ -431,6 +298,7 @@ class SettingsTab(QWidget):
             [
                 lambda: self.locations.show_data(data["locations"]),
                 lambda: self.barbers.show_data(data["barbers"]),
+                lambda: self.services.show_data(data["services"]),
                 lambda: self.targets.show_data(data["targets"]),
                 lambda: self.schedule.show_data(data["schedule"]),
                 lambda: self.users.show_data(data["users"]),
