@@ -1,0 +1,45 @@
+"""Which services are premium: priced at or above the owner's threshold.
+
+The threshold is a shop setting (``services.premium_threshold_cents``); the
+flag is stored on each service so engines read it without knowing the rule.
+A service's price is its list price where a service list gave one, else the
+price it is most often sold at; a service with neither keeps its flag, since
+an unknown price says nothing about whether it is premium.
+Plain SQL on a cursor, so an import can mark inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+KEY = "services.premium_threshold_cents"
+DEFAULT_CENTS = 5000  # $50: above a standard cut, where a deluxe service starts
+MAX_CENTS = 1_000_000  # the most one line of a bill may be (parse.MAX_ITEM_CENTS)
+
+# The price a service is most often sold at (ties: the higher price).
+_SOLD_AT = (
+    "(SELECT i.unit_price_cents FROM sale_items i WHERE i.service_id = services.id "
+    "AND i.unit_price_cents IS NOT NULL GROUP BY i.unit_price_cents "
+    "ORDER BY count(*) DESC, i.unit_price_cents DESC LIMIT 1)"
+)
+PRICE = f"coalesce(services.list_price_cents, {_SOLD_AT})"
+
+
+def threshold(cur: sqlite3.Cursor) -> int:
+    """The threshold in cents as saved, else the default."""
+    row = cur.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
+    if row is None:
+        return DEFAULT_CENTS
+    value = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    return int(value)
+
+
+def mark(cur: sqlite3.Cursor, cents: int, where: str = "1", params: tuple = ()) -> int:
+    """Set ``premium`` from the price for the services ``where`` selects; returns how many
+    flags changed."""
+    return cur.execute(
+        f"UPDATE services SET premium = ({PRICE} >= ?) WHERE ({where}) "
+        f"AND {PRICE} IS NOT NULL AND premium IS NOT ({PRICE} >= ?)",
+        (cents, *params, cents),
+    ).rowcount
