@@ -160,6 +160,7 @@ def _clients(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
     full = (g("client_first_name") + " " + g("client_last_name")).str.strip()
     name = name.where(name.ne(""), full)
     phone_text = g("client_phone").where(g("client_phone").ne(""), g("client_phone_2"))
+    phone_text = phone_text.str.replace(r"^\\\+", "+", regex=True)  # Fresha writes \+ for +
     # Booksy puts a nameless client's phone number in the name cell.
     in_name = name.str.fullmatch(r"\+?[\d\s()\-.]{7,}") & phone_text.eq("")
     phone_text, name = phone_text.where(~in_name, name), name.where(~in_name, "")
@@ -202,10 +203,22 @@ def _clients(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
     })  # fmt: skip
 
 
+# Category names service lists use (in the account's language) that the words a service
+# name is guessed from do not cover.
+LIST_CATEGORY_WORDS = {
+    "haircuts": "cut", "haircut": "cut", "cuts": "cut", "taglio": "cut", "tagli": "cut",
+    "strzyżenie": "cut", "barba": "beard", "broda": "beard", "beards": "beard",
+    "colore": "colour", "coloring": "colour", "colouring": "colour", "koloryzacja": "colour",
+    "packages": "package", "pacchetti": "package", "pakiety": "package",
+    "shaves": "treatment", "rasatura": "treatment", "trattamenti": "treatment",
+    "treatments": "treatment", "retail": "retail", "prodotti": "retail", "produkty": "retail",
+}  # fmt: skip
+
+
 def category_from_words(words: pd.Series) -> pd.Series:
     """A list's own category text to one of BarberBI's categories, or None if it says none."""
     low = words.str.lower().str.strip()
-    exact = low.where(low.isin(CATEGORIES))
+    exact = low.where(low.isin(CATEGORIES)).fillna(low.map(LIST_CATEGORY_WORDS))
     guessed = guess_category(low).where(low.ne(""))
     return exact.fillna(guessed.where(guessed.ne("other"))).astype(object)
 

@@ -58,12 +58,11 @@ def check_name(db: Database, name: str) -> str:
     """``name`` if a new mapping may be saved under it; else one sentence saying why not."""
     if not NAME.match(name):
         raise InputError(
-            f"--save-profile {name!r}: a profile name is 2 to 40 lower-case letters, digits "
-            "or underscores, starting with a letter (e.g. my_salon_export)."
+            f"{name!r} cannot be a profile name: use 2 to 40 lower-case letters, digits or "
+            "underscores, starting with a letter (e.g. my_salon_export)."
         )
     if name in profiles() or name in {n for n, _, _ in _rows(db)}:
-        raise InputError(f"--save-profile {name!r}: a profile of that name exists already; "
-                         "choose another name.")  # fmt: skip
+        raise InputError(f"A profile called {name!r} exists already; choose another name.")
     return name
 
 
@@ -77,8 +76,8 @@ def save_profile(db: Database, name: str, platform: str, mapping: dict[str, str]
         raise InputError(f"{platform!r} is not a platform BarberBI knows.")
     clean = {f: c for f, c in mapping.items() if c and f in FIELDS}
     if not clean:
-        raise InputError(f"--save-profile {name!r}: the mapping maps no column, so there is "
-                         "nothing to save.")  # fmt: skip
+        raise InputError(f"The mapping for {name!r} maps no column, so there is nothing to "
+                         "save.")  # fmt: skip
     with db.write() as conn:
         conn.execute(
             text("INSERT INTO import_profiles (name, base, mapping, created_utc) "
@@ -95,7 +94,7 @@ def export_profile(db: Database, name: str) -> str:
     profile = saved_profiles(db).get(name) or profiles().get(name)
     if profile is None:
         known = sorted(saved_profiles(db)) or ["(none saved yet)"]
-        raise InputError(f"--export-profile {name!r}: there is no such profile; saved ones: "
+        raise InputError(f"There is no profile called {name!r}; saved ones: "
                          f"{', '.join(known)}.")  # fmt: skip
     return to_toml(profile)
 
