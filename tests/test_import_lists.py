@@ -202,7 +202,8 @@ def test_vagaro_customer_list_xlsx_with_title_rows_dashes_and_totals(
         "vagaro_customers", "clients", 2, 1, 1
     )  # fmt: skip
     assert query(db, "SELECT display_name, email, phone, first_seen_utc, referral_source, "
-                     "birthday_month, birthday_day FROM clients WHERE id IN (1, 4) ORDER BY id") == [
+                     "birthday_month, birthday_day FROM clients WHERE id IN (1, 4) "
+                     "ORDER BY id") == [
         ("Ann Lee", "ann@example.com", "+15551234567", _day("2023-05-06"), "Yelp", 4, 12),
         # `---` is empty, not an email or a referral; the day phone stands in for the cell.
         ("Rosa Diaz", None, "+15554440000", _day("2026-11-05"), None, None, None),
