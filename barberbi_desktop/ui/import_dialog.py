@@ -211,7 +211,7 @@ class ImportDialog(QDialog):
         self.finished_import.emit(reports)
 
     def _saving(self) -> bool:
-        return self.save_row.isVisible() and self.save_mapping.isChecked()
+        return not self.save_row.isHidden() and self.save_mapping.isChecked()
 
     def _save(self, platform: str, mapping: dict[str, str]) -> None:
         name, db, user_id = self.profile_name.text().strip(), self.db, self.user_id
