@@ -36,7 +36,7 @@ RESTORE = {
 }  # fmt: skip
 Outcomes = list[tuple[str, int]]  # (insert, update or same; how many file rows)
 _NAMES = {"insert": "inserted", "update": "updated", "same": "unchanged"}
-_STAGE = ("client_extra", "client_more", "svc_rows", "svc", "staff_rows", "staff")
+_STAGE = ("client_extra", "client_more", "names_list", "svc_rows", "svc", "staff_rows", "staff")
 
 
 def _frame_into(cur: sqlite3.Cursor, table: str, frame: pd.DataFrame) -> None:
@@ -133,18 +133,23 @@ def _clients(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outc
 def _propose_same_name(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     """A new client whose id, email or phone matched nobody but whose name an existing client
     has (say, a Fresha client already imported by name from the appointment list): ask the
-    owner, do not merge. Name-only rows were proposed by `load._clients` already."""
+    owner, do not merge. Name-only rows were proposed by `load._clients` already; clients
+    with an id of the same platform are other people."""
+    cur.execute("DROP TABLE IF EXISTS temp.stage_names_list")
+    cur.execute(
+        "CREATE TEMP TABLE stage_names_list AS SELECT lower(display_name) AS lname, "
+        "min(id) AS id FROM clients WHERE id NOT IN (SELECT client_id FROM stage_clients "
+        "WHERE outcome = 'insert' AND client_id IS NOT NULL) AND natural_key NOT LIKE "
+        ":family || ':client:%' GROUP BY lower(display_name)",
+        p,
+    )
+    cur.execute("CREATE UNIQUE INDEX temp.ix_stage_names_list ON stage_names_list (lname)")
     cur.execute(
         "INSERT INTO client_merge_proposals (batch_id, client_id, candidate_id, reason, status) "
-        "SELECT :b, c.id, (SELECT min(o.id) FROM clients o WHERE lower(o.display_name) = "
-        "lower(c.display_name) AND o.id NOT IN (SELECT client_id FROM stage_clients WHERE "
-        "outcome = 'insert') AND o.natural_key NOT LIKE :family || ':client:%'), "
-        "'the same name (' || c.display_name || ') and nothing else in common', 'open' "
-        "FROM stage_clients s JOIN clients c ON c.id = s.client_id "
-        "WHERE s.outcome = 'insert' AND s.strength < 4 AND EXISTS (SELECT 1 FROM clients o "
-        "WHERE lower(o.display_name) = lower(c.display_name) AND o.id NOT IN (SELECT client_id "
-        "FROM stage_clients WHERE outcome = 'insert') AND o.natural_key NOT LIKE "
-        ":family || ':client:%')",
+        "SELECT :b, c.id, n.id, 'the same name (' || c.display_name || ') and nothing else "
+        "in common', 'open' FROM stage_clients s JOIN clients c ON c.id = s.client_id "
+        "JOIN stage_names_list n ON n.lname = lower(c.display_name) "
+        "WHERE s.outcome = 'insert' AND s.strength < 4",
         p,
     )
 
