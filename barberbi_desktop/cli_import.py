@@ -33,6 +33,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     imp.add_argument("--undo", action="store_true", help="undo the last import exactly")
     imp.add_argument("--template", type=Path, metavar="OUT", help="save the import template")
+    imp.add_argument(
+        "--save-profile",
+        metavar="NAME",
+        help="once the file has landed, save its platform and --map choices as profile NAME "
+        "(used with --platform NAME, and detected in next month's export)",
+    )
+    imp.add_argument(
+        "--export-profile", metavar="NAME", help="print profile NAME as TOML (saved or built in)"
+    )
     imp.add_argument("--json", action="store_true")
 
     watch = sub.add_parser("watch", help="import files dropped into a folder")
@@ -58,18 +67,33 @@ def _mapping(items: list[str]) -> dict[str, str]:
 
 
 def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
-    from barberbi_desktop.ingest.importer import Importer, undo_last_import
+    from barberbi_desktop.ingest.importer import Importer, preview, undo_last_import
+    from barberbi_desktop.ingest.saved_profiles import (
+        check_name,
+        export_profile,
+        save_profile,
+        saved_profiles,
+    )
     from barberbi_desktop.ingest.template import write_template
     from barberbi_desktop.storage.db import open_database
 
     if args.template:
         return {"command": "import", "template": str(write_template(args.template))}, 0
+    if args.export_profile:
+        db = open_database(args.db, create=False)
+        try:
+            return {"command": "import", "profile": export_profile(db, args.export_profile)}, 0
+        finally:
+            db.dispose()
     if not args.files and not args.undo:
         raise InputError("Name the files to import, e.g. barberbi import appointments.csv.")
     db = open_database(args.db, create=not args.undo)
+    saved = None
     try:
         if args.undo:
             return {"command": "import", "undone": undo_last_import(db)}, 0
+        if args.save_profile:
+            check_name(db, args.save_profile)  # before anything lands
         reports = Importer(db).import_files(
             args.files,
             platform=args.platform,
@@ -79,18 +103,29 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
         )
+        if args.save_profile and reports[0].status == "landed":
+            found = preview(args.files[0], args.platform, _mapping(args.map), rows=1,
+                            saved=saved_profiles(db))  # fmt: skip
+            save_profile(db, args.save_profile, found.platform, found.mapping)
+            saved = args.save_profile
     finally:
         db.dispose()
     for r in reports:
         if r.status == "rejected":
             print(f"barberbi: {r.reason}", file=sys.stderr)
     status = 2 if any(r.status == "rejected" for r in reports) else 0
-    return {"command": "import", "files": [r.as_dict() for r in reports]}, status
+    result: dict[str, Any] = {"command": "import", "files": [r.as_dict() for r in reports]}
+    if args.save_profile:
+        result["saved_profile"] = saved  # None: the file did not land, so nothing was saved
+    return result, status
 
 
 def print_import(result: dict[str, Any]) -> None:
     if "template" in result:
         print(f"Template saved to {result['template']}.")
+        return
+    if "profile" in result:
+        print(result["profile"], end="")
         return
     if "undone" in result:
         u = result["undone"]
@@ -104,7 +139,8 @@ def print_import(result: dict[str, Any]) -> None:
             continue
         verb = "checked (dry run, nothing written)" if r["status"] == "dry_run" else "imported"
         print(
-            f"{name}: {verb} as {r['platform']} (confidence {r['confidence']:.0%}): "
+            f"{name}: {verb} as {r['platform']} ({r['kind']}, confidence "
+            f"{r['confidence']:.0%}): "
             f"{r['rows_read']} rows read, {r['inserted']} new, {r['updated']} updated, "
             f"{r['unchanged']} unchanged, {r['rejected']} skipped"
         )
@@ -112,6 +148,9 @@ def print_import(result: dict[str, Any]) -> None:
             print(f"    Money: {money_sentence(r['money'])}")
         for problem in r["problems"][:5]:
             print(f"    {problem}")
+    if result.get("saved_profile"):
+        print(f"Mapping saved as profile {result['saved_profile']}: import the next export "
+              f"with --platform {result['saved_profile']}, or let BarberBI detect it.")
 
 
 def cmd_watch(args: argparse.Namespace) -> tuple[dict[str, Any], int]:

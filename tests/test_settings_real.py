@@ -19,12 +19,9 @@ from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.coverage import data_coverage, share_text
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.premium import (
-    load_services,
-    premium_threshold_cents,
-    save_premium_threshold,
-)
+from barberbi_desktop.storage.premium import load_services
 from barberbi_desktop.storage.results import data_version
+from barberbi_desktop.storage.shop_config import premium_threshold_cents, save_premium_threshold
 from barberbi_desktop.storage.users import audit_log, create_user
 from barberbi_desktop.storage.working_hours import clean_week, week_text
 from tests.conftest import DEMO_END
@@ -272,11 +269,11 @@ def test_the_premium_threshold_re_marks_services_by_price(shop: Database) -> Non
     assert premium_threshold_cents(shop) == 6000
     assert list(services["premium"]) == list(services["basis_cents"] >= 6000)
     assert flipped > 0 and data_version(shop) == before + 1
-    assert _last_audit(shop)["premium threshold $"] == [50.0, 60.0]
+    assert _last_audit(shop)["premium_threshold_cents"] == [5000, 6000]
     assert save_premium_threshold(shop, 6000, owner.user_id) == 0
     assert data_version(shop) == before + 1
     for bad in (0, -500, 2_000_000, 50.5, True):
-        with pytest.raises(InputError, match=r"^Premium services: the threshold must"):
+        with pytest.raises(InputError, match=r"^Services: the premium price threshold must"):
             save_premium_threshold(shop, bad, owner.user_id)  # type: ignore[arg-type]
     assert premium_threshold_cents(shop) == 6000
 

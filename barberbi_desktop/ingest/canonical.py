@@ -57,7 +57,7 @@ LINE_COLUMNS = [
     "booked_at_utc", "time_known", "channel", "client_key", "client_ext", "client_name", "email",
     "phone",
     "barber", "location", "kind", "item_name", "category", "quantity", "unit_price_cents",
-    "discount_cents", "tax_cents", "tip_cents", "payment_method", "row_hash",
+    "discount_cents", "tax_cents", "tip_cents", "payment_method", "row_hash", "line_hash",
 ]  # fmt: skip
 
 
@@ -383,10 +383,16 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     visit = visit.where(visit.notna(), f"{family}:h:" + hashed.astype(str))
     lines["visit_key"] = visit
     lines["source_id"] = txn.where(txn.ne(""), None)
-    # A line's identity is its visit, its row's content (row_hash) and its place among
-    # identical rows of the visit; load.py numbers the lines once the whole file is staged,
-    # so chunks parsed in a helper process need not know about each other.
     lines["row_hash"] = row_hashes(raw, mapping, ctx, salt)
+    # A line's identity is its visit, what it sold (line_hash: the parsed line, not the raw
+    # row, so the same export read through another mapping is the same line) and its place
+    # among identical lines of the visit; load.py numbers the lines once the whole file is
+    # staged, so chunks parsed in a helper process need not know about each other.
+    content = lines[["kind", "item_name", "quantity", "unit_price_cents", "discount_cents",
+                     "tax_cents", "tip_cents", "barber", "payment_method"]].astype(str)
+    content["item_name"] = content["item_name"].str.lower()
+    content["barber"] = content["barber"].str.lower()
+    lines["line_hash"] = pd.util.hash_pandas_object(content, index=False).astype(str)
     lines["line_no"] = 0
 
     problems = p.frame()

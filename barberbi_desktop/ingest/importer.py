@@ -26,7 +26,7 @@ import pandas as pd
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import DataChanged, EventHub
-from barberbi_desktop.ingest import load, parse
+from barberbi_desktop.ingest import lists, lists_load, load, parse
 from barberbi_desktop.ingest.canonical import (
     Chunk,
     Context,
@@ -35,15 +35,21 @@ from barberbi_desktop.ingest.canonical import (
     row_hashes,
     transform,
 )
-from barberbi_desktop.ingest.profiles import Detection, Profile, known_headers, resolve
+from barberbi_desktop.ingest.profiles import (
+    LIST_KINDS,
+    Detection,
+    Profile,
+    batch_kind,
+    known_headers,
+    resolve,
+)
 from barberbi_desktop.ingest.read import RawTable, open_table
+from barberbi_desktop.ingest.saved_profiles import saved_profiles
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import audit, audit_many
 
 MAX_STORED_PROBLEMS = 1000
-# What a profile's kind of file is, in the report's words.
-FILE_KINDS = {"appointments": "bookings", "payments": "bookings", "lines": "bookings",
-              "customers": "clients"}
+
 PARALLEL_BYTES = 32 * 1024 * 1024
 
 
@@ -163,11 +169,13 @@ def _sha256(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, platform: str | None, mapping: dict[str, str] | None) -> _Source:
-    table = open_table(path, known_headers())
-    detection = resolve(path.name, table.header, platform, mapping)
+def _open(path: Path, platform: str | None, mapping: dict[str, str] | None,
+          saved: dict[str, Profile] | None = None) -> _Source:
+    table = open_table(path, known_headers(saved))
+    detection = resolve(path.name, table.header, platform, mapping, saved=saved)
     _check_required(path.name, detection)
-    report = FileReport(str(path), detection.profile.name, detection.confidence)
+    report = FileReport(str(path), detection.profile.name, detection.confidence,
+                        kind=batch_kind(detection.profile.kind))  # fmt: skip
     return _Source(path, table, detection, report)
 
 
@@ -178,10 +186,14 @@ def _check_required(name: str, d: Detection) -> None:
         missing.append("the start date and time")
     if kind in ("lines", "payments") and "transaction_id" not in m:
         missing.append("the transaction id")
-    if kind == "customers" and not ({"client_id", "client_email", "client_phone"} & set(m)):
-        missing.append("a client id, email or phone")
     client = {"client_id", "client_name", "client_email", "client_phone", "client_first_name",
               "client_last_name"}
+    if kind == "clients" and not client & set(m):
+        missing.append("a client (id, name, email or phone)")
+    if kind == "services" and "service" not in m:
+        missing.append("the service name")
+    if kind == "staff" and not {"barber", "staff_first_name", "staff_last_name"} & set(m):
+        missing.append("the staff member's name")
     if kind == "appointments" and not client & set(m):
         missing.append("a client (id, name, email or phone)")
     if kind == "appointments" and not {"service", "price"} & set(m):
@@ -252,16 +264,21 @@ class Importer:
     ) -> list[FileReport]:
         reports: list[FileReport] = []
         sources: list[_Source] = []
+        saved = saved_profiles(self.db)
         for raw_path in paths:
             path = Path(raw_path)
             try:
-                sources.append(_open(path, platform, mapping))
+                sources.append(_open(path, platform, mapping, saved))
             except InputError as exc:
                 reports.append(FileReport(str(path), reason=str(exc)))
         for unit in _units(sources):
             started = time.perf_counter()
             try:
-                self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
+                if unit[0].detection.profile.kind in LIST_KINDS:  # lists are never joined
+                    lists.import_list(self, unit[0], date_order, location, dry_run,
+                                      skip_bad_rows)  # fmt: skip
+                else:
+                    self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
             except InputError as exc:
                 for src in unit:
                     src.report.status, src.report.reason = "rejected", str(exc)
@@ -469,7 +486,6 @@ class Importer:
                         "for them were not added again."
                     )
                 for i, src in enumerate(unit):
-                    src.report.kind = FILE_KINDS.get(src.detection.profile.kind, "bookings")
                     if result.money is not None:
                         src.report.money = dict(result.money)
                         src.report.lines = result.money["lines"]
@@ -550,7 +566,9 @@ def undo_last_import(
                 if row is None:
                     raise InputError("There is no import to undo.")
                 batch_id, file_name = row
+                restored = lists_load.undo_batch(cur, batch_id)  # before load's: see lists_load
                 counts = load.undo_batch(cur, batch_id)
+                counts["restored"] += restored
                 cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
                 cur.execute("UPDATE shop_state SET data_version = data_version + 1")
                 cur.execute("COMMIT")
@@ -580,15 +598,20 @@ class Preview:
 
 
 def preview(path: Path | str, platform: str | None = None,
-            mapping: dict[str, str] | None = None, rows: int = 20) -> Preview:
-    """Detect, map and show the first rows of ``path``; writes nothing anywhere."""
+            mapping: dict[str, str] | None = None, rows: int = 20,
+            saved: dict[str, Profile] | None = None) -> Preview:
+    """Detect, map and show the first rows of ``path``; writes nothing anywhere.
+
+    ``saved``: the shop's saved mappings (`saved_profiles`), detected like platforms.
+    """
     from barberbi_desktop.ingest.profiles import detect
 
     path = Path(path)
-    table = open_table(path, known_headers())
-    found = resolve(path.name, table.header, platform, mapping, min_confidence=0.0)
+    table = open_table(path, known_headers(saved))
+    found = resolve(path.name, table.header, platform, mapping, min_confidence=0.0, saved=saved)
     first = next(iter(table.chunks(rows)), pd.DataFrame(columns=table.header)).head(rows)
     return Preview(
         str(path), found.profile.name, found.profile.title, found.confidence, found.mapping,
-        table.header, first, [(d.profile.name, d.confidence) for d in detect(table.header)],
+        table.header, first,
+        [(d.profile.name, d.confidence) for d in detect(table.header, saved)],
     )

@@ -57,7 +57,27 @@ FIELDS: dict[str, str] = {
     "timezone": "the time zone of the times in the row",
     "first_visit": "the client's first visit",
     "referral_source": "how the client found the shop",
+    # Fields of client, service and staff lists.
+    "client_phone_2": "another phone of the client (used where the first is blank)",
+    "added": "when the client or staff member was added to the platform",
+    "marketing_consent": "whether the client agreed to marketing messages",
+    "birthday": "the client's birthday, with or without the year",
+    "service_id": "the platform's id of the service",
+    "staff_id": "the platform's id of the staff member",
+    "staff_first_name": "the staff member's first name",
+    "staff_last_name": "the staff member's last name",
+    "active": "whether the staff member still works there (active, inactive)",
 }
+
+# What a file holds, by profile kind: the first three are booking exports, the rest lists.
+BOOKING_KINDS = ("appointments", "lines", "payments")
+LIST_KINDS = ("clients", "services", "staff")
+
+
+def batch_kind(profile_kind: str) -> str:
+    """The kind a report and a batch state: bookings, clients, services or staff."""
+    return profile_kind if profile_kind in LIST_KINDS else "bookings"
+
 
 STATUSES: dict[str, list[str]] = {
     "completed": [
@@ -105,7 +125,7 @@ def normalise_word(text: str) -> str:
 class Profile:
     name: str
     title: str
-    kind: str  # appointments, lines, payments, customers
+    kind: str  # appointments, lines, payments (bookings); clients, services, staff (lists)
     columns: dict[str, list[str]]
     signature: list[str]
     family: str | None = None
@@ -144,6 +164,8 @@ def _profile(data: dict[str, Any]) -> Profile:
     unknown = set(data.get("columns", {})) - set(FIELDS)
     if unknown:
         raise ValueError(f"profile {data['name']} maps to unknown fields {sorted(unknown)}")
+    if data.get("kind") not in (*BOOKING_KINDS, *LIST_KINDS):
+        raise ValueError(f"profile {data['name']} has an unknown kind {data.get('kind')!r}")
     return Profile(**data)
 
 
@@ -158,11 +180,10 @@ def profiles() -> dict[str, Profile]:
     return out
 
 
-def known_headers() -> set[str]:
+def known_headers(saved: dict[str, Profile] | None = None) -> set[str]:
     """Every header any profile recognises, normalised (used to find the header row)."""
-    return {
-        normalise_header(h) for p in profiles().values() for hs in p.columns.values() for h in hs
-    }
+    every = [*profiles().values(), *(saved or {}).values()]
+    return {normalise_header(h) for p in every for hs in p.columns.values() for h in hs}
 
 
 @dataclass(frozen=True)
@@ -200,10 +221,10 @@ def score(profile: Profile, header: list[str]) -> Detection:
     return Detection(profile, round(0.75 * sig_share + 0.25 * coverage, 3), _map(profile, header))
 
 
-def detect(header: list[str]) -> list[Detection]:
-    """Every profile scored against the header, best first."""
+def detect(header: list[str], saved: dict[str, Profile] | None = None) -> list[Detection]:
+    """Every profile (built in, and ``saved`` mappings) scored against the header, best first."""
     return sorted(
-        (score(p, header) for p in profiles().values()),
+        (score(p, header) for p in (profiles() | (saved or {})).values()),
         key=lambda d: (-d.confidence, d.profile.name),
     )
 
@@ -214,9 +235,14 @@ def resolve(
     platform: str | None = None,
     overrides: dict[str, str] | None = None,
     min_confidence: float = 0.5,
+    saved: dict[str, Profile] | None = None,
 ) -> Detection:
-    """The profile and column mapping to use for a file, or one sentence saying why none fits."""
-    table = profiles()
+    """The profile and column mapping to use for a file, or one sentence saying why none fits.
+
+    ``saved`` are the shop's saved mappings (`saved_profiles`), named and detected like
+    the built-in platforms.
+    """
+    table = profiles() | (saved or {})
     if platform is not None:
         name = {"template": "barberbi", "square": "square_transactions"}.get(platform, platform)
         if name not in table:
@@ -226,7 +252,7 @@ def resolve(
             )
         found = score(table[name], header)
     else:
-        found = detect(header)[0]
+        found = detect(header, saved)[0]
         if found.confidence < min_confidence and not overrides:
             shown = ", ".join(h for h in header[:8] if h)
             raise InputError(

@@ -4,8 +4,8 @@ A visit is every staged row that shares its visit key (appointment, receipt or
 transaction id). Each row that sold something is a line of its own: a receipt
 with a cut by one stylist and colour by another keeps both, and a negative row
 (refund, comp, correction) lands as an ``adjustment`` line that lowers the
-visit's revenue. A line's identity is its visit, the content of its row
-(``row_hash``) and its place among identical rows of that visit, so the same
+visit's revenue. A line's identity is its visit, what it sold (``line_hash``
+over the parsed line) and its place among identical lines of that visit, so the same
 export read again changes nothing and an overlapping export merges.
 
 A newer export of a visit is the truth about that visit's lines: lines the
@@ -75,7 +75,7 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
     if simple:
         cur.execute(
             "UPDATE stage_lines SET line_no = 0, is_line = 1, item_key = visit_key || "
-            "CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END || row_hash || ':0'"
+            "CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END || line_hash || ':0'"
         )
         return True
     script(
@@ -95,13 +95,13 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
         DROP TABLE IF EXISTS temp.stage_num;
         CREATE TEMP TABLE stage_num AS SELECT rowid AS rid,
           row_number() OVER (PARTITION BY visit_key ORDER BY file_idx, row) - 1 AS n,
-          row_number() OVER (PARTITION BY visit_key, role, row_hash ORDER BY file_idx, row) - 1
+          row_number() OVER (PARTITION BY visit_key, role, line_hash ORDER BY file_idx, row) - 1
             AS occ
           FROM stage_lines;
         CREATE UNIQUE INDEX temp.ix_stage_num ON stage_num (rid);
         UPDATE stage_lines SET line_no = (SELECT n FROM stage_num WHERE rid = stage_lines.rowid),
           item_key = visit_key || CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END
-            || row_hash || ':' || (SELECT occ FROM stage_num WHERE rid = stage_lines.rowid)
+            || line_hash || ':' || (SELECT occ FROM stage_num WHERE rid = stage_lines.rowid)
           WHERE is_line = 1;
         DROP TABLE temp.stage_num
         """,

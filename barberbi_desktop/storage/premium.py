@@ -1,90 +1,70 @@
-"""The premium price threshold: at or above it a service counts as premium.
+"""Which services are premium: priced at or above the owner's threshold.
 
-No export says which services are premium, so the Six Figure premium metrics
-read nothing on a real shop until the owner names a price. Saving the
-threshold re-marks every service from its list price, or, for a service a
-booking export created (no list price), from the average price it sold at;
-a service whose price is unknown is not marked premium.
-
-Stand-in: the `lists` branch adds `premium_threshold_cents` and
-`save_premium_threshold` to storage/shop_config.py with the same names and
-signatures; the Settings page imports them from here until the two are
-reconciled.
+The threshold is a shop setting (``services.premium_threshold_cents``); the
+flag is stored on each service so engines read it without knowing the rule.
+A service's price is its list price where a service list gave one, else the
+price it is most often sold at; a service with neither keeps its flag, since
+an unknown price says nothing about whether it is premium.
+Plain SQL on a cursor, so an import can mark inside its own transaction.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from sqlalchemy import text
 
-from barberbi_desktop.errors import InputError
-from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.settings import get_setting, set_setting
-from barberbi_desktop.storage.users import audit
+if TYPE_CHECKING:
+    from barberbi_desktop.storage.db import Database
 
 KEY = "services.premium_threshold_cents"
-DEFAULT_CENTS = 5000
-MAX_CENTS = 1_000_000  # the most one item may cost in an import ($10,000)
+DEFAULT_CENTS = 5000  # $50: above a standard cut, where a deluxe service starts
+MAX_CENTS = 1_000_000  # the most one line of a bill may be (parse.MAX_ITEM_CENTS)
 
-# List price, else the mean known price of its service lines (adjustments left out).
-_PRICE = (
-    "coalesce(s.list_price_cents, (SELECT avg(i.unit_price_cents) FROM sale_items i "
-    "WHERE i.service_id = s.id AND i.kind = 'service' AND i.unit_price_cents IS NOT NULL))"
+# The price a service is most often sold at (ties: the higher price).
+_SOLD_AT = (
+    "(SELECT i.unit_price_cents FROM sale_items i WHERE i.service_id = services.id "
+    "AND i.unit_price_cents IS NOT NULL GROUP BY i.unit_price_cents "
+    "ORDER BY count(*) DESC, i.unit_price_cents DESC LIMIT 1)"
 )
+PRICE = f"coalesce(services.list_price_cents, {_SOLD_AT})"
 
 
-def premium_threshold_cents(db: Database) -> int:
-    value = get_setting(db, KEY)
-    return DEFAULT_CENTS if value is None else int(value)
+def threshold(cur: sqlite3.Cursor) -> int:
+    """The threshold in cents as saved, else the default."""
+    row = cur.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
+    if row is None:
+        return DEFAULT_CENTS
+    value = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    return int(value)
 
 
-def save_premium_threshold(db: Database, cents: int, user_id: int | None) -> int:
-    """Store the threshold and re-mark the services; returns how many flags changed."""
-    if isinstance(cents, bool) or not isinstance(cents, int):
-        raise InputError("Premium services: the threshold must be an amount of money.")
-    if not 1 <= cents <= MAX_CENTS:
-        raise InputError(
-            f"Premium services: the threshold must be between $0.01 and ${MAX_CENTS // 100:,}."
-        )
-    before = premium_threshold_cents(db)
-    set_setting(db, KEY, None if cents == DEFAULT_CENTS else cents)
-    with db.write() as conn:
-        flipped = conn.execute(
-            text(
-                f"UPDATE services AS s SET premium = NOT premium "
-                f"WHERE premium <> coalesce({_PRICE} >= :t, 0)"
-            ),
-            {"t": cents},
-        ).rowcount
-        if flipped:  # the engines' caches and skips key on the data version
-            conn.execute(text("UPDATE shop_state SET data_version = data_version + 1"))
-    if cents != before or flipped:
-        audit(
-            db,
-            user_id,
-            "settings_changed",
-            {
-                "section": "services",
-                "premium threshold $": [before / 100, cents / 100],
-                "services re-marked": flipped,
-            },
-        )
-    return flipped
+def mark(cur: sqlite3.Cursor, cents: int, where: str = "1", params: tuple = ()) -> int:
+    """Set ``premium`` from the price for the services ``where`` selects; returns how many
+    flags changed."""
+    return cur.execute(
+        f"UPDATE services SET premium = ({PRICE} >= ?) WHERE ({where}) "
+        f"AND {PRICE} IS NOT NULL AND premium IS NOT ({PRICE} >= ?)",
+        (cents, *params, cents),
+    ).rowcount
 
 
 def load_services(db: Database) -> pd.DataFrame:
     """Services with list price, average price sold, duration and premium flag; ``basis``
-    is the price the threshold is compared with (list price, else the average sold)."""
+    is the price the threshold is compared with (list price, else the price most sold at)."""
     sold = (
-        "(SELECT avg(i.unit_price_cents) FROM sale_items i WHERE i.service_id = s.id "
+        "(SELECT avg(i.unit_price_cents) FROM sale_items i WHERE i.service_id = services.id "
         "AND i.kind = 'service' AND i.unit_price_cents IS NOT NULL)"
     )
     with db.read() as conn:
         rows = conn.execute(
             text(
-                f"SELECT s.id, s.name, s.category, s.list_price_cents, {sold}, {_PRICE}, "
-                "s.duration_min, s.premium, s.active FROM services s "
-                "ORDER BY s.active DESC, s.category, s.name"
+                f"SELECT services.id, name, category, list_price_cents, {sold}, {PRICE}, "
+                "duration_min, premium, active FROM services "
+                "ORDER BY active DESC, category, name"
             )
         ).all()
     frame = pd.DataFrame(

@@ -4,7 +4,8 @@ Qt-free so the rules are tested without a window: each save checks every row
 first and either writes all of it or nothing, with one sentence naming the
 row and field that is wrong. Engines read the targets and weights saved here
 (see `kpi_settings` and `methodology_settings`), the alert jobs the rules'
-thresholds (`alert_settings`); the scheduler reads the schedule.
+thresholds (`alert_settings`); the scheduler reads the schedule; imports read the
+premium price threshold (`premium_threshold_cents`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from barberbi_desktop.alerts.rules import (
 from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage import premium
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import get_setting, set_setting
 from barberbi_desktop.storage.users import User, audit
@@ -377,3 +379,49 @@ def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -
     if changed:
         audit(db, by and by.user_id, "settings_changed", {"section": "alert rules", **changed})
     return len(changed)
+
+
+def premium_threshold_cents(db: Database) -> int:
+    """The price (cents) from which a service counts as premium."""
+    saved = get_setting(db, premium.KEY)
+    return premium.DEFAULT_CENTS if saved is None else int(saved)
+
+
+def save_premium_threshold(db: Database, cents: Any, user_id: int | None) -> int:
+    """Save the threshold and re-mark every service by it; returns how many flags changed.
+
+    The default is not stored, so a shop that never chose one follows a better default
+    in a later release.
+    """
+    where = "Services: the premium price threshold"
+    if isinstance(cents, bool):
+        raise InputError(f"{where} must be a whole number of cents, not {cents!r}.")
+    try:
+        value = int(cents)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} must be a whole number of cents, not {cents!r}.") from None
+    if value != cents and str(value) != str(cents).strip():
+        raise InputError(f"{where} must be a whole number of cents, not {cents!r}.")
+    if not 1 <= value <= premium.MAX_CENTS:
+        raise InputError(f"{where} must be between 1 cent and {premium.MAX_CENTS} cents "
+                         "($10,000).")  # fmt: skip
+    before = premium_threshold_cents(db)
+    with db.write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        if value == premium.DEFAULT_CENTS:
+            cur.execute("DELETE FROM settings WHERE key = ?", (premium.KEY,))
+        else:
+            cur.execute(
+                "INSERT INTO settings (key, value, type) VALUES (?, ?, 'int') ON CONFLICT(key) "
+                "DO UPDATE SET value = excluded.value, type = excluded.type",
+                (premium.KEY, json.dumps(value)),
+            )
+        changed = premium.mark(cur, value)
+        if changed:  # the engines' caches and skips key on the data version
+            cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+    if value != before:
+        audit(db, user_id, "settings_changed", {
+            "section": "services", "premium_threshold_cents": [before, value],
+            "services_remarked": changed,
+        })  # fmt: skip
+    return changed

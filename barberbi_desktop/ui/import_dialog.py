@@ -13,12 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -29,8 +31,9 @@ from PySide6.QtWidgets import (
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import FileReport, Preview, preview
-from barberbi_desktop.ingest.profiles import FIELDS, profiles
+from barberbi_desktop.ingest.profiles import FIELDS, Profile, profiles
 from barberbi_desktop.ingest.sale_lines import money_sentence
+from barberbi_desktop.ingest.saved_profiles import check_name, save_profile, saved_profiles
 from barberbi_desktop.jobs import imports
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -54,6 +57,7 @@ class ImportDialog(QDialog):
         self.setWindowTitle(f"Import {path.name}")
         self.resize(1000, 640)
         self.current: Preview | None = None
+        self.saved: dict[str, Profile] = {}  # the shop's saved mappings, read with the preview
         self._ticket: int | None = None  # the running import's, for Cancel
         self._progress = _Progress()
         self._progress.rows.connect(self._rows_read)
@@ -73,6 +77,16 @@ class ImportDialog(QDialog):
         self.bar.hide()
         self.outcome = QLabel("")
         self.outcome.setWordWrap(True)
+        # Offered once the owner changes a column: next month's export then needs no mapping.
+        self.save_mapping = QCheckBox("Save this mapping as")
+        self.profile_name = QLineEdit()
+        self.profile_name.setPlaceholderText("e.g. my_salon_export")
+        self.save_row = QWidget()
+        save_layout = QHBoxLayout(self.save_row)
+        save_layout.setContentsMargins(0, 0, 0, 0)
+        save_layout.addWidget(self.save_mapping)
+        save_layout.addWidget(self.profile_name, 1)
+        self.save_row.hide()
         self.buttons = QDialogButtonBox()
         self.import_button = QPushButton("Import")
         self.import_button.setEnabled(False)
@@ -93,6 +107,7 @@ class ImportDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.detected)
         layout.addLayout(body, 1)
+        layout.addWidget(self.save_row)
         layout.addWidget(self.bar)
         layout.addWidget(self.outcome)
         layout.addWidget(self.buttons)
@@ -102,7 +117,13 @@ class ImportDialog(QDialog):
 
     def load(self, platform: str | None, mapping: dict[str, str]) -> None:
         self.import_button.setEnabled(False)
-        self.runner.run(lambda: preview(self.path, platform, mapping), self._show, self._refused)
+        db, path = self.db, self.path
+
+        def read() -> Preview:
+            self.saved = saved_profiles(db)
+            return preview(path, platform, mapping, saved=self.saved)
+
+        self.runner.run(read, self._show, self._refused)
 
     def _refused(self, exc: Exception) -> None:
         self.detected.setText(str(exc) if isinstance(exc, InputError) else f"Cannot read: {exc}")
@@ -110,6 +131,9 @@ class ImportDialog(QDialog):
 
     def _show(self, p: Preview) -> None:
         self.current = p
+        for name, profile in self.saved.items():
+            if self.platform.findData(name) < 0:
+                self.platform.addItem(profile.title, name)
         self.platform.setCurrentIndex(self.platform.findData(p.platform))
         others = ", ".join(f"{n} {c:.0%}" for n, c in p.candidates[1:3])
         self.detected.setText(
@@ -119,8 +143,8 @@ class ImportDialog(QDialog):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.field_boxes = {}
-        shown = [f for f in profiles()[p.platform].columns] + [
-            f for f in p.mapping if f not in profiles()[p.platform].columns]
+        columns = (profiles() | self.saved)[p.platform].columns
+        shown = [*columns, *(f for f in p.mapping if f not in columns)]
         for fld in dict.fromkeys(shown):
             box = QComboBox()
             box.addItem(NONE, "")
@@ -128,14 +152,21 @@ class ImportDialog(QDialog):
                 box.addItem(column, column)
             box.setCurrentIndex(max(box.findData(p.mapping.get(fld, "")), 0))
             box.setToolTip(FIELDS.get(fld, fld))
+            box.currentIndexChanged.connect(self._mapping_changed)
             self.field_boxes[fld] = box
             self.form.addRow(fld.replace("_", " "), box)
         self.rows.set_frame(p.rows)
+        self._mapping_changed()
         self.import_button.setEnabled(True)
 
     def chosen_mapping(self) -> dict[str, str]:
         """Every field as the user left it (an empty column un-maps the field)."""
         return {fld: box.currentData() or "" for fld, box in self.field_boxes.items()}
+
+    def _mapping_changed(self) -> None:
+        detected = self.current.mapping if self.current else {}
+        chosen = {f: c for f, c in self.chosen_mapping().items() if c}
+        self.save_row.setVisible(chosen != detected)
 
     # --- import ----------------------------------------------------------------------
 
@@ -143,6 +174,12 @@ class ImportDialog(QDialog):
         if self.current is None:
             return
         platform, mapping = self.platform.currentData(), self.chosen_mapping()
+        if self._saving():
+            try:
+                check_name(self.db, self.profile_name.text().strip())
+            except InputError as exc:
+                self.outcome.setText(str(exc))
+                return
         self._ticket = number = imports.ticket()
         self.import_button.setEnabled(False)
         self.bar.show()
@@ -168,10 +205,24 @@ class ImportDialog(QDialog):
                 f"{r.rejected} skipped. {money_sentence(r.money)}"
                 + ("" if not r.problems else f" {r.problems[0]}"))
             self.cancel_button.setText("Close")
+            if self._saving():
+                self._save(r.platform or "", self.chosen_mapping())
         else:
             self.outcome.setText(r.reason or "The file was not imported.")
             self.import_button.setEnabled(True)
         self.finished_import.emit(reports)
+
+    def _saving(self) -> bool:
+        return not self.save_row.isHidden() and self.save_mapping.isChecked()
+
+    def _save(self, platform: str, mapping: dict[str, str]) -> None:
+        name, db, user_id = self.profile_name.text().strip(), self.db, self.user_id
+        done = self.outcome.text()
+        self.runner.run(
+            lambda: save_profile(db, name, platform, mapping, user_id),
+            lambda _p: self.outcome.setText(f"{done} Mapping saved as {name}."),
+            lambda exc: self.outcome.setText(f"{done} {exc}"),
+        )
 
     def _failed(self, exc: Exception) -> None:
         self._ticket = None

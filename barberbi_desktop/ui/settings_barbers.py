@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from barberbi_desktop.storage import shop_config as config
-from barberbi_desktop.storage.premium import premium_threshold_cents, save_premium_threshold
+from barberbi_desktop.storage.shop_config import premium_threshold_cents, save_premium_threshold
 from barberbi_desktop.storage.working_hours import DAY_MINUTES, DAYS, Week, week_text
 from barberbi_desktop.ui.settings_common import (
     ChoiceDelegate,

@@ -32,7 +32,8 @@ from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.premium import load_services, premium_threshold_cents
+from barberbi_desktop.storage.premium import load_services
+from barberbi_desktop.storage.shop_config import premium_threshold_cents
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.data_coverage import CoveragePage
 from barberbi_desktop.ui.settings_barbers import BarbersPage, ServicesPage
