@@ -239,3 +239,13 @@ def test_a_file_without_prices_has_unknown_sales_not_zero(db: Database, tmp_path
     assert r.money["unknown_price_lines"] == 2
     assert "sales are unknown" in sale_lines.money_sentence(r.money)
     assert query(db, "SELECT unit_price_cents FROM sale_items") == [(None,), (None,)]
+
+
+def test_services_a_booking_export_creates_are_premium_by_what_they_sold_for(
+    db: Database,
+) -> None:
+    _import_salon(db)  # the default threshold is $50
+    premium = dict(query(db, "SELECT name, premium FROM services"))
+    assert premium["Balayage"] == 1 and premium["Full head colour"] == 1
+    assert premium["Mens cut"] == 0 and premium["Womens cut & finish"] == 1
+    assert premium["Colour consultation"] == 0

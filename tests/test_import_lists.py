@@ -295,20 +295,10 @@ def test_the_threshold_is_validated_and_counts_what_services_sell_at(db: Databas
     ]  # fmt: skip
 
 
-def test_booking_imports_can_mark_the_services_they_create(db: Database) -> None:
-    """`lists.mark_premium_services` is what `load.merge` calls for a batch's new services."""
+def test_booking_imports_mark_the_services_they_create(db: Database) -> None:
+    """A booking export's new services are premium by the price they sold at."""
     save_premium_threshold(db, 4000, None)
-    r = one(db, "template_week1.csv")
-    assert query(db, "SELECT premium FROM services WHERE name = 'Skin Fade'") == [(0,)]
-    assert db.path is not None
-    import sqlite3
-
-    conn = sqlite3.connect(db.path)
-    try:
-        assert lists.mark_premium_services(conn.cursor(), r.batch_id) == 1
-        conn.commit()
-    finally:
-        conn.close()
+    one(db, "template_week1.csv")
     assert query(db, "SELECT name FROM services WHERE premium = 1") == [("Skin Fade",)]
 
 

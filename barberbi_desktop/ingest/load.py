@@ -23,6 +23,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.ingest import sale_lines
 from barberbi_desktop.ingest.canonical import LINE_COLUMNS
 from barberbi_desktop.ingest.sale_lines import ITEMS_SELECT, script
+from barberbi_desktop.storage import premium
 from barberbi_desktop.storage.bulk import deferred_indexes
 
 TERMINAL = ("completed", "cancelled", "no_show")
@@ -167,6 +168,9 @@ def merge(
     big = n_visits > BIG_BATCH
     _appointments(cur, p, big)
     removed = _items(cur, p, big)
+    # Services this batch created have no list price: the price they sold at decides.
+    premium.mark(cur, premium.threshold(cur), "import_batch_id = ? AND list_price_cents IS NULL",
+                 (batch_id,))
     result = _counts(cur, removed)
     result.money = sale_lines.money(cur, has_tax=has_tax, has_tips=has_tips,
                                     has_price=has_price)
