@@ -174,6 +174,14 @@ def test_metrics_without_data_are_null_with_a_reason() -> None:
     assert "no reviews recorded" in brand["reason_if_null"]
 
 
+def test_a_history_shorter_than_the_trajectory_lead_has_no_trajectory() -> None:
+    """Under 90 days of history no month is scored; the job still selects these columns."""
+    result = run(_tiny(), MethodologySettings(), date(2025, 6, 20))
+    assert list(result.trajectory.columns) == ["month", "principle", "score"]
+    assert result.trajectory.empty
+    assert result.summary()["trajectory"] == []
+
+
 def test_score_mapping_is_monotonic_and_capped() -> None:
     values = np.linspace(0, 3, 31)
     up = [score(x, 1.0, True) for x in values]

@@ -248,7 +248,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
         rows.append({"month": month_end, "principle": "overall", "score": card.overall})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["month", "principle", "score"])
 
 
 def run(
