@@ -174,6 +174,14 @@ def test_metrics_without_data_are_null_with_a_reason() -> None:
     assert "no reviews recorded" in brand["reason_if_null"]
 
 
+def test_a_history_shorter_than_the_trajectory_lead_has_no_trajectory() -> None:
+    """Under 90 days of history no month is scored; the job still selects these columns."""
+    result = run(_tiny(), MethodologySettings(), date(2025, 6, 20))
+    assert list(result.trajectory.columns) == ["month", "principle", "score"]
+    assert result.trajectory.empty
+    assert result.summary()["trajectory"] == []
+
+
 def test_score_mapping_is_monotonic_and_capped() -> None:
     values = np.linspace(0, 3, 31)
     up = [score(x, 1.0, True) for x in values]
@@ -302,7 +310,7 @@ def test_a_cut_context_scores_exactly_like_the_full_history(demo_data: ShopData)
 
     ctx = build_context(demo_data, pd.Timestamp("2026-11-24"))
     s = MethodologySettings()
-    for month_end in pd.date_range("2025-12-31", "2026-10-31", freq="5ME"):
+    for month_end in pd.date_range("2025-12-31", "2026-10-31", freq=pd.offsets.MonthEnd(5)):
         full = evaluate(dc_replace(ctx, as_of=month_end), s)[0]
         cut = evaluate(ctx.cut(month_end), s)[0]
         assert len(ctx.cut(month_end).appts) < len(ctx.appts)

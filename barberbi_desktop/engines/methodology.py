@@ -239,7 +239,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
     if ctx.first_day is None:
         return pd.DataFrame(columns=["month", "principle", "score"])
     first = ctx.first_day + pd.Timedelta(days=90)
-    ends = pd.date_range(first, ctx.as_of, freq="ME")[-s.trajectory_months :]
+    ends = pd.date_range(first, ctx.as_of, freq=pd.offsets.MonthEnd())[-s.trajectory_months :]
     rows = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
@@ -248,7 +248,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
         rows.append({"month": month_end, "principle": "overall", "score": card.overall})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["month", "principle", "score"])
 
 
 def run(
