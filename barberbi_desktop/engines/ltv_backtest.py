@@ -14,6 +14,7 @@ BG/NBD + Gamma-Gamma and the best baseline; its figures are then reported on the
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -104,36 +105,42 @@ def _pct(value: float) -> str:
     return f"{abs(value) * 100:.0f}%"
 
 
+def _span(start: str, end: str) -> str:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return f"{first.day} {first:%b} to {last.day} {last:%b %Y}"
+
+
 def describe(backtest: dict[str, Any]) -> str:
     """The back-test in plain words for an owner (the Clients tab and the command line)."""
     in_use = backtest.get("in_use") or {}
-    h = int(backtest.get("horizon_days", 90))
     if not in_use:
         return "No model comparison yet."
-    name = label(in_use["model"], h)
-    why = (
-        f"chosen because it was closest on the {h} days before that"
-        if in_use.get("chosen_on") == "validation"
-        else f"the standard choice: {in_use.get('reason', 'too little history to compare')}"
-    )
-    first = f"Predictions use {name} ({why})."
+    h = int(backtest.get("horizon_days", 90))
+    val = backtest.get("validation") or {}
+    if in_use.get("chosen_on") == "validation" and val.get("start"):
+        why = (
+            "chosen because its predictions were the closest (RMSE) over "
+            f"{_span(val['start'], val['end'])}"
+        )
+    else:
+        why = f"the standard model ({in_use.get('reason', 'too little history to compare')})"
+    first = f"Predictions use {label(in_use['model'], h)}, {why}."
     test = in_use.get("test")
     if not backtest.get("available") or not test:
         return f"{first} No back-test yet: {backtest.get('reason', 'too little history')}."
-    vs = {k: v for k, v in (in_use.get("rmse_gain") or {}).items() if v is not None}
     parts = []
+    vs = {k: v for k, v in (in_use.get("rmse_gain") or {}).items() if v is not None}
     if vs:
         rival = min(vs, key=lambda k: vs[k])  # the hardest simple rule to beat
-        gain = vs[rival]
-        word = "closer than" if gain >= 0 else "further off than"
+        word = "closer than" if vs[rival] >= 0 else "further off than"
         parts.append(
-            f"on the last {h} days it was {_pct(gain)} {word} {label(rival, h)} "
-            "(typical error per client, RMSE)"
+            f"it was {_pct(vs[rival])} {word} {label(rival, h)} (RMSE, the typical error "
+            "per client)"
         )
     if np.isfinite(test.get("top10_share") or np.nan):
         parts.append(
             f"the tenth of clients it ranked highest spent {_pct(test['top10_share'])} "
-            "of what was spent"
+            "of all that was spent"
         )
     if np.isfinite(test.get("total_error") or np.nan):
         parts.append(
@@ -142,5 +149,18 @@ def describe(backtest: dict[str, Any]) -> str:
         )
     if not parts:
         return first
-    said = "; ".join(parts)
-    return f"{first} {said[0].upper()}{said[1:]}."
+    window = _span(backtest["holdout_start"], backtest["holdout_end"])
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"{first} On the last {h} days ({window}), kept out of every choice, {listed}."
+
+
+def describe_churn(backtest: dict[str, Any]) -> str:
+    """Churn risk's test-window ranking quality (ROC AUC) in plain words, or ""."""
+    auc = ((backtest.get("churn") or {}).get("blend") or {}).get("roc_auc")
+    if auc is None or not np.isfinite(auc):
+        return ""
+    h = int(backtest.get("horizon_days", 90))
+    return (
+        f"Churn risk: of two clients, one who then stayed away {h} days and one who came "
+        f"back, the first had the higher risk {auc:.0%} of the time (50% is a coin toss)."
+    )
