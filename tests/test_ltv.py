@@ -303,6 +303,10 @@ def test_run_ltv_stores_a_run_and_prints_json(
     run_info = latest_run(db, "ltv")
     assert run_info is not None and run_info.run_id == out["run_id"]
     assert run_info.metrics["backtest"]["available"] is True
+    # Which model is in use, and by how much it beat each simple rule, is stored.
+    assert run_info.metrics["model"]["in_use"] == out["model"]["in_use"] == "ensemble"
+    gains = run_info.metrics["backtest"]["in_use"]["rmse_gain"]
+    assert set(gains) == {"zero", "last_period", "own_rate"} and min(gains.values()) > 0.15
     scores = client_scores(db, run_info.run_id)
     db.dispose()
     assert len(scores) == out["clients"]

@@ -169,14 +169,19 @@ def test_a_receipt_log_without_times_bookings_or_status_leaves_those_features_ou
     assert result.backtest["available"]
 
 
-def test_past_bookings_without_future_ones_leave_has_booking_out() -> None:
+@pytest.mark.parametrize("same_day", [False, True], ids=["booked-ahead", "booked-on-the-day"])
+def test_past_bookings_without_future_ones_leave_has_booking_out(same_day: bool) -> None:
     """Booking times on past visits, but no booking for after the scoring day: at the
     training cutoffs clients look booked, on the scoring day nobody does, so the model
-    would learn from a signal it never gets."""
+    would learn from a signal it never gets. A POS that stamps every visit as booked on
+    its own day never has a booking ahead at all."""
     rows = regulars()
     lead = np.random.default_rng(2).integers(0, 30, len(rows)).astype(float)
+    if same_day:
+        lead = np.random.default_rng(2).uniform(0, 0.3, len(rows))  # minutes to hours
     result = run(shop(rows, booked_days_before=lead), LtvSettings(), AS_OF)
     assert "has_booking" in result.model["features_left_out"]
+    assert "has_booking" not in result.model["features_used"]
     assert "lead_days" in result.model["features_used"]
 
 
