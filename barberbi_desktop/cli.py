@@ -215,15 +215,12 @@ def _print_run(result: dict[str, Any]) -> None:
         f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "
         f"(run {result['run_id']})."
     )
+    from barberbi_desktop.engines.ltv_backtest import describe, describe_churn
+
     bt = result["backtest"]
-    if bt.get("available"):
-        spend = bt["spend"]
-        print(
-            f"Model quality on the hold-out {bt['holdout_start']} to {bt['holdout_end']}: "
-            f"mean error per client ${spend['ensemble']['mae']:.2f} "
-            f"(naive baseline ${spend['naive_baseline']['mae']:.2f}); "
-            f"churn ROC AUC {bt['churn']['blend']['roc_auc']:.2f}."
-        )
+    for said in (describe(bt), describe_churn(bt)):
+        if said:
+            print(said)
     for name, count in result["segments"].items():
         print(f"  {name:<12} {count:>7,}")
     for note in result.get("notes", []):

@@ -61,7 +61,8 @@ def test_every_scored_client_is_listed_most_valuable_first(tab: ClientsTab) -> N
     second = tab.model.data(tab.model.index(1, ltv_col), Qt.ItemDataRole.UserRole)
     assert first == tab.scores["ltv_cents"].max() and first >= second
     assert tab.model.data(tab.model.index(0, ltv_col)).startswith("$")
-    assert "held out" in tab.quality.text() and "naive estimate" in tab.quality.text()
+    assert "Predictions use the combined model" in tab.quality.text()
+    assert "closer than" in tab.quality.text() and "coin toss" in tab.quality.text()
     churn_col = list(COLUMNS).index("churn_risk")
     tip = tab.model.headerData(churn_col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert tip and tip.startswith("Probability of no visit in the next 90 days")

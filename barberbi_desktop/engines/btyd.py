@@ -21,6 +21,11 @@ import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+# Log-parameters stay within e^20 (about 5e8) of their start: far outside any fitted shop
+# or CDNOW, but it keeps a degenerate history (dropout indistinguishable from 0 or 1, as
+# in a shop's first weeks) from stepping exp() into overflow.
+LOG_BOUND = 20.0
+
 
 def _unique_rows(*columns: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, ...]:
     frame = pd.DataFrame({f"c{i}": np.asarray(c, dtype=float) for i, c in enumerate(columns)})
@@ -116,13 +121,15 @@ class BetaGeoModel:
             return -(total - penalty) / w.sum(), -(grad - d_penalty) * params / w.sum()
 
         start = np.log([1.0, scale, 1.0, 1.0])
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
-        )
+        with np.errstate(all="ignore"):  # the line search may try extreme steps
+            result = minimize(
+                objective,
+                start,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(v - LOG_BOUND, v + LOG_BOUND) for v in start],
+                options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
+            )
         self.r, self.alpha, self.a, self.b = (float(v) for v in np.exp(result.x))
         self.converged = _converged(result)
         self.iterations = int(result.nit)
@@ -229,13 +236,16 @@ class GammaGammaModel:
             d_penalty = 2 * self.penalizer * params
             return (-(float(ll @ w) - penalty) / w.sum(), -(grad - d_penalty) * params / w.sum())
 
-        result = minimize(
-            objective,
-            np.log([1.0, 1.0, scale]),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
-        )
+        start = np.log([1.0, 1.0, scale])
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective,
+                start,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(v - LOG_BOUND, v + LOG_BOUND) for v in start],
+                options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
+            )
         self.p, self.q, self.gamma = (float(v) for v in np.exp(result.x))
         self.converged = _converged(result)
         ll, _ = self._loglik_and_grad(np.array([self.p, self.q, self.gamma]), x, m, w)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from barberbi_desktop.engines.ltv_backtest import describe, describe_churn
 from barberbi_desktop.engines.segments import SEGMENT_ORDER
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
@@ -91,9 +92,7 @@ class Prepared:
     def __init__(self, run: RunInfo, scores: pd.DataFrame) -> None:
         self.run = run
         self.scores = scores.assign(visits=scores["frequency"] + 1)  # first visit + repeats
-        self.counts = (
-            self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
-        )
+        self.counts = self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
         table = self.scores[[*COLUMNS, *HIDDEN]]
         table = table.sort_values("ltv_cents", ascending=False, kind="stable")
         haystack = table["display_name"].fillna("")
@@ -145,6 +144,7 @@ class ClientsTab(BuiltInSteps, QWidget):
             "the app opens (or run `barberbi run ltv`)."
         )
         self.quality = WrapLabel("")
+        self.quality.setToolTip(definition("model_quality") or "")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, email or phone")
         self.segment = QComboBox()
@@ -246,20 +246,10 @@ class ClientsTab(BuiltInSteps, QWidget):
         self.bars.setOpts(height=counts.to_numpy(dtype=float))
         self.chart.setYRange(0, max(float(counts.max()), 1.0) * 1.1)
         bt = self.run.metrics.get("backtest", {})
-        if bt.get("available"):
-            spend = bt["spend"]
-            self.quality.setText(
-                f"{len(self.scores):,} clients scored as of {self.run.as_of:%d %b %Y}. Model "
-                f"quality, measured on the last {bt['horizon_days']} days held out: mean error "
-                f"per client ${spend['ensemble']['mae']:.2f} (a naive estimate: "
-                f"${spend['naive_baseline']['mae']:.2f}); churn ROC AUC "
-                f"{bt['churn']['blend']['roc_auc']:.2f}."
-            )
-        else:
-            self.quality.setText(
-                f"{len(self.scores):,} clients scored; no back-test yet: "
-                f"{bt.get('reason', 'too little history')}."
-            )
+        said = " ".join(part for part in (describe(bt), describe_churn(bt)) if part)
+        self.quality.setText(
+            f"{len(self.scores):,} clients scored as of {self.run.as_of:%d %b %Y}. {said}"
+        )
         self.model.set_frame(loaded.table)  # the search and segment filter stay applied
         for i in range(len(COLUMNS), self.model.columnCount()):
             self.table.setColumnHidden(i, True)
