@@ -59,29 +59,49 @@ def parse_money(s: pd.Series, decimal: str = "auto") -> tuple[pd.Series, pd.Seri
 
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers, also as integral decimals (Square writes Qty ``1.0``, ``-1.0``).
+
+    ``2,00`` is read as a decimal comma; ``1.5`` and ``1,000`` (a fraction, or a
+    comma that may group thousands) are refused rather than guessed.
+    """
     text = s.astype(str).str.strip()
     empty = text.eq("")
-    values = pd.to_numeric(text.where(~empty & text.str.fullmatch(r"-?\d{1,9}")), errors="coerce")
+    whole = text.str.replace(r"^(-?\d{1,9})(\.0+|,0{1,2})$", r"\1", regex=True)
+    values = pd.to_numeric(whole.where(~empty & whole.str.fullmatch(r"-?\d{1,9}")),
+                           errors="coerce")
     bad = (values.isna() | (values % 1 != 0)) & ~empty
     return values.where(~bad).round().astype("Int64"), bad
 
 
+# Hours and minutes as the platforms write them in English, Spanish, French, Italian,
+# German, Portuguese and Polish ("1h 30m", "1 ora 30 min", "1 Std. 30 Min.", "1 godz.").
+_HOUR_WORDS = "h|hr|hrs|hours?|horas?|heures?|ore|ora|std|stunden?|godz(?:iny|ina)?"
+_MINUTE_WORDS = "m|mins?|minut[eoiy]?s?|minuten|minutos|mn"
 _DURATION_PART = re.compile(
-    r"(?i)(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hour|hours|godz|m|min|mins|minutes?)"
+    rf"(?i)(\d+(?:[.,]\d+)?)\s*({_HOUR_WORDS}|{_MINUTE_WORDS})\.?(?![a-zà-ż])"
+)
+_DURATION_TEXT = re.compile(
+    rf"(?i)^(\s*\d+(?:[.,]\d+)?\s*({_HOUR_WORDS}|{_MINUTE_WORDS})\.?(?![a-zà-ż]))+\s*$"
 )
 
 
 def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """``90``, ``1h 30min``, ``45 mins``, ``1:30`` to minutes (Int64)."""
+    """``90``, ``1h 30min``, ``45m``, ``1 ora``, ``1:30`` to minutes (Int64).
+
+    Text with anything besides amounts and units ("1h and a bit") is refused,
+    not read as the part that happened to parse.
+    """
     text = s.astype(str).str.strip().str.lower()
     empty = text.eq("")
     plain = pd.to_numeric(text.where(~empty & text.str.fullmatch(r"\d{1,4}")), errors="coerce")
-    hm = text.str.extract(r"^(\d{1,2}):(\d{2})$").astype(float)
+    hm = text.str.extract(r"^(\d{1,2}):(\d{2})(?::00)?$").astype(float)
     from_hm = hm[0] * 60 + hm[1]
-    parts = text.str.extractall(_DURATION_PART)
+    worded = text.str.match(_DURATION_TEXT)
+    parts = text.where(worded, "").str.extractall(_DURATION_PART)
     if len(parts):
         amount = pd.to_numeric(parts[0].str.replace(",", "."), errors="coerce")
-        minutes = amount.where(~parts[1].str.startswith(("h", "g")), amount * 60)
+        hours = parts[1].str.lower().str.fullmatch(_HOUR_WORDS)
+        minutes = amount.where(~hours, amount * 60)
         from_parts = minutes.groupby(level=0).sum().reindex(text.index)
     else:
         from_parts = pd.Series(np.nan, index=text.index)
@@ -98,7 +118,10 @@ def normalise_phone(s: pd.Series, country_code: str = "1") -> tuple[pd.Series, p
     dropped and the shop's country code put in front. Fewer than 7 or more
     than 15 digits is not a phone number.
     """
-    text = s.astype(str).str.strip().str.lstrip("'")
+    text = s.astype(str).str.strip()
+    # Excel guards ('+44..., ="+44...") and Fresha's escaped plus (\+39 ...) are not digits.
+    text = text.str.replace(r'^="(.*)"$', r"\1", regex=True).str.lstrip("'")
+    text = text.str.replace("\\", "", regex=False).str.strip()
     empty = text.eq("")
     plus = text.str.startswith("+") | text.str.startswith("00")
     digits = text.str.replace(r"(?i) *(ext|x|wew)\.? *[0-9]+$", "", regex=True)
@@ -141,10 +164,64 @@ def has_numeric_dates(s: pd.Series) -> bool:
     return bool(s.astype(str).str.match(_NUMERIC_DATE).any())
 
 
+# Month names and abbreviations in Spanish, French, Italian, German, Portuguese and
+# Polish (nominative and the genitive Polish dates use), to the English ones
+# strptime reads. No word here means a different month in another language.
+_MONTH_WORDS: dict[str, list[str]] = {
+    "jan": ["enero", "ene", "janvier", "janv", "gennaio", "gen", "januar", "jänner", "jän",
+            "janeiro", "styczeń", "stycznia", "styczen", "sty"],
+    "feb": ["febrero", "février", "fevrier", "févr", "fevr", "févr", "febbraio", "februar",
+            "fevereiro", "fev", "luty", "lutego", "lut"],
+    "mar": ["marzo", "mars", "märz", "maerz", "mär", "março", "marco", "marzec", "marca"],
+    "apr": ["abril", "abr", "avril", "avr", "aprile", "kwiecień", "kwietnia", "kwiecien",
+            "kwi"],
+    "may": ["mayo", "mai", "maggio", "mag", "maio", "maj", "maja"],
+    "jun": ["junio", "juin", "giugno", "giu", "juni", "junho", "czerwiec", "czerwca", "cze"],
+    "jul": ["julio", "juillet", "juil", "luglio", "lug", "juli", "julho", "lipiec", "lipca",
+            "lip"],
+    "aug": ["agosto", "ago", "août", "aout", "sierpień", "sierpnia", "sierpien", "sie"],
+    "sep": ["septiembre", "sept", "set", "septembre", "settembre", "setembro", "wrzesień",
+            "września", "wrzesien", "wrzesnia", "wrz"],
+    "oct": ["octubre", "octobre", "ottobre", "ott", "oktober", "okt", "outubro", "out",
+            "październik", "października", "pazdziernik", "pazdziernika", "paź", "paz"],
+    "nov": ["noviembre", "novembre", "novembro", "listopad", "listopada", "lis"],
+    "dec": ["diciembre", "dic", "décembre", "decembre", "déc", "dicembre", "dezember", "dez",
+            "dezembro", "grudzień", "grudnia", "grudzien", "gru"],
+}  # fmt: skip
+_NOT_LETTER = "(^|[^A-Za-zÀ-ž])"
+_END = "([^A-Za-zÀ-ž]|$)"
+_ANY_MONTH_WORD = (
+    "(?i)(?:^|[^A-Za-zÀ-ž])(?:"
+    + "|".join(sorted({w for ws in _MONTH_WORDS.values() for w in ws}, key=len, reverse=True))
+    + ")(?:[^A-Za-zÀ-ž]|$)"
+)
+
+
+def _english_months(t: pd.Series) -> pd.Series:
+    """``4 dic 2026``, ``4. Dezember 2026``, ``4 de diciembre de 2026`` to English words.
+
+    Only cells that hold such a word are touched, so English exports pay one
+    vectorised ``contains`` for this and nothing more.
+    """
+    hit = t.str.contains(_ANY_MONTH_WORD, regex=True, na=False)
+    if not hit.any():
+        return t
+    u = t[hit].str.replace(r"(?i)(\d)\s+de\s+", r"\1 ", regex=True)  # 4 de diciembre de 2026
+    u = u.str.replace(r"(?i)\s+de\s+(\d)", r" \1", regex=True)
+    u = u.str.replace(r"(\d)\.\s", r"\1 ", regex=True)  # German "4. Dezember"
+    for english, words in _MONTH_WORDS.items():
+        alternatives = "|".join(sorted(words, key=len, reverse=True))
+        u = u.str.replace(f"(?i){_NOT_LETTER}({alternatives})\\.?{_END}", rf"\1{english}\3",
+                          regex=True)
+    u = u.str.replace(r"(?i)\s+r\.?$", "", regex=True)  # Polish "2026 r."
+    return t.where(~hit, u)
+
+
 def _clean_datetime_text(text: pd.Series) -> pd.Series:
     t = text.str.strip().str.replace("\u202f", " ", regex=False).str.replace("\u00a0", " ")
     t = t.str.replace(r"(?i)\b([ap])\.\s?m\.?", r"\1m", regex=True)
     t = t.str.replace(r"(?i)(\d)\s*([ap]m)\b", r"\1 \2", regex=True)
+    t = _english_months(t)
     t = t.str.replace(r"\s*,\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True)
     # Time-zone words some platforms append ("EST", "GMT+1") are handled by the column.
     return t.str.replace(
@@ -162,6 +239,8 @@ _NAMED = [
     "%A %B %d %Y",
     "%a %b %d %Y",
 ]
+# Year first with a 12-hour clock (Calendly: "2025-03-03 11:00 am"), which ISO 8601 is not.
+_YEAR_FIRST = ["%Y-%m-%d", "%Y/%m/%d"]
 
 
 def _numeric_formats(order: str | None) -> list[str]:
@@ -210,7 +289,7 @@ def parse_datetime(
     if iso[todo].any():
         candidates.insert(0, "ISO8601")
     numeric_date = _numeric_formats(date_order)
-    written = [d + tf for d in [*numeric_date, *_NAMED] for tf in _TIME_FORMATS]
+    written = [d + tf for d in [*_YEAR_FIRST, *numeric_date, *_NAMED] for tf in _TIME_FORMATS]
     for fmt in [*candidates, *written]:
         if not todo.any():
             break
@@ -231,20 +310,42 @@ def parse_datetime(
     return out, bad
 
 
+# A clock time in a cell: 10:00, 9:00:00, 9am, 9 p.m. An XLSX date cell comes through
+# read.py as "2026-12-04 00:00:00": that is a date without a time, not midnight.
+_CLOCK = r"(?i)\d{1,2}:\d{2}|\d\s*[ap]\.?\s?m(?:\.|\b)"
+_XLSX_DATE = r"^\d{4}-\d{2}-\d{2}[ T]00:00:00$"
+_SERIAL_WITH_TIME = r"^\d{5}\.\d*[1-9]"
+
+
+def has_time(s: pd.Series) -> pd.Series:
+    """Cells that give a time of day besides the date (``04 Dec 2026`` does not)."""
+    text = s.astype(str).str.strip()
+    clock = text.str.contains(_CLOCK, regex=True) & ~text.str.match(_XLSX_DATE)
+    return (clock | text.str.match(_SERIAL_WITH_TIME)).fillna(False).astype(bool)
+
+
 def parse_time_range(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """``15:30:00-16:00:00`` or ``06:00 AM - 07:00 AM`` to (start text, end text)."""
-    parts = s.astype(str).str.split(r"\s*[-–]\s*", n=1, regex=True, expand=True)
+    """``15:30:00-16:00:00``, ``09:15 - 09:30`` or ``06:00 AM - 07:00 AM`` to (start, end) text."""
+    parts = s.astype(str).str.split(r"\s*[-–—]\s*", n=1, regex=True, expand=True)
     if parts.shape[1] == 1:
         parts[1] = ""
     return parts[0].fillna("").str.strip(), parts[1].fillna("").str.strip()
 
 
-YES = {"yes", "y", "true", "1", "x", "tak", "paid", "canceled", "cancelled"}
+# Yes and no as exports write them in English, Spanish, French, Italian, German,
+# Portuguese and Polish; a cancellation flag may also be the cancellation's date.
+YES = {
+    "yes", "y", "true", "1", "x", "paid", "canceled", "cancelled",
+    "sí", "si", "s", "sì", "oui", "o", "ja", "j", "sim", "tak", "t", "verdadero", "vrai",
+    "vero", "wahr", "verdadeiro", "prawda",
+}  # fmt: skip
+NO = {
+    "no", "n", "false", "0", "-", "non", "nein", "não", "nao", "nie", "falso", "faux", "falsch",
+    "fałsz", "falsz",
+}  # fmt: skip
 
 
 def parse_flag(s: pd.Series) -> pd.Series:
-    """Yes/no-ish cells (``Yes``, ``TRUE``, ``1``, a cancellation date) to booleans."""
+    """Yes/no-ish cells (``Yes``, ``TRUE``, ``Sì``, ``1``, a cancellation date) to booleans."""
     text = s.astype(str).str.strip().str.lower()
-    return text.isin(YES) | (
-        text.ne("") & ~text.isin({"no", "n", "false", "0", "nie", "-"}) & text.str.match(r"^\d")
-    )
+    return text.isin(YES) | (text.ne("") & ~text.isin(NO) & text.str.match(r"^\d"))
