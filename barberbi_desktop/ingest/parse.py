@@ -208,7 +208,6 @@ def _english_months(t: pd.Series) -> pd.Series:
         return t
     u = t[hit].str.replace(r"(?i)(\d)\s+de\s+", r"\1 ", regex=True)  # 4 de diciembre de 2026
     u = u.str.replace(r"(?i)\s+de\s+(\d)", r" \1", regex=True)
-    u = u.str.replace(r"(\d)\.\s", r"\1 ", regex=True)  # German "4. Dezember"
     for english, words in _MONTH_WORDS.items():
         alternatives = "|".join(sorted(words, key=len, reverse=True))
         u = u.str.replace(f"(?i){_NOT_LETTER}({alternatives})\\.?{_END}", rf"\1{english}\3",
@@ -221,7 +220,12 @@ def _clean_datetime_text(text: pd.Series) -> pd.Series:
     t = text.str.strip().str.replace("\u202f", " ", regex=False).str.replace("\u00a0", " ")
     t = t.str.replace(r"(?i)\b([ap])\.\s?m\.?", r"\1m", regex=True)
     t = t.str.replace(r"(?i)(\d)\s*([ap]m)\b", r"\1 \2", regex=True)
+    t = t.str.replace(r"(\d)\.\s+([A-Za-zÀ-ž])", r"\1 \2", regex=True)  # German "4. Dez."
     t = _english_months(t)
+    # "oct." and "Sept" as French and British exports abbreviate; strptime wants "Oct", "Sep".
+    t = t.str.replace(r"(?i)\b(jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)(?:t)?\.", r"\1",
+                      regex=True)
+    t = t.str.replace(r"(?i)\bsept\b", "Sep", regex=True)
     t = t.str.replace(r"\s*,\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True)
     # Time-zone words some platforms append ("EST", "GMT+1") are handled by the column.
     return t.str.replace(
