@@ -240,13 +240,13 @@ def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dic
     else:
         end_text = blank
         end_local = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    end_from = pd.Series(end_field, index=idx, dtype=object)  # the column each end came from
     if "duration" in mapping:
         minutes, bad = parse.parse_duration(g("duration"))
         p.add(bad, "duration", "is not a duration BarberBI can read (e.g. 45, 1h 30min).",
               values=g("duration"))
         by_duration = start_local + pd.to_timedelta(minutes.astype("float64"), unit="min")
-        if "end" not in mapping and "time_range" not in mapping:
-            end_field = "duration"
+        end_from = end_from.where(end_local.notna() | by_duration.isna(), "duration")
         end_local = end_local.fillna(by_duration)
     # A date without a time has no end either: 00:00 plus 45 minutes is not when it ended.
     end_local = end_local.where(~date_only)
@@ -276,14 +276,16 @@ def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dic
           values=start_text)
     p.add(start_s.lt(946_684_800).fillna(False), start_field,
           "is before the year 2000, which cannot be a booking.", values=start_text)
-    p.add((end_s < start_s).fillna(False), end_field, "the appointment ends before it starts.")
     length = (end_s - start_s).astype("Float64")
-    too_long = (length > MAX_VISIT_HOURS * 3600).fillna(False)
-    if too_long.any() and not ctx.allow_long_visits:
-        hours = (length / 3600).round(1).astype(str).str.removesuffix(".0")
-        p.add(too_long, end_field, "makes the visit " + hours + " hours long; a visit over "
+    too_long = (length > MAX_VISIT_HOURS * 3600).fillna(False) & (not ctx.allow_long_visits)
+    hours = (length / 3600).round(1).astype(str).str.removesuffix(".0")
+    for fld in end_from.unique():
+        mine = end_from.eq(fld)
+        p.add((end_s < start_s).fillna(False) & mine, fld,
+              "the appointment ends before it starts.")
+        p.add(too_long & mine, fld, "makes the visit " + hours + " hours long; a visit over "
               f"{MAX_VISIT_HOURS} hours is not believable, so check the file (or import it "
-              "with --allow-long-visits if it is right).", values=g(end_field))
+              "with --allow-long-visits if it is right).", values=g(fld))
     if date_only.any():
         first = pd.Series(idx == idx[date_only.to_numpy()][0], index=idx)
         p.add(first, start_field, f"the file gives dates without a time of day; these "
