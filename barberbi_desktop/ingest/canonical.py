@@ -114,13 +114,16 @@ class _Problems:
         return pd.concat(self.parts, ignore_index=True)
 
 
+_DASHES = ["--", "---", "----", "-----", "—", "——"]
+
+
 def _get(raw: pd.DataFrame, mapping: dict[str, str], fld: str) -> pd.Series:
     col = mapping.get(fld)
     if col is None or col not in raw:
         return pd.Series("", index=raw.index, dtype=object)
     cells = raw[col].astype(str).str.strip()
     # Vagaro writes "---" for an empty cell, in any column: unknown, not a value.
-    return cells.where(~cells.str.fullmatch(r"-{2,}|—"), "")
+    return cells.where(~cells.isin(_DASHES), "")
 
 
 def _to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
@@ -186,7 +189,10 @@ MAX_VISIT_HOURS = 12
 
 def _with_clock(date_text: pd.Series, clock_text: pd.Series) -> pd.Series:
     """A date-only cell joined with the time another column gives (Fresha's slot)."""
-    add = ~parse.has_time(date_text) & date_text.ne("") & clock_text.ne("")
+    given = clock_text.ne("") & date_text.ne("")
+    if not given.any():
+        return date_text
+    add = given & ~parse.has_time(date_text)
     return date_text.where(~add, date_text + " " + clock_text)
 
 

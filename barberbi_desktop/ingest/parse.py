@@ -198,7 +198,7 @@ _ANY_MONTH_WORD = (
 
 
 def _english_months(t: pd.Series) -> pd.Series:
-    """``4 dic 2026``, ``4. Dezember 2026``, ``4 de diciembre de 2026`` to English words.
+    """``4 dic 2026``, ``4 Dezember 2026``, ``4 de diciembre de 2026`` to English words.
 
     Only cells that hold such a word are touched, so English exports pay one
     vectorised ``contains`` for this and nothing more.
@@ -206,31 +206,44 @@ def _english_months(t: pd.Series) -> pd.Series:
     hit = t.str.contains(_ANY_MONTH_WORD, regex=True, na=False)
     if not hit.any():
         return t
-    u = t[hit].str.replace(r"(?i)(\d)\s+de\s+", r"\1 ", regex=True)  # 4 de diciembre de 2026
-    u = u.str.replace(r"(?i)\s+de\s+(\d)", r" \1", regex=True)
+    u = t[hit].str.replace(r"([0-9]) +[Dd][Ee] +", r"\1 ", regex=True)  # 4 de diciembre de
+    u = u.str.replace(r" +[Dd][Ee] +([0-9])", r" \1", regex=True)
     for english, words in _MONTH_WORDS.items():
         alternatives = "|".join(sorted(words, key=len, reverse=True))
         u = u.str.replace(f"(?i){_NOT_LETTER}({alternatives})\\.?{_END}", rf"\1{english}\3",
                           regex=True)
-    u = u.str.replace(r"(?i)\s+r\.?$", "", regex=True)  # Polish "2026 r."
+    u = u.str.replace(r" +[Rr]\.?$", "", regex=True)  # Polish "2026 r."
     return t.where(~hit, u)
 
 
+def _where(t: pd.Series, cheap: pd.Series, pattern: str, repl: str) -> pd.Series:
+    """``str.replace`` on the cells a cheap test picked: a pattern Arrow cannot run
+    (``\\s``, ``\\b``, look-arounds) goes through Python a cell at a time."""
+    cheap = cheap.fillna(False).astype(bool)
+    if not cheap.any():
+        return t
+    return t.where(~cheap, t[cheap].str.replace(pattern, repl, regex=True))
+
+
 def _clean_datetime_text(text: pd.Series) -> pd.Series:
-    t = text.str.strip().str.replace("\u202f", " ", regex=False).str.replace("\u00a0", " ")
-    t = t.str.replace(r"(?i)\b([ap])\.\s?m\.?", r"\1m", regex=True)
-    t = t.str.replace(r"(?i)(\d)\s*([ap]m)\b", r"\1 \2", regex=True)
-    t = t.str.replace(r"(\d)\.\s+([A-Za-zÀ-ž])", r"\1 \2", regex=True)  # German "4. Dez."
+    t = text.str.strip()
+    for space in ("\u202f", "\u00a0", "\t"):
+        t = t.str.replace(space, " ", regex=False)
+    t = _where(t, t.str.contains(".", regex=False), r"(?i)\b([ap])\. ?m\.?", r"\1m")  # p.m.
+    t = t.str.replace(r"([0-9]) *([AaPp][Mm])", r"\1 \2", regex=True)  # 1:46pm
+    t = _where(t, t.str.contains(". ", regex=False), r"([0-9])\. +([A-Za-zÀ-ž])",
+               r"\1 \2")  # German "4. Dez."
     t = _english_months(t)
     # "oct." and "Sept" as French and British exports abbreviate; strptime wants "Oct", "Sep".
-    t = t.str.replace(r"(?i)\b(jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)(?:t)?\.", r"\1",
-                      regex=True)
-    t = t.str.replace(r"(?i)\bsept\b", "Sep", regex=True)
-    t = t.str.replace(r"\s*,\s*", " ", regex=True).str.replace(r"\s+", " ", regex=True)
+    t = _where(t, t.str.contains(".", regex=False),
+               r"(?i)\b(jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)(?:t)?\.", r"\1")
+    t = _where(t, t.str.contains("[Ss][Ee][Pp][Tt]", regex=True), r"(?i)\bsept\b", "Sep")
+    t = t.str.replace(",", " ", regex=False)
+    t = _where(t, t.str.contains("  ", regex=False), r" +", " ")
     # Time-zone words some platforms append ("EST", "GMT+1") are handled by the column.
-    return t.str.replace(
-        r"\s+(?!(?:AM|PM|am|pm)$)(?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d\d)?)$", "", regex=True
-    )
+    zone_word = t.str.contains(r" [A-Z]{2,5}$| GMT[+-][0-9]", regex=True)
+    return _where(t, zone_word,
+                  r"\s+(?!(?:AM|PM|am|pm)$)(?:[A-Z]{2,5}|GMT[+-]\d{1,2}(?::\d\d)?)$", "")
 
 
 # Formats tried in order, day-first and month-first variants chosen by date order.
@@ -293,7 +306,12 @@ def parse_datetime(
     if iso[todo].any():
         candidates.insert(0, "ISO8601")
     numeric_date = _numeric_formats(date_order)
-    written = [d + tf for d in [*_YEAR_FIRST, *numeric_date, *_NAMED] for tf in _TIME_FORMATS]
+    # Only the families of formats some cell can be in: each try is a pass over the column.
+    year_first = _YEAR_FIRST if t.str.match(r"^[0-9]{4}[-/]").any() else []
+    if not t.str.match(r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]").any():
+        numeric_date = []
+    named = _NAMED if t.str.contains(r"[A-Za-z]", regex=True).any() else []
+    written = [d + tf for d in [*year_first, *numeric_date, *named] for tf in _TIME_FORMATS]
     for fmt in [*candidates, *written]:
         if not todo.any():
             break
@@ -315,17 +333,28 @@ def parse_datetime(
 
 
 # A clock time in a cell: 10:00, 9:00:00, 9am, 9 p.m. An XLSX date cell comes through
-# read.py as "2026-12-04 00:00:00": that is a date without a time, not midnight.
-_CLOCK = r"(?i)\d{1,2}:\d{2}|\d\s*[ap]\.?\s?m(?:\.|\b)"
-_XLSX_DATE = r"^\d{4}-\d{2}-\d{2}[ T]00:00:00$"
-_SERIAL_WITH_TIME = r"^\d{5}\.\d*[1-9]"
+# read.py as "2026-12-04 00:00:00": that is a date without a time, not midnight. The
+# patterns stay simple enough for Arrow's engine (no \b, no flags): this runs on every
+# start cell of every file.
+_COLON_CLOCK = r"[0-9]:[0-9][0-9]"
+_AM_PM = r"[0-9] ?[AaPp]\.? ?[Mm]"
+_XLSX_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]00:00:00$"
+_SERIAL_WITH_TIME = r"^[0-9]{5}\.[0-9]*[1-9]"
 
 
 def has_time(s: pd.Series) -> pd.Series:
     """Cells that give a time of day besides the date (``04 Dec 2026`` does not)."""
     text = s.astype(str).str.strip()
-    clock = text.str.contains(_CLOCK, regex=True) & ~text.str.match(_XLSX_DATE)
-    return (clock | text.str.match(_SERIAL_WITH_TIME)).fillna(False).astype(bool)
+    known = text.str.contains(_COLON_CLOCK, regex=True).fillna(False).astype(bool)
+    midnight = text.str.endswith("00:00:00").fillna(False).astype(bool)
+    if midnight.any():
+        known &= ~(midnight & text.str.match(_XLSX_DATE).fillna(False).astype(bool))
+    rest = ~known & ~midnight
+    if rest.any():
+        other = text[rest]
+        found = other.str.contains(_AM_PM, regex=True) | other.str.match(_SERIAL_WITH_TIME)
+        known[rest] = found.fillna(False).astype(bool).to_numpy()
+    return known
 
 
 def parse_time_range(s: pd.Series) -> tuple[pd.Series, pd.Series]:
