@@ -372,7 +372,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
         sel = country.where(country.ne(""), default_cc).eq(cc)
         ph, bad = parse.normalise_phone(phone_text[sel], cc)
         phones[sel] = ph
-        bad_phone[sel] = bad
+        bad_phone[sel] = bad.to_numpy(dtype=bool)
     p.add(bad_phone, "client_phone", "is not a phone number; it is left out.",
           severity="warning", values=phone_text)
     email, bad_email = parse.normalise_email(g("client_email"))
