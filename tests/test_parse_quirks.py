@@ -73,7 +73,8 @@ def test_money_forms(text: str, cents: int) -> None:
     ("text", "minutes"),
     [("45m", 45), ("1h", 60), ("1h 30m", 90), ("2h 5m", 125), ("1h 30min", 90), ("45 mins", 45),
      ("90", 90), ("1:30", 90), ("1 ora 30 min", 90), ("1 Std. 30 Min.", 90), ("2 godz.", 120),
-     ("1 heure", 60), ("1 hora 15 minutos", 75), ("30 minuti", 30)],
+     ("1 heure", 60), ("1 hora 15 minutos", 75), ("30 minuti", 30), ("1h30", 90),
+     ("1 h 45", 105)],
 )  # fmt: skip
 def test_durations(text: str, minutes: int) -> None:
     assert one_value(parse.parse_duration, text) == (minutes, False)

@@ -94,7 +94,8 @@ def parse_duration(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = s.astype(str).str.strip().str.lower()
     empty = text.eq("")
     plain = pd.to_numeric(text.where(~empty & text.str.fullmatch(r"\d{1,4}")), errors="coerce")
-    hm = text.str.extract(r"^(\d{1,2}):(\d{2})(?::00)?$").astype(float)
+    # 1:30, and 1h30 / 1 h 30 as French and Italian write it
+    hm = text.str.extract(r"^(\d{1,2})(?::| ?h ?)(\d{2})(?::00)?$").astype(float)
     from_hm = hm[0] * 60 + hm[1]
     worded = text.str.match(_DURATION_TEXT)
     parts = text.where(worded, "").str.extractall(_DURATION_PART)
