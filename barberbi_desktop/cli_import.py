@@ -31,6 +31,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import the good rows and report the bad ones (default: refuse the file)",
     )
+    imp.add_argument(
+        "--allow-long-visits",
+        action="store_true",
+        help="accept visits over 12 hours (default: refuse the file, they are usually a mistake)",
+    )
     imp.add_argument("--undo", action="store_true", help="undo the last import exactly")
     imp.add_argument("--template", type=Path, metavar="OUT", help="save the import template")
     imp.add_argument(
@@ -102,6 +107,7 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             location=args.location,
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
+            allow_long_visits=args.allow_long_visits,
         )
         if args.save_profile and reports[0].status == "landed":
             found = preview(args.files[0], args.platform, _mapping(args.map), rows=1,

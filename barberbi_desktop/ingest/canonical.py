@@ -9,35 +9,15 @@ column as plain sentences; a row with an error is never passed on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from barberbi_desktop.ingest import parse
 from barberbi_desktop.ingest.profiles import REFUND_EVENTS, Profile, normalise_word
+from barberbi_desktop.ingest.zones import RAILS_ZONES, zone_name
 
-# Rails/Square time-zone names to IANA (Square writes "Pacific Time (US & Canada)").
-RAILS_ZONES = {
-    "pacific time (us & canada)": "America/Los_Angeles",
-    "mountain time (us & canada)": "America/Denver",
-    "central time (us & canada)": "America/Chicago",
-    "eastern time (us & canada)": "America/New_York",
-    "arizona": "America/Phoenix",
-    "alaska": "America/Anchorage",
-    "hawaii": "Pacific/Honolulu",
-    "atlantic time (canada)": "America/Halifax",
-    "newfoundland": "America/St_Johns",
-    "london": "Europe/London",
-    "dublin": "Europe/Dublin",
-    "warsaw": "Europe/Warsaw",
-    "berlin": "Europe/Berlin",
-    "paris": "Europe/Paris",
-    "madrid": "Europe/Madrid",
-    "sydney": "Australia/Sydney",
-    "utc": "UTC",
-    "gmt": "UTC",
-}
+__all__ = ["RAILS_ZONES", "zone_name"]  # kept importable from here, where they lived
 
 CATEGORY_WORDS = [
     ("package", ("package", "combo", "deluxe", "vip", "membership", "experience")),
@@ -72,22 +52,6 @@ def guess_category(names: pd.Series) -> pd.Series:
     return out
 
 
-def zone_name(text: str) -> str | None:
-    key = text.strip()
-    if not key:
-        return None
-    mapped = RAILS_ZONES.get(key.lower())
-    if mapped:
-        return mapped
-    try:
-        ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # OSError: Python 3.11 opens a region folder ("America") from the tzdata
-        # package as if it were a zone and fails with IsADirectoryError.
-        return None
-    return key
-
-
 @dataclass
 class Context:
     """What the transformer needs to know beyond the file itself."""
@@ -101,6 +65,7 @@ class Context:
     date_order: str | None = None
     country_code: str = "1"
     horizon_days: int = 365
+    allow_long_visits: bool = False  # the owner confirmed visits over 12 hours are real
 
 
 class NeedDateOrder(Exception):
@@ -149,11 +114,16 @@ class _Problems:
         return pd.concat(self.parts, ignore_index=True)
 
 
+_DASHES = ["--", "---", "----", "-----", "—", "——"]
+
+
 def _get(raw: pd.DataFrame, mapping: dict[str, str], fld: str) -> pd.Series:
     col = mapping.get(fld)
     if col is None or col not in raw:
         return pd.Series("", index=raw.index, dtype=object)
-    return raw[col].astype(str).str.strip()
+    cells = raw[col].astype(str).str.strip()
+    # Vagaro writes "---" for an empty cell, in any column: unknown, not a value.
+    return cells.where(~cells.isin(_DASHES), "")
 
 
 def _to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
@@ -216,6 +186,131 @@ def fast_keys(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str]) -> p
     return (f"{profile.family or profile.name}:" + ids).where(alone, None)
 
 
+MAX_VISIT_HOURS = 12
+
+
+def _with_clock(date_text: pd.Series, clock_text: pd.Series) -> pd.Series:
+    """A date-only cell joined with the time another column gives (Fresha's slot)."""
+    given = clock_text.ne("") & date_text.ne("")
+    if not given.any():
+        return date_text
+    add = given & ~parse.has_time(date_text)
+    return date_text.where(~add, date_text + " " + clock_text)
+
+
+def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
+          ctx: Context, p: _Problems) -> pd.Series:
+    """Start, end and booking instants (UTC) into ``lines``; returns each row's location.
+
+    A start cell with only a date takes its time of day from the time or time
+    range column. Where no column gives one, the visit starts at local
+    midnight with ``time_known`` 0 and no end: it counts for revenue and
+    visits, never for utilisation, and the file's report says so once.
+    """
+    g = lambda fld: _get(raw, mapping, fld)  # noqa: E731
+    idx = raw.index
+    date_fields = [f for f in ("start", "start_date", "end", "booked_at") if f in mapping]
+    order = ctx.date_order or (profile.date_order if profile.date_order != "ask" else None)
+    if order is None and any(parse.has_numeric_dates(g(f)) for f in date_fields):
+        raise NeedDateOrder()
+    fmts = profile.datetime_formats
+    blank = pd.Series("", index=idx, dtype=object)
+    range_start, range_end = blank, blank
+    if "time_range" in mapping:
+        range_start, range_end = parse.parse_time_range(g("time_range"))
+    clock = range_start if "time_range" in mapping else g("start_time")
+    start_field = "start" if "start" in mapping else "start_date"
+    if start_field in mapping:
+        start_text = _with_clock(g(start_field), clock).str.strip()
+    elif profile.kind == "customers":
+        start_text, start_field = g("first_visit"), "first_visit"
+    else:  # line items whose time comes from the payments file they join
+        start_text = blank
+    start_local, bad = parse.parse_datetime(start_text, formats=fmts, date_order=order)
+    p.add(bad, start_field, "is not a date and time BarberBI can read.", values=start_text)
+    visit_start = start_field in mapping and profile.kind != "customers"
+    if visit_start:
+        p.add(start_text.eq(""), start_field, "the start date is missing.")
+    date_only = start_local.notna() & ~parse.has_time(start_text) & visit_start
+
+    end_field = "end"
+    if "end" in mapping:
+        end_text = _with_clock(g("end"), range_end)
+        end_local, bad = parse.parse_datetime(end_text, formats=fmts, date_order=order)
+        p.add(bad, "end", "is not a date and time BarberBI can read.", values=end_text)
+    elif "time_range" in mapping:
+        end_field = "time_range"
+        day = start_local.dt.strftime("%Y-%m-%d").fillna("")
+        end_text = (day + " " + range_end).where(range_end.ne("") & day.ne(""), "")
+        end_local, bad = parse.parse_datetime(end_text, formats=fmts, date_order="mdy")
+        p.add(bad, "time_range", "is not a time range BarberBI can read (e.g. 09:15 - 09:45).",
+              values=g("time_range"))
+    else:
+        end_text = blank
+        end_local = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    end_from = pd.Series(end_field, index=idx, dtype=object)  # the column each end came from
+    if "duration" in mapping:
+        minutes, bad = parse.parse_duration(g("duration"))
+        p.add(bad, "duration", "is not a duration BarberBI can read (e.g. 45, 1h 30min).",
+              values=g("duration"))
+        by_duration = start_local + pd.to_timedelta(minutes.astype("float64"), unit="min")
+        end_from = end_from.where(end_local.notna() | by_duration.isna(), "duration")
+        end_local = end_local.fillna(by_duration)
+    # A date without a time has no end either: 00:00 plus 45 minutes is not when it ended.
+    end_local = end_local.where(~date_only)
+
+    location, zones = where(raw, mapping, ctx)
+    if "timezone" in mapping:
+        tz_text = g("timezone")
+        named = tz_text.map({t: zone_name(t) for t in tz_text.unique()}).astype(object)
+        p.add(tz_text.ne("") & named.isna(), "timezone", "is not a time zone BarberBI knows.",
+              values=tz_text)
+        zones = named.fillna(zones)
+    lines["start_utc"] = _to_utc(start_local, zones.where(~parse.utc_marked(start_text), "UTC"))
+    lines["time_known"] = (~date_only).astype("int64")
+    lines["end_utc"] = _to_utc(end_local, zones.where(~parse.utc_marked(end_text), "UTC"))
+    if "booked_at" in mapping:
+        booked_local, bad = parse.parse_datetime(g("booked_at"), formats=fmts, date_order=order)
+        p.add(bad, "booked_at", "is not a date and time BarberBI can read.", values=g("booked_at"))
+        booked_zones = zones.where(~parse.utc_marked(g("booked_at")), "UTC")
+        lines["booked_at_utc"] = _to_utc(booked_local, booked_zones)
+    else:
+        lines["booked_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
+
+    now = int(ctx.now_utc.timestamp())
+    start_s, end_s = lines["start_utc"], lines["end_utc"]
+    p.add(start_s.gt(now + ctx.horizon_days * 86400).fillna(False), start_field,
+          f"is more than {ctx.horizon_days} days in the future, beyond any booking horizon.",
+          values=start_text)
+    p.add(start_s.lt(946_684_800).fillna(False), start_field,
+          "is before the year 2000, which cannot be a booking.", values=start_text)
+    length = (end_s - start_s).astype("Float64")
+    too_long = (length > MAX_VISIT_HOURS * 3600).fillna(False) & (not ctx.allow_long_visits)
+    hours = (length / 3600).round(1).astype(str).str.removesuffix(".0")
+    for fld in end_from.unique():
+        mine = end_from.eq(fld)
+        p.add((end_s < start_s).fillna(False) & mine, fld,
+              "the appointment ends before it starts.")
+        p.add(too_long & mine, fld, "makes the visit " + hours + " hours long; a visit over "
+              f"{MAX_VISIT_HOURS} hours is not believable, so check the file (or import it "
+              "with --allow-long-visits if it is right).", values=g(fld))
+    if date_only.any():
+        first = pd.Series(idx == idx[date_only.to_numpy()][0], index=idx)
+        p.add(first, start_field, f"the file gives dates without a time of day; these "
+              f"{_count_visits(raw, profile, mapping, date_only)} visits count for revenue "
+              "and visits, not for utilisation or hourly charts.", severity="warning")
+    return location
+
+
+def _count_visits(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
+                  rows: pd.Series) -> int:
+    """How many visits the marked rows are (line items of one sale are one visit)."""
+    if profile.kind != "lines":
+        return int(rows.sum())
+    ids = _get(raw, mapping, "transaction_id")[rows]
+    return int(ids[ids.ne("")].nunique() + ids.eq("").sum())
+
+
 def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx: Context,
               salt: str = "") -> Chunk:
     """Canonical lines and problems for one chunk of a file."""
@@ -228,71 +323,9 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     lines["row"] = idx.to_numpy()
 
     # --- when -----------------------------------------------------------------
-    date_fields = [f for f in ("start", "start_date", "end", "booked_at") if f in mapping]
-    order = ctx.date_order or (profile.date_order if profile.date_order != "ask" else None)
-    if order is None and any(parse.has_numeric_dates(g(f)) for f in date_fields):
-        raise NeedDateOrder()
-    fmts = profile.datetime_formats
-    end_time = pd.Series("", index=idx, dtype=object)
-    if "time_range" in mapping:
-        range_start, end_time = parse.parse_time_range(g("time_range"))
-    start_field = "start" if "start" in mapping else "start_date"
-    if "start" in mapping:
-        start_text = g("start")
-    elif "start_date" in mapping:
-        time_text = range_start if "time_range" in mapping else g("start_time")
-        start_text = (g("start_date") + " " + time_text).str.strip()
-    elif profile.kind == "customers":
-        start_text, start_field = g("first_visit"), "first_visit"
-    else:  # line items whose time comes from the payments file they join
-        start_text = pd.Series("", index=idx, dtype=object)
-    start_local, bad = parse.parse_datetime(start_text, formats=fmts, date_order=order)
-    p.add(bad, start_field, "is not a date and time BarberBI can read.", values=start_text)
-    if start_field in mapping and profile.kind != "customers":
-        p.add(start_text.eq(""), start_field, "the start date is missing.")
-    if "end" in mapping:
-        end_local, bad = parse.parse_datetime(g("end"), formats=fmts, date_order=order)
-        p.add(bad, "end", "is not a date and time BarberBI can read.", values=g("end"))
-    elif "time_range" in mapping:
-        day = start_local.dt.strftime("%Y-%m-%d").fillna("")
-        end_text = (day + " " + end_time).where(end_time.ne("") & day.ne(""), "")
-        end_local, _ = parse.parse_datetime(end_text, formats=fmts, date_order="mdy")
-    else:
-        end_local = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
-    if "duration" in mapping:
-        minutes, bad = parse.parse_duration(g("duration"))
-        p.add(bad, "duration", "is not a duration BarberBI can read (e.g. 45, 1h 30min).",
-              values=g("duration"))
-        by_duration = start_local + pd.to_timedelta(minutes.astype("float64"), unit="min")
-        end_local = end_local.fillna(by_duration)
-
-    location, zones = where(raw, mapping, ctx)
-    if "timezone" in mapping:
-        tz_text = g("timezone")
-        named = tz_text.map({t: zone_name(t) for t in tz_text.unique()}).astype(object)
-        p.add(tz_text.ne("") & named.isna(), "timezone", "is not a time zone BarberBI knows.",
-              values=tz_text)
-        zones = named.fillna(zones)
-    lines["start_utc"] = _to_utc(start_local, zones.where(~parse.utc_marked(start_text), "UTC"))
-    lines["time_known"] = 1  # 0 where the export gave a date without a time of day
-    end_zones = zones.where(~parse.utc_marked(g("end")), "UTC") if "end" in mapping else zones
-    lines["end_utc"] = _to_utc(end_local, end_zones)
-    if "booked_at" in mapping:
-        booked_local, bad = parse.parse_datetime(g("booked_at"), formats=fmts, date_order=order)
-        p.add(bad, "booked_at", "is not a date and time BarberBI can read.", values=g("booked_at"))
-        booked_zones = zones.where(~parse.utc_marked(g("booked_at")), "UTC")
-        lines["booked_at_utc"] = _to_utc(booked_local, booked_zones)
-    else:
-        lines["booked_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
-    now = int(ctx.now_utc.timestamp())
+    location = _when(lines, raw, profile, mapping, ctx, p)
     start_s = lines["start_utc"]
-    p.add(start_s.gt(now + ctx.horizon_days * 86400).fillna(False), start_field,
-          f"is more than {ctx.horizon_days} days in the future, beyond any booking horizon.",
-          values=start_text)
-    p.add(start_s.lt(946_684_800).fillna(False), start_field,
-          "is before the year 2000, which cannot be a booking.", values=start_text)
-    p.add((lines["end_utc"] < start_s).fillna(False), "end",
-          "the appointment ends before it starts.")
+    now = int(ctx.now_utc.timestamp())
 
     # --- what happened ------------------------------------------------------------
     status_raw = g("status")

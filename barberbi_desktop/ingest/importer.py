@@ -250,6 +250,7 @@ class Importer:
         self.cancelled = cancelled
         # Files at least this big are parsed in a helper process while this one writes.
         self.parallel_bytes = PARALLEL_BYTES
+        self.allow_long_visits = False
 
     def import_files(
         self,
@@ -261,7 +262,10 @@ class Importer:
         location: str | None = None,
         dry_run: bool = False,
         skip_bad_rows: bool = False,
+        allow_long_visits: bool = False,
     ) -> list[FileReport]:
+        """Import ``paths``; ``allow_long_visits`` is the owner confirming visits over 12 h."""
+        self.allow_long_visits = allow_long_visits
         reports: list[FileReport] = []
         sources: list[_Source] = []
         saved = saved_profiles(self.db)
@@ -326,6 +330,7 @@ class Importer:
             location_zones=zones,
             default_zone=default_zone,
             date_order=date_order,
+            allow_long_visits=self.allow_long_visits,
         )
 
     def _settle_date_order(self, src: _Source) -> str:

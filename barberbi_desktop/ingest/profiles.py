@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest.vocab import CHANNEL_WORDS, ITEM_TYPE_WORDS, STATUS_WORDS, merged
 
 # Every field a profile may map a column to, with what it means.
 FIELDS: dict[str, str] = {
@@ -106,8 +107,14 @@ ITEM_TYPES: dict[str, list[str]] = {
     "tax": ["tax", "sales tax"],
     "discount": ["discount"],
 }
+# The same words in the other languages exports come in.
+STATUSES = merged(STATUSES, STATUS_WORDS)
+CHANNELS = merged(CHANNELS, CHANNEL_WORDS)
+ITEM_TYPES = merged(ITEM_TYPES, ITEM_TYPE_WORDS)
 # Rows the platform marks as refunds: their money lands as a negative adjustment line.
-REFUND_EVENTS = {"refund", "partial refund", "refunded", "return"}
+REFUND_EVENTS = {"refund", "partial refund", "refunded", "return", "reembolso",
+                 "reembolso parcial", "remboursement", "remboursement partiel", "rimborso",
+                 "erstattung", "rückerstattung", "zwrot"}
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -129,6 +136,8 @@ class Profile:
     columns: dict[str, list[str]]
     signature: list[str]
     family: str | None = None
+    # The signature in the other languages the platform exports in ("it" -> headers).
+    signatures: dict[str, list[str]] = field(default_factory=dict)
     decimal: str = "auto"
     date_order: str = "ask"  # dmy, mdy or ask
     id_scope: str = "visit"  # visit, or series (the id names a recurring series)
@@ -214,9 +223,12 @@ def score(profile: Profile, header: list[str]) -> Detection:
     handful of generic columns ("Date", "Status") does not look like Square.
     """
     norm = {normalise_header(h) for h in header if h and not h.startswith("(column ")}
-    sig = {normalise_header(s) for s in profile.signature}
-    known = {normalise_header(s) for ss in profile.columns.values() for s in ss} | sig
-    sig_share = len(sig & norm) / len(sig) if sig else 0.0
+    sigs = [{normalise_header(s) for s in ss}
+            for ss in [profile.signature, *profile.signatures.values()]]  # fmt: skip
+    known = {normalise_header(s) for ss in profile.columns.values() for s in ss}
+    known = known.union(*sigs)
+    # The file is in one language: the best-matching signature is the one that counts.
+    sig_share = max((len(sig & norm) / len(sig) for sig in sigs if sig), default=0.0)
     coverage = len(norm & known) / len(norm) if norm else 0.0
     return Detection(profile, round(0.75 * sig_share + 0.25 * coverage, 3), _map(profile, header))
 
