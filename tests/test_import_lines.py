@@ -249,3 +249,26 @@ def test_services_a_booking_export_creates_are_premium_by_what_they_sold_for(
     assert premium["Balayage"] == 1 and premium["Full head colour"] == 1
     assert premium["Mens cut"] == 0 and premium["Womens cut & finish"] == 1
     assert premium["Colour consultation"] == 0
+
+
+def test_square_item_sales_alone_land_refunds_against_their_sale(db: Database) -> None:
+    """Square's item file on its own: Qty 1.0/2.0, Gross Sales as the line total, and a
+    refund row (Qty -1.0, -$30.00 gross, +$5.00 discount given back) on the same
+    Transaction ID as its sale."""
+    path = FIXTURES / "real" / "items-2026-06-01-2026-07-01.csv"
+    r = one(db, path)
+    assert r.status == "landed", r.reason
+    assert (r.platform, r.rows_read, r.rejected) == ("square_items", 4, 0)
+    net_column = 0
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            net_column += _cents(row["Net Sales"].replace("$", ""))
+    assert r.money is not None
+    assert r.money["net_cents"] == net_column == 8100
+    assert (r.money["sales_cents"], r.money["adjustments_cents"]) == (11100, -3000)
+    assert r.money["tax_cents"] == 394 + 315 + 219 - 219
+    assert query(db, "SELECT a.source_id, sum(i.quantity * i.unit_price_cents - i.discount_cents)"
+                     " FROM sale_items i JOIN appointments a ON a.id = i.appointment_id "
+                     "GROUP BY a.source_id ORDER BY 1") == [("tx6A1", 8100), ("tx6B2", 0)]
+    assert query(db, "SELECT quantity, unit_price_cents FROM sale_items WHERE name = "
+                     "'Matte Clay'") == [(2, 1800)]

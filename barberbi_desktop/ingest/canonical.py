@@ -500,7 +500,10 @@ def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
               "is not a believable amount (over $10,000).", values=g(fld))
     # Square writes discounts as negative numbers, others as positive: the size is what counts.
     lines["unit_price_cents"] = price
-    lines["discount_cents"] = money["discount"].abs().fillna(0).astype("int64")
+    # A discount makes a line smaller: on a refund (an adjustment) it is given back with
+    # the refund, so it counts against the refund (Square writes +$5.00 there).
+    size = money["discount"].abs().fillna(0)
+    lines["discount_cents"] = size.where(~negative, -size).astype("int64")
     lines["tax_cents"] = money["tax"].fillna(0).astype("int64")
     lines["tip_cents"] = money["tip"].fillna(0).astype("int64")
     method = g("payment_method").str.lower().str.slice(0, 20)
