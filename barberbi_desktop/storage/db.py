@@ -29,7 +29,7 @@ from barberbi_desktop.storage.files import (
     make_private,
     no_space,
     private_dir,
-        written_whole,
+    written_whole,
 )
 
 if TYPE_CHECKING:
