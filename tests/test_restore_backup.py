@@ -47,7 +47,7 @@ def _shop(path: Path, marker: str, rows: int = 0) -> Path:
                 text(
                     "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n "
                     "WHERE v < :n) INSERT INTO audit_log (at_utc, user_id, action, detail) "
-                    "SELECT v, NULL, 'filler', printf('%0200d', v) FROM n"
+                    "SELECT v, NULL, 'filler', hex(randomblob(100)) FROM n"
                 ),
                 {"n": rows},
             )

@@ -36,8 +36,8 @@ from barberbi_desktop.ingest.canonical import (
 )
 from barberbi_desktop.ingest.profiles import Detection, Profile, known_headers, resolve
 from barberbi_desktop.ingest.read import RawTable, open_table
-from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.users import audit, audit_many
+from barberbi_desktop.storage.db import Database, environment_errors, rollback_if_open
+from barberbi_desktop.storage.users import audit_row
 
 MAX_STORED_PROBLEMS = 1000
 PARALLEL_BYTES = 32 * 1024 * 1024
@@ -255,7 +255,8 @@ class Importer:
         for unit in _units(sources):
             started = time.perf_counter()
             try:
-                self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
+                with environment_errors(self.db.path, "nothing was imported"):
+                    self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
             except InputError as exc:
                 for src in unit:
                     src.report.status, src.report.reason = "rejected", str(exc)
@@ -264,13 +265,6 @@ class Importer:
             for src in unit:
                 src.report.seconds = round(time.perf_counter() - started, 3)
             reports.extend(src.report for src in unit)
-        landed = [r for r in reports if r.status == "landed"]
-        if landed:  # a refused file leaves the database byte for byte as it was
-            audit_many(self.db, self.user_id, "import", [
-                {k: r.as_dict()[k] for k in ("file", "platform", "batch_id", "inserted",
-                                             "updated", "rejected")}
-                for r in landed
-            ])  # fmt: skip
         order = {str(Path(p)): i for i, p in enumerate(paths)}
         return sorted(reports, key=lambda r: order.get(r.file, 0))
 
@@ -352,7 +346,7 @@ class Importer:
                     self.progress(rows)
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            rollback_if_open(cur)
             raise
         return rows, bad
 
@@ -461,6 +455,9 @@ class Importer:
                     src.report.batch_id = None if dry_run else batch_id
                     src.report.status = "dry_run" if dry_run else "landed"
                 self._record(cur, batch_id, unit, problems, started)
+                for src in unit if not dry_run else ():  # landed and audited, or neither
+                    audit_row(cur, self.user_id, "import", {k: src.report.as_dict()[k] for k in (
+                        "file", "platform", "batch_id", "inserted", "updated", "rejected")})
                 changed = result.changed
                 if changed:
                     cur.execute("UPDATE shop_state SET data_version = data_version + 1")
@@ -471,7 +468,7 @@ class Importer:
                     )
                 cur.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback_if_open(cur)
                 raise
         if changed and not dry_run and self.hub is not None:
             self.hub.publish(DataChanged(reason="import", batch_id=batch_id))
@@ -532,13 +529,14 @@ def undo_last_import(
                 counts = load.undo_batch(cur, batch_id)
                 cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
                 cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                audit_row(cur, user_id, "import_undone",
+                          {"batch_id": batch_id, "file": file_name, **counts})  # fmt: skip
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback_if_open(cur)
                 raise
     finally:
         fairy.close()
-    audit(db, user_id, "import_undone", {"batch_id": batch_id, "file": file_name, **counts})
     if hub is not None:
         hub.publish(DataChanged(reason="undo", batch_id=batch_id))
     return {"batch_id": batch_id, "file": file_name, **counts}
