@@ -245,3 +245,20 @@ def test_rotation_alone_sweeps_a_dead_writers_leftovers(tmp_path: Path) -> None:
     (tmp_path / ".shop-1.db.999999.partial").write_bytes(b"a dead writer's")
     rotate(tmp_path, "shop")
     assert _siblings(tmp_path / "x") == [f".shop-1.db.{os.getpid()}.partial"]
+
+
+def test_the_apps_restore_after_closing_says_why_it_refused(
+    live_and_backup: tuple[Path, Path],
+) -> None:
+    from barberbi_desktop.app import restore_after_close
+
+    live, backup = live_and_backup
+    good = backup.read_bytes()
+    backup.write_bytes(b"")
+    before = _digest(live)
+    restored, message = restore_after_close(live, backup)
+    assert not restored and "is empty" in message and _digest(live) == before
+    backup.write_bytes(good)
+    restored, message = restore_after_close(live, backup)
+    assert restored and "open BarberBI again" in message
+    assert _marker(live) == "from the backup"
