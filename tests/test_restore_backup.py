@@ -208,7 +208,8 @@ def test_a_failed_backup_leaves_nothing_and_rotation_counts_only_checked_backups
         dead = [folder / ".shop-x.db.999999.partial", folder / ".shop-x.db.999999.partial-journal"]
         cut = folder / "shop-20990101T000000000000Z.db"
         cut = [cut, Path(f"{cut}-journal")]
-        for path in dead + cut:
+        orphan = [folder / "shop-20200101T000000000000Z.db-journal"]
+        for path in dead + cut + orphan:
             path.write_bytes(b"half")
         newest = make_backup(db, keep=3)
     finally:

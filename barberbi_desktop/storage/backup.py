@@ -36,6 +36,7 @@ from barberbi_desktop.storage.db import (
     sqlite_path,
 )
 from barberbi_desktop.storage.files import (
+    POSIX,
     copy_private,
     fsync_dir,
     fsync_file,
@@ -82,6 +83,11 @@ def _checked_backups(folder: Path, stem: str) -> list[Path]:
 def rotate(folder: Path, stem: str, keep: int = KEEP_BACKUPS) -> list[Path]:
     """Keep the newest ``keep`` checked backups; remove the rest and dead writers' leftovers."""
     removed = remove_dead_partials(folder)
+    for suffix in ("-journal", "-wal", "-shm"):  # beside no backup any more
+        for stray in folder.glob(f"{stem}-*.db{suffix}"):
+            if not Path(str(stray).removesuffix(suffix)).exists():
+                stray.unlink(missing_ok=True)
+                removed.append(stray)
     for path in _checked_backups(folder, stem)[:-keep] if keep > 0 else []:
         path.unlink(missing_ok=True)
         removed.append(path)
@@ -193,6 +199,8 @@ def _swap_in(target: Path, checked: Path) -> Path | None:
         except OSError:
             copy_private(target, kept)
         make_private(kept)
+        if not POSIX:
+            conn.close()  # Windows cannot rename over a file that is open
         try:
             os.replace(checked, target)
         except BaseException:
