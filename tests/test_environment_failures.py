@@ -127,7 +127,7 @@ def test_a_lock_held_longer_than_the_busy_timeout_is_one_sentence_and_loses_noth
     open_database(shop).dispose()
     db = open_database(shop, busy_timeout_ms=300)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(shop), "4"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(shop), "2"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
