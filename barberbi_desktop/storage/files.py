@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +155,26 @@ def remove_dead_partials(folder: Path) -> list[Path]:
                 with contextlib.suppress(OSError):
                     path.unlink()
                     removed.append(path)
+    return removed
+
+
+def remove_dead_folders(base: Path, prefix: str) -> list[Path]:
+    """Remove ``base/<prefix><pid>-*`` folders whose process is gone (and unnamed ones,
+    ``<prefix><random>``, over a day old: earlier versions did not name them)."""
+    removed = []
+    for folder in base.glob(f"{prefix}*"):
+        owner = folder.name[len(prefix) :].split("-", 1)[0]
+        try:
+            stale = (
+                not pid_alive(int(owner))
+                if owner.isdigit()
+                else time.time() - folder.stat().st_mtime > 86_400
+            )
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
     return removed
 
 

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import threading
-import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -39,7 +37,7 @@ from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import BUSY_TIMEOUT_MS, Database
-from barberbi_desktop.storage.files import create_private, pid_alive
+from barberbi_desktop.storage.files import create_private, remove_dead_folders
 
 INT, TXT, REAL = "INTEGER", "TEXT", "REAL"
 _INSTANT, _CATEGORY, _BOOL, _DATE, _JSON = "instant", "category", "bool", "date", "json"
@@ -389,28 +387,8 @@ def _scratch() -> tempfile.TemporaryDirectory[str]:
     base = shm if shm.is_dir() else Path(tempfile.gettempdir())
     if str(base) not in _SWEPT:
         _SWEPT.add(str(base))
-        sweep_scratch(base)
+        remove_dead_folders(base, SCRATCH_PREFIX)
     return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
-
-
-def sweep_scratch(base: Path) -> list[Path]:
-    """Remove scratch folders of processes that are gone (and unnamed ones over a day old,
-    from versions that did not name them)."""
-    removed = []
-    for folder in base.glob(f"{SCRATCH_PREFIX}*"):
-        owner = folder.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        try:
-            stale = (
-                not pid_alive(int(owner))
-                if owner.isdigit()
-                else time.time() - folder.stat().st_mtime > 86_400
-            )
-        except OSError:
-            continue
-        if stale:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
 
 
 def read_query(db: Database, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
