@@ -37,6 +37,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.events import EventHub
     from barberbi_desktop.jobs import imports as helper_imports
     from barberbi_desktop.jobs.scheduler import ShopScheduler
+    from barberbi_desktop.storage.results import mark_interrupted_runs
     from barberbi_desktop.storage.shop_config import load_schedule
     from barberbi_desktop.ui.bridge import HubBridge
     from barberbi_desktop.ui.login import LoginDialog
@@ -46,6 +47,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
 
     target: str | Path | None = ensure_demo_db() if demo else db_arg
     db: Database = open_database(target)
+    mark_interrupted_runs(db)  # what a killed or crashed run left "running"
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BarberBI")
     app.setOrganizationName("BarberBI")
@@ -81,8 +83,32 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
         bridge.close()
         path = db.path
         db.dispose()
-        if window.restore_path is not None:  # Settings > Backups: restore once closed
-            from barberbi_desktop.storage.backup import restore_backup
+        if window.restore_path is not None and path is not None:  # Settings > Backups
+            _restore_after_close(path, window.restore_path)
 
-            restored = restore_backup(path, window.restore_path)
-            print(f"Restored {window.restore_path} into {restored}; open BarberBI again.")
+
+def restore_after_close(path: Path, backup: Path) -> tuple[bool, str]:
+    """Restore once this process has let go of the shop; returns whether it was restored
+    and the one sentence to tell the owner.
+
+    The frame reader is stopped first: the restore is refused while any program,
+    this one's helpers included, still has the file open."""
+    from barberbi_desktop.errors import InputError
+    from barberbi_desktop.storage.backup import restore_backup
+    from barberbi_desktop.storage.frames import shutdown_reader
+
+    shutdown_reader()
+    try:
+        restored = restore_backup(path, backup)
+    except InputError as exc:
+        return False, str(exc)
+    return True, f"Restored {backup} into {restored}; open BarberBI again."
+
+
+def _restore_after_close(path: Path, backup: Path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    restored, message = restore_after_close(path, backup)
+    print(message, file=sys.stdout if restored else sys.stderr)
+    show = QMessageBox.information if restored else QMessageBox.warning
+    show(None, "Restore a backup", message)

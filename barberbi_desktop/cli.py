@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -358,8 +359,42 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
             print(f"{key}: {value}")
 
 
+# What a command's failure to write means, for the sentence a full disk or a busy or
+# read-only database gets (storage.db.environment_errors).
+OUTCOMES = {
+    "import": "nothing was imported",
+    "watch": "the file was not imported",
+    "backup": "no backup was written",
+    "restore": "the database was not changed",
+    "run": "the results were not saved",
+    "report": "no report was written",
+    "demo": "the demo shop was not written",
+    "screenshots": "the screenshots were not saved",
+}
+
+
+def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
+    from barberbi_desktop.config import resolve_db
+    from barberbi_desktop.storage.db import environment_errors, sqlite_path
+
+    db = getattr(args, "sub_db", None) or args.db
+    outcome = OUTCOMES.get(args.command or "", "nothing was saved")
+    if args.command == "import" and getattr(args, "undo", False):
+        outcome = "the import was not undone"
+    return environment_errors(sqlite_path(resolve_db(db)), outcome)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        with _environment(args):
+            return _main(args)
+    except InputError as exc:
+        print(f"barberbi: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+
+
+def _main(args: argparse.Namespace) -> int:
     commands = {
         "alerts": _cmd_alerts,
         "audit": _cmd_audit,
@@ -403,5 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERNAL
     except Exception as exc:  # the one place that turns a crash into a status code
+        from barberbi_desktop.storage.db import environment_sentence
+
+        if environment_sentence(exc, None, "") is not None:
+            raise  # a full disk, a busy or read-only database: main() says it in a sentence
         print(f"barberbi: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL

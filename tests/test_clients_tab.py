@@ -21,6 +21,9 @@ from barberbi_desktop.ui.clients_tab import COLUMNS, ClientsTab, safe_cell
 from barberbi_desktop.ui.tasks import TaskRunner
 
 EVIL = '=HYPERLINK("http://evil.example","click")'
+# A bare carriage return ends a row for readers that do not honour quotes: the line after
+# it would be a formula cell of its own.
+EVIL_LINE = "A\r=cmd|' /C calc'!A0"
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +33,15 @@ def scored(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     db = open_database(path, create=False)
     run_engine(db, "ltv", date(2026, 11, 24))
     scores = client_scores(db, latest_run(db, "ltv").run_id)
-    target = scores[
+    targets = scores[
         (scores["segment"] == "At-Risk") & scores["value_tier"].isin(["Premium VIP", "High Value"])
-    ].iloc[0]
-    with db.write() as conn:  # a client whose name is a spreadsheet formula
-        conn.execute(
-            text("UPDATE clients SET display_name = :n WHERE id = :i"),
-            {"n": EVIL, "i": int(target["client_id"])},
-        )
+    ]
+    with db.write() as conn:  # clients whose names are spreadsheet formulas
+        for name, (_, target) in zip([EVIL, EVIL_LINE], targets.head(2).iterrows(), strict=True):
+            conn.execute(
+                text("UPDATE clients SET display_name = :n WHERE id = :i"),
+                {"n": name, "i": int(target["client_id"])},
+            )
     db.dispose()
     return path
 
@@ -105,6 +109,27 @@ def test_call_list_exports_neutralise_formulas(tab: ClientsTab, tmp_path: Path) 
     assert "'" + EVIL in names and sheet["A1"].value == "Client"
 
 
+def test_a_formula_after_a_line_break_stays_inside_its_quoted_cell(
+    tab: ClientsTab, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "calls.csv"
+    count = tab.export_call_list(out)
+    raw = out.read_bytes()
+    assert b"\"'A\r=cmd|' /C calc'!A0\"" in raw  # one quoted cell, neutralised as a whole
+    with out.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == count + 1 and {len(r) for r in rows} == {len(rows[0])}
+    assert "'" + EVIL_LINE in {r[0] for r in rows}
+    if os.name == "posix":
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
 def test_safe_cell_leaves_ordinary_values_alone() -> None:
     assert safe_cell("Ana Lee") == "Ana Lee" and safe_cell(12.5) == 12.5
     assert safe_cell("+15550100") == "'+15550100" and safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("Ana-Lee\nSmith") == "Ana-Lee\nSmith"
+    assert safe_cell("Ana\n-1+1") == "'Ana\n-1+1" and safe_cell("Ana\r\n@x") == "'Ana\r\n@x"
+    assert safe_cell("Ana\tLee") == "Ana\tLee" and safe_cell("\tAna") == "'\tAna"

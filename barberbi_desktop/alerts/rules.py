@@ -47,6 +47,7 @@ class AlertSettings:
             "pathway_behind": timedelta(days=30),
             "import_rejected": timedelta(0),
             "engine_failed": timedelta(hours=6),
+            "backup_failed": timedelta(hours=20),
         }
     )
 
@@ -87,6 +88,8 @@ RULES = (
          "a file dropped in the watch folder is refused"),
     Rule("engine_failed", "An analysis failed", "critical",
          "a background analysis stops with an error"),
+    Rule("backup_failed", "The nightly backup failed", "critical",
+         "the scheduled backup could not be written or did not pass its check"),
 )  # fmt: skip
 
 
@@ -232,4 +235,15 @@ def engine_failed(engine: str, error: str, s: AlertSettings) -> Candidate:
         f"{error} The previous results are still shown.",
         f"engine_failed:{engine}",
         s.cooldowns["engine_failed"],
+    )
+
+
+def backup_failed(reason: str, s: AlertSettings) -> Candidate:
+    return Candidate(
+        "backup_failed",
+        "critical",
+        "The nightly backup failed",
+        f"{reason} The backups already made are kept; make one by hand in Settings > Backups.",
+        "backup_failed",
+        s.cooldowns["backup_failed"],
     )

@@ -45,8 +45,8 @@ from barberbi_desktop.ingest.profiles import (
 )
 from barberbi_desktop.ingest.read import RawTable, open_table
 from barberbi_desktop.ingest.saved_profiles import saved_profiles
-from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.users import audit, audit_many
+from barberbi_desktop.storage.db import Database, environment_errors, rollback_if_open
+from barberbi_desktop.storage.users import audit_row
 
 MAX_STORED_PROBLEMS = 1000
 
@@ -278,11 +278,12 @@ class Importer:
         for unit in _units(sources):
             started = time.perf_counter()
             try:
-                if unit[0].detection.profile.kind in LIST_KINDS:  # lists are never joined
-                    lists.import_list(self, unit[0], date_order, location, dry_run,
-                                      skip_bad_rows)  # fmt: skip
-                else:
-                    self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
+                with environment_errors(self.db.path, "nothing was imported"):
+                    if unit[0].detection.profile.kind in LIST_KINDS:  # lists are never joined
+                        lists.import_list(self, unit[0], date_order, location, dry_run,
+                                          skip_bad_rows)  # fmt: skip
+                    else:
+                        self._import_unit(unit, date_order, location, dry_run, skip_bad_rows)
             except InputError as exc:
                 for src in unit:
                     src.report.status, src.report.reason = "rejected", str(exc)
@@ -291,13 +292,6 @@ class Importer:
             for src in unit:
                 src.report.seconds = round(time.perf_counter() - started, 3)
             reports.extend(src.report for src in unit)
-        landed = [r for r in reports if r.status == "landed"]
-        if landed:  # a refused file leaves the database byte for byte as it was
-            audit_many(self.db, self.user_id, "import", [
-                {k: r.as_dict()[k] for k in ("file", "platform", "batch_id", "inserted",
-                                             "updated", "rejected")}
-                for r in landed
-            ])  # fmt: skip
         order = {str(Path(p)): i for i, p in enumerate(paths)}
         return sorted(reports, key=lambda r: order.get(r.file, 0))
 
@@ -380,7 +374,7 @@ class Importer:
                     self.progress(rows)
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            rollback_if_open(cur)
             raise
         return rows, bad
 
@@ -511,7 +505,7 @@ class Importer:
                     )
                 cur.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback_if_open(cur)
                 raise
         if changed and not dry_run and self.hub is not None:
             self.hub.publish(DataChanged(reason="import", batch_id=batch_id))
@@ -535,6 +529,10 @@ class Importer:
                 None if reports[0].money is None else json.dumps(reports[0].money), batch_id,
             ),
         )
+        for r in reports:  # in the landing transaction: landed and audited, or neither
+            if r.status == "landed":
+                audit_row(cur, self.user_id, "import", {k: r.as_dict()[k] for k in (
+                    "file", "platform", "kind", "batch_id", "inserted", "updated", "rejected")})
         if problems:
             frame = pd.concat(problems).head(MAX_STORED_PROBLEMS)
             cur.executemany(
@@ -576,13 +574,14 @@ def undo_last_import(
                 counts["restored"] += restored
                 cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
                 cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                audit_row(cur, user_id, "import_undone",
+                          {"batch_id": batch_id, "file": file_name, **counts})  # fmt: skip
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback_if_open(cur)
                 raise
     finally:
         fairy.close()
-    audit(db, user_id, "import_undone", {"batch_id": batch_id, "file": file_name, **counts})
     if hub is not None:
         hub.publish(DataChanged(reason="undo", batch_id=batch_id))
     return {"batch_id": batch_id, "file": file_name, **counts}

@@ -107,7 +107,7 @@ def _value(v: Any) -> str:
     return json.dumps(str(v), ensure_ascii=False)  # a TOML basic string
 
 
-_TABLES = ("columns", "statuses", "channels", "item_types")
+_TABLES = ("columns", "signatures", "statuses", "channels", "item_types")
 
 
 def to_toml(profile: Profile) -> str:

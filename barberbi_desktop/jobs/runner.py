@@ -19,7 +19,7 @@ from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.frames import LEAN, load_shop_data
-from barberbi_desktop.storage.results import fail_run, start_run
+from barberbi_desktop.storage.results import fail_run, mark_interrupted_runs, start_run
 from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.shop_config import alert_settings, kpi_settings, methodology_settings
 
@@ -103,6 +103,7 @@ def run_engine(
     # No day given: today in the shop's own time zone, cut at the current time.
     now = None if as_of is not None else shop_now(db)
     as_of = as_of or now.date()
+    mark_interrupted_runs(db)  # a run whose process was killed is not still "running"
     run_id = start_run(db, engine, as_of)
     try:
         summary = ENGINES[engine](db, run_id, as_of, state or RunState(), now)

@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
 from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import Database
@@ -102,11 +103,24 @@ def run_heavy(db_url: str, skip_if_unchanged: bool = True) -> None:
 
 
 def backup_job(db_url: str) -> None:
+    """The daily backup; a failure is an alert (nobody watches it run), never a crash."""
+    from barberbi_desktop.alerts import rules
+    from barberbi_desktop.alerts.store import raise_alerts
     from barberbi_desktop.storage.backup import make_backup
+    from barberbi_desktop.storage.shop_config import alert_settings
 
     runtime = _runtime(db_url)
-    if runtime is not None:
-        make_backup(runtime[0])
+    if runtime is None:
+        return
+    db, hub = runtime
+    try:
+        make_backup(db)
+    except Exception as exc:
+        log.exception("scheduled backup failed")
+        reason = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}."
+        raised = raise_alerts(db, [rules.backup_failed(reason, alert_settings(db))])
+        if raised:
+            hub.publish(AlertsRaised(tuple(raised)))
 
 
 _WATCHERS: dict[str, object] = {}

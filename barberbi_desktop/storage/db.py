@@ -7,6 +7,8 @@ folder, written by a newer app) is turned into one `InputError` sentence
 
 from __future__ import annotations
 
+import errno
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -17,11 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from barberbi_desktop.config import resolve_db
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage.files import (
+    create_private,
+    make_private,
+    no_space,
+    private_dir,
+    written_whole,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -109,13 +118,13 @@ class Database:
         self.engine.dispose()
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
@@ -155,7 +164,7 @@ def _check_file(path: Path, create: bool) -> None:
         folder = path.parent
         if not folder.exists():
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)
             except OSError as exc:
                 raise InputError(f"The folder {folder} cannot be created: {exc.strerror}.") from exc
     # WAL needs to create the -wal and -shm files next to the database.
@@ -194,19 +203,103 @@ def _sqlite_refusal(path: Path, exc: sqlite3.DatabaseError) -> InputError:
 
 
 def backup_sqlite(src: Engine | str | Path, dest: Path) -> Path:
-    """Copy a live SQLite database with the online backup API (safe under WAL)."""
+    """Copy a live SQLite database with the online backup API (safe under WAL).
+
+    The copy is written owner-only under a temporary name, switched to a rollback
+    journal (so it is one self-contained file), checked with ``PRAGMA
+    integrity_check`` and only then renamed to ``dest``: a copy that fails any step
+    leaves nothing behind, and ``dest`` never names half a file.
+    """
     source_path = src if isinstance(src, str | Path) else sqlite_path(str(src.url))
     if source_path is None:
         raise InputError("Only a database file can be backed up.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(str(source_path))
-    target = sqlite3.connect(str(dest))
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    with written_whole(dest) as temp:
+        source = sqlite3.connect(str(source_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        target = sqlite3.connect(str(temp), isolation_level=None)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE").fetchone()
+        finally:
+            target.close()
+            source.close()
+        problem = integrity_problem(temp)
+        if problem is not None:
+            raise InputError(f"The copy of {source_path} failed its check ({problem}).")
     return dest
+
+
+def integrity_problem(path: Path) -> str | None:
+    """SQLite's own verdict on every page of a file: None when it is sound."""
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check(5)").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
+def rollback_if_open(cur: sqlite3.Cursor) -> None:
+    """Roll back a raw connection's transaction if SQLite has not done so itself.
+
+    On a full disk SQLite may roll back on its own; a second ROLLBACK then fails
+    with "cannot rollback - no transaction is active", which hid the real cause."""
+    if cur.connection.in_transaction:
+        cur.execute("ROLLBACK")
+
+
+_FULL = ("database or disk is full", "no space left")
+_BUSY = ("database is locked", "database is busy", "database table is locked")
+_READ_ONLY = ("readonly database", "read-only file system", "unable to open database file")
+
+
+def environment_sentence(exc: BaseException, where: Path | str | None, outcome: str) -> str | None:
+    """One sentence for a failure of the computer rather than of the data (a full disk,
+    a lock another program holds too long, a read-only folder); None for anything else.
+
+    ``outcome`` says what the failure means for the user ("nothing was imported")."""
+    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    text_ = str(cause).lower()
+    named = getattr(cause, "filename", None) if isinstance(cause, OSError) else None
+    place = Path(named or where or ".")
+    folder = place if place.is_dir() else place.parent
+    code = cause.errno if isinstance(cause, OSError) else None
+    if no_space(cause) or any(s in text_ for s in _FULL) or (
+        "disk i/o error" in text_ and _nearly_full(folder)
+    ):
+        return f"The disk holding {place} is full; {outcome}."
+    if any(s in text_ for s in _BUSY):
+        return f"{place} is busy in another program, so {outcome}; try again in a moment."
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(s in text_ for s in _READ_ONLY):
+        return f"The folder {folder} is read-only or not yours to write; {outcome}."
+    if "disk i/o error" in text_ or code == errno.EIO:
+        return f"The disk holding {place} could not be written (an input/output error); {outcome}."
+    return None
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+@contextmanager
+def environment_errors(where: Path | str | None, outcome: str) -> Iterator[None]:
+    """The one place that turns a full disk, a lock held too long or a read-only folder
+    into an `InputError` sentence (see `environment_sentence`); the CLI wraps every
+    command in it and the importer every file, so none of them is an internal error."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (sqlite3.Error, DBAPIError, OSError) as exc:
+        sentence = environment_sentence(exc, where, outcome)
+        if sentence is None:
+            raise
+        raise InputError(sentence) from exc
 
 
 def _schema_state(conn: Connection) -> tuple[str | None, set[str]]:
@@ -249,17 +342,26 @@ def _refuse_foreign_or_newer(where: object, rev: str | None, tables: set[str]) -
         )
 
 
-def open_database(db: str | Path | None = None, *, create: bool = True) -> Database:
+def open_database(
+    db: str | Path | None = None, *, create: bool = True, busy_timeout_ms: int | None = None
+) -> Database:
     """Open (and create or upgrade) a shop database, refusing unusable files.
 
     An older schema is upgraded after a backup copy is written beside the file;
     a newer one is refused, since an older app cannot know what it would break.
+    A new file is created owner-only, and SQLite gives its ``-wal`` and ``-shm``
+    the database's own mode, so they are owner-only too. ``busy_timeout_ms``
+    (default `BUSY_TIMEOUT_MS`) is how long a write waits for another program's
+    lock before it gives up with "busy in another program".
     """
     url = resolve_db(db)
     path = sqlite_path(url)
     current = False
+    busy_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     if path is not None:
         _check_file(path, create)
+        if not path.exists():
+            create_private(path)  # an empty file is an empty SQLite database
         try:
             state = _file_schema_state(path)
         except sqlite3.DatabaseError as exc:
@@ -267,12 +369,14 @@ def open_database(db: str | Path | None = None, *, create: bool = True) -> Datab
         _refuse_foreign_or_newer(path, *state)
         current = state[0] == SCHEMA_HEAD
         _check_not_locked(path)
+        for suffix in ("", "-wal", "-shm"):
+            make_private(Path(str(path) + suffix))
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
     )
     if url.startswith("sqlite"):
-        _install_sqlite_hooks(engine)
+        _install_sqlite_hooks(engine, busy_ms)
     try:
         if not current:
             _migrate(engine, path)

@@ -18,6 +18,7 @@ another program reading the file under WAL.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -36,6 +37,7 @@ from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import BUSY_TIMEOUT_MS, Database
+from barberbi_desktop.storage.files import create_private, remove_dead_folders
 
 INT, TXT, REAL = "INTEGER", "TEXT", "REAL"
 _INSTANT, _CATEGORY, _BOOL, _DATE, _JSON = "instant", "category", "bool", "date", "json"
@@ -349,6 +351,7 @@ def _read_all(
 
 
 def _write_arrow(arrow: pa.Table, target: str) -> str:
+    create_private(Path(target))  # every client's name and contacts: owner-only
     with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as writer:
         writer.write_table(arrow)
     return target
@@ -371,11 +374,21 @@ def _in_reader(fn: Any, *args: Any) -> Any:
         return _reader().submit(fn, *args).result()
 
 
+SCRATCH_PREFIX = "barberbi-frames-"
+_SWEPT: set[str] = set()
+
+
 def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """A 0700 folder for one load's Arrow files, removed when the load ends (and at exit).
+
+    Its name carries this process's id, so the first load of a later process removes
+    what a killed one left behind (they hold every client's name, email and phone)."""
     shm = Path("/dev/shm")  # memory-backed where available: the files never touch a disk
-    return tempfile.TemporaryDirectory(
-        prefix="barberbi-frames-", dir=shm if shm.is_dir() else None
-    )
+    base = shm if shm.is_dir() else Path(tempfile.gettempdir())
+    if str(base) not in _SWEPT:
+        _SWEPT.add(str(base))
+        remove_dead_folders(base, SCRATCH_PREFIX)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
 
 
 def read_query(db: Database, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:

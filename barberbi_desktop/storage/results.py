@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
 
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.files import pid_alive, process_started
+
+# A run from before runs named their process cannot be checked; none runs this long.
+UNOWNED_STALE_AFTER = timedelta(hours=24)
 
 # client_scores' columns and their types, spelled out so that reading them does not
 # import the ORM models on a window's loader thread (test_storage checks the list).
@@ -59,7 +65,15 @@ def data_version(db: Database) -> int:
         )
 
 
+def _owner() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "since": process_started(pid)}
+
+
 def start_run(db: Database, engine: str, as_of: date) -> int:
+    """Record a run before it starts. Its process (id, computer, start time) is kept in
+    its metrics until it finishes, so a later start can tell a run whose process was
+    killed from one still going (`mark_interrupted_runs`)."""
     now = int(datetime.now(UTC).timestamp())
     with db.write() as conn:
         return int(
@@ -67,11 +81,62 @@ def start_run(db: Database, engine: str, as_of: date) -> int:
                 text(
                     "INSERT INTO engine_runs (engine, as_of, data_version, started_utc, status, "
                     "metrics) VALUES (:e, :a, (SELECT data_version FROM shop_state WHERE id = 1), "
-                    ":t, 'running', '{}') RETURNING id"
+                    ":t, 'running', :m) RETURNING id"
                 ),
-                {"e": engine, "a": as_of.isoformat(), "t": now},
+                {
+                    "e": engine,
+                    "a": as_of.isoformat(),
+                    "t": now,
+                    "m": json.dumps({"owner": _owner()}),
+                },
             ).scalar_one()
         )
+
+
+def _gone(owner: Any, started_utc: int, now: datetime) -> bool:
+    """Whether the process that started a run has certainly stopped."""
+    if not isinstance(owner, dict) or "pid" not in owner:
+        return started_utc < (now - UNOWNED_STALE_AFTER).timestamp()
+    if owner.get("host") != socket.gethostname():
+        return False  # another computer's run (a shared folder): nothing to check here
+    pid = int(owner["pid"])
+    if not pid_alive(pid):
+        return True
+    since = owner.get("since")
+    return since is not None and process_started(pid) not in (None, since)  # a reused id
+
+
+def mark_interrupted_runs(db: Database, now: datetime | None = None) -> list[int]:
+    """Runs left "running" by a process that is gone (killed, crashed, the power cut)
+    become "interrupted", so nothing waits on them and the history says what happened."""
+    now = now or datetime.now(UTC)
+    with db.read() as conn:
+        rows = conn.execute(
+            text("SELECT id, started_utc, metrics FROM engine_runs WHERE status = 'running'")
+        ).all()
+    stale = []
+    for run_id, started, metrics in rows:
+        try:
+            found = json.loads(metrics) if isinstance(metrics, str) else metrics
+            owner = found.get("owner") if isinstance(found, dict) else None
+        except ValueError:
+            owner = None
+        if _gone(owner, int(started), now):
+            pid = owner.get("pid") if isinstance(owner, dict) else None
+            which = f" (process {pid})" if pid else ""
+            error = f"interrupted: the program running it stopped before it finished{which}"
+            stale.append({"id": run_id, "err": error})
+    if stale:
+        with db.write() as conn:
+            for run in stale:
+                conn.execute(
+                    text(
+                        "UPDATE engine_runs SET status = 'interrupted', finished_utc = :t, "
+                        "error = :err WHERE id = :id AND status = 'running'"
+                    ),
+                    {**run, "t": int(now.timestamp())},
+                )
+    return [run["id"] for run in stale]
 
 
 def finish_run(conn: Any, run_id: int, metrics: dict[str, Any]) -> None:

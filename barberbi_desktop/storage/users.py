@@ -140,6 +140,15 @@ def audit_many(
             _audit(conn, user_id, action, detail)
 
 
+def audit_row(cur: Any, user_id: int | None, action: str, detail: dict[str, Any]) -> None:
+    """Audit inside a raw ``sqlite3`` transaction, so the entry lands with the change
+    it records or not at all (an import that landed always has its entry)."""
+    cur.execute(
+        "INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (?, ?, ?, ?)",
+        (int(datetime.now(UTC).timestamp()), user_id, action, json.dumps(detail, default=str)),
+    )
+
+
 def _audit(conn: Any, user_id: int | None, action: str, detail: dict[str, Any]) -> None:
     conn.execute(
         text("INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (:t, :u, :a, :d)"),

@@ -8,7 +8,6 @@ filters, and the segment chart is created once and updated in place.
 
 from __future__ import annotations
 
-import csv
 import html
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,8 @@ from barberbi_desktop.engines.ltv_backtest import describe, describe_churn
 from barberbi_desktop.engines.segments import SEGMENT_ORDER
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.export import safe_cell as safe_cell  # tests import it here
+from barberbi_desktop.storage.export import write_table
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
@@ -57,7 +58,6 @@ COLUMNS = {
     "overdue_text": "Overdue",
 }
 MONEY = ("monetary_cents", "predicted_spend_cents", "ltv_cents")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _money(v: Any) -> str:
@@ -72,14 +72,6 @@ FORMATTERS = {
     "days_since_last": lambda v: f"{float(v):.0f}",
     "visits": lambda v: f"{int(v)}",
 }
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection: a cell that would start a formula is
-    prefixed with an apostrophe, so Excel and LibreOffice show it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 HIDDEN = ("email", "phone", "segment_rule", "action", "value_tier", "client_id")
@@ -301,13 +293,9 @@ class ClientsTab(BuiltInSteps, QWidget):
         ).sort_values("12-month value", ascending=False)
 
     def export_call_list(self, path: Path) -> int:
-        """Write the call list as .csv or .xlsx; returns the number of clients."""
-        frame = self.call_list().map(safe_cell)
-        if path.suffix.lower() == ".xlsx":
-            frame.to_excel(path, index=False, sheet_name="Call list")
-        else:
-            frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
-        return len(frame)
+        """Write the call list as .csv or .xlsx (formula-safe, owner-only); returns the
+        number of clients."""
+        return write_table(self.call_list(), path, sheet="Call list")
 
     def _choose_export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(

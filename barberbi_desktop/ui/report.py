@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfW
 
 from barberbi_desktop.engines.month import MONEY, SHARE, MonthFigures, monthly
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.files import create_private, partial_name, private_dir, remove_partial
 from barberbi_desktop.storage.frames import load_shop_data
 from barberbi_desktop.storage.results import latest_run
 from barberbi_desktop.storage.summary import shop_summary
@@ -100,8 +101,10 @@ def write_report(db: Database, month: str, out: Path) -> dict[str, Any]:
     figures = monthly(load_shop_data(db), month)
     summary = shop_summary(db)
     runs = {e: latest_run(db, e) for e in ("ltv", "methodology", "revenue")}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")  # renamed only once complete
+    private_dir(out.parent)
+    partial = partial_name(out)  # renamed only once complete
+    remove_partial(partial)
+    create_private(partial)  # owner-only before a byte is written: Qt keeps the mode
     writer = QPdfWriter(str(partial))
     writer.setResolution(DPI)
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
