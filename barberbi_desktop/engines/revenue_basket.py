@@ -191,6 +191,8 @@ def bundles(b: pd.DataFrame, r: pd.DataFrame, data: ShopData, settings: BasketSe
     for p in pairs.head(5).itertuples():
         a, c = p.antecedent, p.consequent
         pa, pc = float(price[a]), float(price[c])
+        if not (pa > 0 and pc > 0):  # a free or unpriced service cannot be packaged for money
+            continue
         with_a = bk.matrix[:, col[a]]
         both = int((with_a & bk.matrix[:, col[c]]).sum())
         only_a = int(with_a.sum()) - both

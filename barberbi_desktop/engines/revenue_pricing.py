@@ -56,9 +56,15 @@ def _group(data: ShopData) -> pd.Series:
 
 
 def weekly_counts(data: ShopData, as_of: date) -> pd.DataFrame:
-    """Service items per week with the week's median price; full weeks before ``as_of``."""
-    items = data.sale_items[(data.sale_items["kind"] == "service")
-                            & data.sale_items["service_id"].notna()]  # fmt: skip
+    """Service items per week with the week's median price; full weeks before ``as_of``.
+
+    Only lines with a real price take part: a $0 consultation has no price to respond
+    to (and its log is minus infinity), and an unknown price is not a price.
+    """
+    items = data.sale_items
+    price = items["unit_price_cents"].astype("Float64")
+    items = items[(items["kind"] == "service") & items["service_id"].notna()
+                  & (price > 0).fillna(False).to_numpy(dtype=bool)]  # fmt: skip
     sold = items["sold_at"].dt.tz_convert(None)
     end = pd.Timestamp(as_of)
     items = items[sold < end]
