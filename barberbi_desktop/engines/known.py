@@ -25,6 +25,10 @@ NO_STATUSES = (
 NO_PRODUCTS = "no product sales recorded: the exports may not include retail"
 NO_DISCOUNTS = "no discounts recorded: the exports may not include them"
 NO_PREMIUM = "no service is marked premium: mark premium services in Settings"
+NO_CHANNEL = (
+    "the exports do not say how appointments were booked (a till records every sale as a "
+    "walk-in)"
+)
 NO_HOURS = "no working hours set for the barbers: set them in Settings > Barbers"
 NO_LENGTHS = (
     "no visit lengths: the exports give no time of day or end time and the services no "
@@ -64,6 +68,14 @@ def recorded(source: np.ndarray, has: np.ndarray) -> np.ndarray:
     if not len(source):
         return np.zeros(0, dtype=bool)
     return np.isin(source, np.unique(source[has]))
+
+
+def booking_channel(channel: pd.Series) -> np.ndarray:
+    """Appointments whose channel says how they were booked. A source that calls every
+    appointment a walk-in is a till (Square's "Point of Sale"): it records where the sale
+    was rung up, not how the client booked, so it does not count as recording channels."""
+    text = channel.astype("object")
+    return (text.notna() & ~text.isin(["walk_in", "None", "nan", "", "<NA>"])).to_numpy(bool)
 
 
 def has_hours(hours: object) -> bool:

@@ -238,6 +238,7 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
             "discount_src": known.recorded(source, a["discount_cents"].to_numpy() > 0),
             "booked_src": known.recorded(source, booked.notna().to_numpy()),
             "status_src": known.recorded(source, status.isin(known.MISSED).to_numpy(bool)),
+            "channel_src": known.recorded(source, known.booking_channel(a["channel"])),
         }
     )
     client = appts["client_id"].to_numpy(dtype="float64", na_value=np.nan)

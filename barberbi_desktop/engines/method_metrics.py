@@ -397,12 +397,12 @@ def referral_share(ctx: MethodContext, target: float) -> Reading:
 
 def online_booking_share(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
-    known = w[~w["channel"].isin(["None", "nan", "", "<NA>"])]
-    if known.empty:
-        return _none(ctx, "the exports do not say how appointments were booked")
+    told = w[~w["channel"].isin(["None", "nan", "", "<NA>"]) & w["channel_src"]]
+    if told.empty:
+        return _none(ctx, known.NO_CHANNEL if len(w) else "no appointments in the last 90 days")
     return _out(
         ctx,
-        (known["channel"] == "online").groupby(known["g"]).mean(),
+        (told["channel"] == "online").groupby(told["g"]).mean(),
         "no appointments with a known booking channel in the last 90 days",
     )
 
