@@ -158,10 +158,12 @@ class RevenueTab(BuiltInSteps, QWidget):
         total = sum(r["gain_cents"] * r["confidence"] for r in road)
         cap = m.get("capacity", {})
         util = cap.get("utilisation")
+        note = cap.get("note")
+        chairs = (f" · chairs {util:.0%} full" if util is not None
+                  else f" · chair utilisation unknown: {note}" if note else "")  # fmt: skip
         self.headline.setText(
             f"{len(road)} ways to earn more, worth about {money(total)} a year weighted by "
-            f"confidence" + (f" · chairs {util:.0%} full" if util is not None else "")
-            + f" · as of {run.as_of:%d %b %Y}"
+            f"confidence{chairs} · as of {run.as_of:%d %b %Y}"
         )
         self._heatmap(cap.get("slots", []))
         road_frame = roadmap_frame(m)
