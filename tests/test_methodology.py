@@ -306,7 +306,7 @@ def test_a_cut_context_scores_exactly_like_the_full_history(demo_data: ShopData)
 
     ctx = build_context(demo_data, pd.Timestamp("2026-11-24"))
     s = MethodologySettings()
-    for month_end in pd.date_range("2025-12-31", "2026-10-31", freq="5ME"):
+    for month_end in pd.date_range("2025-12-31", "2026-10-31", freq=pd.offsets.MonthEnd(5)):
         full = evaluate(dc_replace(ctx, as_of=month_end), s)[0]
         cut = evaluate(ctx.cut(month_end), s)[0]
         assert len(ctx.cut(month_end).appts) < len(ctx.appts)

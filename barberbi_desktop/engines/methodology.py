@@ -244,7 +244,9 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
     if ctx.first_day is None:
         return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     first = ctx.first_day + pd.Timedelta(days=90)
-    ends = pd.date_range(first, ctx.as_of, freq="ME")[-s.trajectory_months :]
+    # An offset, not the alias: month-end is "ME" from pandas 2.2 and "M" before it.
+    month_end = pd.offsets.MonthEnd()
+    ends = pd.date_range(first, ctx.as_of, freq=month_end)[-s.trajectory_months :]
     rows: list[dict[str, Any]] = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")

@@ -50,7 +50,11 @@ def _group(data: ShopData) -> pd.Series:
     """Main service or add-on, from how each service is sold (not from its name)."""
     items = data.sale_items[data.sale_items["kind"] == "service"]
     main = data.appointments.set_index("appointment_id")["service_id"]
-    is_main = items["service_id"].to_numpy() == items["appointment_id"].map(main).to_numpy()
+    # As floats: an unknown service (NA) is NaN, which equals nothing (comparing pandas'
+    # NA raises under pandas 2.1).
+    line = items["service_id"].to_numpy(dtype="float64", na_value=np.nan)
+    visit = items["appointment_id"].map(main).to_numpy(dtype="float64", na_value=np.nan)
+    is_main = line == visit
     share = pd.Series(is_main, index=items.index).groupby(items["service_id"]).mean()
     return share.map(lambda x: "main" if x >= 0.5 else "addon")
 
