@@ -12,6 +12,7 @@ engines must return a result whose summary can be stored, or raise
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -88,6 +89,11 @@ def check_engine(name: str, data: ShopData) -> str:
         return "not enough data"
     summary = result.summary()
     json.dumps(_clean(summary) if name == "revenue" else _json_safe(summary))
+    if name == "revenue":  # the store rounds every gain to whole cents
+        assert all(
+            math.isfinite(x) for r in result.roadmap
+            for x in (r.gain_cents, r.gain_low_cents, r.gain_high_cents)
+        )  # fmt: skip
     return "ok"
 
 
