@@ -143,3 +143,41 @@ def test_minute_by_minute_kpi_runs_are_pruned_to_one_a_day(shop: Database) -> No
     assert sorted((str(a), n) for a, n in kept) == [
         ("2026-11-09", 1), ("2026-11-10", 1), ("2026-11-20", 2)
     ]  # fmt: skip
+
+
+def test_day_only_visits_stay_out_of_the_hour_by_hour_curve() -> None:
+    rows = []
+    for week in range(1, 9):
+        day = AS_OF - pd.Timedelta(weeks=week)
+        rows += [(f"{day:%Y-%m-%d} 09:15", 1000, 1), (f"{day:%Y-%m-%d} 00:00", 5000, 1)]
+    visits = _visits(rows).assign(time_known=[True, False] * 8)  # the midnight ones: day only
+    out = kpi_charts.today_curve(visits, AS_OF, AS_OF + pd.Timedelta(hours=10), 8)
+    assert out["hours"][0] == 9  # not midnight
+    assert out["mid"][-1] == pytest.approx(1000)
+
+
+def test_tiles_say_unknown_and_why_instead_of_zero(qtbot: QtBot, empty_db: Database) -> None:
+    from barberbi_desktop.alerts.rules import AlertSettings
+    from barberbi_desktop.engines import kpi
+    from barberbi_desktop.jobs import kpi_job
+    from barberbi_desktop.storage.results import start_run
+    from barberbi_desktop.ui.dashboard import DashboardTab
+    from barberbi_desktop.ui.tasks import TaskRunner
+    from tests.random_shop import ShopSpec, build
+
+    # A booking export without tips, of imported barbers without working hours.
+    spec = ShopSpec(seed=4, visits=300, clients=40, days=120, has_tips=False,
+                    working_hours=False)  # fmt: skip
+    result = kpi.run(build(spec, AS_OF.date()), kpi.KpiSettings(), AS_OF.date())
+    kpi_job.store(empty_db, start_run(empty_db, "kpi", AS_OF.date()), result, AlertSettings())
+    runner = TaskRunner()
+    tab = DashboardTab(empty_db, runner)
+    qtbot.addWidget(tab)
+    qtbot.waitUntil(lambda: tab.run is not None, timeout=10_000)
+    tips, util = tab.tiles["tip_rate"], tab.tiles["utilisation"]
+    assert tips.value.text() == "unknown" and "no tips" in tips.change.text()
+    assert util.value.text() == "unknown" and "Settings > Barbers" in util.change.text()
+    assert tab.tiles["revenue"].value.text().startswith("$")
+    assert "of 9 measures" in tab.health.text()
+    assert "Left out, tip rate: the exports have no tips" in tab.health.toolTip()
+    runner.wait()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import acknowledge, list_alerts, raise_alerts
 from barberbi_desktop.cli import main
+from barberbi_desktop.engines import kpi
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.engines.kpi import KpiSettings, run
 from barberbi_desktop.errors import InputError
@@ -265,3 +268,112 @@ def test_alerts_cli_lists_and_acknowledges(
     assert main(["--db", db_arg, "alerts", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["alerts"] == []
     assert main(["--db", db_arg, "alerts", "ack", "12345"]) == 2
+
+
+# Real exports lack fields the demo always fills; a KPI that needs one is unknown (NaN,
+# with a reason), never a made-up 0 that the health score would count.
+
+
+def _thirty(result: kpi.KpiResult) -> pd.DataFrame:
+    return result.values[result.values["window"] == "30d"].set_index("kpi")
+
+
+def test_an_export_without_tips_gives_an_unknown_tip_rate_not_zero() -> None:
+    data = _shop(ROWS)
+    no_tips = replace(data, appointments=data.appointments.assign(tip_cents=0))
+    result = run(no_tips, KpiSettings(), AS_OF)
+    row = _thirty(result).loc["tip_rate"]
+    assert np.isnan(row["value"]) and "no tips" in row["reason"]
+    assert "tip_rate" not in result.health_parts and "tip_rate" in result.health_unknown
+    # With tips recorded the same visits give the hand-computed rate.
+    assert _thirty(run(data, KpiSettings(), AS_OF)).loc["tip_rate", "value"] == pytest.approx(
+        (8 + 12 + 10) / (40 + 60 + 50 + 30 + 30)
+    )
+
+
+def test_tips_count_only_from_the_sources_that_record_them() -> None:
+    data = _shop(ROWS)
+    a = data.appointments
+    # The two visits of 17-23 June came from a booking export without a tips column.
+    other = a["start"] < pd.Timestamp("2026-06-24", tz=NY)
+    mixed = a.assign(source_platform=np.where(other, "acuity", "square"))
+    value = _thirty(run(replace(data, appointments=mixed), KpiSettings(), AS_OF)).loc["tip_rate"]
+    assert value["value"] == pytest.approx((8 + 12 + 10) / (40 + 60 + 50))
+
+
+def test_an_export_of_completed_visits_only_has_unknown_no_show_and_cancellation_rates() -> None:
+    done_only = _shop([r for r in ROWS if r[3] == "completed"])
+    result = run(done_only, KpiSettings(), AS_OF)
+    thirty = _thirty(result)
+    for rate in ("no_show_rate", "cancellation_rate"):
+        assert np.isnan(thirty.loc[rate, "value"]), rate  # not 0%, which would score 100
+        assert "completed visits only" in thirty.loc[rate, "reason"]
+    assert "no_show_rate" not in result.health_parts
+
+
+def test_no_booking_times_give_an_unknown_rebooking_rate() -> None:
+    data = _shop(ROWS)
+    a = data.appointments
+    unbooked = a.assign(booked_at=pd.Series(pd.NaT, index=a.index, dtype=a["booked_at"].dtype))
+    row = _thirty(run(replace(data, appointments=unbooked), KpiSettings(), AS_OF)).loc[
+        "rebooking_rate"
+    ]
+    assert np.isnan(row["value"]) and "when each visit was booked" in row["reason"]
+
+
+def test_a_next_visit_with_an_unknown_booking_time_is_not_counted_as_not_rebooked() -> None:
+    # Client 2 came back on 29 June, but the export does not say when that was booked.
+    rows = [*ROWS, (2, "2026-06-29 10:00", 30, "completed", 30, 0, 0, "2026-06-29 09:00")]
+    data = _shop(rows)
+    a = data.appointments
+    unknown = a["start"] == pd.Timestamp("2026-06-29 10:00", tz=NY).tz_convert("UTC")
+    v = _kpis(replace(data, appointments=a.assign(booked_at=a["booked_at"].mask(unknown))))
+    # 26 June cannot be judged (not "not rebooked"); of 24, 29 and 30 June only 24 was.
+    assert v[("7d", "rebooking_rate")] == pytest.approx(1 / 3)
+
+
+def test_utilisation_without_working_hours_is_unknown_and_names_the_barber() -> None:
+    data = _shop(ROWS)
+    imported = replace(
+        data, barbers=pd.DataFrame({"barber_id": [1], "name": ["Ana"], "working_hours": [{}]})
+    )
+    result = run(imported, KpiSettings(), AS_OF)
+    row = _thirty(result).loc["utilisation"]
+    assert np.isnan(row["value"])
+    assert row["reason"] == "no working hours set for Ana: set them in Settings > Barbers"
+    assert "utilisation" in result.health_unknown
+
+
+def test_day_only_visits_stay_out_of_utilisation() -> None:
+    data = _shop(ROWS)
+    a = data.appointments
+    # The export gave only the day of the 26 June visit: one of four held visits.
+    day_only = a["start"].dt.tz_convert(NY).dt.day.eq(26)
+    v = _kpis(replace(data, appointments=a.assign(time_known=~day_only)))
+    assert np.isnan(v[("7d", "utilisation")])  # 3 of 4 timed: under the 90% needed
+    assert v[("7d", "revenue")] == (40 + 20 + 60 + 50) * 100  # still counted as revenue
+    assert v[("7d", "visits")] == 3
+
+
+def test_unknown_kpis_are_stored_as_null_and_read_back_as_unknown(empty_db: Database) -> None:
+    from barberbi_desktop.jobs import kpi_job
+    from barberbi_desktop.storage.results import kpi_values, start_run
+
+    data = _shop(ROWS)
+    result = run(replace(data, appointments=data.appointments.assign(tip_cents=0)), KpiSettings(),
+                 AS_OF)  # fmt: skip
+    run_id = start_run(empty_db, "kpi", AS_OF)
+    kpi_job.store(empty_db, run_id, result, rules.AlertSettings())
+    with empty_db.read() as conn:
+        raw = conn.execute(
+            text("SELECT value FROM kpi_values WHERE run_id = :r AND kpi = 'tip_rate'"),
+            {"r": run_id},
+        ).scalars().all()
+    assert raw and all(v is None for v in raw)  # NULL in every window, not 0
+    stored = kpi_values(empty_db, run_id).set_index(["window", "kpi"])
+    assert pd.isna(stored.loc[("30d", "tip_rate"), "value"])
+    assert stored.loc[("30d", "revenue"), "value"] == 17000 + 6000
+    summary = latest_run(empty_db, "kpi").metrics
+    tip = next(k for k in summary["kpis"] if k["kpi"] == "tip_rate" and k["window"] == "30d")
+    assert tip["value"] is None and "no tips" in tip["reason"]
+    assert "tip_rate" in summary["health_unknown"]

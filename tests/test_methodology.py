@@ -11,14 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from barberbi_desktop.cli import main
-from barberbi_desktop.engines.data import ShopData
+from barberbi_desktop.engines.data import NotEnoughData, ShopData
 from barberbi_desktop.engines.methodology import MethodologySettings, run, score
 from barberbi_desktop.engines.pathway import pathways, project
-from barberbi_desktop.storage.db import open_database
+from barberbi_desktop.ingest.importer import import_files
+from barberbi_desktop.jobs.runner import run_engine
+from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.frames import load_shop_data
 from tests.conftest import DEMO_END
+from tests.import_helpers import NOW
 
 AS_OF = date(2026, 6, 30)  # a Tuesday; the 90-day window is 2 April to 30 June
 NY = "America/New_York"
@@ -340,3 +344,113 @@ def test_scores_without_stakes_equal_scores_with_them(demo_data: ShopData) -> No
         assert without.overall == with_stakes.overall
         assert any(m.stake_cents for m in metrics)
         assert not any(m.stake_cents for m in lean)
+
+
+# Real shops: each case below failed (an internal error, or a made-up score) before.
+
+
+def test_a_brand_new_empty_shop_says_what_is_missing(empty_db: Database) -> None:
+    """pandas 3 raised "Cannot cast DatetimeArray to dtype float64" preparing the history."""
+    with pytest.raises(NotEnoughData, match="No completed visits yet"):
+        run(load_shop_data(empty_db), MethodologySettings(), AS_OF)
+
+
+def test_two_months_of_imported_history_is_scored_and_stored(
+    empty_db: Database, tmp_path: Path
+) -> None:
+    """The trajectory needs 90 days; it used to be a frame without columns, and storing it
+    raised KeyError "None of [Index(['month', 'principle', 'score'])] are in the [columns]"."""
+    export = tmp_path / "visits.csv"
+    lines = ["appointment_id,start,end,status,client_id,barber,service,price,tip,booked_at"]
+    for i in range(40):
+        day = pd.Timestamp("2026-09-28") + pd.Timedelta(days=i * 3 // 2)
+        lines.append(
+            f"V{i},{day:%Y-%m-%d} 10:00,{day:%Y-%m-%d} 10:45,completed,C{i % 9},Ola,"
+            f"Skin Fade,45.00,{5 * (i % 3)},{day - pd.Timedelta(days=7):%Y-%m-%d} 09:00"
+        )
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [report] = import_files(empty_db, [export], now=NOW)
+    assert report.status == "landed", report.reason
+    outcome = run_engine(empty_db, "methodology", date(2026, 11, 24))
+    assert outcome.summary["trajectory"] == []
+    assert outcome.summary["overall"] is not None
+    with empty_db.read() as conn:
+        stored = conn.execute(
+            text("SELECT COUNT(*) FROM methodology_scores WHERE run_id = :r"),
+            {"r": outcome.run_id},
+        ).scalar_one()
+    assert stored > 0
+
+
+def _as_imported(data: ShopData) -> ShopData:
+    """The tiny shop as a booking export with no tips, discounts, booking times or missed
+    visits would import it: barbers without hours, no service marked premium."""
+    a = data.appointments[data.appointments["status"] == "completed"]
+    a = a.assign(
+        tip_cents=0,
+        discount_cents=0,
+        revenue_cents=a["service_cents"] + a["product_cents"],
+        booked_at=pd.Series(pd.NaT, index=a.index, dtype=a["booked_at"].dtype),
+    )
+    return replace(
+        data,
+        appointments=a,
+        barbers=data.barbers.assign(working_hours=[{}]),
+        services=data.services.assign(premium=False),
+    )
+
+
+def test_fields_an_export_never_had_are_unknown_not_zero() -> None:
+    summary = run(_as_imported(_tiny()), MethodologySettings(), AS_OF).summary()
+    m = _metrics(summary)
+    expected = {
+        "tip_rate": "no tips",  # was 0%, scoring 0
+        "rebooking_rate": "when each visit was booked",  # was 0%
+        "missed_rate": "completed visits only",  # was 0%, scoring 100
+        "discount_frequency": "no discounts recorded",  # was 0%, scoring 100
+        "discount_depth": "no discounts recorded",
+        "premium_revenue_share": "marked premium",  # was 0%
+        "premium_buyer_share": "marked premium",
+        "utilisation": "no working hours set for Ola: set them in Settings > Barbers",
+        "revenue_per_available_hour": "no working hours set for Ola",
+    }
+    for name, reason in expected.items():
+        assert m[name]["value"] is None and m[name]["score"] is None, name
+        assert reason in m[name]["reason_if_null"], (name, m[name]["reason_if_null"])
+    # A principle is scored from the metrics it has: value pricing from the one price rise.
+    pricing = next(p for p in summary["principles"] if p["key"] == "value_pricing")
+    assert pricing["score"] == 100.0
+    # Each barber gets the reason too.
+    [(_, card)] = run(_as_imported(_tiny()), MethodologySettings(), AS_OF).barbers.values()
+    [efficiency] = [p for p in card.principles if p.key == "business_efficiency"]
+    [util] = [x for x in efficiency.metrics if x.spec.key == "utilisation"]
+    assert util.score is None and "Ola" in (util.reason or "")
+
+
+def test_free_consultations_do_not_break_price_metrics() -> None:
+    data = _tiny()
+    items = data.sale_items
+    # Every service line of the classic cut a year ago became a free consultation.
+    free = items.assign(
+        unit_price_cents=np.where(items["appointment_id"].isin([1, 2]), 0,
+                                  items["unit_price_cents"])
+    )  # fmt: skip
+    m = _metrics(run(replace(data, sale_items=free), MethodologySettings(), AS_OF).summary())
+    # A $0 price says nothing about pricing: nothing to compare a year on.
+    assert m["price_increases"]["value"] is None
+    assert all(np.isfinite(x["value"]) for x in m.values() if x["value"] is not None)
+
+
+def test_a_till_that_calls_every_sale_a_walk_in_does_not_score_online_booking() -> None:
+    data = _tiny()
+    till = replace(
+        data,
+        reviews=data.reviews.iloc[0:0],
+        clients=data.clients.assign(referral_source=None),
+        appointments=data.appointments.assign(channel="walk_in", source_platform="square"),
+    )
+    summary = run(till, MethodologySettings(), AS_OF).summary()
+    brand = next(p for p in summary["principles"] if p["key"] == "brand_building")
+    assert brand["score"] is None  # was 0: the till's "walk-in" read as 0% online
+    assert "how appointments were booked" in _metrics(summary)["online_booking_share"][
+        "reason_if_null"]  # fmt: skip

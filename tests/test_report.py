@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -76,3 +78,17 @@ def test_the_window_writes_the_report_off_the_gui_thread(
         window.close()
     finally:
         db.dispose()
+
+
+def test_figures_an_export_never_had_are_unknown_in_the_month() -> None:
+    from tests.random_shop import ShopSpec, build
+
+    bare = build(ShopSpec(seed=2, visits=200, days=60, has_tips=False, has_status=False),
+                 date(2026, 11, 24))  # fmt: skip
+    head = monthly(bare, "2026-10").headline.set_index("figure")["this_month"]
+    for figure in ("Tips", "No-show rate", "Cancellation rate"):
+        assert np.isnan(head[figure]), figure  # was 0 (and 0% no-shows)
+    assert head["Revenue"] > 0 and head["Product sales"] > 0
+    full = build(ShopSpec(seed=2, visits=200, days=60), date(2026, 11, 24))
+    head = monthly(full, "2026-10").headline.set_index("figure")["this_month"]
+    assert head["Tips"] > 0 and 0 < head["No-show rate"] < 1

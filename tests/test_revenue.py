@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from barberbi_desktop.engines import revenue_pricing as pricing
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.storage.db import open_database
 from barberbi_desktop.storage.frames import load_shop_data
+from tests import random_shop
 
 NY = "America/New_York"
 
@@ -208,3 +210,139 @@ def test_chain_elasticities_recover_the_truth_and_price_moves_pay(tmp_path: Path
     assert true_gain > 0
     result = revenue.run(data, revenue.RevenueSettings(), date(2026, 11, 24))
     assert any(r.kind == "price" for r in result.roadmap)
+
+
+# Real shops: each case below failed (an internal error, or a wrong figure) before.
+
+
+def _weekly_sales(prices: dict[str, list[int]], per_week: int = 6) -> ShopData:
+    """Service lines sold every week at the given weekly prices (cents), one visit each."""
+    names = list(prices)
+    start = pd.Timestamp("2026-01-05 10:00", tz="UTC")  # a Monday
+    rows = [
+        (svc, week, price)
+        for svc, name in enumerate(names, start=1)
+        for week, price in enumerate(prices[name])
+        for _ in range(per_week)
+    ]
+    when = [start + pd.Timedelta(weeks=w, hours=i % 6) for i, (_, w, _) in enumerate(rows)]
+    items = pd.DataFrame({
+        "item_id": range(1, len(rows) + 1), "appointment_id": range(1, len(rows) + 1),
+        "kind": "service", "service_id": [r[0] for r in rows],
+        "name": [names[r[0] - 1] for r in rows], "sold_at": when,
+        "unit_price_cents": [r[2] for r in rows], "quantity": 1,
+    })  # fmt: skip
+    appts = pd.DataFrame({"appointment_id": items["appointment_id"],
+                          "service_id": items["service_id"]})  # fmt: skip
+    return ShopData(
+        appointments=appts, sale_items=items, clients=pd.DataFrame(), barbers=pd.DataFrame(),
+        services=pd.DataFrame({"service_id": [1, 2], "name": names}),
+        locations=pd.DataFrame(), reviews=pd.DataFrame(), training_log=pd.DataFrame(),
+        brand_events=pd.DataFrame(),
+    )  # fmt: skip
+
+
+def test_a_free_consultation_does_not_break_the_elasticity_fit() -> None:
+    """log($0) is -inf: statsmodels refused with "exog contains inf or nans"."""
+    data = _weekly_sales({
+        "Skin Fade": [4000] * 12 + [4500] * 12,
+        "Consultation": [0] * 12 + [1000] * 12,  # free until it was priced at $10
+    })  # fmt: skip
+    els = {e.name: e for e in pricing.estimate(data, date(2026, 7, 1))}
+    assert els["Skin Fade"].low <= els["Skin Fade"].estimate <= els["Skin Fade"].high
+    # Only its priced weeks count: the price never moved there, so the prior is used.
+    assert els["Consultation"].source == "prior" and els["Consultation"].price_cents == 1000
+
+
+def test_a_free_service_is_never_packaged() -> None:
+    """A bundle with a $0 add-on divided by its price: ZeroDivisionError."""
+    b = pd.DataFrame({
+        "appointment_id": [1, 1, 2, 2, 3, 4], "client_id": 1,
+        "name": ["Cut", "Style Advice", "Cut", "Style Advice", "Cut", "Cut"],
+        "unit_price_cents": [4000, 0, 4000, 0, 4000, 4000],
+    })  # fmt: skip
+    r = pd.DataFrame({"antecedent": ["Cut"], "consequent": ["Style Advice"], "lift": [1.5]})
+    data = _shop([(1, "2026-06-01 09:00", 45, "completed", 40, "2026-05-20 09:00")])
+    data = replace(data, services=pd.DataFrame({"service_id": [1, 2],
+                                                "name": ["Cut", "Style Advice"]}))  # fmt: skip
+    assert revenue_basket.bundles(b, r, data, revenue_basket.BasketSettings(), 4.0) == []
+
+
+NO_HOURS_BARBER = pd.DataFrame({
+    "barber_id": [1], "name": ["Ola"], "location_id": [1], "working_hours": [{}],
+    "pay_model": ["commission"], "commission_bp": [4500], "weekly_booth_rent_cents": [None],
+})  # fmt: skip
+CAPACITY_ROWS = [
+    (1, "2026-06-01 09:00", 45, "completed", 40, "2026-05-20 09:00"),
+    (2, "2026-06-01 10:00", 90, "no_show", 0, "2026-05-20 09:00"),
+    (3, "2026-06-08 09:30", 30, "completed", 30, "2026-06-07 09:00"),
+    (4, "2026-06-08 10:05", 45, "completed", 35, "2026-05-25 09:00"),
+]
+
+
+def test_without_working_hours_utilisation_is_unknown_and_no_shows_still_count() -> None:
+    """It raised NotEnoughData, dropping the no-show deposit idea that needs no hours."""
+    data = _shop(CAPACITY_ROWS, barbers=NO_HOURS_BARBER)
+    settings = revenue_capacity.CapacitySettings(window_days=14, min_cell_hours=0)
+    cap = revenue_capacity.analyse(data, date(2026, 6, 15), settings)
+    summary = cap.summary()
+    assert summary["utilisation"] is None and summary["peak_slots"] == []
+    assert summary["notes"] == ["no working hours set for Ola: set them in Settings > Barbers"]
+    assert cap.lost["no_show_minutes"] == 90
+    assert cap.lost["no_show_revenue_cents"] == pytest.approx(90 * 87.5)
+    no_lines = replace(data, sale_items=random_shop._frame("sale_items", []))
+    result = revenue.run(no_lines, revenue.RevenueSettings(capacity=settings), date(2026, 6, 15))
+    assert "no_show_deposits" in [r.kind for r in result.roadmap]
+    assert "Settings > Barbers" in result.summary()["capacity"]["note"]
+
+
+def test_visits_without_a_time_of_day_stay_out_of_hour_cells() -> None:
+    data = _shop(CAPACITY_ROWS)
+    day_only = data.appointments.assign(time_known=[True, True, True, False])
+    settings = revenue_capacity.CapacitySettings(window_days=14, min_cell_hours=0)
+    cap = revenue_capacity.analyse(replace(data, appointments=day_only), date(2026, 6, 15),
+                                   settings)  # fmt: skip
+    assert cap.summary()["utilisation"] is None  # 3 of 4 placed: under the 90% needed
+    assert "3 of 4 visits" in cap.summary()["notes"][0]
+    assert cap.by_barber["booked_min"].iloc[0] == 45 + 90 + 30  # the day-only visit left out
+
+
+def _hourly(rate: int | None, hours: dict) -> pd.DataFrame:
+    return pd.DataFrame({
+        "barber_id": [1], "name": ["Ola"], "location_id": [1], "working_hours": [hours],
+        "pay_model": ["hourly"], "commission_bp": [None], "weekly_booth_rent_cents": [None],
+        "hourly_rate_cents": [rate],
+    })  # fmt: skip
+
+
+def test_a_barber_paid_by_the_hour_shows_as_hourly() -> None:
+    rows = [(i, _in_year(i), 45, "completed", 1000, "2025-01-01 09:00") for i in range(100)]
+    rows.append((1000, "2024-01-05 10:00", 45, "completed", 50, "2024-01-01 09:00"))
+    # $25 an hour, Monday to Friday 9:00-17:00: 40 hours a week.
+    week = {str(d): [540, 1020] for d in range(5)}
+    (p,) = revenue_pay.compare(_shop(rows, barbers=_hourly(2500, week)), date(2026, 6, 1))
+    assert p["current_model"] == "hourly"  # was shown as commission
+    wage = 2500 * 40 * 52
+    assert p["models"]["hourly"] == {"shop": pytest.approx(10_000_000 - wage), "barber": wage}
+    assert p["shop_gain_if_switched_cents"] == pytest.approx(
+        max(m["shop"] for m in p["models"].values()) - (10_000_000 - wage)
+    )
+    (unknown,) = revenue_pay.compare(_shop(rows, barbers=_hourly(None, {})), date(2026, 6, 1))
+    assert unknown["current_model"] == "hourly" and unknown["models"]["hourly"] is None
+    assert unknown["shop_gain_if_switched_cents"] is None
+    assert "hourly rate and working hours are not set" in unknown["note"]
+
+
+def test_a_service_line_counts_for_the_barber_who_sold_it() -> None:
+    rows = [(i, _in_year(i), 45, "completed", 1000, "2025-01-01 09:00") for i in range(10)]
+    data = _shop(rows)
+    items = pd.DataFrame({
+        "appointment_id": [3], "kind": ["service"], "service_id": [1], "name": ["Colour"],
+        "barber_id": [2], "unit_price_cents": [40000], "quantity": [1], "discount_cents": [0],
+    })  # fmt: skip
+    two = pd.concat([data.barbers, data.barbers.assign(barber_id=2, name="Dee")])
+    pays = revenue_pay.compare(replace(data, sale_items=items, barbers=two), date(2026, 6, 1))
+    volumes = {p["name"]: p["yearly_service_cents"] for p in pays}
+    days = (pd.Timestamp("2026-06-01") - pd.Timestamp("2025-06-03 10:00")).days
+    assert volumes["Ola"] == pytest.approx((10 * 100_000 - 40_000) * 365 / days)
+    assert volumes["Dee"] == 40_000  # no visits of her own: taken over the whole year

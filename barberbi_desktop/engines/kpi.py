@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.engines import kpi_charts
-from barberbi_desktop.engines.data import RunState, ShopData, next_booking
+from barberbi_desktop.engines import known, kpi_charts
+from barberbi_desktop.engines.data import RunState, ShopData, next_booking, time_known
 
 WINDOWS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 KPIS = (
@@ -77,11 +77,12 @@ class KpiSettings:
 class KpiResult:
     as_of: date
     now: datetime
-    values: pd.DataFrame  # kpi, window, value, prior, target, change
+    values: pd.DataFrame  # kpi, window, value, prior, target, change, reason (when unknown)
     health: float | None
     health_parts: dict[str, float]
     today_band: dict[str, Any]
     charts: dict[str, Any] = field(default_factory=dict)  # see engines/kpi_charts.py
+    health_unknown: dict[str, str] = field(default_factory=dict)  # kpi -> why it is left out
 
     def summary(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -93,6 +94,7 @@ class KpiResult:
             "now": self.now.isoformat(),
             "health": self.health,
             "health_parts": self.health_parts,
+            "health_unknown": self.health_unknown,
             "today_band": self.today_band,
             "charts": self.charts,
             "kpis": [
@@ -106,36 +108,54 @@ def _local(data: ShopData, as_of: pd.Timestamp) -> pd.DataFrame:
     """Appointments in local time, up to ``as_of``, with each client's next booking.
 
     The next booking is found among everything *booked* by the end of ``as_of``
-    (usually a future visit), which is what "rebooked at checkout" needs.
+    (usually a future visit), which is what "rebooked at checkout" needs. Each row
+    also says which fields its import source records at all (see engines/known.py).
     """
     a = data.appointments
     local = data.local_start()
+    minutes = known.visit_minutes(a, data.services)
+    status = a["status"].astype("category")
     frame = pd.DataFrame(
         {
             "client_id": a["client_id"],
             "barber_id": a["barber_id"],
-            "status": a["status"].astype("category"),
+            "status": status,
             "start": local,
             "day": local.dt.normalize(),
-            "minutes": (a["end"] - a["start"]).dt.total_seconds() / 60,
+            "minutes": minutes,
+            "time_known": time_known(a).to_numpy(),
+            "timed": time_known(a).to_numpy() & minutes.notna().to_numpy(),
             "revenue": a["revenue_cents"].astype(float),
             "service": a["service_cents"].astype(float),
             "tip": a["tip_cents"].astype(float),
             "retail": a["product_cents"] > 0,
             "booked_at": data.local_time("booked_at"),
+            "source": known.source_codes(a),
         }
     )
     frame["end"] = frame["start"] + pd.to_timedelta(frame["minutes"].fillna(0), unit="min")
     day_end = as_of + pd.Timedelta(days=1)
-    known = frame[(frame["day"] <= as_of) | (frame["booked_at"] < day_end)]
-    known = known.assign(
-        next_booked=next_booking(
-            known["client_id"].to_numpy(dtype="float64", na_value=np.nan),
-            known["start"].to_numpy(),
-            known["booked_at"].to_numpy(),
-        )
+    # Which sources record tips, products, booking times and missed visits at all, from
+    # everything up to the analysed day.
+    past = (frame["day"] <= as_of).to_numpy()
+    source = frame["source"].to_numpy()
+    for column, has in (
+        ("tips_src", frame["tip"].to_numpy() > 0),
+        ("retail_src", frame["retail"].to_numpy(dtype=bool)),
+        ("booked_src", frame["booked_at"].notna().to_numpy()),
+        ("status_src", status.isin(known.MISSED).to_numpy(dtype=bool)),
+    ):
+        frame[column] = known.recorded(source, has & past)
+    in_view = frame[(frame["day"] <= as_of) | (frame["booked_at"] < day_end)]
+    client = in_view["client_id"].to_numpy(dtype="float64", na_value=np.nan)
+    start = in_view["start"].to_numpy()
+    in_view = in_view.assign(
+        next_booked=next_booking(client, start, in_view["booked_at"].to_numpy()),
+        # When the client's next appointment starts (NaT: none yet), so that a next
+        # visit whose booking time is unknown is not counted as "not rebooked".
+        next_start=next_booking(client, start, start),
     )
-    return known[known["day"] <= as_of]
+    return in_view[in_view["day"] <= as_of]
 
 
 def _rostered_minutes(
@@ -176,35 +196,53 @@ class _Visits:
     start: np.ndarray
     end: np.ndarray
     next_booked: np.ndarray
+    next_start: np.ndarray
     client: np.ndarray  # float: a visit without a client is NaN
+    barber: np.ndarray  # float: a visit without a barber is NaN
     done: np.ndarray
     no_show: np.ndarray
     cancelled: np.ndarray
-    minutes: np.ndarray
+    minutes: np.ndarray  # NaN: the visit's length is unknown
+    timed: np.ndarray  # a time of day and a length: usable for hours-based measures
     revenue: np.ndarray
     service: np.ndarray
     tip: np.ndarray
     retail: np.ndarray
+    tips_src: np.ndarray  # the visit's source records tips (see engines/known.py)
+    retail_src: np.ndarray
+    booked_src: np.ndarray
+    status_src: np.ndarray
 
     @classmethod
     def of(cls, a: pd.DataFrame) -> _Visits:
         # Sorted by day, a window of days is a slice found by binary search.
         a = a.iloc[np.argsort(a["day"].to_numpy(), kind="stable")]
         status = a["status"]
+
+        def flag(column: str) -> np.ndarray:
+            return a[column].to_numpy(dtype=bool)
+
         return cls(
             day=a["day"].to_numpy(dtype="datetime64[ns]"),
             start=a["start"].to_numpy(dtype="datetime64[ns]"),
             end=a["end"].to_numpy(dtype="datetime64[ns]"),
             next_booked=a["next_booked"].to_numpy(dtype="datetime64[ns]"),
+            next_start=a["next_start"].to_numpy(dtype="datetime64[ns]"),
             client=a["client_id"].to_numpy(dtype="float64", na_value=np.nan),
+            barber=a["barber_id"].to_numpy(dtype="float64", na_value=np.nan),
             done=(status == "completed").to_numpy(dtype=bool),
             no_show=(status == "no_show").to_numpy(dtype=bool),
             cancelled=(status == "cancelled").to_numpy(dtype=bool),
             minutes=a["minutes"].to_numpy(dtype="float64", na_value=np.nan),
+            timed=flag("timed"),
             revenue=a["revenue"].to_numpy(dtype="float64", na_value=np.nan),
             service=a["service"].to_numpy(dtype="float64", na_value=np.nan),
             tip=a["tip"].to_numpy(dtype="float64", na_value=np.nan),
-            retail=a["retail"].to_numpy(dtype=bool),
+            retail=flag("retail"),
+            tips_src=flag("tips_src"),
+            retail_src=flag("retail_src"),
+            booked_src=flag("booked_src"),
+            status_src=flag("status_src"),
         )
 
     def between(self, first: pd.Timestamp, last: pd.Timestamp) -> slice:
@@ -217,14 +255,54 @@ class _Visits:
         return _Visits(**{k: getattr(self, k)[rows] for k in self.__dataclass_fields__})
 
 
+NO_VISITS = "no completed visits in this window"
+
+
+@dataclass(frozen=True)
+class _Roster:
+    """The barbers, and which of them have working hours (utilisation needs them)."""
+
+    barbers: pd.DataFrame
+    with_hours: set[float]
+
+    @classmethod
+    def of(cls, barbers: pd.DataFrame) -> _Roster:
+        set_ = known.rostered(barbers)
+        return cls(barbers, {float(b) for b in set_.index[set_.to_numpy()]})
+
+    def missing(self, worked: np.ndarray) -> list[str]:
+        """Names of the barbers in ``worked`` (ids) who have no working hours."""
+        ids = {float(b) for b in np.unique(worked[~np.isnan(worked)])} - self.with_hours
+        return known.barber_names(self.barbers, sorted(int(b) for b in ids))
+
+
+def _utilisation(
+    v: _Visits, w: np.ndarray, roster: _Roster, start: pd.Timestamp, days: int,
+    now: pd.Timestamp | None,
+) -> tuple[float, str | None]:
+    """Held minutes over rostered minutes, or why that cannot be told."""
+    held = w & (v.done | v.no_show)
+    missing = roster.missing(v.barber[held])
+    if missing:
+        return float("nan"), known.no_hours(missing)
+    rostered = _rostered_minutes(roster.barbers, start, days, now) if roster.with_hours else 0.0
+    if not rostered:
+        return float("nan"), known.NO_HOURS if not roster.with_hours else "nobody was rostered"
+    timed = int((held & v.timed).sum())
+    if timed < known.MIN_TIMED_SHARE * int(held.sum()):
+        return float("nan"), known.too_few_timed(timed, int(held.sum()))
+    return float(np.nansum(v.minutes[held & v.timed])) / rostered, None
+
+
 def _window_kpis(
     v: _Visits,
     first_visit: pd.Series,
-    barbers: pd.DataFrame,
+    roster: _Roster,
     end: pd.Timestamp,
     days: int,
     now: pd.Timestamp | None,
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The window's KPIs, and for each unknown one the reason."""
     start = end - pd.Timedelta(days=days - 1)
     prior = v.cut(v.between(start - pd.Timedelta(days=90), start - pd.Timedelta(days=1)))
     prior_clients = np.unique(prior.client[prior.done & ~np.isnan(prior.client)])
@@ -237,39 +315,58 @@ def _window_kpis(
     held = w & (v.done | v.no_show | v.cancelled)
     visits = float(done.sum())
     revenue = float(np.nansum(v.revenue[done]))
-    minutes = float(np.nansum(v.minutes[done]))
-    hours = minutes / 60
-    rostered = _rostered_minutes(barbers, start, days, now)
+    lengths = done & ~np.isnan(v.minutes)
+    hours = float(np.nansum(v.minutes[lengths])) / 60
     client = v.client[done]
     clients = np.unique(client[~np.isnan(client)]).astype("int64")
     firsts = first_visit.reindex(clients)
     new = float(((firsts >= start) & (firsts <= end)).sum())
-    # NaT compares False: a visit with no next booking is not rebooked.
-    rebooked = v.next_booked[done] <= v.end[done] + np.timedelta64(1, "D")
-    service = float(np.nansum(v.service[done]))
-    n_held = float(held.sum())
+    # A visit whose client's next appointment has an unknown booking time cannot be
+    # judged; one with no next appointment was not rebooked. NaT compares False.
+    judged = done & v.booked_src & (np.isnat(v.next_start) | ~np.isnat(v.next_booked))
+    rebooked = v.next_booked[judged] <= v.end[judged] + np.timedelta64(1, "D")
+    tipped = done & v.tips_src
+    service = float(np.nansum(v.service[tipped]))
+    retail = done & v.retail_src
+    missed = held & v.status_src
+    n_missed = float(missed.sum())
     nan = float("nan")
-    return {
+    utilisation, why_util = _utilisation(v, w, roster, start, days, now)
+    values = {
         "revenue": revenue,
         "visits": visits,
         "avg_ticket": revenue / visits if visits else nan,
-        "utilisation": (minutes + float(np.nansum(v.minutes[w & v.no_show]))) / rostered
-        if rostered
-        else nan,
-        "rebooking_rate": float(rebooked.mean()) if visits else nan,
+        "utilisation": utilisation,
+        "rebooking_rate": float(rebooked.mean()) if judged.any() else nan,
         # A 90-day measure by definition: shorter windows do not report it.
         "retention_90d": float(np.isin(prior_clients, back).mean())
         if len(prior_clients) and days == 90
         else nan,
-        "no_show_rate": float((held & v.no_show).sum() / n_held) if n_held else nan,
-        "cancellation_rate": float((held & v.cancelled).sum() / n_held) if n_held else nan,
+        "no_show_rate": float((missed & v.no_show).sum() / n_missed) if n_missed else nan,
+        "cancellation_rate": float((missed & v.cancelled).sum() / n_missed) if n_missed else nan,
         "new_clients": new,
         "returning_clients": float(len(clients) - new),
         "new_client_share": new / len(clients) if len(clients) else nan,
-        "retail_attachment": float(v.retail[done].mean()) if visits else nan,
-        "tip_rate": float(np.nansum(v.tip[done]) / service) if service > 0 else nan,
-        "revenue_per_hour": revenue / hours if hours else nan,
+        "retail_attachment": float(v.retail[retail].mean()) if retail.any() else nan,
+        "tip_rate": float(np.nansum(v.tip[tipped]) / service) if service > 0 else nan,
+        "revenue_per_hour": float(np.nansum(v.revenue[lengths])) / hours if hours else nan,
     }
+    reasons = {
+        "avg_ticket": NO_VISITS,
+        "utilisation": why_util or "",
+        "rebooking_rate": known.NO_BOOKED_AT if visits and not (done & v.booked_src).any()
+        else NO_VISITS if not visits else "no visit's next booking time is known",
+        "retention_90d": "a 90-day measure, shown for the 90-day window only"
+        if days != 90
+        else "no clients visited in the 90 days before the window",
+        "no_show_rate": known.NO_STATUSES if held.any() else "no appointments in this window",
+        "new_client_share": NO_VISITS,
+        "retail_attachment": known.NO_PRODUCTS if visits else NO_VISITS,
+        "tip_rate": known.NO_TIPS if visits and not tipped.any() else "no service revenue",
+        "revenue_per_hour": known.NO_LENGTHS if visits else NO_VISITS,
+    }
+    reasons["cancellation_rate"] = reasons["no_show_rate"]
+    return values, {k: r for k, r in reasons.items() if np.isnan(values[k]) and r}
 
 
 def _score(value: float, target: float, lower_is_better: bool) -> float:
@@ -279,9 +376,16 @@ def _score(value: float, target: float, lower_is_better: bool) -> float:
 
 
 def _today_band(
-    a: pd.DataFrame, as_of: pd.Timestamp, now: pd.Timestamp, weeks: int, revenue_so_far: float
+    a: pd.DataFrame, as_of: pd.Timestamp, now: pd.Timestamp, weeks: int
 ) -> dict[str, Any]:
-    """Revenue expected by this time of day, from the same weekday's recent history."""
+    """Revenue expected by this time of day, from the same weekday's recent history.
+
+    Only visits with a time of day take part, today's as well as the past days':
+    a visit known only by its day cannot be placed before or after this hour.
+    """
+    a = a[a["time_known"]]
+    today = a[(a["status"] == "completed") & (a["day"] == as_of) & (a["start"] <= now)]
+    revenue_so_far = float(today["revenue"].sum())
     same = [as_of - pd.Timedelta(weeks=k) for k in range(1, weeks + 1)]
     done = a[(a["status"] == "completed") & a["day"].isin(same)]
     if done["day"].nunique() < 3:
@@ -334,15 +438,16 @@ def run(
         )
         first_visit = pd.concat([first_visit, seen]).groupby(level=0).min()
     visits = _Visits.of(a)
+    roster = _Roster.of(data.barbers)
     rows = []
     for window, days in WINDOWS.items():
         cut = now_ts if window == "today" else None
-        current = _window_kpis(visits, first_visit, data.barbers, as_of_ts, days, cut)
+        current, reasons = _window_kpis(visits, first_visit, roster, as_of_ts, days, cut)
         prior_end = as_of_ts - pd.Timedelta(days=days)
         prior_cut = now_ts - pd.Timedelta(days=7) if window == "today" else None
         if window == "today":  # compare today with the same weekday last week
             prior_end = as_of_ts - pd.Timedelta(days=7)
-        prior = _window_kpis(visits, first_visit, data.barbers, prior_end, days, prior_cut)
+        prior, _ = _window_kpis(visits, first_visit, roster, prior_end, days, prior_cut)
         for kpi in KPIS:
             target = settings.targets.get(kpi)
             if target is not None and kpi in ("revenue", "visits"):
@@ -357,31 +462,28 @@ def run(
                     "prior": before,
                     "target": target,
                     "change": change,
+                    "reason": reasons.get(kpi),
                 }
             )
     values = pd.DataFrame(rows)
     thirty = values[values["window"] == "30d"].set_index("kpi")
-    parts = {}
+    parts: dict[str, float] = {}
+    unknown: dict[str, str] = {}
     ninety = values[values["window"] == "90d"].set_index("kpi")
     for kpi in HEALTH_WEIGHTS:
         source = ninety if kpi == "retention_90d" else thirty
         v, t = source.loc[kpi, "value"], source.loc[kpi, "target"]
         if not (pd.isna(v) or pd.isna(t)):
             parts[kpi] = _score(float(v), float(t), kpi in LOWER_IS_BETTER)
+        else:  # left out, and the weights renormalised over what is known
+            unknown[kpi] = source.loc[kpi, "reason"] or "no target set"
     health = (
         float(np.average(list(parts.values()), weights=[HEALTH_WEIGHTS[k] for k in parts]))
         if parts
         else None
     )
-    today_revenue = float(
-        values[(values["kpi"] == "revenue") & (values["window"] == "today")]["value"].iloc[0]
-    )
     band = _today_band(
-        a,
-        as_of_ts,
-        min(now_ts, as_of_ts + pd.Timedelta(days=1)),
-        settings.band_weeks,
-        today_revenue,
+        a, as_of_ts, min(now_ts, as_of_ts + pd.Timedelta(days=1)), settings.band_weeks
     )
     state.step(0.9, "Drawing the charts")
     cut_now = min(now_ts, as_of_ts + pd.Timedelta(days=1))
@@ -390,4 +492,6 @@ def run(
         "weeks": kpi_charts.weekly_forecast(a, as_of_ts),
         "barbers": kpi_charts.barber_visits(a, data.barbers, as_of_ts),
     }
-    return KpiResult(as_of, now_ts.to_pydatetime(), values, health, parts, band, charts)
+    return KpiResult(
+        as_of, now_ts.to_pydatetime(), values, health, parts, band, charts, unknown
+    )

@@ -32,8 +32,8 @@ def today_curve(
     a: pd.DataFrame, as_of: pd.Timestamp, now: pd.Timestamp, weeks: int
 ) -> dict[str, Any]:
     """Cumulative revenue by hour today and the 10/50/90th percentile of the same
-    weekday over the last ``weeks`` weeks."""
-    done = a[a["status"] == "completed"]
+    weekday over the last ``weeks`` weeks (visits without a time of day left out)."""
+    done = a[(a["status"] == "completed") & _clock(a)]
     days = [as_of - pd.Timedelta(weeks=k) for k in range(0, weeks + 1)]
     done = done[done["day"].isin(days)]
     done = done[(done["day"] != as_of) | (done["start"] <= now)]  # today: what has started
@@ -66,6 +66,11 @@ def today_curve(
         "mid": mid.tolist(),
         "high": high.tolist(),
     }
+
+
+def _clock(a: pd.DataFrame) -> pd.Series:
+    """Visits with a time of day (an hour-by-hour chart cannot place the others)."""
+    return a["time_known"] if "time_known" in a else pd.Series(True, index=a.index)
 
 
 def weekly_forecast(a: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.engines.data import ShopData, next_booking
+from barberbi_desktop.engines import known
+from barberbi_desktop.engines.data import ShopData, next_booking, time_known
 
 WINDOW_DAYS = 90
 LOOKBACK_DAYS = 460  # the longest any metric looks back (365 + 90), with a margin
@@ -35,6 +36,7 @@ class MethodContext:
     by_barber: bool = False  # groups: False -> one group 0 (the shop); True -> barber ids
     first_day: pd.Timestamp | None = None
     stakes: bool = True  # the revenue at stake per metric (the trajectory needs scores only)
+    any_premium: bool = True  # some service is marked premium (imported ones never are)
     # Slices already cut for this context; not an init field, so `replace` starts afresh.
     _slices: dict[tuple[object, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -65,10 +67,19 @@ class MethodContext:
 
     @staticmethod
     def pair_keys(frame: pd.DataFrame) -> np.ndarray:
-        """One integer per (group, client), so set operations run in numpy, not merges."""
-        return frame["g"].to_numpy(dtype="int64") * 2**32 + frame["client_id"].to_numpy(
-            dtype="int64"
-        )
+        """One integer per (group, client), so set operations run in numpy, not merges.
+
+        A visit without a client gets the key of no real client (2**32 - 1); metrics
+        about clients leave those rows out with `has_client`.
+        """
+        client = frame["client_id"].to_numpy(dtype="float64", na_value=np.nan)
+        return frame["g"].to_numpy(dtype="int64") * 2**32 + np.nan_to_num(
+            client, nan=2**32 - 1
+        ).astype("int64")
+
+    @staticmethod
+    def has_client(frame: pd.DataFrame) -> np.ndarray:
+        return frame["client_id"].notna().to_numpy(dtype=bool)
 
     def span(self, start_days_ago: int, end_days_ago: int = 0) -> pd.DataFrame:
         """Appointments whose day is in (as_of - start, as_of - end]."""
@@ -177,25 +188,43 @@ def _channel(channel: pd.Series) -> pd.Series:
     return channel.fillna("nan")
 
 
+def _lookup(keys: np.ndarray, table: pd.Series) -> np.ndarray:
+    """``table[key]`` for every key (NaT/NaN where absent), without ``Series.map``: on an
+    empty table pandas 3 casts the dates to float and fails."""
+    if not len(table):
+        return np.full(len(keys), np.datetime64("NaT"), dtype="datetime64[ns]")
+    return table.reindex(keys).to_numpy(dtype="datetime64[ns]")
+
+
 def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     a = data.appointments
     local = data.local_start()
-    premium_ids = set(data.services.loc[data.services["premium"].astype(bool), "service_id"])
+    services = data.services
+    premium_flag = (
+        services["premium"].fillna(False).astype(bool)
+        if "premium" in services
+        else pd.Series(False, index=services.index)
+    )
+    premium_ids = set(services.loc[premium_flag.to_numpy(), "service_id"])
     items = data.sale_items
     premium_appts = set(items.loc[items["service_id"].isin(premium_ids), "appointment_id"])
     booked = data.local_time("booked_at")
-    minutes = (a["end"] - a["start"]).dt.total_seconds() / 60
+    minutes = known.visit_minutes(a, services)
+    status = a["status"].astype("category")
+    source = known.source_codes(a)
+    clock = time_known(a).to_numpy()
     appts = pd.DataFrame(
         {
             "appointment_id": a["appointment_id"],
             "client_id": a["client_id"],
             "barber_id": a["barber_id"],
-            "status": a["status"].astype("category"),
+            "status": status,
             "start": local,
             "end": local + pd.to_timedelta(minutes.fillna(0), unit="min"),
             "day": local.dt.normalize(),
             "booked_at": booked,
             "minutes": minutes,
+            "timed": clock & minutes.notna().to_numpy(),
             "service": a["service_cents"].astype(float),
             "product": a["product_cents"].astype(float),
             "discount": a["discount_cents"].astype(float),
@@ -203,15 +232,24 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
             "revenue": a["revenue_cents"].astype(float),
             "premium": a["appointment_id"].isin(premium_appts),
             "channel": _channel(a["channel"]),
+            # Which import sources record tips, discounts, booking times and missed
+            # visits at all (engines/known.py): a metric uses only their visits.
+            "tips_src": known.recorded(source, a["tip_cents"].to_numpy() > 0),
+            "discount_src": known.recorded(source, a["discount_cents"].to_numpy() > 0),
+            "booked_src": known.recorded(source, booked.notna().to_numpy()),
+            "status_src": known.recorded(source, status.isin(known.MISSED).to_numpy(bool)),
+            "channel_src": known.recorded(source, known.booking_channel(a["channel"])),
         }
     )
     client = appts["client_id"].to_numpy(dtype="float64", na_value=np.nan)
     start = appts["start"].to_numpy()
-    # The client's next appointment (any barber, any outcome) and when it was booked.
+    # The client's next appointment (any barber, any outcome), when it was booked, and
+    # when it starts (a next visit with no booking time cannot say whether it was rebooked).
     next_booked = next_booking(client, start, appts["booked_at"].to_numpy())
+    next_start = next_booking(client, start, start)
     done_rows = (appts["status"] == "completed").to_numpy()
     completed_days = appts.loc[done_rows]
-    first_shop = appts["client_id"].map(completed_days.groupby("client_id")["day"].min())
+    first_shop = _lookup(client, completed_days.groupby("client_id")["day"].min())
     # Each client's first completed day with each barber, keyed by one integer per pair.
     barber = appts["barber_id"].to_numpy(dtype="float64", na_value=np.nan)
     both = ~(np.isnan(client) | np.isnan(barber))
@@ -221,15 +259,17 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
     )
     appts = appts.assign(
         next_booked=next_booked,
+        next_start=next_start,
         first_shop=first_shop,
-        first_barber=pd.Series(pair, index=appts.index).map(first_pair),
+        first_barber=_lookup(pair, first_pair),
         g=0,
         done=done_rows,
     )
     # Sorted by local start (ties by client, as before), so a window of days is a slice.
     appts = appts.iloc[np.lexsort((client, start))]
     appt_info = appts.set_index("appointment_id")[["barber_id", "day"]]
-    # Metrics read only the service lines of visits, and only these columns of them.
+    # Metrics read only the service lines of visits (never refund or correction lines),
+    # and only these columns of them.
     service_rows = items["appointment_id"].notna() & items["kind"].isin(["service", "package"])
     lines = items.loc[
         service_rows.to_numpy(), ["appointment_id", "service_id", "unit_price_cents", "quantity"]
@@ -241,8 +281,9 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
         is_service=True,
         g=0,
     )
-    lines["first_sold"] = lines["service_id"].map(
-        lines.loc[lines["is_service"]].groupby("service_id")["day"].min()
+    first_sold = lines.loc[lines["is_service"]].groupby("service_id")["day"].min()
+    lines["first_sold"] = _lookup(
+        lines["service_id"].to_numpy(dtype="float64", na_value=np.nan), first_sold
     )
     lines = lines.sort_values("day", kind="stable")  # sorted by day: see MethodContext.cut
     done = appts[appts["status"] == "completed"]
@@ -258,10 +299,11 @@ def build_context(data: ShopData, as_of: pd.Timestamp) -> MethodContext:
         appts=appts,
         items=lines,
         barbers=data.barbers,
-        services=data.services,
+        services=services,
         clients=data.clients,
         reviews=reviews,
         training=training,
         as_of=as_of,
         first_day=done["day"].min() if len(done) else None,
+        any_premium=bool(premium_flag.any()),
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from barberbi_desktop.engines import known
 from barberbi_desktop.engines.method_context import WINDOW_DAYS, MethodContext
 
 YEAR = 365 / WINDOW_DAYS  # scales a 90-day amount to a year
@@ -26,6 +27,14 @@ class Reading:
     value: pd.Series  # by group; NaN: unknown
     reason: str | None = None  # why a value is unknown
     stake_cents: pd.Series | None = None  # by group; NaN or None: no estimate
+    reasons: pd.Series | None = None  # by group, where groups are unknown for different reasons
+
+    def why(self, group: int) -> str | None:
+        if self.reasons is not None:
+            own = self.reasons.get(group)
+            if isinstance(own, str) and own:
+                return own
+        return self.reason
 
 
 @dataclass(frozen=True)
@@ -47,16 +56,23 @@ Stake = pd.Series | Callable[[], pd.Series] | None
 
 
 def _out(
-    ctx: MethodContext, value: pd.Series, reason: str | None = None, stake: Stake = None
+    ctx: MethodContext,
+    value: pd.Series,
+    reason: str | None = None,
+    stake: Stake = None,
+    reasons: pd.Series | None = None,
 ) -> Reading:
     """A reading per group. ``stake`` may be a function: it is only called when the
     context wants stakes (the monthly trajectory does not, and most of a metric's
     cost is its stake)."""
     groups = ctx.groups
     value = value.reindex(groups).astype(float)
+    value = value.where(np.isfinite(value))  # a ratio over nothing is unknown, never inf
     if callable(stake):
         stake = stake() if ctx.stakes else None
-    return Reading(value, reason, None if stake is None else stake.reindex(groups).astype(float))
+    return Reading(
+        value, reason, None if stake is None else stake.reindex(groups).astype(float), reasons
+    )
 
 
 def _none(ctx: MethodContext, reason: str) -> Reading:
@@ -93,7 +109,15 @@ def _service_lines(ctx: MethodContext, start: int, end: int = 0) -> pd.DataFrame
     return lines[lines["is_service"]]
 
 
+def _priced(lines: pd.DataFrame) -> pd.DataFrame:
+    """Lines with a real price: a $0 consultation or an unknown price says nothing about
+    what a service costs (and a ratio over it is meaningless)."""
+    return lines[lines["price"] > 0]
+
+
 def premium_revenue_share(ctx: MethodContext, target: float) -> Reading:
+    if not ctx.any_premium:
+        return _none(ctx, known.NO_PREMIUM)
     lines = _service_lines(ctx, WINDOW_DAYS)
     total = lines.groupby("g")["amount"].sum()
     premium = lines[lines["premium"]].groupby("g")["amount"].sum().reindex(total.index).fillna(0)
@@ -102,8 +126,9 @@ def premium_revenue_share(ctx: MethodContext, target: float) -> Reading:
     def stake() -> pd.Series:
         # Moving that share of service revenue from standard to premium services, at
         # the group's own price ratio between the two.
-        p_price = lines[lines["premium"]].groupby("g")["price"].mean()
-        s_price = lines[~lines["premium"]].groupby("g")["price"].mean()
+        priced = _priced(lines)
+        p_price = priced[priced["premium"]].groupby("g")["price"].mean()
+        s_price = priced[~priced["premium"]].groupby("g")["price"].mean()
         uplift = p_price / s_price - 1
         return _gap(value, target) * total * YEAR * uplift.where(uplift > 0)
 
@@ -111,7 +136,10 @@ def premium_revenue_share(ctx: MethodContext, target: float) -> Reading:
 
 
 def premium_buyer_share(ctx: MethodContext, target: float) -> Reading:
+    if not ctx.any_premium:
+        return _none(ctx, known.NO_PREMIUM)
     done = ctx.completed()
+    done = done[done["client_id"].notna()]
     bought = _per_client(done, "premium", "any")
     value = bought.groupby(level="g").mean()
 
@@ -126,19 +154,26 @@ def _excess(value: pd.Series, target: float) -> pd.Series:
     return (1 - target / value).where(value > target, 0.0)
 
 
-def discount_frequency(ctx: MethodContext, target: float) -> Reading:
+def _discounts(ctx: MethodContext) -> tuple[pd.DataFrame, str]:
+    """The window's visits from sources that record discounts, and the reason if none."""
     done = ctx.completed()
+    covered = done[done["discount_src"]]
+    return covered, known.NO_DISCOUNTS if len(done) else NO_VISITS
+
+
+def discount_frequency(ctx: MethodContext, target: float) -> Reading:
+    done, why = _discounts(ctx)
     value = (done["discount"] > 0).groupby(done["g"]).mean()
     return _out(
         ctx,
         value,
-        NO_VISITS,
+        why,
         lambda: done.groupby("g")["discount"].sum() * YEAR * _excess(value, target),
     )
 
 
 def discount_depth(ctx: MethodContext, target: float) -> Reading:
-    done = ctx.completed()
+    done, why = _discounts(ctx)
     discounted = done[done["discount"] > 0]
     gross = discounted["service"] + discounted["product"]
     depth = (discounted["discount"] / gross.where(gross > 0)).groupby(discounted["g"]).mean()
@@ -149,12 +184,12 @@ def discount_depth(ctx: MethodContext, target: float) -> Reading:
         yearly = discounted.groupby("g")["discount"].sum().reindex(seen.index).fillna(0) * YEAR
         return yearly * _excess(value, target)
 
-    return _out(ctx, value, NO_VISITS, stake)
+    return _out(ctx, value, why, stake)
 
 
 def price_consistency(ctx: MethodContext, target: float) -> Reading:
-    lines = _service_lines(ctx, WINDOW_DAYS)
-    lines = lines[lines["service_id"].notna()]
+    lines = _priced(_service_lines(ctx, WINDOW_DAYS))
+    lines = lines[lines["service_id"].notna() & lines["barber_id"].notna()]
     by = lines.groupby(["service_id", "barber_id"])["price"].mean().groupby("service_id")
     cv = (by.std() / by.mean()).dropna()
     if cv.empty:
@@ -166,8 +201,8 @@ def price_consistency(ctx: MethodContext, target: float) -> Reading:
 def price_increases(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365 + 30:
         return _none(ctx, "needs more than 13 months of sales history")
-    now = _service_lines(ctx, 30).groupby("service_id")["price"].median()
-    then = _service_lines(ctx, 395, 365).groupby("service_id")["price"].median()
+    now = _priced(_service_lines(ctx, 30)).groupby("service_id")["price"].median()
+    then = _priced(_service_lines(ctx, 395, 365)).groupby("service_id")["price"].median()
     both = now.index.intersection(then.index)
     if both.empty:
         return _none(ctx, "no service was sold both a year ago and in the last 30 days")
@@ -176,9 +211,18 @@ def price_increases(ctx: MethodContext, target: float) -> Reading:
 
 def tip_rate(ctx: MethodContext, target: float) -> Reading:
     done = ctx.completed()
-    sums = done.groupby("g")[["tip", "service"]].sum()
+    tipped = done[done["tips_src"]]
+    sums = tipped.groupby("g")[["tip", "service"]].sum()
     # Tips are the barbers' money, not the shop's: no stake.
-    return _out(ctx, sums["tip"] / sums["service"].where(sums["service"] > 0), NO_VISITS)
+    return _out(
+        ctx,
+        sums["tip"] / sums["service"].where(sums["service"] > 0),
+        known.NO_TIPS
+        if len(done) and not len(tipped)
+        else "no service revenue in the last 90 days"
+        if len(done)
+        else NO_VISITS,
+    )
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
@@ -204,7 +248,7 @@ def _yearly_spend(
 def retention_90d(ctx: MethodContext, target: float) -> Reading:
     a = ctx.window(180)  # every metric below reads only the last 180 days
     keys = ctx.pair_keys(a)
-    done, day = a["done"].to_numpy(), a["day"].to_numpy()
+    done, day = a["done"].to_numpy() & ctx.has_client(a), a["day"].to_numpy()
     split = (ctx.as_of - pd.Timedelta(days=WINDOW_DAYS)).to_datetime64()
     cohort_mask = done & (day <= split)
     recent_mask = done & (day > split)
@@ -227,7 +271,7 @@ def first_visit_return(ctx: MethodContext, target: float) -> Reading:
     a = ctx.window(180)
     keys, day = ctx.pair_keys(a), a["day"].to_numpy()
     first = a[ctx.first_col].to_numpy()
-    done = a["done"].to_numpy()
+    done = a["done"].to_numpy() & ctx.has_client(a)
     lo = (ctx.as_of - pd.Timedelta(days=180)).to_datetime64()
     hi = (ctx.as_of - pd.Timedelta(days=90)).to_datetime64()
     in_cohort = done & (first > lo) & (first <= hi)
@@ -239,7 +283,8 @@ def first_visit_return(ctx: MethodContext, target: float) -> Reading:
 
     def stake() -> pd.Series:
         year = ctx.window(365)
-        per_client = _yearly_spend(year, ctx.pair_keys(year), year["done"].to_numpy(), 1.0)
+        mask = year["done"].to_numpy() & ctx.has_client(year)
+        per_client = _yearly_spend(year, ctx.pair_keys(year), mask, 1.0)
         new_per_year = _by_pair_group(cohort, np.ones(cohort.size), "sum") * YEAR
         return _gap(value, target) * new_per_year * per_client.reindex(new_per_year.index)
 
@@ -249,12 +294,19 @@ def first_visit_return(ctx: MethodContext, target: float) -> Reading:
 def rebooking_rate(ctx: MethodContext, target: float) -> Reading:
     a = ctx.span(WINDOW_DAYS, 1)
     done = a[a["done"]]
-    rebooked = done["next_booked"] <= done["end"] + pd.Timedelta(days=1)
-    return _out(ctx, rebooked.groupby(done["g"]).mean(), NO_VISITS)
+    # A visit whose client's next appointment has no booking time cannot be judged; one
+    # with no next appointment was not rebooked.
+    judged = done[done["booked_src"] & (done["next_start"].isna() | done["next_booked"].notna())]
+    rebooked = judged["next_booked"] <= judged["end"] + pd.Timedelta(days=1)
+    why = NO_VISITS if not len(done) else known.NO_BOOKED_AT
+    if len(done) and done["booked_src"].any():
+        why = "no visit's next booking time is known"
+    return _out(ctx, rebooked.groupby(judged["g"]).mean(), why)
 
 
 def premium_client_share(ctx: MethodContext, target: float, ticket: float = 7500) -> Reading:
     done = ctx.completed()
+    done = done[done["client_id"].notna()]
     premium = _per_client(done, "revenue", "mean") >= ticket
     value = premium.groupby(level="g").mean()
 
@@ -269,7 +321,7 @@ def visits_per_client_year(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365:
         return _none(ctx, "needs a full year of visit history")
     year = ctx.window(365)
-    mask = year["done"].to_numpy()
+    mask = year["done"].to_numpy() & ctx.has_client(year)
     if not mask.any():
         return _none(ctx, "no completed visits in the last year")
     keys = ctx.pair_keys(year)[mask]
@@ -301,16 +353,24 @@ def _reviews(ctx: MethodContext, days: int) -> pd.DataFrame:
     return r[(r["day"] > ctx.as_of - pd.Timedelta(days=days)) & (r["day"] <= ctx.as_of)]
 
 
-def review_count(ctx: MethodContext, target: float) -> Reading:
+def _no_reviews(ctx: MethodContext) -> str | None:
     if not len(ctx.reviews):
-        return _none(ctx, NO_REVIEWS)
+        return NO_REVIEWS
+    if ctx.by_barber and ctx.reviews["barber_id"].isna().all():
+        return "the reviews do not name a barber"
+    return None
+
+
+def review_count(ctx: MethodContext, target: float) -> Reading:
+    if why := _no_reviews(ctx):
+        return _none(ctx, why)
     counts = _reviews(ctx, WINDOW_DAYS).groupby("g").size()
     return _out(ctx, counts.reindex(ctx.groups, fill_value=0))
 
 
 def review_rating(ctx: MethodContext, target: float) -> Reading:
-    if not len(ctx.reviews):
-        return _none(ctx, NO_REVIEWS)
+    if why := _no_reviews(ctx):
+        return _none(ctx, why)
     return _out(
         ctx, _reviews(ctx, 365).groupby("g")["rating"].mean(), "no reviews in the last year"
     )
@@ -337,18 +397,19 @@ def referral_share(ctx: MethodContext, target: float) -> Reading:
 
 def online_booking_share(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
-    known = w[~w["channel"].isin(["None", "nan", "", "<NA>"])]
-    if known.empty:
-        return _none(ctx, "the exports do not say how appointments were booked")
+    told = w[~w["channel"].isin(["None", "nan", "", "<NA>"]) & w["channel_src"]]
+    if told.empty:
+        return _none(ctx, known.NO_CHANNEL if len(w) else "no appointments in the last 90 days")
     return _out(
         ctx,
-        (known["channel"] == "online").groupby(known["g"]).mean(),
+        (told["channel"] == "online").groupby(told["g"]).mean(),
         "no appointments with a known booking channel in the last 90 days",
     )
 
 
 def _booked_hours(w: pd.DataFrame) -> pd.DataFrame:
-    done = w[w["done"]]
+    """Revenue and hours of the completed visits whose length is known."""
+    done = w[w["done"] & w["minutes"].notna()]
     return pd.DataFrame(
         {
             "revenue": done.groupby("g")["revenue"].sum(),
@@ -357,41 +418,86 @@ def _booked_hours(w: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+HELD = ["completed", "no_show"]
+
+
+def _hours_gate(ctx: MethodContext, w: pd.DataFrame, hours: bool, timed: bool) -> pd.Series:
+    """Per group, why an hours-based measure cannot be told ("" where it can).
+
+    ``hours``: every barber who held appointments must have working hours (a shop
+    figure over some barbers' hours and all barbers' visits would be wrong).
+    ``timed``: at least `known.MIN_TIMED_SHARE` of the held visits must have a time
+    of day and a length.
+    """
+    gate = pd.Series("", index=ctx.groups, dtype=object)
+    held = w[w["status"].isin(HELD)]
+    if timed and len(held):
+        counts = held.groupby("g")["timed"].agg(["sum", "size"]).reindex(ctx.groups)
+        few = counts["sum"] < known.MIN_TIMED_SHARE * counts["size"]
+        for g in counts.index[few.fillna(False).to_numpy(dtype=bool)]:
+            gate[g] = known.too_few_timed(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]))
+    if hours:
+        roster = known.rostered(ctx.barbers)
+        lacking = set(roster.index[~roster.to_numpy()])
+        if ctx.by_barber:
+            for g in gate.index[gate.index.isin(list(lacking))]:
+                gate[g] = known.no_hours(known.barber_names(ctx.barbers, [g]))
+        else:
+            worked = set(held["barber_id"].dropna().astype("int64")) & lacking
+            if worked:
+                gate[:] = known.no_hours(known.barber_names(ctx.barbers, sorted(worked)))
+    return gate
+
+
+def _gated(value: pd.Series, gate: pd.Series) -> pd.Series:
+    return value.where(gate.reindex(value.index).fillna("").eq(""))
+
+
 def utilisation(ctx: MethodContext, target: float) -> Reading:
     available = ctx.working_minutes()
     w = ctx.window()
-    booked = w[w["status"].isin(["completed", "no_show"])].groupby("g")["minutes"].sum()
-    value = booked.reindex(available.index).fillna(0) / available.where(available > 0)
+    gate = _hours_gate(ctx, w, hours=True, timed=True)
+    held = w[w["status"].isin(HELD) & w["timed"]]
+    booked = held.groupby("g")["minutes"].sum()
+    value = _gated(booked.reindex(available.index).fillna(0) / available.where(available > 0), gate)
 
     def stake() -> pd.Series:
         b = _booked_hours(w).reindex(available.index)
         per_hour = b["revenue"] / b["hours"].where(b["hours"] > 0)
         return _gap(value, target) * available / 60 * per_hour.fillna(0) * YEAR
 
-    return _out(ctx, value, "no working hours recorded for the barbers", stake)
+    return _out(ctx, value, known.NO_HOURS, stake, gate)
 
 
 def revenue_per_booked_hour(ctx: MethodContext, target: float) -> Reading:
-    b = _booked_hours(ctx.window())
+    w = ctx.window()
+    b = _booked_hours(w)
     value = b["revenue"] / b["hours"].where(b["hours"] > 0)
-    return _out(ctx, value, NO_VISITS, lambda: _gap(value, target) * b["hours"] * YEAR)
+    why = known.NO_LENGTHS if w["done"].any() else NO_VISITS
+    return _out(ctx, value, why, lambda: _gap(value, target) * b["hours"] * YEAR)
 
 
 def revenue_per_available_hour(ctx: MethodContext, target: float) -> Reading:
+    w = ctx.window()
+    gate = _hours_gate(ctx, w, hours=True, timed=False)
     hours = ctx.working_minutes() / 60
-    revenue = _booked_hours(ctx.window())["revenue"].reindex(hours.index).fillna(0)
-    value = revenue / hours.where(hours > 0)
+    done = w[w["done"]]
+    revenue = done.groupby("g")["revenue"].sum().reindex(hours.index).fillna(0)
+    value = _gated(revenue / hours.where(hours > 0), gate)
     return _out(
         ctx,
         value,
-        "no working hours recorded for the barbers",
+        known.NO_HOURS,
         lambda: _gap(value, target) * hours * YEAR,
+        gate,
     )
 
 
 def missed_rate(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
     w = w[w["status"].isin(["completed", "no_show", "cancelled"])]
+    why = known.NO_STATUSES if len(w) else "no appointments in the last 90 days"
+    w = w[w["status_src"]]  # only sources that record missed visits at all
     missed = w["status"].isin(["no_show", "cancelled"])
     value = missed.groupby(w["g"]).mean()
 
@@ -400,12 +506,13 @@ def missed_rate(ctx: MethodContext, target: float) -> Reading:
         count = w.groupby("g").size()
         return (value - target).clip(lower=0) * count * ticket.reindex(count.index).fillna(0) * YEAR
 
-    return _out(ctx, value, "no appointments in the last 90 days", stake)
+    return _out(ctx, value, why, stake)
 
 
 def idle_minutes(ctx: MethodContext, target: float) -> Reading:
     w = ctx.window()
-    w = w[w["status"].isin(["completed", "no_show"])]
+    gate = _hours_gate(ctx, w, hours=False, timed=True)
+    w = w[w["status"].isin(HELD) & w["timed"]]
     # Each barber's day in order of start, in numpy: the gap is this start minus the
     # previous appointment's end, on the same day with the same barber.
     barber = w["barber_id"].to_numpy(dtype="float64", na_value=np.nan)
@@ -415,7 +522,7 @@ def idle_minutes(ctx: MethodContext, target: float) -> Reading:
     g = w["g"].to_numpy()[order]
     gaps = (start[1:] - end[:-1]) / np.timedelta64(1, "m")
     keep = (barber[1:] == barber[:-1]) & (day[1:] == day[:-1]) & (gaps >= 0)
-    value = pd.Series(gaps[keep]).groupby(g[1:][keep]).mean()
+    value = _gated(pd.Series(gaps[keep]).groupby(g[1:][keep]).mean(), gate)
 
     def stake() -> pd.Series:
         b = _booked_hours(w)
@@ -423,7 +530,9 @@ def idle_minutes(ctx: MethodContext, target: float) -> Reading:
         count = pd.Series(keep).groupby(g[1:]).sum()
         return (value - target).clip(lower=0) * count * per_minute.reindex(count.index) * YEAR
 
-    return _out(ctx, value, "no days with two or more appointments in the last 90 days", stake)
+    return _out(
+        ctx, value, "no days with two or more appointments in the last 90 days", stake, gate
+    )
 
 
 def training_hours(ctx: MethodContext, target: float) -> Reading:
@@ -449,8 +558,8 @@ def new_service_share(ctx: MethodContext, target: float) -> Reading:
 def price_growth(ctx: MethodContext, target: float) -> Reading:
     if ctx.history_days() < 365 + WINDOW_DAYS:
         return _none(ctx, "needs 15 months of sales history")
-    now = _service_lines(ctx, WINDOW_DAYS)
-    then = _service_lines(ctx, 365 + WINDOW_DAYS, 365)
+    now = _priced(_service_lines(ctx, WINDOW_DAYS))
+    then = _priced(_service_lines(ctx, 365 + WINDOW_DAYS, 365))
     p_now = now.groupby(["g", "service_id"])["price"].agg(["mean", "size"])
     p_then = then.groupby(["g", "service_id"])["price"].mean().rename("then")
     both = p_now.join(p_then, how="inner")

@@ -153,7 +153,7 @@ def evaluate(ctx: MethodContext, s: MethodologySettings) -> dict[int, Scorecard]
                     value,
                     target,
                     None if value is None else score(value, target, spec.higher_is_better),
-                    reading.reason if value is None else None,
+                    reading.why(int(group)) if value is None else None,
                     None if value is None else _number(reading.stake_cents, group),
                 )
             )
@@ -235,12 +235,19 @@ def _gaps(card: Scorecard) -> list[dict[str, Any]]:
     return rows
 
 
+TRAJECTORY_COLUMNS = ["month", "principle", "score"]
+
+
 def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> pd.DataFrame:
+    """Month-end scores once 90 days of history exist (none yet: an empty frame that still
+    has its columns, which the store and the summary read)."""
     if ctx.first_day is None:
-        return pd.DataFrame(columns=["month", "principle", "score"])
+        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     first = ctx.first_day + pd.Timedelta(days=90)
-    ends = pd.date_range(first, ctx.as_of, freq=pd.offsets.MonthEnd())[-s.trajectory_months :]
-    rows = []
+    # An offset, not the alias: month-end is "ME" from pandas 2.2 and "M" before it.
+    month_end = pd.offsets.MonthEnd()
+    ends = pd.date_range(first, ctx.as_of, freq=month_end)[-s.trajectory_months :]
+    rows: list[dict[str, Any]] = []
     for i, month_end in enumerate(ends):
         state.step(0.5 + 0.4 * i / max(len(ends), 1), f"Scoring {month_end:%B %Y}")
         card = evaluate(ctx.cut(month_end.normalize(), stakes=False), s)[0]
@@ -248,7 +255,7 @@ def _trajectory(ctx: MethodContext, s: MethodologySettings, state: RunState) -> 
             {"month": month_end, "principle": p.key, "score": p.score} for p in card.principles
         )
         rows.append({"month": month_end, "principle": "overall", "score": card.overall})
-    return pd.DataFrame(rows, columns=["month", "principle", "score"])
+    return pd.DataFrame(rows, columns=TRAJECTORY_COLUMNS)
 
 
 def run(

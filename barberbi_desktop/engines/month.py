@@ -1,7 +1,9 @@
 """One calendar month of the shop, against the month before: the owner report's figures.
 
 Months are the shop's local calendar months. Revenue is services + products
-net of discounts (tips and tax excluded), as everywhere else.
++ refunds and corrections, net of discounts (tips and tax excluded), as
+everywhere else. Tips, product sales and the no-show and cancellation rates are
+unknown (NaN) when no import source records them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from barberbi_desktop.engines import known
 from barberbi_desktop.engines.data import NotEnoughData, ShopData
 
 
@@ -30,22 +33,25 @@ class MonthFigures:
 
 
 def _figures(a: pd.DataFrame, first_visit: pd.Series) -> dict[str, float]:
+    """The month's figures; a figure from a field no import source recorded (tips,
+    products, missed visits: see engines/known.py) is NaN, shown as unknown, never 0."""
+    nan = float("nan")
     done = a[a["status"] == "completed"]
-    booked = a[a["status"] != "cancelled"]
+    booked = a[(a["status"] != "cancelled") & a["status_src"]]
+    held = a[a["status_src"]]
     revenue = float(done["revenue_cents"].sum())
     new = done["client_id"].map(first_visit).eq(done["day"]) if len(done) else pd.Series([])
+    tipped, retail = done[done["tips_src"]], done[done["retail_src"]]
     return {
         "Revenue": revenue,
         "Visits": float(len(done)),
-        "Average ticket": revenue / len(done) if len(done) else float("nan"),
+        "Average ticket": revenue / len(done) if len(done) else nan,
         "Clients": float(done["client_id"].nunique()),
         "New clients": float(done.loc[new, "client_id"].nunique()) if len(done) else 0.0,
-        "Product sales": float(done["product_cents"].sum()),
-        "Tips": float(done["tip_cents"].sum()),
-        "No-show rate": float((booked["status"] == "no_show").mean()) if len(booked) else
-        float("nan"),
-        "Cancellation rate": float((a["status"] == "cancelled").mean()) if len(a) else
-        float("nan"),
+        "Product sales": float(retail["product_cents"].sum()) if len(retail) else nan,
+        "Tips": float(tipped["tip_cents"].sum()) if len(tipped) else nan,
+        "No-show rate": float((booked["status"] == "no_show").mean()) if len(booked) else nan,
+        "Cancellation rate": float((held["status"] == "cancelled").mean()) if len(held) else nan,
     }
 
 
@@ -58,6 +64,10 @@ def monthly(data: ShopData, month: str) -> MonthFigures:
     period = pd.Period(month, freq="M")
     a = data.appointments.assign(local=data.local_start())
     a["day"] = a["local"].dt.normalize()
+    source = known.source_codes(a)
+    a["tips_src"] = known.recorded(source, a["tip_cents"].to_numpy() > 0)
+    a["retail_src"] = known.recorded(source, a["product_cents"].to_numpy() > 0)
+    a["status_src"] = known.recorded(source, a["status"].isin(known.MISSED).to_numpy(bool))
     a["period"] = a["local"].dt.to_period("M")
     this, prior = a[a["period"] == period], a[a["period"] == period - 1]
     if this.empty:

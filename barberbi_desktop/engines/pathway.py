@@ -19,6 +19,7 @@ import pandas as pd
 
 WEEKS = 26
 PATHS = 1000
+MAX_WEEKS_AHEAD = 52 * 50
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,11 @@ def project(
     if already:
         crossing = as_of.date()
     elif slope > 0:
-        weeks = int(np.ceil((goal_cents / 52 - level) / slope))
-        crossing = (as_of + pd.Timedelta(weeks=max(weeks, 0))).date()
+        weeks = float(np.ceil((goal_cents / 52 - level) / slope))
+        # A nearly flat trend crosses centuries ahead (past what a date can hold): that is
+        # "not on the current trend", like a falling one.
+        if weeks <= MAX_WEEKS_AHEAD:
+            crossing = (as_of + pd.Timedelta(weeks=max(weeks, 0))).date()
     ahead = np.arange(1, 53, dtype=float)
     slopes = rng.normal(slope, se_slope, size=(PATHS, 1))
     future = level + slopes * ahead + rng.normal(0, sigma, size=(PATHS, 52))

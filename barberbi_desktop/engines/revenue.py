@@ -71,7 +71,9 @@ class RevenueResult:
         return {
             "engine": "revenue",
             "as_of": self.as_of.isoformat(),
-            "capacity": self.capacity.summary() if self.capacity else {"note": self.capacity_note},
+            "capacity": {**self.capacity.summary(), "note": self.capacity_note}
+            if self.capacity
+            else {"note": self.capacity_note},
             "elasticities": [e.as_dict() for e in self.elasticities],
             "rules": _records(self.rules.head(20)),
             "offers": len(self.offers),
@@ -148,7 +150,8 @@ def run(data: ShopData, settings: RevenueSettings, as_of: date,
         raise NotEnoughData("The shop has no appointments yet; import some history first.")
     state.step(0.05, "Measuring capacity")
     try:
-        cap, cap_note = capacity.analyse(data, as_of, s.capacity), None
+        cap = capacity.analyse(data, as_of, s.capacity)
+        cap_note = "; ".join(cap.notes) or None
     except NotEnoughData as exc:
         cap, cap_note = None, str(exc)
     state.step(0.3, "Estimating price elasticity")
@@ -238,5 +241,10 @@ def _pay_recs(pays: list[dict[str, Any]]) -> list[Recommendation]:
 
 
 def _item_price(data: ShopData, name: str) -> float:
-    items = data.sale_items[data.sale_items["name"].astype(str) == name]
-    return float(items["unit_price_cents"].median()) if len(items) else 0.0
+    """The median price the item sells at (refund lines and unknown prices left out)."""
+    items = data.sale_items
+    items = items[(items["name"].astype(str) == name)
+                  & items["kind"].isin(["service", "product", "package"])]  # fmt: skip
+    price = items["unit_price_cents"].astype(float)
+    price = price[price > 0]
+    return float(price.median()) if len(price) else 0.0

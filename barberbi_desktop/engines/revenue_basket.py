@@ -63,7 +63,7 @@ def matrix(b: pd.DataFrame, min_support: float) -> Baskets:
     col = pd.Categorical(f["name"], categories=items).codes
     m = np.zeros((len(visits), len(items)), dtype=bool)
     m[row, col] = True
-    client = (visits["client_id"].to_numpy(dtype=float) if "client_id" in visits
+    client = (visits["client_id"].to_numpy(dtype=float, na_value=np.nan) if "client_id" in visits
               else np.full(len(visits), np.nan))  # fmt: skip
     when = (visits["sold_at"].dt.tz_convert(None).to_numpy() if "sold_at" in visits
             else np.full(len(visits), np.datetime64("NaT"), dtype="datetime64[ns]"))
@@ -191,6 +191,8 @@ def bundles(b: pd.DataFrame, r: pd.DataFrame, data: ShopData, settings: BasketSe
     for p in pairs.head(5).itertuples():
         a, c = p.antecedent, p.consequent
         pa, pc = float(price[a]), float(price[c])
+        if not (pa > 0 and pc > 0):  # a free or unpriced service cannot be packaged for money
+            continue
         with_a = bk.matrix[:, col[a]]
         both = int((with_a & bk.matrix[:, col[c]]).sum())
         only_a = int(with_a.sum()) - both

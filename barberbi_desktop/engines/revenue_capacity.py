@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.engines.data import NotEnoughData, ShopData
+from barberbi_desktop.engines import known
+from barberbi_desktop.engines.data import NotEnoughData, ShopData, time_known
 
 HELD = ("completed", "booked", "confirmed", "no_show")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -38,15 +39,21 @@ class CapacityResult:
     by_slot: pd.DataFrame  # weekday, hour, working_min, booked_min, utilisation, lead_days
     peak_slots: pd.DataFrame
     idle_slots: pd.DataFrame
-    revenue_per_minute: float  # cents per booked, completed minute
+    revenue_per_minute: float  # cents per booked, completed minute (NaN: no visit lengths)
     lost: dict[str, float] = field(default_factory=dict)
+    # Why utilisation (or part of it) cannot be told: barbers without working hours,
+    # visits without a time of day. The shop's utilisation is then unknown.
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         total_work = float(self.by_barber["working_min"].sum())
         total_booked = float(self.by_barber["booked_min"].sum())
         return {
             "window": [d.isoformat() for d in self.window],
-            "utilisation": round(total_booked / total_work, 4) if total_work else None,
+            "utilisation": round(total_booked / total_work, 4)
+            if total_work and not self.notes
+            else None,
+            "notes": self.notes,
             "peak_slots": _slot_names(self.peak_slots),
             "idle_slots": _slot_names(self.idle_slots),
             "lost": {k: round(v, 1) for k, v in self.lost.items()},
@@ -100,10 +107,9 @@ def _working_cells(barbers: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFram
 
 
 def _durations(appts: pd.DataFrame, services: pd.DataFrame) -> pd.Series:
-    minutes = (appts["end"] - appts["start"]).dt.total_seconds() / 60
-    by_service = appts["service_id"].map(services.set_index("service_id")["duration_min"])
-    fallback = minutes[minutes > 0].median() if (minutes > 0).any() else 30.0
-    return minutes.where(minutes > 0).fillna(by_service).fillna(fallback).clip(5, 8 * 60)
+    """Each visit's length (end minus start, else its service's duration), capped at a
+    working day; unknown stays NaN rather than a guessed default."""
+    return known.visit_minutes(appts, services).clip(5, 8 * 60)
 
 
 def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = None
@@ -123,16 +129,28 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
     a["local"] = local[in_window]
     a["minutes"] = _durations(a, data.services)
     a["day"] = a["local"].dt.normalize()
-    begin = (a["local"].dt.hour * 60 + a["local"].dt.minute).to_numpy(np.int64)
-    booked = _hour_cells(a["day"].to_numpy(), begin, begin + a["minutes"].round().to_numpy(
-        np.int64), a["barber_id"].fillna(-1).to_numpy(np.int64))
+    # Hour cells need a time of day and a length; barbers need working hours. Visits
+    # without them still count for no-shows and revenue, never for utilisation.
+    a["timed"] = time_known(a).to_numpy() & a["minutes"].notna().to_numpy()
+    roster = known.rostered(data.barbers)
+    with_hours = set(roster.index[roster.to_numpy()])
+    notes = []
+    lacking = set(a["barber_id"].dropna().astype("int64")) - with_hours
+    if lacking:
+        notes.append(known.no_hours(known.barber_names(data.barbers, sorted(lacking))))
+    if int(a["timed"].sum()) < known.MIN_TIMED_SHARE * len(a):
+        notes.append(known.too_few_timed(int(a["timed"].sum()), len(a)))
+    t = a[a["timed"] & a["barber_id"].isin(list(with_hours))]
+    begin = (t["local"].dt.hour * 60 + t["local"].dt.minute).to_numpy(np.int64)
+    booked = _hour_cells(t["day"].to_numpy(), begin, begin + t["minutes"].round().to_numpy(
+        np.int64), t["barber_id"].to_numpy(np.int64))
     days = pd.date_range(start, end - pd.Timedelta(days=1), freq="D")
-    working = _working_cells(data.barbers, days)
+    working = _working_cells(data.barbers[data.barbers["barber_id"].isin(list(with_hours))], days)
     if working.empty:
-        raise NotEnoughData(
-            "No barber has working hours set, so utilisation (booked over working time) "
-            "cannot be measured; add working hours in Settings."
-        )
+        notes = notes or [known.NO_HOURS]
+        working = pd.DataFrame({"day": pd.Series(dtype="datetime64[ns]"),
+                                "hour": pd.Series(dtype="int64"), "key": pd.Series(dtype="int64"),
+                                "minutes": pd.Series(dtype="int64")})  # fmt: skip
     cells = working.groupby(["day", "hour", "key"], as_index=False)["minutes"].sum().rename(
         columns={"minutes": "working_min"})
     held = booked.groupby(["day", "hour", "key"], as_index=False)["minutes"].sum().rename(
@@ -159,12 +177,14 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
     a["weekday"], a["hour"] = a["local"].dt.day_of_week, a["local"].dt.hour
     lead_by_slot = lead.groupby([a["weekday"], a["hour"]]).median().rename("lead_days")
     by_slot = by_slot.merge(lead_by_slot.reset_index(), on=["weekday", "hour"], how="left")
-    done = a[a["status"] == "completed"]
-    rev_per_min = float(done["revenue_cents"].sum() / done["minutes"].sum()) if len(done) else 0.0
+    done = a[(a["status"] == "completed") & a["minutes"].notna()]
+    done_minutes = float(done["minutes"].sum())
+    rev_per_min = float(done["revenue_cents"].sum()) / done_minutes if done_minutes else np.nan
     slot_rev = done.groupby(["weekday", "hour"])["revenue_cents"].sum().rename("revenue_cents")
     by_slot = by_slot.merge(slot_rev.reset_index(), on=["weekday", "hour"], how="left").fillna(
         {"revenue_cents": 0})
-    judged = by_slot[by_slot["working_min"] >= s.min_cell_hours * 60]
+    # Slots are judged only when every held visit could be placed in its hour cell.
+    judged = by_slot[(by_slot["working_min"] >= s.min_cell_hours * 60) & (len(notes) == 0)]
     lead_q = float(np.nanquantile(by_slot["lead_days"], 0.5)) if by_slot["lead_days"].notna(
     ).any() else 0.0
     peak = judged[(judged["utilisation"] >= s.peak_utilisation)
@@ -172,7 +192,7 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
     idle = judged[judged["utilisation"] <= s.idle_utilisation]
 
     no_show = a[a["status"] == "no_show"]
-    gaps = _unsellable_gaps(a, s.unsellable_gap_min)
+    gaps = _unsellable_gaps(a[a["timed"]], s.unsellable_gap_min)
     lost = {
         "no_show_visits": float(len(no_show)),
         "no_show_minutes": float(no_show["minutes"].sum()),
@@ -183,7 +203,7 @@ def analyse(data: ShopData, as_of: date, settings: CapacitySettings | None = Non
     }
     return CapacityResult((start.date(), end.date()), by_barber, by_location,
                           by_slot, peak.reset_index(drop=True), idle.reset_index(drop=True),
-                          rev_per_min, lost)  # fmt: skip
+                          rev_per_min, lost, notes)  # fmt: skip
 
 
 def _unsellable_gaps(a: pd.DataFrame, shortest: int) -> float:

@@ -50,15 +50,25 @@ def _group(data: ShopData) -> pd.Series:
     """Main service or add-on, from how each service is sold (not from its name)."""
     items = data.sale_items[data.sale_items["kind"] == "service"]
     main = data.appointments.set_index("appointment_id")["service_id"]
-    is_main = items["service_id"].to_numpy() == items["appointment_id"].map(main).to_numpy()
+    # As floats: an unknown service (NA) is NaN, which equals nothing (comparing pandas'
+    # NA raises under pandas 2.1).
+    line = items["service_id"].to_numpy(dtype="float64", na_value=np.nan)
+    visit = items["appointment_id"].map(main).to_numpy(dtype="float64", na_value=np.nan)
+    is_main = line == visit
     share = pd.Series(is_main, index=items.index).groupby(items["service_id"]).mean()
     return share.map(lambda x: "main" if x >= 0.5 else "addon")
 
 
 def weekly_counts(data: ShopData, as_of: date) -> pd.DataFrame:
-    """Service items per week with the week's median price; full weeks before ``as_of``."""
-    items = data.sale_items[(data.sale_items["kind"] == "service")
-                            & data.sale_items["service_id"].notna()]  # fmt: skip
+    """Service items per week with the week's median price; full weeks before ``as_of``.
+
+    Only lines with a real price take part: a $0 consultation has no price to respond
+    to (and its log is minus infinity), and an unknown price is not a price.
+    """
+    items = data.sale_items
+    price = items["unit_price_cents"].astype("Float64")
+    items = items[(items["kind"] == "service") & items["service_id"].notna()
+                  & (price > 0).fillna(False).to_numpy(dtype=bool)]  # fmt: skip
     sold = items["sold_at"].dt.tz_convert(None)
     end = pd.Timestamp(as_of)
     items = items[sold < end]

@@ -44,7 +44,7 @@ GOOD, NEAR, BAD = "#2e7d32", "#b26a00", "#c62828"
 
 def fmt(value: float | None, kind: str) -> str:
     if value is None or pd.isna(value):
-        return "—"
+        return "unknown"
     if kind == "money":
         return f"${value / 100:,.0f}"
     if kind == "share":
@@ -148,11 +148,24 @@ class DashboardTab(QWidget):
         self._set_visible(True)
         metrics: dict[str, Any] = self.run.metrics
         health = metrics.get("health")
+        left_out: dict[str, str] = metrics.get("health_unknown") or {}
+        parts = len(metrics.get("health_parts") or {})
         self.health.setText(
             "Business health: "
-            + ("n/a" if health is None else f"{health:.0f}/100")
+            + ("unknown" if health is None else f"{health:.0f}/100")
+            + (f" (from {parts} of {parts + len(left_out)} measures)" if left_out else "")
             + f"   ·   as of {self.run.as_of:%a %d %b %Y}"
         )
+        self.health.setToolTip(
+            (definition("health") or "")
+            + "".join(f"\nLeft out, {k.replace('_', ' ')}: {why}." for k, why in left_out.items())
+        )
+        # Why a KPI is unknown travels in the run's summary (kpi_values has no column for it).
+        reasons = {
+            row["kpi"]: row.get("reason")
+            for row in metrics.get("kpis", [])
+            if row.get("window") == "30d"
+        }
         band = metrics.get("today_band", {})
         self.band.setText(
             f"Today: ${band['so_far'] / 100:,.0f} so far; a usual {band['weekday']} has "
@@ -170,11 +183,15 @@ class DashboardTab(QWidget):
             tile.value.setText(fmt(row["value"], kind))
             tile.set_colour(colour(key, row["value"], row["target"]))
             prior = row["prior"]
-            if prior is None or pd.isna(prior) or pd.isna(row["value"]) or prior == 0:
+            if pd.isna(row["value"]):  # unknown, never 0: say why in the tile's small text
+                tile.change.setText(reasons.get(key) or "not enough data in the last 30 days")
+            elif prior is None or pd.isna(prior) or prior == 0:
                 tile.change.setText("last 30 days")
             else:
                 change = row["value"] / prior - 1
                 arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+                target = row["target"]
                 tile.change.setText(
-                    f"{arrow} {change:+.0%} vs prior 30 days · target {fmt(row['target'], kind)}"
+                    f"{arrow} {change:+.0%} vs prior 30 days"
+                    + ("" if pd.isna(target) else f" · target {fmt(target, kind)}")
                 )

@@ -58,19 +58,28 @@ def elasticity_frame(metrics: dict[str, Any]) -> pd.DataFrame:
 
 
 def pay_frame(metrics: dict[str, Any]) -> pd.DataFrame:
+    """Pay models per barber; a model whose figures are unknown (an hourly barber without
+    a rate or hours) reads "unknown", and the note says what to set."""
+
+    def shop(model: dict[str, Any] | None) -> str:
+        return "unknown" if model is None else money(model["shop"])
+
     rows = []
     for p in metrics.get("pay", []):
         m = p["models"]
-        rows.append({
+        row = {
             "barber": p["name"], "now": p["current_model"].replace("_", " "),
             "services a year": money(p["yearly_service_cents"]),
-            "shop: commission": money(m["commission"]["shop"]),
-            "shop: booth rent": money(m["booth_rent"]["shop"]),
-            "shop: tiered": money(m["tiered_commission"]["shop"]),
+            "shop: commission": shop(m["commission"]),
+            "shop: booth rent": shop(m["booth_rent"]),
+            "shop: tiered": shop(m["tiered_commission"]),
             "barber: commission": money(m["commission"]["barber"]),
             "barber: booth rent": money(m["booth_rent"]["barber"]),
             "break-even volume": money(p["break_even_yearly_cents"]),
-        })  # fmt: skip
+        }  # fmt: skip
+        row["shop: hourly"] = shop(m["hourly"]) if "hourly" in m else ""  # hourly barbers only
+        row["note"] = p.get("note") or ""
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -149,10 +158,12 @@ class RevenueTab(BuiltInSteps, QWidget):
         total = sum(r["gain_cents"] * r["confidence"] for r in road)
         cap = m.get("capacity", {})
         util = cap.get("utilisation")
+        note = cap.get("note")
+        chairs = (f" · chairs {util:.0%} full" if util is not None
+                  else f" · chair utilisation unknown: {note}" if note else "")  # fmt: skip
         self.headline.setText(
             f"{len(road)} ways to earn more, worth about {money(total)} a year weighted by "
-            f"confidence" + (f" · chairs {util:.0%} full" if util is not None else "")
-            + f" · as of {run.as_of:%d %b %Y}"
+            f"confidence{chairs} · as of {run.as_of:%d %b %Y}"
         )
         self._heatmap(cap.get("slots", []))
         road_frame = roadmap_frame(m)

@@ -23,6 +23,7 @@ from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, big_font, page_tabs
 
+PRINCIPLES_ORDER = {key: i for i, key in enumerate(PRINCIPLES)}
 SHORT = {
     "premium_positioning": "Premium",
     "value_pricing": "Pricing",
@@ -35,7 +36,7 @@ SHORT = {
 
 def metric_text(value: float | None, unit: str) -> str:
     if value is None:
-        return "—"
+        return "unknown"  # the Note column says why
     if unit == "cents":
         return f"${value / 100:,.2f}"
     if unit == "share":
@@ -148,10 +149,17 @@ class SixFigureTab(BuiltInSteps, QWidget):
             + f"   ·   as of {run.as_of:%d %b %Y}"
         )
         scores = {p["key"]: p["score"] for p in m["principles"]}
-        r = np.array([scores.get(k) or 0.0 for k in PRINCIPLES])
+        # A principle without a score is a gap in the outline, never a point at 0.
+        r = np.array([np.nan if scores.get(k) is None else scores[k] for k in PRINCIPLES])
         ring = np.append(self.angles, self.angles[0])
         rr = np.append(r, r[0])
-        self.shape.setData(rr * np.cos(ring), rr * np.sin(ring))
+        self.shape.setData(rr * np.cos(ring), rr * np.sin(ring), connect="finite")
+        unknown = [SHORT[k] for k in PRINCIPLES if np.isnan(r[PRINCIPLES_ORDER[k]])]
+        self.radar.setToolTip(
+            "Not scored (not enough data): " + ", ".join(unknown) + ". See the scorecard."
+            if unknown
+            else ""
+        )
         months = [row for row in m.get("trajectory", []) if row.get("overall") is not None]
         if months:
             x = [pd.Timestamp(row["month"] + "-15").timestamp() for row in months]
@@ -166,7 +174,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
                     "Metric": "(principle)",
                     "Value": "",
                     "Target": "",
-                    "Score": "n/a" if p["score"] is None else f"{p['score']:.0f}",
+                    "Score": "unknown" if p["score"] is None else f"{p['score']:.0f}",
                     "Note": p["reason_if_null"] or "",
                 }
             )
@@ -177,7 +185,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
                     "Value": metric_text(x["value"], x["unit"]),
                     "Target": ("≥ " if x["higher_is_better"] else "≤ ")
                     + metric_text(x["target"], x["unit"]),
-                    "Score": "n/a" if x["score"] is None else f"{x['score']:.0f}",
+                    "Score": "unknown" if x["score"] is None else f"{x['score']:.0f}",
                     "Note": x["reason_if_null"] or "",
                 }
                 for x in p["metrics"]
