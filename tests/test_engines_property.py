@@ -31,6 +31,7 @@ from barberbi_desktop.jobs.revenue_job import _clean
 from barberbi_desktop.jobs.runner import run_engine
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.results import _json_safe, kpi_values
+from barberbi_desktop.storage.shop_config import save_premium_threshold
 from tests.import_helpers import FIXTURES, NOW
 from tests.random_shop import ShopSpec, build
 
@@ -197,7 +198,17 @@ def test_an_imported_shop_shows_unknowns_as_null_with_their_reasons(imported: Da
     stored = kpi_values(imported, kpis["run_id"]).set_index(["window", "kpi"])
     assert pd.isna(stored.loc[("30d", "utilisation"), "value"])  # NULL, not 0
 
+    # The imports marked the services they sold at $50 or more as premium (the default
+    # threshold), so the premium share is known; with a threshold no price reaches, no
+    # service is premium and the share is unknown, not 0%.
     method = run_engine(imported, "methodology", AS_OF).summary
+    metrics = {m["name"]: m for p in method["principles"] for m in p["metrics"]}
+    assert 0 < metrics["premium_revenue_share"]["value"] < 1
+    save_premium_threshold(imported, 1_000_000, None)
+    try:
+        method = run_engine(imported, "methodology", AS_OF).summary
+    finally:
+        save_premium_threshold(imported, 5000, None)
     metrics = {m["name"]: m for p in method["principles"] for m in p["metrics"]}
     assert metrics["premium_revenue_share"]["value"] is None
     assert "marked premium" in metrics["premium_revenue_share"]["reason_if_null"]
