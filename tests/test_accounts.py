@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage.accounts import change_pin as change_own_pin
 from barberbi_desktop.storage.accounts import (
     list_accounts,
     lock_seconds,
@@ -19,7 +20,6 @@ from barberbi_desktop.storage.accounts import (
     verify_pin,
     wait_text,
 )
-from barberbi_desktop.storage.accounts import change_pin as change_own_pin
 from barberbi_desktop.storage.audit_text import sentence
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.users import audit_log, create_user, list_users, log_in
@@ -106,7 +106,7 @@ def test_disable_enable_remove_and_the_last_owner_stays(empty_db: Database) -> N
     sam = create_user(empty_db, "Sam", "staff", "1234", by=owner)
     log_in(empty_db, "Sam", "1234")
 
-    with pytest.raises(InputError, match="only owner.*always needs an owner"):
+    with pytest.raises(InputError, match=r"only owner.*always needs an owner"):
         set_active(empty_db, owner, owner.user_id, False)
     with pytest.raises(InputError, match="only owner"):
         remove_user(empty_db, owner, owner.user_id)
