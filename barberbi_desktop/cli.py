@@ -418,8 +418,6 @@ def _main(args: argparse.Namespace) -> int:
 
         if cli_auth.needs_owner(args):
             cli_auth.authorise(args)
-            if args.command == "restore":
-                cli_auth.audit_command(args, None)
         if args.command in ("import", "watch"):
             from barberbi_desktop import cli_import
 

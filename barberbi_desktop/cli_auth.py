@@ -91,31 +91,28 @@ def _entry(args: argparse.Namespace, result: dict[str, Any]) -> tuple[str, dict[
         return "backup", {"path": result.get("path")}
     if args.command == "audit":
         return "audit_viewed", {"limit": args.limit}
-    return None  # import --undo audits itself in its transaction; restore: see audit_command
+    return None  # import --undo audits itself, in the undo's own transaction
 
 
-def audit_command(args: argparse.Namespace, result: dict[str, Any] | None) -> None:
-    """Record a guarded command that succeeded (``result``), or a restore about to run
-    (``None``). A restore is recorded beforehand, in the database it replaces (kept
-    beside the restored one), as the app does: opening the restored file to write
-    would upgrade an older backup in place, which a restore must never do."""
+def audit_command(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Record a guarded command that succeeded. A restore's entry goes into the restored
+    database (opened the ordinary way: an older backup is upgraded after a copy, as at
+    the next start); its account numbers may differ, so the entry names the owner."""
     from barberbi_desktop.storage.db import open_database
     from barberbi_desktop.storage.users import audit
 
-    if result is None:
-        entry: tuple[str, dict[str, Any]] | None = ("restore_requested", {"path": str(args.path)})
+    if args.command == "restore":
+        entry: tuple[str, dict[str, Any]] | None = (
+            "restore", {"path": str(args.path), "by": args.user_name}
+        )
     else:
         entry = _entry(args, result)
     if entry is None:
         return
     action, detail = entry
+    user_id = None if args.command == "restore" else args.user_id
+    db = open_database(args.db, create=False)
     try:
-        db = open_database(args.db, create=False)
-    except InputError:
-        if result is None:
-            return  # the shop being replaced cannot be opened: nowhere to write it
-        raise
-    try:
-        audit(db, args.user_id, action, {k: v for k, v in detail.items() if v is not None})
+        audit(db, user_id, action, {k: v for k, v in detail.items() if v is not None})
     finally:
         db.dispose()
