@@ -32,6 +32,14 @@ REMOVED = "removed"  # the pin_hash of a removed account: pin_matches never acce
 NO_MATCH = "That name and PIN do not match an account."
 
 
+class LockedOut(InputError):
+    """A refusal that says how long the account must wait, so a dialog can count down."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 def lock_seconds(failures: int) -> int:
     """How long the next try waits after ``failures`` wrong PINs in a row."""
     if failures < LOCK_AFTER:
@@ -100,8 +108,9 @@ def verify_pin(
         until = 0.0 if row is None else float(_lock_state(conn, int(row[0])).get("until", 0))
     detail: dict[str, Any] = {"name": name} | ({"via": via} if via else {})
     if row is not None and until > now:
-        raise InputError(_locked_sentence(name, until - now))
+        raise LockedOut(_locked_sentence(name, until - now), until - now)
     ok = row is not None and pin_matches(pin, row[2])
+    wait = 0
     with db.write() as conn:
         if row is None:
             _audit(conn, None, "login_failed", detail)
@@ -128,6 +137,8 @@ def verify_pin(
                     f"That PIN is wrong, {failures} times in a row: {name} can try again "
                     f"in {wait_text(wait)}."
                 )
+    if raise_after and wait:
+        raise LockedOut(raise_after, wait)
     if raise_after:
         raise InputError(raise_after)
     assert row is not None
