@@ -131,3 +131,26 @@ def test_staff_may_change_only_their_own_pin(qtbot: QtBot, empty_db: Database) -
     page.set_active(owner, False)  # even if called, the storage refuses
     assert "Only the owner" in _saved(qtbot, tab)
     qtbot.waitUntil(lambda: tab.runner.pending == 0, timeout=10_000)
+
+
+def test_staff_change_their_pin_at_login(qtbot: QtBot, empty_db: Database) -> None:
+    owner = create_user(empty_db, "Ola", "owner", "2580")
+    create_user(empty_db, "Sam", "staff", "1234", by=owner)
+    dialog = LoginDialog(empty_db)
+    qtbot.addWidget(dialog)
+    assert not dialog.form.isRowVisible(dialog.new_pin)
+    dialog.show_change_pin()
+    dialog.name.setCurrentText("Sam")
+    dialog.pin.setText("1234")
+    dialog.new_pin.setText("5678")
+    dialog.new_again.setText("5679")
+    dialog.submit()
+    assert "new PINs differ" in dialog.error.text()
+    dialog.new_again.setText("5678")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.user is not None, timeout=5000)
+    assert dialog.user.name == "Sam"
+    assert log_in(empty_db, "Sam", "5678").name == "Sam"
+    with pytest.raises(InputError, match="do not match"):
+        log_in(empty_db, "Sam", "1234")
+    assert "pin_changed" in set(audit_log(empty_db)["action"])
