@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the app on the demo shop (generated once, then reused)",
     )
+    parser.add_argument("--user", help="the owner's account name for commands that ask for it "
+                        "(the PIN is then read from standard input)")  # fmt: skip
     sub = parser.add_subparsers(dest="command")
 
     demo = sub.add_parser("demo", help="write a realistic demo shop database and exit")
@@ -93,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--json", action="store_true")
     restore = sub.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("path", type=Path)
+    from barberbi_desktop.cli_auth import add_user_options
+
+    add_user_options(sub)
     return parser
 
 
@@ -324,6 +329,7 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.storage.audit_text import sentence
     from barberbi_desktop.storage.db import open_database
     from barberbi_desktop.storage.users import audit_log
 
@@ -332,22 +338,19 @@ def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
         log = audit_log(db, limit=args.limit)
     finally:
         db.dispose()
-    return {
-        "command": "audit",
-        "entries": [
-            {"at_utc": r.at_utc.isoformat(), "who": r.who or None, "action": r.action,
-             "detail": json.loads(r.detail)}
-            for r in log.itertuples(index=False)
-        ],
-    }  # fmt: skip
+    entries = []
+    for r in log.itertuples(index=False):
+        detail = json.loads(r.detail)
+        entries.append({"at_utc": r.at_utc.isoformat(), "who": r.who or None, "action": r.action,
+                        "detail": detail, "said": sentence(r.action, r.who, detail)})  # fmt: skip
+    return {"command": "audit", "entries": entries}
 
 
 def _print_audit(result: dict[str, Any]) -> None:
     if not result["entries"]:
         print("The audit log is empty.")
     for e in result["entries"]:
-        detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items() if v not in (None, ""))
-        print(f"{e['at_utc'][:19]}  {e['who'] or '(command line)':<16} {e['action']:<16} {detail}")
+        print(f"{e['at_utc'][:16].replace('T', ' ')} UTC  {e['said']}")
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:
@@ -411,6 +414,10 @@ def _main(args: argparse.Namespace) -> int:
 
             return run_app(args.db, demo=args.demo)
         as_json = getattr(args, "json", False)
+        from barberbi_desktop import cli_auth
+
+        if cli_auth.needs_owner(args):
+            cli_auth.authorise(args)
         if args.command in ("import", "watch"):
             from barberbi_desktop import cli_import
 
@@ -422,6 +429,8 @@ def _main(args: argparse.Namespace) -> int:
                 cli_import.print_import(result)
             return status
         result = commands[args.command](args)
+        if cli_auth.needs_owner(args):
+            cli_auth.audit_command(args, result)
         if args.command == "alerts" and not as_json:
             _print_alerts(result)
         elif args.command == "audit" and not as_json:

@@ -96,7 +96,8 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     saved = None
     try:
         if args.undo:
-            return {"command": "import", "undone": undo_last_import(db)}, 0
+            undone = undo_last_import(db, user_id=getattr(args, "user_id", None))
+            return {"command": "import", "undone": undone}, 0
         if args.save_profile:
             check_name(db, args.save_profile)  # before anything lands
         reports = Importer(db).import_files(

@@ -34,6 +34,7 @@ class User:
     user_id: int
     name: str
     role: str  # owner, staff
+    active: bool = True  # False: disabled by the owner (a removed account is never listed)
 
     @property
     def is_owner(self) -> bool:
@@ -114,18 +115,12 @@ def create_user(db: Database, name: str, role: str, pin: str, by: User | None = 
     return User(int(user_id), name, role)
 
 
-def log_in(db: Database, name: str, pin: str) -> User:
-    """The account, if the PIN is right; every attempt is audited."""
-    with db.read() as conn:
-        row = conn.execute(
-            text("SELECT id, role, pin_hash FROM users WHERE name = :n AND active = 1"),
-            {"n": name},
-        ).first()
-    ok = row is not None and pin_matches(pin, row[2])
-    audit(db, row[0] if row else None, "login" if ok else "login_failed", {"name": name})
-    if not ok:
-        raise InputError("That name and PIN do not match an account.")
-    return User(int(row[0]), name, str(row[1]))
+def log_in(db: Database, name: str, pin: str, via: str | None = None) -> User:
+    """The account, if the PIN is right; every attempt is audited, and wrong PINs
+    lock the account for a while (storage/accounts.py keeps the count)."""
+    from barberbi_desktop.storage.accounts import verify_pin
+
+    return verify_pin(db, name, pin, via=via)
 
 
 def audit(db: Database, user_id: int | None, action: str, detail: dict[str, Any]) -> None:

@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
-    QLabel,
     QLineEdit,
     QListWidget,
     QMessageBox,
@@ -30,18 +28,27 @@ from PySide6.QtWidgets import (
 
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.storage import shop_config as config
+from barberbi_desktop.storage.accounts import list_accounts
 from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.premium import load_services
 from barberbi_desktop.storage.shop_config import premium_threshold_cents
-from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
+from barberbi_desktop.storage.users import User, audit, audit_log
 from barberbi_desktop.ui.data_coverage import CoveragePage
 from barberbi_desktop.ui.settings_barbers import BarbersPage, ServicesPage
 from barberbi_desktop.ui.settings_common import ChoiceDelegate, Section, item, table
+from barberbi_desktop.ui.settings_users import UsersPage
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
 from barberbi_desktop.ui.theme import page_tabs
 
-__all__ = ["BarbersPage", "ChoiceDelegate", "CoveragePage", "ServicesPage", "SettingsTab"]
+__all__ = [
+    "BarbersPage",
+    "ChoiceDelegate",
+    "CoveragePage",
+    "ServicesPage",
+    "SettingsTab",
+    "UsersPage",
+]
 
 
 class LocationsPage(Section):
@@ -150,49 +157,6 @@ class SchedulePage(Section):
         self.save_with(config.save_schedule, values)
 
 
-class UsersPage(Section):
-    def __init__(self, tab: SettingsTab) -> None:
-        super().__init__(
-            tab,
-            "Accounts and what they did. Staff can import and see the "
-            "Dashboard and Alerts, not client money, pay, settings or "
-            "exports.",
-        )
-        self.users = QListWidget()
-        self.log = table(["When (UTC)", "Who", "What", "Detail"])
-        self.layout_.addWidget(self.users)
-        self.layout_.addWidget(QLabel("Audit log (newest first)"))
-        self.layout_.addWidget(self.log, 1)
-        self.save_button.setText("Add a staff account…")
-        self.finish()
-
-    def show_data(self, data: tuple[list[User], pd.DataFrame]) -> None:
-        users, log = data
-        self.users.clear()
-        self.users.addItems([f"{u.name} ({u.role})" for u in users])
-        with self.log.filling():
-            self.log.setRowCount(len(log))
-            for r, row in enumerate(log.itertuples(index=False)):
-                values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
-                for c, value in enumerate(values):
-                    self.log.setItem(r, c, item(value, editable=False))
-
-    def save(self) -> None:
-        name, ok = QInputDialog.getText(self, "Add a staff account", "Name:")
-        if not ok or not name.strip():
-            return
-        pin, ok = QInputDialog.getText(
-            self,
-            "Add a staff account",
-            f"PIN for {name} (4 to 8 digits):",
-            QLineEdit.EchoMode.Password,
-        )
-        if not ok:
-            return
-        db, user = self.tab.db, self.tab.user
-        self.run_save(lambda: int(bool(create_user(db, name, "staff", pin, by=user))))
-
-
 class BackupsPage(Section):
     def __init__(self, tab: SettingsTab) -> None:
         super().__init__(
@@ -287,7 +251,7 @@ class SettingsTab(QWidget):
                 "services": (premium_threshold_cents(db), load_services(db)),
                 "targets": config.load_targets(db),
                 "schedule": config.load_schedule(db),
-                "users": (list_users(db), audit_log(db, limit=200)),
+                "users": (list_accounts(db), audit_log(db, limit=200)),
                 "backups": sorted(folder.glob("*.db"), reverse=True) if folder.is_dir() else [],
             }
 
