@@ -191,11 +191,11 @@ def _print_kpi(result: dict[str, Any]) -> None:
 
 def _print_revenue(result: dict[str, Any]) -> None:
     cap = result["capacity"]
-    if "utilisation" in cap:
+    if cap.get("utilisation") is not None:
         print(f"Chairs {cap['utilisation']:.0%} full ({cap['window'][0]} to {cap['window'][1]}); "
               f"busiest: {', '.join(cap['peak_slots']) or 'none near full'}.")
     else:
-        print(f"Capacity: {cap['note']}")
+        print(f"Capacity: {cap.get('note') or cap.get('reason') or 'unknown.'}")
     print(f"Revenue roadmap as of {result['as_of']} (run {result['run_id']}):")
     if not result["roadmap"]:
         print("  Nothing the data supports yet.")
