@@ -42,6 +42,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.ui.bridge import HubBridge
     from barberbi_desktop.ui.login import LoginDialog
     from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.shell import set_identity
     from barberbi_desktop.ui.theme import follow_system
     from barberbi_desktop.ui.tray import TraySink
 
@@ -51,6 +52,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BarberBI")
     app.setOrganizationName("BarberBI")
+    set_identity(app)  # the icon on every window, dialogs too; barberbi.desktop on Linux
     follow_system(app)  # light or dark, as the desktop is (BARBERBI_THEME overrides)
     login = LoginDialog(db)  # the owner's account on first start, then name and PIN
     if login.exec() != LoginDialog.DialogCode.Accepted or login.user is None:
