@@ -126,6 +126,9 @@ def test_f1_shows_the_user_guide_and_about_says_version_and_folders(
     text = guide.browser.toPlainText()
     assert text.startswith("BarberBI user guide") and "Owner report" in text
     assert "# " not in text  # rendered as Markdown, not shown as source
+    document = guide.browser.document()
+    assert shell.fit_pictures(document, shell.GUIDE_PICTURE_WIDTH) == 0  # already fitted
+    assert shell.fit_pictures(document, 500) == shell.guide_markdown().count("![")
     about = shell.about_text(window)
     assert __version__ in about and str(empty_db.path) in about and str(data_dir()) in about
     guide.close()

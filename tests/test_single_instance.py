@@ -72,7 +72,9 @@ def test_a_socket_left_by_a_killed_app_is_taken_over(qtbot: QtBot, short_tmp: Pa
     qtbot.waitUntil(lambda: first.raised == 1, timeout=5000)
     first.close()
     assert not stale.exists()
-    assert SingleInstance(name).claim() is True  # after a clean exit the next start is first
+    third = SingleInstance(name)
+    assert third.claim() is True  # after a clean exit the next start is first
+    third.close()
 
 
 def _app(db: Path, env: dict[str, str], stderr: object) -> subprocess.Popen[bytes]:

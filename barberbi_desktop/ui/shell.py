@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 # The guide's pictures live beside it in a source checkout; an installed app has none.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+GUIDE_PICTURE_WIDTH = 720
 _IMAGE = re.compile(r"^!\[[^\]]*\]\(([^)]+)\)\s*$")
 
 
@@ -165,6 +173,30 @@ def guide_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def fit_pictures(document: QTextDocument, width: int) -> int:
+    """Shrink every picture to ``width`` px (the screenshots are 1280 px wide; at that
+    size the guide scrolls sideways). Returns how many were resized."""
+    resized = 0
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            image = fragment.charFormat().toImageFormat()
+            if fragment.charFormat().isImageFormat() and image.width() != width:
+                image.setWidth(width)  # the height follows, keeping the aspect ratio
+                cursor = QTextCursor(document)
+                cursor.setPosition(fragment.position())
+                cursor.setPosition(
+                    fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                )
+                cursor.setCharFormat(image)
+                resized += 1
+            it += 1
+        block = block.next()
+    return resized
+
+
 class GuideDialog(QDialog):
     """The user guide, rendered; non-modal so it can stay open beside the window."""
 
@@ -177,6 +209,7 @@ class GuideDialog(QDialog):
         self.browser.setOpenExternalLinks(True)
         self.browser.setSearchPaths([str(DOCS)])
         self.browser.setMarkdown(guide_markdown())
+        fit_pictures(self.browser.document(), GUIDE_PICTURE_WIDTH)
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QLockFile, QObject, Signal
+from PySide6.QtCore import QDir, QLockFile, QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -47,7 +47,6 @@ class SingleInstance(QObject):
         self.server: QLocalServer | None = None
         self.window: QWidget | None = None  # brought forward; None: the open dialog, if any
         self.raised = 0  # how many later starts asked this one forward
-        self._sockets: dict[QLocalSocket, bytes] = {}
 
     def ask_running(self) -> bool:
         """Whether another copy answers on this database; if so it is asked forward."""
@@ -96,32 +95,33 @@ class SingleInstance(QObject):
             self.server.close()  # removes the socket file
             self.server = None
 
+    # No Python state per connection (no lambdas, no dict): a connection is a C++
+    # child of the server that deletes itself on disconnect, so nothing in Python
+    # can reach a socket Qt has destroyed (that crashed in a test run).
+    @Slot()
     def _accept(self) -> None:
         assert self.server is not None
         while (socket := self.server.nextPendingConnection()) is not None:
-            self._sockets[socket] = b""
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(lambda s=socket: self._drop(s))
+            socket.readyRead.connect(self._ready)
+            socket.disconnected.connect(socket.deleteLater)
             self._read(socket)  # bytes may have come with the connection
 
-    def _read(self, socket: QLocalSocket) -> None:
-        if socket not in self._sockets:
-            return
-        self._sockets[socket] += bytes(socket.readAll().data())
-        if RAISE in self._sockets[socket]:
-            self._sockets[socket] = b""
-            self.raised += 1
-            print(
-                "barberbi: started again on this database; bringing this window forward.",
-                file=sys.stderr,
-            )
-            self.bring_forward()
-            self.raise_requested.emit()
+    @Slot()
+    def _ready(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
 
-    def _drop(self, socket: QLocalSocket) -> None:
-        self._read(socket)  # a start that wrote and left at once
-        self._sockets.pop(socket, None)
-        socket.deleteLater()
+    def _read(self, socket: QLocalSocket) -> None:
+        while socket.canReadLine():
+            if bytes(socket.readLine().data()) == RAISE:
+                self.raised += 1
+                print(
+                    "barberbi: started again on this database; bringing this window forward.",
+                    file=sys.stderr,
+                )
+                self.bring_forward()
+                self.raise_requested.emit()
 
     def bring_forward(self) -> None:
         """Show the window (un-minimised) on top, then any dialog it has open; before
