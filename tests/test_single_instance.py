@@ -33,6 +33,7 @@ def short_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symlinks need privileges on Windows")
 def test_the_name_is_one_per_database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "shop.db"
     db.touch()
