@@ -5,9 +5,15 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from barberbi_desktop.config import demo_db_path
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.config import demo_db_path, resolve_db
+from barberbi_desktop.storage.db import Database, open_database, sqlite_path
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from barberbi_desktop.ui.single_instance import SingleInstance
 
 
 def ensure_demo_db(path: Path | None = None) -> Path:
@@ -31,8 +37,33 @@ def ensure_demo_db(path: Path | None = None) -> Path:
 
 
 def run_app(db_arg: str | None, demo: bool = False) -> int:
+    """The app, unless it is already open on this database (then that window comes
+    forward and this start exits 0; see ui/single_instance.py)."""
     from PySide6.QtWidgets import QApplication
 
+    from barberbi_desktop.ui.shell import set_identity
+    from barberbi_desktop.ui.single_instance import SingleInstance, server_name
+
+    target: str | Path | None = demo_db_path() if demo else db_arg
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("BarberBI")
+    app.setOrganizationName("BarberBI")
+    set_identity(app)  # the icon on every window, dialogs too; barberbi.desktop on Linux
+    # Before anything touches the shop: a second copy would sweep the first one's
+    # running results as interrupted and run every job a second time.
+    instance = SingleInstance(server_name(target))
+    if not instance.claim():
+        url = resolve_db(target)
+        print(f"BarberBI is already open on {sqlite_path(url) or url}; "
+              "brought its window forward.", file=sys.stderr)  # fmt: skip
+        return 0
+    try:
+        return _run(app, instance, ensure_demo_db(demo_db_path()) if demo else target)
+    finally:
+        instance.close()
+
+
+def _run(app: QApplication, instance: SingleInstance, target: str | Path | None) -> int:
     from barberbi_desktop.alerts.notify import DbusNotifier, NotificationManager
     from barberbi_desktop.events import EventHub
     from barberbi_desktop.jobs import imports as helper_imports
@@ -45,12 +76,8 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.ui.theme import follow_system
     from barberbi_desktop.ui.tray import TraySink
 
-    target: str | Path | None = ensure_demo_db() if demo else db_arg
     db: Database = open_database(target)
     mark_interrupted_runs(db)  # what a killed or crashed run left "running"
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("BarberBI")
-    app.setOrganizationName("BarberBI")
     follow_system(app)  # light or dark, as the desktop is (BARBERBI_THEME overrides)
     login = LoginDialog(db)  # the owner's account on first start, then name and PIN
     if login.exec() != LoginDialog.DialogCode.Accepted or login.user is None:
@@ -59,6 +86,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     hub = EventHub()
     bridge = HubBridge(hub)
     window = MainWindow(db, bridge=bridge, hub=hub, user=login.user)
+    instance.window = window  # a later start brings this window forward
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
     notifications = NotificationManager(db, hub, [sink])  # from the owner's alert rules

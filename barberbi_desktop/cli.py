@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -388,6 +389,22 @@ def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that stops early (``barberbi audit | head -1``) is not
+    an error: the output it wanted was written, so the command ends quietly with 0."""
+    try:
+        try:
+            return _main_in_environment(argv)
+        finally:  # --help and --version leave by SystemExit, with stdout still to flush
+            if sys.stdout is not None:  # None under pythonw
+                sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+    except BrokenPipeError:
+        # Python's recipe: point stdout at devnull so its flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main_in_environment(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         with _environment(args):
@@ -446,6 +463,8 @@ def _main(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     except KeyboardInterrupt:
         return EXIT_INTERNAL
+    except BrokenPipeError:
+        raise  # the reader stopped early: main() ends quietly
     except Exception as exc:  # the one place that turns a crash into a status code
         from barberbi_desktop.storage.db import environment_sentence
 

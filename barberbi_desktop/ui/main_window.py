@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -36,6 +36,7 @@ from barberbi_desktop.ui.alerts_tab import AlertsTab
 from barberbi_desktop.ui.bridge import HubBridge
 from barberbi_desktop.ui.dashboard import DashboardTab
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
+from barberbi_desktop.ui.shell import build_menus
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import SteadyTabs, WrapLabel
 
@@ -131,7 +132,7 @@ class MainWindow(QMainWindow):
             if name not in AREAS or self.may(AREAS[name])
         }
         pages: dict[str, QWidget] = {"Dashboard": self.dashboard, "Alerts": self.alerts}
-        for index, (name, title, _) in enumerate(TABS, start=1):
+        for name, title, _ in TABS:
             page = pages.get(name, self._lazy.get(name))
             if page is None:  # a view this account may not open
                 page = EmptyState(
@@ -139,9 +140,7 @@ class MainWindow(QMainWindow):
                     "Only the owner can open this view (it shows client money, pay or shop "
                     "settings). Log in with the owner's account to see it.",
                 )
-            self.tabs.addTab(page, name)
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
-            shortcut.activated.connect(lambda i=index - 1: self.tabs.setCurrentIndex(i))
+            self.tabs.addTab(page, name)  # View > name, Ctrl+1.. (ui/shell.py)
         build_when_opened(self.tabs)
         self.alerts.unacknowledged.connect(self._badge)
         self.settings = settings or QSettings("BarberBI", "BarberBI")
@@ -151,6 +150,7 @@ class MainWindow(QMainWindow):
             bridge.alerts_raised.connect(self._alerts_raised)
         self.setCentralWidget(self.tabs)
         self._build_toolbar()
+        self.menus = build_menus(self, tuple(name for name, _, _ in TABS), AREAS)
         self.status = QLabel("Opening the shop…")
         self.statusBar().addWidget(self.status, 1)
         self.refresh_summary()

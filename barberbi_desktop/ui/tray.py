@@ -7,7 +7,9 @@ actual `showMessage` to the GUI thread where the tray icon lives.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QStyle, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QSystemTrayIcon, QWidget
+
+from barberbi_desktop.ui.shell import app_icon
 
 ICONS = {
     "critical": QSystemTrayIcon.MessageIcon.Critical,
@@ -20,9 +22,7 @@ class TraySink(QObject):
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
-        self.tray = QSystemTrayIcon(
-            window.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), window
-        )
+        self.tray = QSystemTrayIcon(app_icon(), window)
         self.tray.setToolTip("BarberBI")
         self.tray.show()
         self._request.connect(self._show)
