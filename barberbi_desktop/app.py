@@ -5,9 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from barberbi_desktop.config import demo_db_path
 from barberbi_desktop.storage.db import Database, open_database
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 
 def ensure_demo_db(path: Path | None = None) -> Path:
@@ -75,7 +79,7 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     scheduler.refresh_now()
     window.show()
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         scheduler.shutdown()
         helper_imports.shutdown()
@@ -85,6 +89,22 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
         db.dispose()
         if window.restore_path is not None and path is not None:  # Settings > Backups
             _restore_after_close(path, window.restore_path)
+    if window.open_demo and not demo:  # the welcome page's "Open the demo shop"
+        return _reopen_on_demo(app)
+    return code
+
+
+def _reopen_on_demo(app: QApplication) -> int:
+    """The same process opens the demo shop: no second program to find or start (a
+    packaged app has no `python -m`), and this shop is already closed, untouched."""
+    from PySide6.QtCore import Qt
+
+    app.setOverrideCursor(Qt.CursorShape.WaitCursor)  # generating it takes a while once
+    try:
+        ensure_demo_db()
+    finally:
+        app.restoreOverrideCursor()
+    return run_app(None, demo=True)
 
 
 def restore_after_close(path: Path, backup: Path) -> tuple[bool, str]:
