@@ -136,7 +136,10 @@ class ImportsTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.outcome)
         layout.addWidget(self.guide)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
+        self._filler = QWidget()  # holds the sentence and guide at the top while shown
+        self._filler.setVisible(False)
+        layout.addWidget(self._filler, 1)
         self.refresh()
 
     def refresh(self) -> None:
@@ -148,6 +151,7 @@ class ImportsTab(QWidget):
         self.undo_button.setEnabled(bool((frame["status"] == "landed").any()))
         nothing = not len(frame)
         self.guide.setVisible(nothing)
+        self._filler.setVisible(nothing)
         self.table.setVisible(not nothing)
         if nothing and not self._said:
             self.outcome.setText(NO_VISITS["imports"])
