@@ -165,6 +165,10 @@ def test_charts_without_data_are_hidden_not_drawn_empty(qtbot: QtBot) -> None:
     assert not any(p.isVisible() for p in (charts.today, charts.weeks, charts.barbers))
     assert charts.notes["today"].text() == "Today: no completed visits yet."
     assert charts.notes["weeks"].text() == "Weekly forecast: fewer than five weeks."
+    idle = [{"name": "Marco Diaz", "visits": 0, "revenue": 0}]
+    charts.show_data({"barbers": idle})
+    assert not charts.barbers.isVisible()
+    assert charts.notes["barbers"].text() == "Visits per barber: no visits in the last 7 days."
     charts.show_data({"barbers": [{"name": "Marco Diaz", "visits": 12, "revenue": 54_000}]})
     assert charts.barbers.isVisible() and not charts.today.isVisible()
 

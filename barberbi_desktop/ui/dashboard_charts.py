@@ -131,10 +131,13 @@ class DashboardCharts(QWidget):
         )
 
     def _barbers(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+        if not rows or not any(r["visits"] for r in rows):  # bars of 0 draw empty axes
             self.barber_bars.setOpts(x=[], height=[])
             self.barbers.setVisible(False)
-            self.notes["barbers"].setText("Visits per barber: no active barbers.")
+            self.notes["barbers"].setText(
+                "Visits per barber: no visits in the last 7 days."
+                if rows else "Visits per barber: no active barbers."
+            )
             return
         self.barbers.setVisible(True)
         x = np.arange(len(rows), dtype=float)
