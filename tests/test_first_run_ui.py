@@ -195,3 +195,14 @@ def test_settings_adds_the_first_location(qtbot: QtBot, empty_db: Database) -> N
     )
     window.close()
 
+
+
+def test_open_the_demo_closes_this_shop_for_the_app_to_reopen(
+    qtbot: QtBot, empty_db: Database
+) -> None:
+    window = _window(qtbot, empty_db)
+    window.show()
+    assert window.welcome is not None and not window.open_demo
+    qtbot.mouseClick(window.welcome.demo_button, LEFT)
+    assert window.open_demo and not window.isVisible()  # app.run_app opens the demo next
+    assert query(empty_db, "SELECT count(*) FROM locations") == [(0,)]  # left untouched
