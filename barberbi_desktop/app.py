@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
     from barberbi_desktop.ui.single_instance import SingleInstance
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
 
 def ensure_demo_db(path: Path | None = None) -> Path:
     """The demo shop in the data folder, generated on first use and then reused."""
@@ -103,7 +106,7 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None)
     scheduler.refresh_now()
     window.show()
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         scheduler.shutdown()
         helper_imports.shutdown()
@@ -113,6 +116,22 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None)
         db.dispose()
         if window.restore_path is not None and path is not None:  # Settings > Backups
             _restore_after_close(path, window.restore_path)
+    if window.open_demo and not demo:  # the welcome page's "Open the demo shop"
+        return _reopen_on_demo(app)
+    return code
+
+
+def _reopen_on_demo(app: QApplication) -> int:
+    """The same process opens the demo shop: no second program to find or start (a
+    packaged app has no `python -m`), and this shop is already closed, untouched."""
+    from PySide6.QtCore import Qt
+
+    app.setOverrideCursor(Qt.CursorShape.WaitCursor)  # generating it takes a while once
+    try:
+        ensure_demo_db()
+    finally:
+        app.restoreOverrideCursor()
+    return run_app(None, demo=True)
 
 
 def restore_after_close(path: Path, backup: Path) -> tuple[bool, str]:

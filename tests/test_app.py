@@ -31,14 +31,15 @@ def test_an_empty_shop_says_what_is_missing(qtbot: QtBot, empty_db: Database) ->
     window = MainWindow(empty_db)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.summary is not None, timeout=5000)
-    assert "no appointments yet" in window.status.text()
+    assert window.status.text().startswith("shop.db · no visits yet")  # a name, not a URL
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
     assert window.built("Revenue") is None  # not opened yet, so not built or read
     window.tabs.setCurrentIndex(2)  # builds the tab on the next event-loop turn
     qtbot.waitUntil(lambda: window.built("Revenue") is not None, timeout=5000)
     revenue = window.built("Revenue")
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)
-    assert "No revenue analysis yet" in revenue.empty.text() and not revenue.empty.isHidden()
+    assert revenue.empty.isHidden() and not revenue.no_visits.isHidden()  # no visits: not "yet"
+    assert "No visits yet" in revenue.no_visits.sentence.text()
     settings = window.settings_tab
     assert window.tabs.widget(6).page is settings
     qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=5000)

@@ -80,16 +80,10 @@ def load_locations(db: Database) -> pd.DataFrame:
 
 
 def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) -> int:
-    zones = available_timezones()
     updates = []
     for n, row in enumerate(rows, start=1):
         where = f"Location row {n} ({row['name']})"
-        if row["timezone"] not in zones:
-            raise InputError(f"{where}: {row['timezone']!r} is not a time zone such as "
-                             "America/New_York.")  # fmt: skip
-        currency = str(row["currency"]).strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise InputError(f"{where}: a currency is a three-letter code such as USD.")
+        currency = _zone_and_currency(where, row["timezone"], row["currency"])
         hours = {
             str(i): span
             for i, day in enumerate(DAYS)
@@ -107,6 +101,58 @@ def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) ->
     if changed:
         audit(db, by and by.user_id, "settings_changed", {"section": "locations", **changed})
     return len(changed)
+
+
+def _zone_and_currency(where: str, zone: Any, currency: Any) -> str:
+    """Check a location's zone and currency; returns the currency as stored (upper case)."""
+    if str(zone).strip() not in available_timezones():
+        raise InputError(f"{where}: {zone!r} is not a time zone such as America/New_York.")
+    code = str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise InputError(f"{where}: a currency is a three-letter code such as USD.")
+    return code
+
+
+def add_location(db: Database, name: Any, zone: Any, currency: Any, by: User | None) -> int:
+    """Add a location before (or besides) any import, so imports land at it in its zone.
+
+    A brand-new shop has no location until its first import creates one in the
+    computer's zone; the owner adds it first (welcome page, Settings) so the first
+    import's local times are read in the shop's real zone. Returns the new id.
+    """
+    label = str(name or "").strip()
+    where = f"The location {label!r}" if label else "The new location"
+    if not label:
+        raise InputError("The new location needs a name, such as the shop's name.")
+    if len(label) > 120:
+        raise InputError(f"{where}: a location name is at most 120 characters.")
+    code = _zone_and_currency(where, zone, currency)
+    with db.write() as conn:
+        taken = conn.execute(text("SELECT 1 FROM locations WHERE lower(name) = lower(:n)"),
+                             {"n": label}).first()  # fmt: skip
+        if taken:
+            raise InputError(f"{where} already exists; choose another name.")
+        new_id = conn.execute(
+            text("INSERT INTO locations (name, timezone, currency, opening_hours, retail_tax_bp)"
+                 " VALUES (:n, :z, :c, '{}', 0) RETURNING id"),
+            {"n": label, "z": str(zone).strip(), "c": code},
+        ).scalar_one()  # fmt: skip
+    audit(db, by and by.user_id, "settings_changed",
+          {"section": "locations", "added": label, "timezone": str(zone).strip(),
+           "currency": code})  # fmt: skip
+    return int(new_id)
+
+
+def set_up_shop(db: Database, shop: Any, location: Any, zone: Any, currency: Any,
+                by: User | None) -> int:
+    """The welcome page's form: the shop's name and its first location (named after the
+    shop unless the owner names the location). Returns the location's id."""
+    name = str(shop or "").strip()
+    if not name:
+        raise InputError("Type the shop's name first.")
+    new_id = add_location(db, str(location or "").strip() or name, zone, currency, by)
+    set_setting(db, "shop_name", name)
+    return new_id
 
 
 def load_barbers(db: Database) -> pd.DataFrame:

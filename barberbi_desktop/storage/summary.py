@@ -31,7 +31,8 @@ def shop_summary(db: Database) -> ShopSummary:
     with db.read() as conn:
         row = conn.execute(
             text(
-                "SELECT (SELECT name FROM locations ORDER BY id LIMIT 1),"
+                "SELECT coalesce((SELECT json_extract(value, '$') FROM settings"
+                " WHERE key = 'shop_name'), (SELECT name FROM locations ORDER BY id LIMIT 1)),"
                 " (SELECT COUNT(*) FROM locations), (SELECT COUNT(*) FROM barbers),"
                 " (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM appointments),"
                 " (SELECT MIN(start_utc) FROM appointments WHERE status = 'completed'),"
@@ -50,3 +51,10 @@ def shop_summary(db: Database) -> ShopSummary:
     return ShopSummary(
         row[0], row[1], row[2], row[3], row[4], instant(row[5]), instant(row[6]), row[7] or 0
     )
+
+
+def has_appointments(db: Database) -> bool:
+    """Whether any visit was ever imported: the tabs say what to do when none was (a
+    shop with no data shows no zeros, see ui/empty_state.py)."""
+    with db.read() as conn:
+        return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM appointments)")).scalar())

@@ -39,7 +39,9 @@ from barberbi_desktop.alerts.rules import (
 from barberbi_desktop.alerts.store import acknowledge, list_alerts
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import shop_zone
+from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.storage.users import User
+from barberbi_desktop.ui.empty_state import NO_VISITS, EmptyNotice
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
@@ -114,6 +116,10 @@ class AlertsTab(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(bar)
         box.addWidget(self.table)
+        self.no_visits = EmptyNotice(NO_VISITS["alerts"])
+        self.no_visits.setVisible(False)
+        box.addWidget(self.no_visits, 1)
+        self._bar = bar
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
         self._rules = LazyPage(lambda _in_steps: RulesPage(db, runner, user))
@@ -128,19 +134,27 @@ class AlertsTab(QWidget):
         include = self.show_all.isChecked()
         db = self.db
 
-        def load() -> tuple[pd.DataFrame, int]:
+        def load() -> tuple[pd.DataFrame, int, bool]:
             alerts = list_alerts(db, include_acknowledged=True)
+            ever = bool(len(alerts))
             open_count = int(alerts["acknowledged_utc"].isna().sum()) if len(alerts) else 0
             if not include and len(alerts):
                 alerts = alerts[alerts["acknowledged_utc"].isna()]
             frame = history_frame(alerts, shop_zone(db))
             frame["id"] = alerts["id"].to_numpy() if len(alerts) else []
-            return frame, open_count
+            return frame, open_count, ever or has_appointments(db)
 
         self.runner.run(load, self._show)
 
-    def _show(self, loaded: tuple[pd.DataFrame, int]) -> None:
-        frame, open_count = loaded
+    def _show(self, loaded: tuple[pd.DataFrame, int, bool]) -> None:
+        frame, open_count, anything = loaded
+        # A shop with no visits has no alerts to list: say why instead of an empty table.
+        self.no_visits.setVisible(not anything)
+        self.table.setVisible(anything)
+        for i in range(self._bar.count()):
+            widget = self._bar.itemAt(i).widget()
+            if widget is not None:
+                widget.setVisible(anything)
         self.model.set_frame(frame)
         for col in range(len(COLUMNS), self.model.columnCount()):  # rule and id
             self.table.setColumnHidden(col, True)

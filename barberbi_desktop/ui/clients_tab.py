@@ -36,7 +36,9 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.export import safe_cell as safe_cell  # tests import it here
 from barberbi_desktop.storage.export import write_table
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
+from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.storage.users import User, audit
+from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -135,6 +137,7 @@ class ClientsTab(BuiltInSteps, QWidget):
             "No client scores yet. They are computed in the background after "
             "the app opens (or run `barberbi run ltv`)."
         )
+        self.no_visits = EmptyNotice(NO_VISITS["clients"])
         self.quality = WrapLabel("")
         self.quality.setToolTip(definition("model_quality") or "")
         self.search = QLineEdit()
@@ -185,6 +188,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         layout = QVBoxLayout(self)
         for w in (self.empty, self.quality):
             layout.addWidget(w)
+        layout.addWidget(self.no_visits, 1)
         self._chart_place = QVBoxLayout()
         layout.addLayout(self._chart_place)
         layout.addLayout(bar)
@@ -211,8 +215,9 @@ class ClientsTab(BuiltInSteps, QWidget):
         self.chart.addItem(self.bars)
         self.refresh()
 
-    def _has_data(self, has: bool) -> None:
-        self.empty.setVisible(not has)
+    def _has_data(self, has: bool, no_visits: bool = False) -> None:
+        self.empty.setVisible(not has and not no_visits)
+        self.no_visits.setVisible(no_visits)
         for w in self._data_widgets:
             w.setVisible(has)
 
@@ -225,17 +230,20 @@ class ClientsTab(BuiltInSteps, QWidget):
             ClientFilter(self.search.text(), "" if segment == "All segments" else segment)
         )
 
-    def _load(self) -> Prepared | None:
+    def _load(self) -> Prepared | NoVisits | None:
+        if not has_appointments(self.db):
+            return NO_VISITS_YET
         run = latest_run(self.db, "ltv")
         return None if run is None else Prepared(run, client_scores(self.db, run.run_id))
 
-    def _show(self, loaded: Prepared | None) -> None:
-        if loaded is None:
-            self._has_data(False)
+    def _show(self, loaded: Prepared | NoVisits | None) -> None:
+        if loaded is None or isinstance(loaded, NoVisits):
+            self._has_data(False, no_visits=loaded is not None)
             return
         self.run, self.scores, counts = loaded.run, loaded.scores, loaded.counts
         self._has_data(True)
         self.bars.setOpts(height=counts.to_numpy(dtype=float))
+        self.chart.setVisible(bool(counts.sum()))  # no scored client: no empty axes
         self.chart.setYRange(0, max(float(counts.max()), 1.0) * 1.1)
         bt = self.run.metrics.get("backtest", {})
         said = " ".join(part for part in (describe(bt), describe_churn(bt)) if part)

@@ -21,7 +21,9 @@ from barberbi_desktop.engines.kpi import LOWER_IS_BETTER
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
+from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.ui.dashboard_charts import DashboardCharts
+from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, big_font
 
@@ -94,6 +96,8 @@ class DashboardTab(QWidget):
             "app opening (or run `barberbi run kpi`)."
         )
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_visits = EmptyNotice(NO_VISITS["dashboard"])
+        self.no_visits.setVisible(False)
         self.health = QLabel("")
         big_font(self.health, 28, QFont.Weight.Bold)
         self.band = WrapLabel("")
@@ -110,6 +114,7 @@ class DashboardTab(QWidget):
         self.feed.setMaximumHeight(110)
         self.feed.setToolTip("The newest alerts not yet acknowledged; see the Alerts tab")
         layout.addWidget(self.empty)
+        layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.health)
         layout.addWidget(self.band)
         layout.addLayout(grid)
@@ -119,24 +124,27 @@ class DashboardTab(QWidget):
         self._set_visible(False)
         self.refresh()
 
-    def _set_visible(self, has_data: bool) -> None:
-        self.empty.setVisible(not has_data)
+    def _set_visible(self, has_data: bool, no_visits: bool = False) -> None:
+        self.empty.setVisible(not has_data and not no_visits)
+        self.no_visits.setVisible(no_visits)
         for w in (self.health, self.band, *self.tiles.values(), self.charts, self.feed):
             w.setVisible(has_data)
 
     def refresh(self) -> None:
         self.runner.run(self._load, self._show, lambda exc: self.empty.setText(f"{exc}"))
 
-    def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | None:
+    def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None:
+        if not has_appointments(self.db):  # a KPI run of no visits is all zeros: not shown
+            return NO_VISITS_YET
         run = latest_run(self.db, "kpi")
         if run is None:
             return None
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
         return run, kpi_values(self.db, run.run_id), alerts
 
-    def _show(self, loaded: tuple[RunInfo, pd.DataFrame, pd.DataFrame] | None) -> None:
-        if loaded is None:
-            self._set_visible(False)
+    def _show(self, loaded: tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None) -> None:
+        if loaded is None or isinstance(loaded, NoVisits):
+            self._set_visible(False, no_visits=loaded is not None)
             return
         self.run, values, alerts = loaded
         self.charts.show_data(self.run.metrics.get("charts", {}))

@@ -84,8 +84,11 @@ class DashboardCharts(QWidget):
         if not c.get("available"):
             for item in (self.today_low, self.today_high, self.today_mid, self.today_line):
                 item.setData([], [])
-            self.notes["today"].setText(c.get("reason", "No visits today yet."))
+            self.today.setVisible(False)  # no empty axes: the note says why
+            why = str(c.get("reason", "no visits today yet")).rstrip(".")
+            self.notes["today"].setText(f"Today: {why}.")
             return
+        self.today.setVisible(True)
         hours = np.asarray(c["hours"], dtype=float)
         self.today_low.setData(hours, _dollars(c["low"]))
         self.today_high.setData(hours, _dollars(c["high"]))
@@ -103,8 +106,11 @@ class DashboardCharts(QWidget):
         if not c.get("available"):
             for item in (self.week_low, self.week_high, self.week_line, self.week_forecast):
                 item.setData([], [])
-            self.notes["weeks"].setText(c.get("reason", "Not enough weeks yet."))
+            self.weeks.setVisible(False)
+            why = str(c.get("reason", "not enough weeks yet")).rstrip(".")
+            self.notes["weeks"].setText(f"Weekly forecast: {why}.")
             return
+        self.weeks.setVisible(True)
         weeks, ahead = c["weeks"], c["forecast"]
         x = np.arange(len(weeks), dtype=float)
         self.week_line.setData(x, _dollars([w["revenue"] for w in weeks]))
@@ -125,10 +131,15 @@ class DashboardCharts(QWidget):
         )
 
     def _barbers(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+        if not rows or not any(r["visits"] for r in rows):  # bars of 0 draw empty axes
             self.barber_bars.setOpts(x=[], height=[])
-            self.notes["barbers"].setText("No active barbers.")
+            self.barbers.setVisible(False)
+            self.notes["barbers"].setText(
+                "Visits per barber: no visits in the last 7 days."
+                if rows else "Visits per barber: no active barbers."
+            )
             return
+        self.barbers.setVisible(True)
         x = np.arange(len(rows), dtype=float)
         self.barber_bars.setOpts(x=x, height=[r["visits"] for r in rows], width=0.7)
         axis = self.barbers.getAxis("bottom")

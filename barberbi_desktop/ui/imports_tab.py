@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -31,6 +31,7 @@ from barberbi_desktop.ingest.sale_lines import money_sentence
 from barberbi_desktop.ingest.template import write_template
 from barberbi_desktop.jobs.imports import import_files as helper_import
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.ui.empty_state import NO_VISITS, export_guide
 from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.table_view import TableView
@@ -87,6 +88,11 @@ def describe(reports: list[FileReport]) -> str:
     return "\n".join(lines)
 
 
+def ask_for_exports(parent: QWidget) -> list[str]:
+    names, _ = QFileDialog.getOpenFileNames(parent, "Import booking exports", "", FILTER)
+    return names
+
+
 class ImportsTab(QWidget):
     imported = Signal()
 
@@ -100,6 +106,7 @@ class ImportsTab(QWidget):
         super().__init__()
         self.db, self.runner, self.hub = db, runner, hub
         self.user_id = user_id  # who imports: stored on each batch and in the audit log
+        self._said = False  # an import's outcome stays until the next one
         self.import_button = QPushButton("Import files…")
         self.import_button.clicked.connect(self.choose_files)
         self.undo_button = QPushButton("Undo last import")
@@ -115,6 +122,9 @@ class ImportsTab(QWidget):
             "Import the exports you download from Square, Acuity, Fresha, Vagaro, Setmore, "
             "Booksy, Calendly or GlossGenius, or any system through the BarberBI template."
         )
+        self.guide = WrapLabel(export_guide())  # shown while nothing was imported
+        self.guide.setTextFormat(Qt.TextFormat.RichText)
+        self.guide.setVisible(False)
         self.model = DataFrameModel(headers=COLUMNS)
         self.table = TableView()
         self.table.setModel(self.model)
@@ -125,7 +135,11 @@ class ImportsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.outcome)
-        layout.addWidget(self.table)
+        layout.addWidget(self.guide)
+        layout.addWidget(self.table, 1)
+        self._filler = QWidget()  # holds the sentence and guide at the top while shown
+        self._filler.setVisible(False)
+        layout.addWidget(self._filler, 1)
         self.refresh()
 
     def refresh(self) -> None:
@@ -135,12 +149,19 @@ class ImportsTab(QWidget):
         self.model.set_frame(frame)
         self.table.resizeColumnsToContents()
         self.undo_button.setEnabled(bool((frame["status"] == "landed").any()))
+        nothing = not len(frame)
+        self.guide.setVisible(nothing)
+        self._filler.setVisible(nothing)
+        self.table.setVisible(not nothing)
+        if nothing and not self._said:
+            self.outcome.setText(NO_VISITS["imports"])
 
     def _busy(self, busy: bool, message: str = "") -> None:
         for w in (self.import_button, self.undo_button):
             w.setEnabled(not busy)
         if message:
             self.outcome.setText(message)
+            self._said = True
 
     def import_paths(self, paths: list[Path], done: Callable[[], None] | None = None) -> None:
         """Import ``paths`` off the GUI thread and show the outcome."""
@@ -163,7 +184,10 @@ class ImportsTab(QWidget):
         self.refresh()
 
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Import booking exports", "", FILTER)
+        self.import_chosen(ask_for_exports(self))
+
+    def import_chosen(self, names: list[str]) -> None:
+        """One file opens the preview; several (Square's two) go in together."""
         if len(names) == 1:
             self.open_dialog(Path(names[0]))
         elif names:  # several files (e.g. Square's transactions and items) go in together

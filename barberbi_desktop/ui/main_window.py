@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from barberbi_desktop.ui.revenue_tab import RevenueTab
     from barberbi_desktop.ui.settings_tab import SettingsTab
     from barberbi_desktop.ui.six_figure_tab import SixFigureTab
+    from barberbi_desktop.ui.welcome import WelcomePage
 
 TABS: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "Live KPIs and business health", ""),
@@ -117,6 +118,9 @@ class MainWindow(QMainWindow):
         # None: no login (screenshots, tests); the app always logs someone in first.
         self.user = user
         self.restore_path: Path | None = None
+        self.open_demo = False  # the welcome page asked for the demo shop (see app.py)
+        self.welcome: WelcomePage | None = None
+        self.welcome_left = False
         self.runner = runner or TaskRunner(self)
         self.summary: ShopSummary | None = None
         self.setWindowTitle("BarberBI")
@@ -199,8 +203,10 @@ class MainWindow(QMainWindow):
             tab.search.setText(str(self.settings.value("clients/search", "")))
             return tab
         if name == "Imports":
-            return tab_class(self.db, self.runner, self.hub,
-                             user_id=self.user and self.user.user_id)  # fmt: skip
+            tab = tab_class(self.db, self.runner, self.hub,
+                            user_id=self.user and self.user.user_id)  # fmt: skip
+            tab.imported.connect(self.refresh_summary)  # the status line (and welcome page)
+            return tab
         if name == "Settings":
             return tab_class(self.db, self.runner, self.user, self.request_restore, self.hub)
         return tab_class(self.db, self.runner, in_steps=in_steps)  # Revenue, Six Figure
@@ -288,11 +294,14 @@ class MainWindow(QMainWindow):
             self.runner.run(warm_up, lambda _: gc.freeze())
         self.summary = summary
         if summary.is_empty:
-            self.status.setText(
-                f"{self.db.url} · no appointments yet: import an export or "
-                "run `barberbi --demo` to explore a demo shop"
-            )
+            # The one place that chooses the welcome page over the tabs: a shop with no
+            # visits, until the owner leaves the page (for this session).
+            if self.welcome is None and not self.welcome_left:
+                self.show_welcome()
+            self.status.setText(f"{self.db_name()} · no visits yet: import a booking export")
             return
+        if self.welcome is not None:  # the first import landed
+            self.leave_welcome()
         name = summary.shop_name or "Shop"
         if summary.locations > 1:
             name += f" and {summary.locations - 1} more locations"
@@ -304,6 +313,50 @@ class MainWindow(QMainWindow):
             f"{summary.appointments:,} appointments{span}"
         )
         self.setWindowTitle(f"BarberBI — {summary.shop_name or 'Shop'}")
+
+    def db_name(self) -> str:
+        """The database's file name: an owner knows files, not SQLAlchemy URLs."""
+        return self.db.path.name if self.db.path is not None else str(self.db.url)
+
+    def show_welcome(self) -> None:
+        from barberbi_desktop.ui.welcome import WelcomePage
+
+        self.welcome = WelcomePage(self.db, self.runner, self.user)
+        self.welcome.import_requested.connect(self.start_import)
+        self.welcome.demo_requested.connect(self.switch_to_demo)
+        self.welcome.left.connect(self.leave_welcome)
+        self.welcome.shop_saved.connect(lambda _id: self.refresh_summary())
+        self.takeCentralWidget()  # the tabs, kept (not deleted) for when the page is left
+        self.setCentralWidget(self.welcome)
+
+    def leave_welcome(self) -> None:
+        if self.welcome is None:
+            return
+        self.welcome_left = True
+        self.takeCentralWidget()
+        self.welcome.deleteLater()
+        self.welcome = None
+        self.setCentralWidget(self.tabs)
+
+    def start_import(self) -> None:
+        """The import the empty tabs and the welcome page offer: choose the files, then the
+        Imports tab previews one file or imports several (nothing chosen: nothing moves)."""
+        from barberbi_desktop.ui.imports_tab import ask_for_exports
+
+        names = ask_for_exports(self)
+        if not names:
+            return
+        self.leave_welcome()
+        self.tabs.setCurrentWidget(self._lazy["Imports"])
+        self.imports.import_chosen(names)
+
+    def switch_to_demo(self) -> None:
+        """Close this shop; the app opens the demo shop once it is closed (see app.py)."""
+        self.open_demo = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
 
     def _summary_failed(self, exc: Exception) -> None:
         self.status.setText(f"Could not read the shop: {exc}")

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.storage.summary import has_appointments
+from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -97,6 +99,8 @@ class RevenueTab(BuiltInSteps, QWidget):
             "No revenue analysis yet. It runs in the background after the app opens and "
             "after imports (or run `barberbi run revenue`)."
         )
+        self.no_visits = EmptyNotice(NO_VISITS["revenue"])
+        self.no_visits.setVisible(False)
         self.headline = WrapLabel("")
         big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.roadmap = DataFrameModel()
@@ -116,6 +120,7 @@ class RevenueTab(BuiltInSteps, QWidget):
         self.top = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.headline)
         layout.addLayout(self.top, 2)
         layout.addWidget(self.details, 3)
@@ -139,18 +144,21 @@ class RevenueTab(BuiltInSteps, QWidget):
         self._has_data(False)
         self.refresh()
 
-    def _has_data(self, has: bool) -> None:
-        self.empty.setVisible(not has)
+    def _has_data(self, has: bool, no_visits: bool = False) -> None:
+        self.empty.setVisible(not has and not no_visits)
+        self.no_visits.setVisible(no_visits)
         for w in (self.headline, self.heat, self.details):
             w.setVisible(has)
 
     def refresh(self) -> None:
-        self.runner.run(lambda: latest_run(self.db, "revenue"), self._show,
-                        lambda exc: self.empty.setText(str(exc)))  # fmt: skip
+        self.runner.run(self._load, self._show, lambda exc: self.empty.setText(str(exc)))
 
-    def _show(self, run: RunInfo | None) -> None:
-        if run is None:
-            self._has_data(False)
+    def _load(self) -> RunInfo | NoVisits | None:
+        return latest_run(self.db, "revenue") if has_appointments(self.db) else NO_VISITS_YET
+
+    def _show(self, run: RunInfo | NoVisits | None) -> None:
+        if run is None or isinstance(run, NoVisits):
+            self._has_data(False, no_visits=run is not None)
             return
         self._has_data(True)
         m = run.metrics
@@ -177,6 +185,7 @@ class RevenueTab(BuiltInSteps, QWidget):
         for s in slots:
             grid[int(s["hour"]), int(s["weekday"])] = s["utilisation"]
         hours = np.flatnonzero(~np.isnan(grid).all(axis=1))
+        self.heat.setVisible(bool(len(hours)))  # no utilisation known: no empty axes
         if not len(hours):
             self.image.clear()
             return

@@ -35,6 +35,15 @@ def take_screenshots(
     try:
         window.runner.settle(60_000)
         app.processEvents()
+        if window.welcome is not None:  # a shop with no visits opens on the welcome page
+            window.runner.settle(60_000)
+            for _ in range(25):
+                app.processEvents()
+                time.sleep(0.01)
+            path = out / "00-welcome.png"
+            window.grab().save(str(path))
+            saved.append(path)
+            window.leave_welcome()
         for index in range(window.tabs.count()):
             window.tabs.setCurrentIndex(index)
             page = window.tabs.widget(index)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import pandas as pd
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from barberbi_desktop.events import EventHub
+from barberbi_desktop.ingest.importer import local_zone
 from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.accounts import list_accounts
 from barberbi_desktop.storage.backup import backups_dir, make_backup
@@ -40,6 +43,7 @@ from barberbi_desktop.ui.settings_common import ChoiceDelegate, Section, item, t
 from barberbi_desktop.ui.settings_users import UsersPage
 from barberbi_desktop.ui.tasks import TaskRunner, one_per_turn
 from barberbi_desktop.ui.theme import page_tabs
+from barberbi_desktop.ui.welcome import default_currency
 
 __all__ = [
     "BarbersPage",
@@ -64,9 +68,45 @@ class LocationsPage(Section):
         self.layout_.addWidget(self.table)
         self.ids: list[int] = []
         self.finish()
+        self.layout_.addLayout(self._add_row())
+
+    def _add_row(self) -> QHBoxLayout:
+        """A new location (the shop's first, before any import, or one more)."""
+        self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText("New location's name")
+        self.new_zone = QComboBox()
+        self.new_zone.setEditable(True)
+        self.new_zone.addItems(sorted(available_timezones()))
+        self.new_zone.setCurrentText(local_zone())
+        self.new_currency = QLineEdit(default_currency())
+        self.new_currency.setMaxLength(3)
+        self.new_currency.setFixedWidth(60)
+        self.add_button = QPushButton("Add location")
+        self.add_button.clicked.connect(self.add)
+        row = QHBoxLayout()
+        for w in (QLabel("Add:"), self.new_name, self.new_zone, self.new_currency,
+                  self.add_button):  # fmt: skip
+            row.addWidget(w)
+        return row
+
+    def add(self) -> None:
+        db, user = self.tab.db, self.tab.user
+        values = (self.new_name.text(), self.new_zone.currentText(), self.new_currency.text())
+
+        def work() -> int:
+            config.add_location(db, *values, user)
+            return 1
+
+        self.run_save(work)
 
     def show_data(self, frame: pd.DataFrame) -> None:
         self.ids = [int(i) for i in frame["id"]]
+        if len(frame):  # a further location is most likely in the shop's own zone
+            self.new_zone.setCurrentText(str(frame["timezone"].iloc[0]))
+            self.new_currency.setText(str(frame["currency"].iloc[0]))
+        else:
+            self.message.setText("No location yet: add the shop's first one below, so the "
+                                 "first import lands there in its time zone.")  # fmt: skip
         with self.table.filling():
             self.table.setRowCount(len(frame))
             for r, row in enumerate(frame.itertuples(index=False)):

@@ -16,6 +16,8 @@ from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.storage.summary import has_appointments
+from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -55,6 +57,8 @@ class SixFigureTab(BuiltInSteps, QWidget):
             "No methodology scores yet. They are computed in the background "
             "after the app opens (or run `barberbi run methodology`)."
         )
+        self.no_visits = EmptyNotice(NO_VISITS["six_figure"])
+        self.no_visits.setVisible(False)
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
         self.charts = QHBoxLayout()
@@ -76,6 +80,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
             self.details.addTab(view, title)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.overall)
         layout.addLayout(self.charts, 2)
         layout.addWidget(self.details, 3)
@@ -123,21 +128,25 @@ class SixFigureTab(BuiltInSteps, QWidget):
         self._has_data(False)
         self.refresh()
 
-    def _has_data(self, has: bool) -> None:
-        self.empty.setVisible(not has)
+    def _has_data(self, has: bool, no_visits: bool = False) -> None:
+        self.empty.setVisible(not has and not no_visits)
+        self.no_visits.setVisible(no_visits)
         for w in (self.overall, self.radar, self.trend, self.details):
             w.setVisible(has)
 
     def refresh(self) -> None:
         self.runner.run(
-            lambda: latest_run(self.db, "methodology"),
+            self._load,
             self._show,
             lambda exc: self.empty.setText(str(exc)),
         )
 
-    def _show(self, run: RunInfo | None) -> None:
-        if run is None:
-            self._has_data(False)
+    def _load(self) -> RunInfo | NoVisits | None:
+        return latest_run(self.db, "methodology") if has_appointments(self.db) else NO_VISITS_YET
+
+    def _show(self, run: RunInfo | NoVisits | None) -> None:
+        if run is None or isinstance(run, NoVisits):
+            self._has_data(False, no_visits=run is not None)
             return
         self.run = run
         self._has_data(True)
@@ -164,6 +173,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
         if months:
             x = [pd.Timestamp(row["month"] + "-15").timestamp() for row in months]
             self.trend_line.setData(x, [row["overall"] for row in months])
+        self.trend.setVisible(bool(months))  # no scored month: no empty axes
         rows, tips = [], []
         for p in m["principles"]:
             tips.append(None)
