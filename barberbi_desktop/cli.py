@@ -118,13 +118,18 @@ def _cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.cli_progress import TerminalProgress
     from barberbi_desktop.jobs.runner import ENGINES, run_engine
     from barberbi_desktop.storage.db import open_database
 
     db = open_database(args.db, create=False)
+    results = []
     try:
         names = sorted(ENGINES) if args.engine == "all" else [args.engine]
-        results = [run_engine(db, name, args.as_of).summary for name in names]
+        with TerminalProgress(quiet=getattr(args, "json", False)) as bars:
+            for name in names:
+                results.append(run_engine(db, name, args.as_of, bars.state(name)).summary)
+                bars.finished(name)
     finally:
         db.dispose()
     return results[0] if len(results) == 1 else {"command": "run", "engines": results}

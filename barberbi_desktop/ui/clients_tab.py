@@ -37,6 +37,7 @@ from barberbi_desktop.storage.export import safe_cell as safe_cell  # tests impo
 from barberbi_desktop.storage.export import write_table
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.users import User, audit
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -135,6 +136,7 @@ class ClientsTab(BuiltInSteps, QWidget):
             "No client scores yet. They are computed in the background after "
             "the app opens (or run `barberbi run ltv`)."
         )
+        self.progress = EngineProgress(db, runner, "ltv")
         self.quality = WrapLabel("")
         self.quality.setToolTip(definition("model_quality") or "")
         self.search = QLineEdit()
@@ -183,7 +185,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        for w in (self.empty, self.quality):
+        for w in (self.empty, self.progress, self.quality):
             layout.addWidget(w)
         self._chart_place = QVBoxLayout()
         layout.addLayout(self._chart_place)
@@ -213,6 +215,7 @@ class ClientsTab(BuiltInSteps, QWidget):
 
     def _has_data(self, has: bool) -> None:
         self.empty.setVisible(not has)
+        self.progress.watch(not has)
         for w in self._data_widgets:
             w.setVisible(has)
 

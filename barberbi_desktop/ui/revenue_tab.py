@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -97,6 +98,7 @@ class RevenueTab(BuiltInSteps, QWidget):
             "No revenue analysis yet. It runs in the background after the app opens and "
             "after imports (or run `barberbi run revenue`)."
         )
+        self.progress = EngineProgress(db, runner, "revenue")
         self.headline = WrapLabel("")
         big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.roadmap = DataFrameModel()
@@ -116,6 +118,7 @@ class RevenueTab(BuiltInSteps, QWidget):
         self.top = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.progress)
         layout.addWidget(self.headline)
         layout.addLayout(self.top, 2)
         layout.addWidget(self.details, 3)
@@ -141,6 +144,7 @@ class RevenueTab(BuiltInSteps, QWidget):
 
     def _has_data(self, has: bool) -> None:
         self.empty.setVisible(not has)
+        self.progress.watch(not has)
         for w in (self.headline, self.heat, self.details):
             w.setVisible(has)
 

@@ -16,6 +16,7 @@ from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -55,6 +56,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
             "No methodology scores yet. They are computed in the background "
             "after the app opens (or run `barberbi run methodology`)."
         )
+        self.progress = EngineProgress(db, runner, "methodology")
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
         self.charts = QHBoxLayout()
@@ -76,6 +78,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
             self.details.addTab(view, title)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.progress)
         layout.addWidget(self.overall)
         layout.addLayout(self.charts, 2)
         layout.addWidget(self.details, 3)
@@ -125,6 +128,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
 
     def _has_data(self, has: bool) -> None:
         self.empty.setVisible(not has)
+        self.progress.watch(not has)
         for w in (self.overall, self.radar, self.trend, self.details):
             w.setVisible(has)
 
