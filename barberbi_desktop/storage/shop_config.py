@@ -33,6 +33,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import premium
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import get_setting, set_setting
+from barberbi_desktop.storage.target_units import kpi_label, kpi_unit, parse_target
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.storage.working_hours import as_week, clean_week, week_text
 
@@ -242,6 +243,7 @@ class Target:
     label: str
     default: float
     value: float
+    unit: str = "count"  # cents, share, count, rating, hours, minutes, visits (as stored)
 
 
 def load_targets(db: Database) -> list[Target]:
@@ -250,17 +252,25 @@ def load_targets(db: Database) -> list[Target]:
     kpi = get_setting(db, "kpi.targets", {}) or {}
     method = get_setting(db, "methodology.targets", {}) or {}
     out = [
-        Target("kpi", key, key.replace("_", " "), float(v), float(kpi.get(key, v)))
+        Target("kpi", key, kpi_label(key), float(v), float(kpi.get(key, v)), kpi_unit(key))
         for key, v in KpiSettings().targets.items()
     ]
     out += [
-        Target("methodology", s.key, s.label, s.target, float(method.get(s.key, s.target)))
+        Target(
+            "methodology",
+            s.key,
+            f"{s.label} target",
+            s.target,
+            float(method.get(s.key, s.target)),
+            s.unit,
+        )
         for s, _ in SPECS
     ]
     return out
 
 
 def save_targets(db: Database, values: dict[tuple[str, str], Any], by: User | None) -> int:
+    """Targets as the owner typed them ("$1,500", "5%"), stored in the engines' units."""
     current = {(t.engine, t.key): t for t in load_targets(db)}
     saved: dict[str, dict[str, float]] = {"kpi": {}, "methodology": {}}
     changed = {}
@@ -268,9 +278,7 @@ def save_targets(db: Database, values: dict[tuple[str, str], Any], by: User | No
         target = current.get((engine, key))
         if target is None:
             raise InputError(f"There is no {engine} target called {key!r}.")
-        number = _number(raw, f"Target {target.label}", "the target", 10**9)
-        if number is None or number == 0:
-            raise InputError(f"Target {target.label}: enter a number above zero.")
+        number = parse_target(raw, target.unit, target.label)
         if number != target.default:
             saved[engine][key] = number
         if number != target.value:

@@ -34,6 +34,7 @@ from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.premium import load_services
 from barberbi_desktop.storage.shop_config import premium_threshold_cents
+from barberbi_desktop.storage.target_units import show_target
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.data_coverage import CoveragePage
 from barberbi_desktop.ui.settings_barbers import BarbersPage, ServicesPage
@@ -83,7 +84,7 @@ class TargetsPage(Section):
         super().__init__(
             tab,
             "Targets the Dashboard colours its tiles by and the Six Figure "
-            "scores measure against. Money in cents; shares as 0 to 1.",
+            "scores measure against. Money in dollars, rates in percent.",
         )
         self.table = table(["Used by", "Target", "Default", "Yours"])
         self.layout_.addWidget(self.table)
@@ -96,7 +97,9 @@ class TargetsPage(Section):
             self.table.setRowCount(len(targets))
             for r, t in enumerate(targets):
                 used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
-                for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
+                shown = (used_by, t.label, show_target(t.default, t.unit),
+                         show_target(t.value, t.unit))  # fmt: skip
+                for c, value in enumerate(shown):
                     self.table.setItem(r, c, item(value, editable=c == 3))
 
     def save(self) -> None:
