@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,7 @@ def _print_run(result: dict[str, Any]) -> None:
 def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.alerts.store import acknowledge, list_alerts
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.settings import shop_zone
 
     db = open_database(args.db, create=False)
     try:
@@ -245,6 +246,7 @@ def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
             acknowledge(db, args.alert_id)
             return {"command": "alerts", "acknowledged": args.alert_id}
         frame = list_alerts(db, include_acknowledged=args.all)
+        zone = shop_zone(db)
     finally:
         db.dispose()
     rows = [
@@ -259,18 +261,24 @@ def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
         }
         for r in frame.itertuples()
     ]
-    return {"command": "alerts", "alerts": rows}
+    return {"command": "alerts", "zone": zone, "alerts": rows}
 
 
 def _print_alerts(result: dict[str, Any]) -> None:
     if "acknowledged" in result:
         print(f"Alert {result['acknowledged']} acknowledged.")
         return
+    from barberbi_desktop.storage.shop_time import shop_clock, times_note
+
     if not result["alerts"]:
         print("No alerts.")
+        return
+    zone = result["zone"]
+    print(times_note(zone))  # the JSON keeps UTC instants; people read the shop's clock
     for a in result["alerts"]:
         done = "" if a["acknowledged"] is None else " (acknowledged)"
-        print(f"#{a['id']} [{a['priority']}] {a['created'][:16]} {a['title']}{done}")
+        when = shop_clock(datetime.fromisoformat(a["created"]), zone, "%Y-%m-%d %H:%M")
+        print(f"#{a['id']} [{a['priority']}] {when} {a['title']}{done}")
         print(f"    {a['message']}")
 
 
@@ -330,15 +338,18 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.settings import shop_zone
     from barberbi_desktop.storage.users import audit_log
 
     db = open_database(args.db, create=False)
     try:
         log = audit_log(db, limit=args.limit)
+        zone = shop_zone(db)
     finally:
         db.dispose()
     return {
         "command": "audit",
+        "zone": zone,
         "entries": [
             {"at_utc": r.at_utc.isoformat(), "who": r.who or None, "action": r.action,
              "detail": json.loads(r.detail)}
@@ -348,11 +359,16 @@ def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_audit(result: dict[str, Any]) -> None:
+    from barberbi_desktop.storage.shop_time import shop_clock, times_note
+
     if not result["entries"]:
         print("The audit log is empty.")
+        return
+    print(times_note(result["zone"]))
     for e in result["entries"]:
         detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items() if v not in (None, ""))
-        print(f"{e['at_utc'][:19]}  {e['who'] or '(command line)':<16} {e['action']:<16} {detail}")
+        when = shop_clock(datetime.fromisoformat(e["at_utc"]), result["zone"], "%Y-%m-%d %H:%M")
+        print(f"{when}  {e['who'] or '(command line)':<16} {e['action']:<16} {detail}")
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:

@@ -307,15 +307,19 @@ def load_schedule(db: Database) -> dict[str, Any]:
 
 
 def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
+    """The nightly hour is on the shop's clock (the scheduler runs it in the shop's zone)."""
     limits = {"kpi_every_s": (15, 3600), "nightly_hour": (0, 23), "debounce_s": (30, 3600)}
+    names = {"kpi_every_s": "Refresh KPIs every (seconds)",
+             "nightly_hour": "Nightly analytics at (hour, shop time)",
+             "debounce_s": "After an import, wait (seconds)"}  # fmt: skip
     clean = {}
     for key, (low, high) in limits.items():
         try:
             number = int(values[key])
         except (TypeError, ValueError):
-            raise InputError(f"Schedule: {key.replace('_', ' ')} must be a whole number.") from None
+            raise InputError(f"Schedule: {names[key]} must be a whole number.") from None
         if not low <= number <= high:
-            raise InputError(f"Schedule: {key.replace('_', ' ')} must be {low} to {high}.")
+            raise InputError(f"Schedule: {names[key]} must be {low} to {high}.")
         clean[key] = number
     before = load_schedule(db)
     folder = str(values.get("watch_folder") or "").strip()

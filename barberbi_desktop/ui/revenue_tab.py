@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from barberbi_desktop.engines.revenue_pay import PAY_MODEL_NAMES
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.ui.engine_progress import EngineProgress
@@ -69,7 +70,7 @@ def pay_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     for p in metrics.get("pay", []):
         m = p["models"]
         row = {
-            "barber": p["name"], "now": p["current_model"].replace("_", " "),
+            "barber": p["name"], "now": PAY_MODEL_NAMES.get(p["current_model"], "unknown"),
             "services a year": money(p["yearly_service_cents"]),
             "shop: commission": shop(m["commission"]),
             "shop: booth rent": shop(m["booth_rent"]),

@@ -33,7 +33,9 @@ from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.premium import load_services
+from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.shop_config import premium_threshold_cents
+from barberbi_desktop.storage.shop_time import shop_clock, zone_words
 from barberbi_desktop.storage.target_units import show_target
 from barberbi_desktop.storage.users import User, audit, audit_log, create_user, list_users
 from barberbi_desktop.ui.data_coverage import CoveragePage
@@ -116,7 +118,7 @@ class SchedulePage(Section):
         )
         form = QFormLayout()
         self.kpi = QSpinBox(minimum=15, maximum=3600, suffix=" s")
-        self.nightly = QSpinBox(minimum=0, maximum=23, suffix=":00 UTC")
+        self.nightly = QSpinBox(minimum=0, maximum=23, suffix=":00 (shop time)")
         self.debounce = QSpinBox(minimum=30, maximum=3600, suffix=" s")
         self.folder = QLineEdit()
         browse = QPushButton("Choose…")
@@ -140,6 +142,9 @@ class SchedulePage(Section):
     def show_data(self, schedule: dict[str, Any]) -> None:
         self.kpi.setValue(int(schedule["kpi_every_s"]))
         self.nightly.setValue(int(schedule["nightly_hour"]))
+        zone = schedule.get("zone")
+        if zone:  # the hour is on the shop's clock: name it
+            self.nightly.setSuffix(f":00 ({zone_words(zone)})")
         self.debounce.setValue(int(schedule["debounce_s"]))
         self.folder.setText(str(schedule["watch_folder"]))
 
@@ -162,21 +167,23 @@ class UsersPage(Section):
             "exports.",
         )
         self.users = QListWidget()
-        self.log = table(["When (UTC)", "Who", "What", "Detail"])
+        self.log = table(["When (shop time)", "Who", "What", "Detail"])
         self.layout_.addWidget(self.users)
         self.layout_.addWidget(QLabel("Audit log (newest first)"))
         self.layout_.addWidget(self.log, 1)
         self.save_button.setText("Add a staff account…")
         self.finish()
 
-    def show_data(self, data: tuple[list[User], pd.DataFrame]) -> None:
-        users, log = data
+    def show_data(self, data: tuple[list[User], pd.DataFrame, str]) -> None:
+        users, log, zone = data
+        self.log.setHorizontalHeaderItem(0, item(f"When ({zone_words(zone)})", editable=False))
         self.users.clear()
         self.users.addItems([f"{u.name} ({u.role})" for u in users])
         with self.log.filling():
             self.log.setRowCount(len(log))
             for r, row in enumerate(log.itertuples(index=False)):
-                values = (f"{row.at_utc:%Y-%m-%d %H:%M}", row.who or "—", row.action, row.detail)
+                when = shop_clock(row.at_utc, zone, "%Y-%m-%d %H:%M")
+                values = (when, row.who or "—", row.action, row.detail)
                 for c, value in enumerate(values):
                     self.log.setItem(r, c, item(value, editable=False))
 
@@ -289,8 +296,8 @@ class SettingsTab(QWidget):
                 "barbers": config.load_barbers(db),
                 "services": (premium_threshold_cents(db), load_services(db)),
                 "targets": config.load_targets(db),
-                "schedule": config.load_schedule(db),
-                "users": (list_users(db), audit_log(db, limit=200)),
+                "schedule": config.load_schedule(db) | {"zone": shop_zone(db)},
+                "users": (list_users(db), audit_log(db, limit=200), shop_zone(db)),
                 "backups": sorted(folder.glob("*.db"), reverse=True) if folder.is_dir() else [],
             }
 
