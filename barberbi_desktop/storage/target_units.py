@@ -27,7 +27,7 @@ KPI_TARGETS: dict[str, tuple[str, str]] = {
     "new_client_share": ("New-client share target", "share"),
     "retail_attachment": ("Retail attachment target", "share"),
     "tip_rate": ("Tip rate target", "share"),
-    "revenue_per_hour": ("Revenue per working hour target", "cents"),
+    "revenue_per_hour": ("Revenue per booked hour target", "cents"),
 }
 
 _SUFFIX = {"hours": " h", "minutes": " min"}

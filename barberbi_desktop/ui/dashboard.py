@@ -35,7 +35,8 @@ TILES = (
     ("new_clients", "New clients", "count"),
     ("retail_attachment", "Retail attachment", "share"),
     ("tip_rate", "Tip rate", "share"),
-    ("revenue_per_hour", "Revenue per hour", "money"),
+    # Per booked hour (Six Figure's "revenue per booked hour"); not per open hour.
+    ("revenue_per_hour", "Revenue per booked hour", "money"),
     ("cancellation_rate", "Cancellations", "share"),
     ("returning_clients", "Returning clients", "count"),
 )

@@ -31,18 +31,29 @@ def money(cents: float | None) -> str:
     return "—" if cents is None else f"${cents / 100:,.0f}"
 
 
+def base_note(metrics: dict[str, Any]) -> str:
+    """The yearly base the amounts share with Six Figure's gaps (METRICS.md)."""
+    base = metrics.get("money_base") or {}
+    yearly = base.get("yearly_revenue_cents")
+    if yearly is None:
+        return ""
+    return (f" · on yearly revenue of {money(yearly)} (last 90 days × 365/90); no idea above "
+            f"{money(base['idea_ceiling_cents'])}, ideas in one area overlap")  # fmt: skip
+
+
 def roadmap_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "rank": r["rank"], "when": r["horizon"], "what": r["title"],
+            "area": r.get("area", ""),
             "gain": money(r["gain_cents"]),
             "range": f"{money(r['gain_low_cents'])} to {money(r['gain_high_cents'])}",
             "confidence": f"{r['confidence']:.0%}", "risk": r["risk"], "why": r["detail"],
         }
         for r in metrics.get("roadmap", [])
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["rank", "when", "what", "gain", "range", "confidence",
-                                       "risk", "why"])
+    return pd.DataFrame(rows, columns=["rank", "when", "what", "area", "gain", "range",
+                                       "confidence", "risk", "why"])
 
 
 def elasticity_frame(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -168,7 +179,7 @@ class RevenueTab(BuiltInSteps, QWidget):
                   else f" · chair utilisation unknown: {note}" if note else "")  # fmt: skip
         self.headline.setText(
             f"{len(road)} ways to earn more, worth about {money(total)} a year weighted by "
-            f"confidence{chairs} · as of {run.as_of:%d %b %Y}"
+            f"confidence{chairs} · as of {run.as_of:%d %b %Y}{base_note(m)}"
         )
         self._heatmap(cap.get("slots", []))
         road_frame = roadmap_frame(m)

@@ -204,7 +204,9 @@ class SixFigureTab(BuiltInSteps, QWidget):
                         "Score": f"{g['score']:.0f}",
                         "Yearly revenue at stake": "—"
                         if g["revenue_at_stake_yearly"] is None
-                        else f"${g['revenue_at_stake_yearly']:,.0f}",
+                        else f"${g['revenue_at_stake_yearly']:,.0f}"
+                        + (" (capped)" if g.get("capped") else ""),
+                        "Overlaps with": ", ".join(g.get("overlaps_with", [])) or "—",
                         "What to do": g["recommendation"],
                     }
                     for g in m.get("gaps", [])
