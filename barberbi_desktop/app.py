@@ -61,12 +61,13 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
               "brought its window forward.", file=sys.stderr)  # fmt: skip
         return 0
     try:
-        return _run(app, instance, ensure_demo_db(demo_db_path()) if demo else target)
+        return _run(app, instance, ensure_demo_db(demo_db_path()) if demo else target, demo)
     finally:
         instance.close()
 
 
-def _run(app: QApplication, instance: SingleInstance, target: str | Path | None) -> int:
+def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
+         demo: bool) -> int:
     from barberbi_desktop.alerts.notify import DbusNotifier, NotificationManager
     from barberbi_desktop.events import EventHub
     from barberbi_desktop.jobs import imports as helper_imports

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +124,18 @@ def _cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.cli_progress import TerminalProgress
     from barberbi_desktop.jobs.runner import ENGINES, run_engine
     from barberbi_desktop.storage.db import open_database
 
     db = open_database(args.db, create=False)
+    results = []
     try:
         names = sorted(ENGINES) if args.engine == "all" else [args.engine]
-        results = [run_engine(db, name, args.as_of).summary for name in names]
+        with TerminalProgress(quiet=getattr(args, "json", False)) as bars:
+            for name in names:
+                results.append(run_engine(db, name, args.as_of, bars.state(name)).summary)
+                bars.finished(name)
     finally:
         db.dispose()
     return results[0] if len(results) == 1 else {"command": "run", "engines": results}
@@ -237,6 +242,7 @@ def _print_run(result: dict[str, Any]) -> None:
 def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.alerts.store import acknowledge, list_alerts
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.settings import shop_zone
 
     db = open_database(args.db, create=False)
     try:
@@ -246,6 +252,7 @@ def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
             acknowledge(db, args.alert_id)
             return {"command": "alerts", "acknowledged": args.alert_id}
         frame = list_alerts(db, include_acknowledged=args.all)
+        zone = shop_zone(db)
     finally:
         db.dispose()
     rows = [
@@ -260,18 +267,24 @@ def _cmd_alerts(args: argparse.Namespace) -> dict[str, Any]:
         }
         for r in frame.itertuples()
     ]
-    return {"command": "alerts", "alerts": rows}
+    return {"command": "alerts", "zone": zone, "alerts": rows}
 
 
 def _print_alerts(result: dict[str, Any]) -> None:
     if "acknowledged" in result:
         print(f"Alert {result['acknowledged']} acknowledged.")
         return
+    from barberbi_desktop.storage.shop_time import shop_clock, times_note
+
     if not result["alerts"]:
         print("No alerts.")
+        return
+    zone = result["zone"]
+    print(times_note(zone))  # the JSON keeps UTC instants; people read the shop's clock
     for a in result["alerts"]:
         done = "" if a["acknowledged"] is None else " (acknowledged)"
-        print(f"#{a['id']} [{a['priority']}] {a['created'][:16]} {a['title']}{done}")
+        when = shop_clock(datetime.fromisoformat(a["created"]), zone, "%Y-%m-%d %H:%M")
+        print(f"#{a['id']} [{a['priority']}] {when} {a['title']}{done}")
         print(f"    {a['message']}")
 
 
@@ -332,11 +345,13 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.audit_text import sentence
     from barberbi_desktop.storage.db import open_database
+    from barberbi_desktop.storage.settings import shop_zone
     from barberbi_desktop.storage.users import audit_log
 
     db = open_database(args.db, create=False)
     try:
         log = audit_log(db, limit=args.limit)
+        zone = shop_zone(db)
     finally:
         db.dispose()
     entries = []
@@ -344,14 +359,19 @@ def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
         detail = json.loads(r.detail)
         entries.append({"at_utc": r.at_utc.isoformat(), "who": r.who or None, "action": r.action,
                         "detail": detail, "said": sentence(r.action, r.who, detail)})  # fmt: skip
-    return {"command": "audit", "entries": entries}
+    return {"command": "audit", "zone": zone, "entries": entries}
 
 
 def _print_audit(result: dict[str, Any]) -> None:
+    from barberbi_desktop.storage.shop_time import shop_clock, times_note
+
     if not result["entries"]:
         print("The audit log is empty.")
+        return
+    print(times_note(result["zone"]))
     for e in result["entries"]:
-        print(f"{e['at_utc'][:16].replace('T', ' ')} UTC  {e['said']}")
+        when = shop_clock(datetime.fromisoformat(e["at_utc"]), result["zone"], "%Y-%m-%d %H:%M")
+        print(f"{when}  {e['said']}")
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest.profiles import platform_title
 from barberbi_desktop.ingest.sale_lines import money_sentence
 
 
@@ -146,7 +147,7 @@ def print_import(result: dict[str, Any]) -> None:
             continue
         verb = "checked (dry run, nothing written)" if r["status"] == "dry_run" else "imported"
         print(
-            f"{name}: {verb} as {r['platform']} ({r['kind']}, confidence "
+            f"{name}: {verb} as {platform_title(r['platform'])} ({r['kind']}, confidence "
             f"{r['confidence']:.0%}): "
             f"{r['rows_read']} rows read, {r['inserted']} new, {r['updated']} updated, "
             f"{r['unchanged']} unchanged, {r['rejected']} skipped"

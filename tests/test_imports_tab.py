@@ -46,7 +46,7 @@ def test_import_list_and_undo(qtbot: QtBot, db: Database, tmp_path: Path) -> Non
     bad.write_bytes(b"%PDF-1.4")
     with qtbot.waitSignal(tab.imported, timeout=20_000):
         tab.import_paths([FIXTURES / "template_week1.csv", bad])
-    assert "✓ template_week1.csv (barberbi): 4 new" in tab.outcome.text()
+    assert "✓ template_week1.csv (BarberBI template): 4 new" in tab.outcome.text()
     assert "✗ receipt.csv is a PDF document" in tab.outcome.text()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=10_000)
     assert tab.model.frame.loc[0, "status"] == "landed" and tab.undo_button.isEnabled()

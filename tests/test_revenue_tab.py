@@ -51,7 +51,7 @@ def test_unknown_utilisation_and_hourly_pay_say_why(qtbot: QtBot, empty_db: Data
         "note": "paid by the hour, but Ola's hourly rate are not set",
     }  # fmt: skip
     frame = pay_frame({"pay": [hourly]})
-    assert frame.loc[0, "now"] == "hourly" and frame.loc[0, "shop: hourly"] == "unknown"
+    assert frame.loc[0, "now"] == "Hourly" and frame.loc[0, "shop: hourly"] == "unknown"
     assert "hourly rate" in frame.loc[0, "note"]
     runner = TaskRunner()
     tab = RevenueTab(empty_db, runner)

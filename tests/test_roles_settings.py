@@ -164,8 +164,8 @@ def test_saved_targets_reach_the_engines(shop: Database) -> None:
     from barberbi_desktop.storage.results import kpi_values
 
     owner = create_user(shop, "Ola", "owner", "2580")
-    config.save_targets(shop, {("kpi", "utilisation"): "0.9", ("methodology",
-                        "utilisation"): "0.8"}, owner)  # fmt: skip
+    config.save_targets(shop, {("kpi", "utilisation"): "90%", ("methodology",
+                        "utilisation"): "80"}, owner)  # fmt: skip
     assert config.kpi_settings(shop).targets["utilisation"] == 0.9
     assert config.methodology_settings(shop).targets == {"utilisation": 0.8}
     run = run_engine(shop, "kpi")

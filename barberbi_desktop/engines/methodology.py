@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barberbi_desktop.engines import money_base
 from barberbi_desktop.engines.data import NotEnoughData, RunState, ShopData
 from barberbi_desktop.engines.method_context import MethodContext, build_context
 from barberbi_desktop.engines.method_metrics import SPECS, MetricSpec, Reading
@@ -169,6 +170,7 @@ class MethodologyResult:
     gaps: list[dict[str, Any]]
     trajectory: pd.DataFrame  # month, principle (or "overall"), score
     pathway: list[dict[str, Any]]
+    money_base: dict[str, Any] | None = None  # money_base.base_summary: the yearly base
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -186,6 +188,7 @@ class MethodologyResult:
                 for bid, (name, card) in self.barbers.items()
             ],
             "gaps": self.gaps,
+            "money_base": self.money_base,
             "trajectory": [
                 {
                     "month": m.strftime("%Y-%m"),
@@ -201,14 +204,19 @@ class MethodologyResult:
         }
 
 
-def _gaps(card: Scorecard) -> list[dict[str, Any]]:
+def _gaps(card: Scorecard, yearly_cents: float | None = None) -> list[dict[str, Any]]:
+    """The metrics below target, ranked by the yearly revenue at stake, each stake capped
+    at the shared ceiling (money_base) and tagged with the area it overlaps in."""
     from barberbi_desktop.engines.method_advice import advice
 
+    top = money_base.ceiling(yearly_cents)
     rows = []
     for p in card.principles:
         for m in p.metrics:
             if m.score is None or m.score >= 100:
                 continue
+            raw = m.stake_cents
+            stake = None if raw is None else raw if top is None else min(raw, top)
             rows.append(
                 {
                     "metric": m.spec.key,
@@ -217,10 +225,10 @@ def _gaps(card: Scorecard) -> list[dict[str, Any]]:
                     "value": m.value,
                     "target": m.target,
                     "score": round(m.score, 1),
-                    "revenue_at_stake_yearly": None
-                    if m.stake_cents is None
-                    else round(m.stake_cents / 100, 2),
-                    "recommendation": advice(m.spec.key, m.value, m.target, m.stake_cents),
+                    "revenue_at_stake_yearly": None if stake is None else round(stake / 100, 2),
+                    "capped": stake is not None and raw is not None and stake < raw,
+                    "area": money_base.area(m.spec.key),
+                    "recommendation": advice(m.spec.key, m.value, m.target, stake),
                 }
             )
     rows.sort(
@@ -232,6 +240,9 @@ def _gaps(card: Scorecard) -> list[dict[str, Any]]:
     )
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
+        row["overlaps_with"] = [
+            r["label"] for r in rows if r["area"] == row["area"] and r is not row
+        ]
     return rows
 
 
@@ -288,6 +299,13 @@ def run(
         settings.six_figure_cents,
         settings.seed,
     )
+    yearly = money_base.yearly_revenue_cents(data, as_of)
+    gaps = _gaps(shop, yearly)
+    base = money_base.base_summary(
+        yearly,
+        [(g["area"], g["revenue_at_stake_yearly"] * 100) for g in gaps
+         if g["revenue_at_stake_yearly"] is not None],
+    )  # fmt: skip
     return MethodologyResult(
-        as_of, shop, barbers, _gaps(shop), trajectory, [p.as_dict() for p in paths]
+        as_of, shop, barbers, gaps, trajectory, [p.as_dict() for p in paths], base
     )

@@ -9,12 +9,13 @@ instead of inventing one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from barberbi_desktop.engines import money_base
 from barberbi_desktop.engines import revenue_basket as basket
 from barberbi_desktop.engines import revenue_capacity as capacity
 from barberbi_desktop.engines import revenue_pay as pay
@@ -66,6 +67,7 @@ class RevenueResult:
     bundles: list[dict[str, Any]]
     pay: list[dict[str, Any]]
     roadmap: list[Recommendation]
+    money_base: dict[str, Any] | None = None  # money_base.base_summary: the yearly base
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -80,8 +82,10 @@ class RevenueResult:
             "bundles": self.bundles,
             "pay": self.pay,
             "roadmap": [
-                {**r.as_dict(), "rank": i + 1} for i, r in enumerate(self.roadmap)
+                {**r.as_dict(), "rank": i + 1, "area": money_base.area(r.kind)}
+                for i, r in enumerate(self.roadmap)
             ],
+            "money_base": self.money_base,
         }
 
 
@@ -201,10 +205,23 @@ def run(data: ShopData, settings: RevenueSettings, as_of: date,
             bd["gain_cents"], bd["gain_cents"] * 0.3, bd["gain_cents"] * 1.5, 0.35, "medium",
             "quarter", bd))  # fmt: skip
     recs += _pay_recs(pays)
+    yearly = money_base.yearly_revenue_cents(data, as_of)
+    recs = [_capped(r, money_base.ceiling(yearly)) for r in recs]
     recs.sort(key=lambda r: r.score, reverse=True)
+    base = money_base.base_summary(yearly, [(money_base.area(r.kind), r.gain_cents)
+                                            for r in recs])  # fmt: skip
     state.step(1.0, "Done")
     return RevenueResult(as_of, cap, cap_note, els, moves, rules, b["offers"], b["bundles"],
-                         pays, recs)
+                         pays, recs, base)
+
+
+def _capped(rec: Recommendation, top: float | None) -> Recommendation:
+    """The shared ceiling (money_base): no idea above a quarter of a year's revenue."""
+    if top is None or rec.gain_high_cents <= top:
+        return rec
+    return replace(rec, gain_cents=min(rec.gain_cents, top),
+                   gain_low_cents=min(rec.gain_low_cents, top), gain_high_cents=top,
+                   evidence={**rec.evidence, "capped_from_cents": rec.gain_cents})  # fmt: skip
 
 
 def _pay_recs(pays: list[dict[str, Any]]) -> list[Recommendation]:

@@ -19,6 +19,14 @@ import pandas as pd
 from barberbi_desktop.engines import known
 from barberbi_desktop.engines.data import ShopData
 
+# Each pay model by the name an owner uses; the keys never reach the screen.
+PAY_MODEL_NAMES = {
+    "commission": "Commission",
+    "booth_rent": "Booth rent",
+    "tiered_commission": "Tiered commission",
+    "hourly": "Hourly",
+}
+
 
 @dataclass(frozen=True)
 class PaySettings:

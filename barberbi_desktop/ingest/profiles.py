@@ -233,6 +233,15 @@ def score(profile: Profile, header: list[str]) -> Detection:
     return Detection(profile, round(0.75 * sig_share + 0.25 * coverage, 3), _map(profile, header))
 
 
+def platform_title(name: str | None) -> str:
+    """A platform by the name owners know it by ("Square item sales"), not its key; a
+    saved mapping's name is the owner's own and is shown as it is."""
+    if not name:
+        return "unknown platform"
+    found = profiles().get(name)
+    return found.title if found is not None else name
+
+
 def detect(header: list[str], saved: dict[str, Profile] | None = None) -> list[Detection]:
     """Every profile (built in, and ``saved`` mappings) scored against the header, best first."""
     return sorted(

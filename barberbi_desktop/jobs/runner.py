@@ -7,9 +7,11 @@ never silent; a shop without enough data gets `NotEnoughData`'s sentence.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +21,16 @@ from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.frames import LEAN, load_shop_data
-from barberbi_desktop.storage.results import fail_run, mark_interrupted_runs, start_run
+from barberbi_desktop.storage.results import (
+    fail_run,
+    mark_interrupted_runs,
+    record_progress,
+    start_run,
+)
 from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.shop_config import alert_settings, kpi_settings, methodology_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,12 +94,44 @@ def _revenue(
     return result.summary()
 
 
+# What each engine is called on screen and in the terminal while it runs.
+ENGINE_TITLES = {
+    "kpi": "Today's figures",
+    "ltv": "Client value and risk",
+    "methodology": "Six Figure analysis",
+    "revenue": "Revenue roadmap",
+}
+
 ENGINES: dict[str, Callable[..., dict[str, Any]]] = {
     "kpi": _kpi,
     "ltv": _ltv,
     "methodology": _methodology,
     "revenue": _revenue,
 }
+
+
+# Progress is written to the run's row at most this often (the heavy engines step a few
+# dozen times; a write costs a few milliseconds).
+PROGRESS_EVERY_S = 0.5
+
+
+def _recorded(db: Database, run_id: int, state: RunState | None) -> RunState:
+    """The caller's RunState, with each step also kept on the run's row, where a tab
+    waiting in another process can read it."""
+    state = state or RunState()
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        state.progress(fraction, message)
+        now = monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            try:
+                record_progress(db, run_id, fraction, message)
+            except Exception:  # a busy database must not fail the run for a progress line
+                log.debug("progress of run %s not recorded", run_id, exc_info=True)
+
+    return RunState(progress=progress, cancelled=state.cancelled)
 
 
 def run_engine(
@@ -106,7 +147,7 @@ def run_engine(
     mark_interrupted_runs(db)  # a run whose process was killed is not still "running"
     run_id = start_run(db, engine, as_of)
     try:
-        summary = ENGINES[engine](db, run_id, as_of, state or RunState(), now)
+        summary = ENGINES[engine](db, run_id, as_of, _recorded(db, run_id, state), now)
     except NotEnoughData as exc:
         fail_run(db, run_id, str(exc))
         raise InputError(str(exc)) from exc

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -29,6 +30,7 @@ from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, Results
 from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_run
+from barberbi_desktop.storage.settings import shop_zone
 
 log = logging.getLogger(__name__)
 HEAVY = ("ltv", "methodology", "revenue")
@@ -154,7 +156,15 @@ def watch_job(db_url: str) -> int:
 def _trigger(spec: dict[str, object]) -> IntervalTrigger | CronTrigger:
     if spec["trigger"] == "interval":
         return IntervalTrigger(seconds=int(spec["seconds"]), timezone=UTC)  # type: ignore[call-overload]
-    return CronTrigger(hour=int(spec["hour"]), timezone=UTC)  # type: ignore[call-overload]
+    return CronTrigger(hour=int(spec["hour"]), timezone=spec.get("timezone", UTC))  # type: ignore[call-overload]
+
+
+def _same_trigger(old: object, new: IntervalTrigger | CronTrigger) -> bool:
+    """Same schedule: same fields and, for a daily hour, the same zone (the hour was
+    read as UTC before it was the shop's)."""
+    return str(old) == str(new) and str(getattr(old, "timezone", "")) == str(
+        getattr(new, "timezone", "")
+    )
 
 
 class ShopScheduler:
@@ -175,6 +185,9 @@ class ShopScheduler:
         self.watch_every_s = watch_every_s
         self.url = db.engine.url.render_as_string(hide_password=False)
         self.kpi_every_s, self.debounce_s, self.nightly_hour = kpi_every_s, debounce_s, nightly_hour
+        # The nightly hour is on the shop's clock: 2:00 in New York is 2:00 there,
+        # summer or winter (APScheduler's cron follows the zone's daylight saving).
+        self.zone = ZoneInfo(shop_zone(db))
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=self.url), "now": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(2)},
@@ -201,20 +214,28 @@ class ShopScheduler:
                 args=(self.url, "kpi"),
             ),
             "nightly": dict(
-                func=run_heavy, trigger="cron", hour=self.nightly_hour, args=(self.url,)
+                func=run_heavy,
+                trigger="cron",
+                hour=self.nightly_hour,
+                timezone=self.zone,
+                args=(self.url,),
             ),
             "watch": dict(
                 func=watch_job, trigger="interval", seconds=self.watch_every_s, args=(self.url,)
             ),
             "backup": dict(
-                func=backup_job, trigger="cron", hour=(self.nightly_hour + 1) % 24, args=(self.url,)
+                func=backup_job,
+                trigger="cron",
+                hour=(self.nightly_hour + 1) % 24,
+                timezone=self.zone,
+                args=(self.url,),
             ),
         }
         for job_id, spec in wanted.items():
             job = s.get_job(job_id)
             if job is None:
                 s.add_job(id=job_id, **spec)
-            elif str(job.trigger) != str(_trigger(spec)):  # the owner changed the schedule
+            elif not _same_trigger(job.trigger, _trigger(spec)):  # the schedule changed
                 s.reschedule_job(job_id, trigger=_trigger(spec))
         self._unsubscribe = self.hub.subscribe(DataChanged, self.on_data_changed)
         if not paused:

@@ -139,6 +139,87 @@ def mark_interrupted_runs(db: Database, now: datetime | None = None) -> list[int
     return [run["id"] for run in stale]
 
 
+@dataclass(frozen=True)
+class RunProgress:
+    """How far a running engine has got, for a tab that waits on it and for the CLI."""
+
+    engine: str
+    run_id: int
+    fraction: float
+    message: str
+    elapsed_s: float
+    left_s: float | None  # None: no earlier run and too early to extrapolate
+
+
+def record_progress(db: Database, run_id: int, fraction: float, message: str) -> None:
+    """Keep a running run's progress in its metrics row: the engine usually runs in a
+    helper process, and the row is what the window and other processes can read."""
+    step = json.dumps({"fraction": round(float(fraction), 4), "message": message})
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "UPDATE engine_runs SET metrics = json_set(COALESCE(metrics, '{}'), "
+                "'$.progress', json(:p)) WHERE id = :id AND status = 'running'"
+            ),
+            {"p": step, "id": run_id},
+        )
+
+
+def running_progress(
+    db: Database, engine: str, now: datetime | None = None
+) -> RunProgress | None:
+    """The engine's run in progress, if any, with an estimate of the time left.
+
+    The estimate prefers the last successful run's duration (engines' steps are not
+    evenly timed) and falls back on extrapolating the fraction done; it is None when
+    neither is available, never a made-up figure."""
+    now = now or datetime.now(UTC)
+    with db.read() as conn:
+        row = conn.execute(
+            text(
+                "SELECT id, started_utc, metrics FROM engine_runs WHERE engine = :e "
+                "AND status = 'running' ORDER BY id DESC LIMIT 1"
+            ),
+            {"e": engine},
+        ).first()
+        if row is None:
+            return None
+        last = conn.execute(
+            text(
+                "SELECT finished_utc - started_utc FROM engine_runs WHERE engine = :e "
+                "AND status = 'ok' AND finished_utc IS NOT NULL ORDER BY id DESC LIMIT 1"
+            ),
+            {"e": engine},
+        ).scalar()
+    try:
+        metrics = json.loads(row[2]) if isinstance(row[2], str) else (row[2] or {})
+    except ValueError:
+        metrics = {}
+    step = metrics.get("progress") if isinstance(metrics, dict) else None
+    step = step if isinstance(step, dict) else {}
+    fraction = min(max(float(step.get("fraction") or 0.0), 0.0), 1.0)
+    elapsed = max(now.timestamp() - int(row[1]), 0.0)
+    left: float | None = None
+    if last is not None and last > elapsed:
+        left = float(last) - elapsed
+    elif fraction >= 0.05:
+        left = elapsed * (1 - fraction) / fraction
+    return RunProgress(
+        engine, int(row[0]), fraction, str(step.get("message") or "Starting"), elapsed, left
+    )
+
+
+def describe_left(seconds: float | None) -> str:
+    """Time left in words an owner reads at a glance."""
+    if seconds is None:
+        return "time left not known yet"
+    if seconds < 5:
+        return "almost done"
+    if seconds < 90:
+        return f"about {max(round(seconds / 5) * 5, 5):.0f} s left"
+    return f"about {round(seconds / 60):.0f} min left"
+
+
 def finish_run(conn: Any, run_id: int, metrics: dict[str, Any]) -> None:
     """Mark a run done inside the caller's transaction (the one that stored its results)."""
     conn.execute(

@@ -33,6 +33,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import premium
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import get_setting, set_setting
+from barberbi_desktop.storage.target_units import kpi_label, kpi_unit, parse_target
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.storage.working_hours import as_week, clean_week, week_text
 
@@ -288,6 +289,7 @@ class Target:
     label: str
     default: float
     value: float
+    unit: str = "count"  # cents, share, count, rating, hours, minutes, visits (as stored)
 
 
 def load_targets(db: Database) -> list[Target]:
@@ -296,17 +298,25 @@ def load_targets(db: Database) -> list[Target]:
     kpi = get_setting(db, "kpi.targets", {}) or {}
     method = get_setting(db, "methodology.targets", {}) or {}
     out = [
-        Target("kpi", key, key.replace("_", " "), float(v), float(kpi.get(key, v)))
+        Target("kpi", key, kpi_label(key), float(v), float(kpi.get(key, v)), kpi_unit(key))
         for key, v in KpiSettings().targets.items()
     ]
     out += [
-        Target("methodology", s.key, s.label, s.target, float(method.get(s.key, s.target)))
+        Target(
+            "methodology",
+            s.key,
+            f"{s.label} target",
+            s.target,
+            float(method.get(s.key, s.target)),
+            s.unit,
+        )
         for s, _ in SPECS
     ]
     return out
 
 
 def save_targets(db: Database, values: dict[tuple[str, str], Any], by: User | None) -> int:
+    """Targets as the owner typed them ("$1,500", "5%"), stored in the engines' units."""
     current = {(t.engine, t.key): t for t in load_targets(db)}
     saved: dict[str, dict[str, float]] = {"kpi": {}, "methodology": {}}
     changed = {}
@@ -314,9 +324,7 @@ def save_targets(db: Database, values: dict[tuple[str, str], Any], by: User | No
         target = current.get((engine, key))
         if target is None:
             raise InputError(f"There is no {engine} target called {key!r}.")
-        number = _number(raw, f"Target {target.label}", "the target", 10**9)
-        if number is None or number == 0:
-            raise InputError(f"Target {target.label}: enter a number above zero.")
+        number = parse_target(raw, target.unit, target.label)
         if number != target.default:
             saved[engine][key] = number
         if number != target.value:
@@ -345,15 +353,19 @@ def load_schedule(db: Database) -> dict[str, Any]:
 
 
 def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
+    """The nightly hour is on the shop's clock (the scheduler runs it in the shop's zone)."""
     limits = {"kpi_every_s": (15, 3600), "nightly_hour": (0, 23), "debounce_s": (30, 3600)}
+    names = {"kpi_every_s": "Refresh KPIs every (seconds)",
+             "nightly_hour": "Nightly analytics at (hour, shop time)",
+             "debounce_s": "After an import, wait (seconds)"}  # fmt: skip
     clean = {}
     for key, (low, high) in limits.items():
         try:
             number = int(values[key])
         except (TypeError, ValueError):
-            raise InputError(f"Schedule: {key.replace('_', ' ')} must be a whole number.") from None
+            raise InputError(f"Schedule: {names[key]} must be a whole number.") from None
         if not low <= number <= high:
-            raise InputError(f"Schedule: {key.replace('_', ' ')} must be {low} to {high}.")
+            raise InputError(f"Schedule: {names[key]} must be {low} to {high}.")
         clean[key] = number
     before = load_schedule(db)
     folder = str(values.get("watch_folder") or "").strip()

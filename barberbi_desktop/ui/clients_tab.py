@@ -39,6 +39,7 @@ from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -138,6 +139,7 @@ class ClientsTab(BuiltInSteps, QWidget):
             "the app opens (or run `barberbi run ltv`)."
         )
         self.no_visits = EmptyNotice(NO_VISITS["clients"])
+        self.progress = EngineProgress(db, runner, "ltv")
         self.quality = WrapLabel("")
         self.quality.setToolTip(definition("model_quality") or "")
         self.search = QLineEdit()
@@ -186,7 +188,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        for w in (self.empty, self.quality):
+        for w in (self.empty, self.progress, self.quality):
             layout.addWidget(w)
         layout.addWidget(self.no_visits, 1)
         self._chart_place = QVBoxLayout()
@@ -218,6 +220,7 @@ class ClientsTab(BuiltInSteps, QWidget):
     def _has_data(self, has: bool, no_visits: bool = False) -> None:
         self.empty.setVisible(not has and not no_visits)
         self.no_visits.setVisible(no_visits)
+        self.progress.watch(not has and not no_visits)
         for w in self._data_widgets:
             w.setVisible(has)
 

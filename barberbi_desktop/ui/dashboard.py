@@ -37,7 +37,8 @@ TILES = (
     ("new_clients", "New clients", "count"),
     ("retail_attachment", "Retail attachment", "share"),
     ("tip_rate", "Tip rate", "share"),
-    ("revenue_per_hour", "Revenue per hour", "money"),
+    # Per booked hour (Six Figure's "revenue per booked hour"); not per open hour.
+    ("revenue_per_hour", "Revenue per booked hour", "money"),
     ("cancellation_rate", "Cancellations", "share"),
     ("returning_clients", "Returning clients", "count"),
 )
@@ -59,6 +60,15 @@ def colour(kpi: str, value: float, target: float | None) -> str:
         return ""
     ratio = target / value if kpi in LOWER_IS_BETTER and value else value / target
     return GOOD if ratio >= 1 else NEAR if ratio >= 0.8 else BAD
+
+
+def change_text(change: float) -> str:
+    """A change against the prior 30 days; one that rounds to 0% is "no change", never
+    "▼ -0%" (a fall too small to show is not a fall the owner can act on)."""
+    if round(change * 100) == 0:
+        return "no change vs prior 30 days"
+    arrow = "▲" if change > 0 else "▼"
+    return f"{arrow} {change:+.0%} vs prior 30 days"
 
 
 class Tile(QFrame):
@@ -196,10 +206,8 @@ class DashboardTab(QWidget):
             elif prior is None or pd.isna(prior) or prior == 0:
                 tile.change.setText("last 30 days")
             else:
-                change = row["value"] / prior - 1
-                arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
                 target = row["target"]
                 tile.change.setText(
-                    f"{arrow} {change:+.0%} vs prior 30 days"
+                    change_text(row["value"] / prior - 1)
                     + ("" if pd.isna(target) else f" · target {fmt(target, kind)}")
                 )

@@ -135,7 +135,10 @@ class ImportDialog(QDialog):
             if self.platform.findData(name) < 0:
                 self.platform.addItem(profile.title, name)
         self.platform.setCurrentIndex(self.platform.findData(p.platform))
-        others = ", ".join(f"{n} {c:.0%}" for n, c in p.candidates[1:3])
+        known = profiles() | self.saved
+        others = ", ".join(  # by the platform's name (Square item sales), not its key
+            f"{known[n].title if n in known else n} {c:.0%}" for n, c in p.candidates[1:3]
+        )
         self.detected.setText(
             f"Looks like a {p.title} export (confidence {p.confidence:.0%}; next: {others}). "
             "Check which column holds each field; change any that are wrong."

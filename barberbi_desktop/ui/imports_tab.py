@@ -7,7 +7,6 @@ shows the one-sentence outcome, so a million-row file never freezes the window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -27,10 +26,13 @@ from sqlalchemy import text
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import FileReport, undo_last_import
+from barberbi_desktop.ingest.profiles import platform_title
 from barberbi_desktop.ingest.sale_lines import money_sentence
 from barberbi_desktop.ingest.template import write_template
 from barberbi_desktop.jobs.imports import import_files as helper_import
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.settings import shop_zone
+from barberbi_desktop.storage.shop_time import zone_words
 from barberbi_desktop.ui.empty_state import NO_VISITS, export_guide
 from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
@@ -65,9 +67,11 @@ def load_history(db: Database) -> pd.DataFrame:
             )
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    local = datetime.now().astimezone().tzinfo  # the shop computer's own clock
-    when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(local)
+    zone = shop_zone(db)  # the shop's clock, as everywhere else (not the computer's)
+    when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(zone)
     frame["when"] = when.dt.strftime("%d %b %Y %H:%M")
+    frame["platform"] = [platform_title(p) for p in frame["platform"]]
+    frame.attrs["zone"] = zone
     # Batches from before money was read back have no figures: shown blank, not $0.
     frame["net"] = [None if pd.isna(v) else f"${v / 100:,.2f}" for v in frame["net"]]
     return frame
@@ -82,7 +86,7 @@ def describe(reports: list[FileReport]) -> str:
             lines.append(f"✗ {r.reason}")
         else:
             lines.append(
-                f"✓ {name} ({r.platform}): {r.inserted} new, {r.updated} updated, "
+                f"✓ {name} ({platform_title(r.platform)}): {r.inserted} new, {r.updated} updated, "
                 f"{r.unchanged} unchanged, {r.rejected} skipped. {money_sentence(r.money)}".strip()
             )
     return "\n".join(lines)
@@ -146,6 +150,9 @@ class ImportsTab(QWidget):
         self.runner.run(lambda: load_history(self.db), self._show_history)
 
     def _show_history(self, frame: pd.DataFrame) -> None:
+        zone = frame.attrs.get("zone")
+        if zone:  # the zone named once, in the column's title
+            self.model._headers["when"] = f"When ({zone_words(zone)})"
         self.model.set_frame(frame)
         self.table.resizeColumnsToContents()
         self.undo_button.setEnabled(bool((frame["status"] == "landed").any()))

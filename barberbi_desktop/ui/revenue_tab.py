@@ -13,10 +13,12 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from barberbi_desktop.engines.revenue_pay import PAY_MODEL_NAMES
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -31,18 +33,29 @@ def money(cents: float | None) -> str:
     return "—" if cents is None else f"${cents / 100:,.0f}"
 
 
+def base_note(metrics: dict[str, Any]) -> str:
+    """The yearly base the amounts share with Six Figure's gaps (METRICS.md)."""
+    base = metrics.get("money_base") or {}
+    yearly = base.get("yearly_revenue_cents")
+    if yearly is None:
+        return ""
+    return (f" · on yearly revenue of {money(yearly)} (last 90 days × 365/90); no idea above "
+            f"{money(base['idea_ceiling_cents'])}, ideas in one area overlap")  # fmt: skip
+
+
 def roadmap_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "rank": r["rank"], "when": r["horizon"], "what": r["title"],
+            "area": r.get("area", ""),
             "gain": money(r["gain_cents"]),
             "range": f"{money(r['gain_low_cents'])} to {money(r['gain_high_cents'])}",
             "confidence": f"{r['confidence']:.0%}", "risk": r["risk"], "why": r["detail"],
         }
         for r in metrics.get("roadmap", [])
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["rank", "when", "what", "gain", "range", "confidence",
-                                       "risk", "why"])
+    return pd.DataFrame(rows, columns=["rank", "when", "what", "area", "gain", "range",
+                                       "confidence", "risk", "why"])
 
 
 def elasticity_frame(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -70,7 +83,7 @@ def pay_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     for p in metrics.get("pay", []):
         m = p["models"]
         row = {
-            "barber": p["name"], "now": p["current_model"].replace("_", " "),
+            "barber": p["name"], "now": PAY_MODEL_NAMES.get(p["current_model"], "unknown"),
             "services a year": money(p["yearly_service_cents"]),
             "shop: commission": shop(m["commission"]),
             "shop: booth rent": shop(m["booth_rent"]),
@@ -101,6 +114,7 @@ class RevenueTab(BuiltInSteps, QWidget):
         )
         self.no_visits = EmptyNotice(NO_VISITS["revenue"])
         self.no_visits.setVisible(False)
+        self.progress = EngineProgress(db, runner, "revenue")
         self.headline = WrapLabel("")
         big_font(self.headline, 16, QFont.Weight.DemiBold)
         self.roadmap = DataFrameModel()
@@ -120,6 +134,7 @@ class RevenueTab(BuiltInSteps, QWidget):
         self.top = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.progress)
         layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.headline)
         layout.addLayout(self.top, 2)
@@ -147,6 +162,7 @@ class RevenueTab(BuiltInSteps, QWidget):
     def _has_data(self, has: bool, no_visits: bool = False) -> None:
         self.empty.setVisible(not has and not no_visits)
         self.no_visits.setVisible(no_visits)
+        self.progress.watch(not has and not no_visits)
         for w in (self.headline, self.heat, self.details):
             w.setVisible(has)
 
@@ -171,7 +187,7 @@ class RevenueTab(BuiltInSteps, QWidget):
                   else f" · chair utilisation unknown: {note}" if note else "")  # fmt: skip
         self.headline.setText(
             f"{len(road)} ways to earn more, worth about {money(total)} a year weighted by "
-            f"confidence{chairs} · as of {run.as_of:%d %b %Y}"
+            f"confidence{chairs} · as of {run.as_of:%d %b %Y}{base_note(m)}"
         )
         self._heatmap(cap.get("slots", []))
         road_frame = roadmap_frame(m)

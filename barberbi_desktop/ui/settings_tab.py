@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QMessageBox,
@@ -35,7 +36,10 @@ from barberbi_desktop.storage.accounts import list_accounts
 from barberbi_desktop.storage.backup import backups_dir, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.premium import load_services
+from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.shop_config import premium_threshold_cents
+from barberbi_desktop.storage.shop_time import zone_words
+from barberbi_desktop.storage.target_units import show_target
 from barberbi_desktop.storage.users import User, audit, audit_log
 from barberbi_desktop.ui.data_coverage import CoveragePage
 from barberbi_desktop.ui.settings_barbers import BarbersPage, ServicesPage
@@ -130,7 +134,7 @@ class TargetsPage(Section):
         super().__init__(
             tab,
             "Targets the Dashboard colours its tiles by and the Six Figure "
-            "scores measure against. Money in cents; shares as 0 to 1.",
+            "scores measure against. Money in dollars, rates in percent.",
         )
         self.table = table(["Used by", "Target", "Default", "Yours"])
         self.layout_.addWidget(self.table)
@@ -143,7 +147,9 @@ class TargetsPage(Section):
             self.table.setRowCount(len(targets))
             for r, t in enumerate(targets):
                 used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
-                for c, value in enumerate((used_by, t.label, f"{t.default:g}", f"{t.value:g}")):
+                shown = (used_by, t.label, show_target(t.default, t.unit),
+                         show_target(t.value, t.unit))  # fmt: skip
+                for c, value in enumerate(shown):
                     self.table.setItem(r, c, item(value, editable=c == 3))
 
     def save(self) -> None:
@@ -160,7 +166,7 @@ class SchedulePage(Section):
         )
         form = QFormLayout()
         self.kpi = QSpinBox(minimum=15, maximum=3600, suffix=" s")
-        self.nightly = QSpinBox(minimum=0, maximum=23, suffix=":00 UTC")
+        self.nightly = QSpinBox(minimum=0, maximum=23, suffix=":00 (shop time)")
         self.debounce = QSpinBox(minimum=30, maximum=3600, suffix=" s")
         self.folder = QLineEdit()
         browse = QPushButton("Choose…")
@@ -184,6 +190,9 @@ class SchedulePage(Section):
     def show_data(self, schedule: dict[str, Any]) -> None:
         self.kpi.setValue(int(schedule["kpi_every_s"]))
         self.nightly.setValue(int(schedule["nightly_hour"]))
+        zone = schedule.get("zone")
+        if zone:  # the hour is on the shop's clock: name it
+            self.nightly.setSuffix(f":00 ({zone_words(zone)})")
         self.debounce.setValue(int(schedule["debounce_s"]))
         self.folder.setText(str(schedule["watch_folder"]))
 
@@ -290,7 +299,7 @@ class SettingsTab(QWidget):
                 "barbers": config.load_barbers(db),
                 "services": (premium_threshold_cents(db), load_services(db)),
                 "targets": config.load_targets(db),
-                "schedule": config.load_schedule(db),
+                "schedule": config.load_schedule(db) | {"zone": shop_zone(db)},
                 "users": (list_accounts(db), audit_log(db, limit=200)),
                 "backups": sorted(folder.glob("*.db"), reverse=True) if folder.is_dir() else [],
             }

@@ -18,6 +18,7 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
+from barberbi_desktop.ui.engine_progress import EngineProgress
 from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
@@ -59,6 +60,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
         )
         self.no_visits = EmptyNotice(NO_VISITS["six_figure"])
         self.no_visits.setVisible(False)
+        self.progress = EngineProgress(db, runner, "methodology")
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
         self.charts = QHBoxLayout()
@@ -80,6 +82,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
             self.details.addTab(view, title)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
+        layout.addWidget(self.progress)
         layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.overall)
         layout.addLayout(self.charts, 2)
@@ -131,6 +134,7 @@ class SixFigureTab(BuiltInSteps, QWidget):
     def _has_data(self, has: bool, no_visits: bool = False) -> None:
         self.empty.setVisible(not has and not no_visits)
         self.no_visits.setVisible(no_visits)
+        self.progress.watch(not has and not no_visits)
         for w in (self.overall, self.radar, self.trend, self.details):
             w.setVisible(has)
 
@@ -210,7 +214,9 @@ class SixFigureTab(BuiltInSteps, QWidget):
                         "Score": f"{g['score']:.0f}",
                         "Yearly revenue at stake": "—"
                         if g["revenue_at_stake_yearly"] is None
-                        else f"${g['revenue_at_stake_yearly']:,.0f}",
+                        else f"${g['revenue_at_stake_yearly']:,.0f}"
+                        + (" (capped)" if g.get("capped") else ""),
+                        "Overlaps with": ", ".join(g.get("overlaps_with", [])) or "—",
                         "What to do": g["recommendation"],
                     }
                     for g in m.get("gaps", [])
