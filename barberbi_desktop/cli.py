@@ -93,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--json", action="store_true")
     restore = sub.add_parser("restore", help="replace the database with a backup")
     restore.add_argument("path", type=Path)
+    desktop = sub.add_parser(
+        "install-desktop", help="add BarberBI to the desktop's application menu (Linux)"
+    )
+    desktop.add_argument(
+        "--prefix",
+        type=Path,
+        default=None,
+        help="data folder to install into (default: XDG_DATA_HOME, else ~/.local/share)",
+    )
+    desktop.add_argument("--json", action="store_true")
     return parser
 
 
@@ -323,6 +333,12 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
     return {"command": "restore", "db": str(target), "from": str(args.path)}
 
 
+def _cmd_install_desktop(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.desktop_entry import install_desktop
+
+    return {"command": "install-desktop", "files": [str(p) for p in install_desktop(args.prefix)]}
+
+
 def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.db import open_database
     from barberbi_desktop.storage.users import audit_log
@@ -370,6 +386,7 @@ OUTCOMES = {
     "report": "no report was written",
     "demo": "the demo shop was not written",
     "screenshots": "the screenshots were not saved",
+    "install-desktop": "the launcher was not installed",
 }
 
 
@@ -385,6 +402,11 @@ def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    # In a bundle every helper is a spawned copy of this executable: it must turn into
+    # the helper here, before parsing arguments meant for the app (no-op unfrozen).
+    multiprocessing.freeze_support()
     args = _parser().parse_args(argv)
     try:
         with _environment(args):
@@ -404,6 +426,7 @@ def _main(args: argparse.Namespace) -> int:
         "restore": _cmd_restore,
         "report": _cmd_report,
         "screenshots": _cmd_screenshots,
+        "install-desktop": _cmd_install_desktop,
     }
     try:
         if args.command is None:
