@@ -45,6 +45,13 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.ui.theme import follow_system
     from barberbi_desktop.ui.tray import TraySink
 
+    if QApplication.instance() is None:  # Qt aborts, uncatchable, when no plugin loads
+        from barberbi_desktop.errors import InputError
+        from barberbi_desktop.platform import display_problem
+
+        problem = display_problem()
+        if problem is not None:
+            raise InputError(problem)
     target: str | Path | None = ensure_demo_db() if demo else db_arg
     db: Database = open_database(target)
     mark_interrupted_runs(db)  # what a killed or crashed run left "running"

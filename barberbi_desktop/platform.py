@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -129,3 +130,100 @@ def die_with_parent(
         target=_watch, args=(parent, interval_s), name="barberbi-parent-watch", daemon=True
     ).start()
     return armed
+
+
+# What Qt's X11 plugin (libqxcb.so and libQt6XcbQpa) links beyond PySide6's own
+# libraries, with the Debian/Ubuntu package of each: readelf -d NEEDED on PySide6 6.11.
+XCB_LIBRARIES = {
+    "libxcb.so.1": "libxcb1",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+}
+
+
+def _uses_xcb(environ: dict[str, str]) -> bool:
+    """Whether Qt will try its X11 plugin first (Qt 6: Wayland sessions use Wayland)."""
+    chosen = environ.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    if chosen:
+        return chosen == "xcb"
+    wayland = environ.get("XDG_SESSION_TYPE") == "wayland" and environ.get("WAYLAND_DISPLAY")
+    return not wayland
+
+
+def xcb_plugin() -> Path | None:
+    """PySide6's X11 platform plugin, found without importing Qt."""
+    from importlib.util import find_spec
+
+    spec = find_spec("PySide6")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        plugin = Path(folder) / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+        if plugin.is_file():
+            return plugin
+    return None
+
+
+def _load_error(name: str) -> str | None:
+    """The dynamic loader's complaint about ``name``, or None when it loads."""
+    try:
+        ctypes.CDLL(name)
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def display_problem(
+    environ: dict[str, str] | None = None, plugin: Path | None = None, system: str | None = None
+) -> str | None:
+    """One sentence on why Qt cannot open a window, or None when it can try.
+
+    Qt aborts the process (no exception) when no platform plugin loads, so this
+    runs first: the X11 plugin is loaded the way Qt will load it, and when its
+    libraries are missing the sentence names the packages to install."""
+    env = dict(os.environ) if environ is None else environ
+    if not is_linux(system) or not _uses_xcb(env):
+        return None
+    if not env.get("DISPLAY"):
+        if env.get("QT_QPA_PLATFORM"):
+            return None  # chosen on purpose; Qt says what is wrong with it
+        return (
+            "BarberBI needs a desktop to show its window and found none (DISPLAY is not "
+            "set): start it from the desktop, or use the command-line sub-commands."
+        )
+    plugin = plugin or xcb_plugin()
+    error = None if plugin is None else _load_error(str(plugin))
+    if error is None:
+        return None
+    bundled = Path(getattr(sys, "_MEIPASS", "/nonexistent"))
+    missing = [n for n in XCB_LIBRARIES if not (bundled / n).exists() and _load_error(n)]
+    named = re.match(r"(\S+\.so[.\d]*): cannot open", error)
+    if named and named[1] not in missing:
+        missing.append(named[1])
+    if not missing:
+        return f"BarberBI cannot open its window: Qt's X11 plugin does not load ({error})."
+    packages = " ".join(dict.fromkeys(XCB_LIBRARIES[m] for m in missing if m in XCB_LIBRARIES))
+    install = f" (on Debian or Ubuntu: sudo apt-get install {packages})" if packages else ""
+    return (
+        f"BarberBI cannot open its window because Qt's X11 plugin needs "
+        f"{', '.join(missing)}{install}."
+    )

@@ -129,3 +129,75 @@ def test_helpers_end_when_the_app_is_killed(spawner: str) -> None:
         app.wait(10)
         if "helper" in locals() and _alive(helper):
             os.kill(helper, signal.SIGKILL)
+
+
+# Qt aborts the whole process when no platform plugin loads; the app checks first.
+
+
+def test_no_check_where_qt_will_not_use_x11() -> None:
+    assert platform.display_problem({"QT_QPA_PLATFORM": "offscreen"}, system="linux") is None
+    wayland = {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"}
+    assert platform.display_problem(wayland, system="linux") is None
+    assert platform.display_problem({}, system="win32") is None
+
+
+def test_no_display_is_one_sentence() -> None:
+    problem = platform.display_problem({}, system="linux")
+    assert problem is not None and "DISPLAY is not set" in problem
+    assert problem.count(". ") == 0 and problem.endswith(".")
+
+
+def test_missing_x11_libraries_name_the_debian_packages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    gone = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+    plugin = tmp_path / "libqxcb.so"
+
+    def load_error(name: str) -> str | None:
+        if name == str(plugin):
+            return "libxcb-icccm.so.4: cannot open shared object file: No such file or directory"
+        return f"{name}: cannot open shared object file" if name in gone else None
+
+    monkeypatch.setattr(platform, "_load_error", load_error)
+    problem = platform.display_problem({"DISPLAY": ":0"}, plugin=plugin, system="linux")
+    assert problem == (
+        "BarberBI cannot open its window because Qt's X11 plugin needs libxcb-icccm.so.4, "
+        "libxcb-keysyms.so.1 (on Debian or Ubuntu: sudo apt-get install libxcb-icccm4 "
+        "libxcb-keysyms1)."
+    )
+
+
+PROBE = textwrap.dedent(
+    """
+    import ctypes, sys
+    from pathlib import Path
+    from barberbi_desktop import platform
+    real = platform.xcb_plugin()
+    ctypes.CDLL(str(real.parents[2] / "lib" / "libQt6XcbQpa.so.6"))  # beside the real one
+    print(platform.display_problem({"DISPLAY": ":0"}, plugin=Path(sys.argv[1])))
+    print(platform.display_problem({"DISPLAY": ":0"}, plugin=real))
+    """
+)
+
+
+@linux_only
+def test_the_real_plugin_with_a_library_missing_is_caught_before_qt(tmp_path: Path) -> None:
+    """The real plugin, its libxcb-icccm.so.4 renamed to one no system has: the loader's
+    own failure, as Qt would meet it, becomes the sentence."""
+    real = platform.xcb_plugin()
+    if real is None:
+        pytest.skip("this PySide6 has no X11 plugin")
+    data = real.read_bytes()
+    assert data.count(b"libxcb-icccm.so.4\0") == 1
+    broken = tmp_path / "libqxcb.so"
+    broken.write_bytes(data.replace(b"libxcb-icccm.so.4\0", b"libxcb-icccm.so.9\0"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(broken)],
+        capture_output=True, text=True, timeout=60, env=env, check=True,
+    )  # fmt: skip
+    broken_line, real_line = out.stdout.splitlines()
+    assert broken_line.startswith("BarberBI cannot open its window because Qt's X11 plugin")
+    assert "libxcb-icccm.so.9" in broken_line
+    if real_line != "None":  # this machine itself lacks some: then it must name them
+        assert "sudo apt-get install" in real_line
