@@ -47,6 +47,13 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
     from barberbi_desktop.ui.shell import set_identity
     from barberbi_desktop.ui.single_instance import SingleInstance, server_name
 
+    if QApplication.instance() is None:  # Qt aborts, uncatchable, when no plugin loads
+        from barberbi_desktop.errors import InputError
+        from barberbi_desktop.platform import display_problem
+
+        problem = display_problem()
+        if problem is not None:
+            raise InputError(problem)
     target: str | Path | None = demo_db_path() if demo else db_arg
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BarberBI")

@@ -99,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     from barberbi_desktop.cli_auth import add_user_options
 
     add_user_options(sub)
+    desktop = sub.add_parser(
+        "install-desktop", help="add BarberBI to the desktop's application menu (Linux)"
+    )
+    desktop.add_argument(
+        "--prefix",
+        type=Path,
+        default=None,
+        help="data folder to install into (default: XDG_DATA_HOME, else ~/.local/share)",
+    )
+    desktop.add_argument("--json", action="store_true")
     return parser
 
 
@@ -342,6 +352,12 @@ def _cmd_restore(args: argparse.Namespace) -> dict[str, Any]:
     return {"command": "restore", "db": str(target), "from": str(args.path)}
 
 
+def _cmd_install_desktop(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.desktop_entry import install_desktop
+
+    return {"command": "install-desktop", "files": [str(p) for p in install_desktop(args.prefix)]}
+
+
 def _cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.audit_text import sentence
     from barberbi_desktop.storage.db import open_database
@@ -394,6 +410,7 @@ OUTCOMES = {
     "report": "no report was written",
     "demo": "the demo shop was not written",
     "screenshots": "the screenshots were not saved",
+    "install-desktop": "the launcher was not installed",
 }
 
 
@@ -411,6 +428,11 @@ def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a reader that stops early (``barberbi audit | head -1``) is not
     an error: the output it wanted was written, so the command ends quietly with 0."""
+    import multiprocessing
+
+    # In a bundle every helper is a spawned copy of this executable: it must turn into
+    # the helper here, before parsing arguments meant for the app (no-op unfrozen).
+    multiprocessing.freeze_support()
     try:
         try:
             return _main_in_environment(argv)
@@ -444,6 +466,7 @@ def _main(args: argparse.Namespace) -> int:
         "restore": _cmd_restore,
         "report": _cmd_report,
         "screenshots": _cmd_screenshots,
+        "install-desktop": _cmd_install_desktop,
     }
     try:
         if args.command is None:

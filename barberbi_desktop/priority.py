@@ -17,32 +17,27 @@ and 30 ms with huge pages off for it. A perf recording of the chain demo's
 benchmark showed the revenue helper zeroing huge pages (``clear_page_erms``)
 all through a 114 ms GUI stall. The helpers lose nothing measurable: the chain's
 LTV run took 34-39 s without huge pages and 38-43 s with them.
+
+Helpers end with the app, also when it is killed with SIGKILL (a helper left
+behind holds the shop file open and blocks a restore): see `end_with_parent`.
+The system-specific calls live in `barberbi_desktop.platform`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import os
-import sys
+import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
+from barberbi_desktop import platform
+
 
 def lower(pid: int = 0) -> None:
     """Put process ``pid`` (0: this one) in the background."""
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-            return
-    if hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):  # not permitted: run at normal priority
-            os.setpriority(os.PRIO_PROCESS, pid, 19)
-
-
-_PR_SET_THP_DISABLE = 41  # linux/prctl.h
+    platform.lower_priority(pid)
 
 
 def no_huge_pages() -> bool:
@@ -50,12 +45,7 @@ def no_huge_pages() -> bool:
 
     True if the kernel took it; elsewhere, or if it refused, nothing changes.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return ctypes.CDLL(None).prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return platform.disable_huge_pages()
 
 
 def background_priority() -> None:
@@ -65,8 +55,20 @@ def background_priority() -> None:
     no_huge_pages()
 
 
+def end_with_parent() -> bool:
+    """Make this helper end when the app does, even when the app is killed.
+
+    The kernel's parent-death signal follows the thread that spawned the helper,
+    so it is armed only for helpers spawned from the main thread (the parent
+    records which, see `_BackgroundProcess`); a watcher thread covers the rest."""
+    from_main = getattr(multiprocessing.current_process(), "spawned_from_main", False)
+    return platform.die_with_parent(kernel_signal=from_main)
+
+
 class _BackgroundProcess(SpawnProcess):
     def start(self) -> None:
+        # Pickled with the process object, so the helper knows it (end_with_parent).
+        self.spawned_from_main = threading.current_thread() is threading.main_thread()
         super().start()
         if self.pid is not None:
             lower(self.pid)
@@ -79,6 +81,7 @@ class BackgroundContext(SpawnContext):
 
 
 def _start(then: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
+    end_with_parent()
     background_priority()
     if then is not None:
         then(*args)

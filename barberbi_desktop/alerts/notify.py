@@ -10,12 +10,12 @@ manager works the same way).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import text
 
+from barberbi_desktop import platform
 from barberbi_desktop.events import AlertsRaised, EventHub
 from barberbi_desktop.storage.db import Database
 
@@ -32,8 +32,14 @@ class DbusNotifier:
     """org.freedesktop.Notifications over the session bus, via jeepney."""
 
     def __init__(self, address: str | None = None, app_name: str = "BarberBI") -> None:
-        self.address = address or os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        self.address = address or platform.session_bus_address()
         self.app_name = app_name
+
+    @staticmethod
+    def available() -> bool:
+        """Whether this system has a session bus to try (Linux and the BSDs); elsewhere
+        the tray shows notifications."""
+        return platform.session_bus_address() is not None
 
     def show(self, title: str, message: str, priority: str) -> bool:
         """True when the notification service accepted the notification."""

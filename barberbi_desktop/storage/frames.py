@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc
 
+from barberbi_desktop import platform
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.priority import background_pool
@@ -383,8 +384,7 @@ def _scratch() -> tempfile.TemporaryDirectory[str]:
 
     Its name carries this process's id, so the first load of a later process removes
     what a killed one left behind (they hold every client's name, email and phone)."""
-    shm = Path("/dev/shm")  # memory-backed where available: the files never touch a disk
-    base = shm if shm.is_dir() else Path(tempfile.gettempdir())
+    base = platform.scratch_base()  # memory-backed where available: never touches a disk
     if str(base) not in _SWEPT:
         _SWEPT.add(str(base))
         remove_dead_folders(base, SCRATCH_PREFIX)
