@@ -58,11 +58,37 @@ def no_huge_pages() -> bool:
         return False
 
 
+def exit_with_parent() -> bool:
+    """End this helper as soon as the process that started it is gone.
+
+    A pool's worker waits on a queue whose both ends it holds itself, so it never
+    sees its parent die: when an engine helper was killed mid-run, its frame
+    reader lived on, orphaned, for good. A daemon thread waits on the parent's
+    sentinel instead. True if there is a parent to follow.
+    """
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return False
+    sentinel = parent.sentinel
+
+    def follow() -> None:
+        wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=follow, name="exit-with-parent", daemon=True).start()
+    return True
+
+
 def background_priority() -> None:
     """Put this process in the background (a process-pool initializer): idle CPU
-    class, and no huge pages to zero (see the module docstring)."""
+    class, no huge pages to zero (see the module docstring), and gone with its parent."""
     lower(0)
     no_huge_pages()
+    exit_with_parent()
 
 
 class _BackgroundProcess(SpawnProcess):
