@@ -111,6 +111,7 @@ def test_the_watch_folder_imports_and_kpis_follow(shop: Database, tmp_path: Path
     folder = tmp_path / "exports"
     folder.mkdir()
     set_setting(shop, "watch_folder", str(folder))
+    set_setting(shop, "watch.settle_seconds", 1)
     hub = EventHub()
     changed: list[DataChanged] = []
     ready: list[ResultsReady] = []

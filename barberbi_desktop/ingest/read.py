@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -325,43 +324,15 @@ def _sniff_delimiter(path: Path, text: str) -> str:
     return best
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _open_xlsx(path: Path, score: Callable[[list[str]], int]) -> RawTable:
-    from zipfile import BadZipFile
+    from barberbi_desktop.ingest import xlsx
 
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    def rows() -> Iterator[list[str]]:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            for values in ws.iter_rows(values_only=True):
-                yield [_cell_text(v) for v in values]
-        finally:
-            wb.close()
-
+    xlsx.check_package(path)  # sizes, ratio, cell runs: before any XML is parsed
+    rows = xlsx.sheet_rows(path)
     try:
-        it = rows()
-        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), it, strict=False)]
-        it.close()
-    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InputError(
-            f"{path.name} is a ZIP file but not a readable Excel workbook ({_short(exc)})."
-        ) from exc
+        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
+    finally:
+        rows.close()
     idx = _pick_header(path, head, score)
     header = [c.strip() for c in head[idx]]
     while header and header[-1] == "":
@@ -369,7 +340,7 @@ def _open_xlsx(path: Path, score: Callable[[list[str]], int]) -> RawTable:
     header = _name_blanks(header)
 
     def body() -> Iterator[list[str]]:
-        gen = rows()
+        gen = xlsx.sheet_rows(path, width=len(header))  # cells past the header are dropped
         try:
             for _ in range(idx + 1):
                 next(gen, None)
