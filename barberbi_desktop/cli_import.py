@@ -30,6 +30,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import the good rows and report the bad ones (default: refuse the file)",
     )
+    imp.add_argument(
+        "--repair-encoding",
+        action="store_true",
+        help="in a UTF-8 file, read bytes that are not UTF-8 as Windows-1252 and list those "
+        "rows (default: refuse the file)",
+    )
     imp.add_argument("--undo", action="store_true", help="undo the last import exactly")
     imp.add_argument("--template", type=Path, metavar="OUT", help="save the import template")
     imp.add_argument("--json", action="store_true")
@@ -77,6 +83,7 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             location=args.location,
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
+            repair_encoding=args.repair_encoding,
         )
     finally:
         db.dispose()

@@ -157,8 +157,9 @@ def _sha256(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, platform: str | None, mapping: dict[str, str] | None) -> _Source:
-    table = open_table(path, known_headers())
+def _open(path: Path, platform: str | None, mapping: dict[str, str] | None,
+          repair_encoding: bool = False) -> _Source:
+    table = open_table(path, known_headers(), repair_encoding=repair_encoding)
     detection = resolve(path.name, table.header, platform, mapping)
     _check_required(path.name, detection)
     report = FileReport(str(path), detection.profile.name, detection.confidence)
@@ -243,13 +244,16 @@ class Importer:
         location: str | None = None,
         dry_run: bool = False,
         skip_bad_rows: bool = False,
+        repair_encoding: bool = False,
     ) -> list[FileReport]:
+        """``repair_encoding``: in a UTF-8 file, read the stray bytes that are not UTF-8
+        as Windows-1252 and list those rows in the report, instead of refusing it."""
         reports: list[FileReport] = []
         sources: list[_Source] = []
         for raw_path in paths:
             path = Path(raw_path)
             try:
-                sources.append(_open(path, platform, mapping))
+                sources.append(_open(path, platform, mapping, repair_encoding))
             except InputError as exc:
                 reports.append(FileReport(str(path), reason=str(exc)))
         for unit in _units(sources):
@@ -263,6 +267,7 @@ class Importer:
                     src.report.batch_id = None
             for src in unit:
                 src.report.seconds = round(time.perf_counter() - started, 3)
+                src.report.problems[:0] = src.table.notes  # rows whose encoding was repaired
             reports.extend(src.report for src in unit)
         landed = [r for r in reports if r.status == "landed"]
         if landed:  # a refused file leaves the database byte for byte as it was

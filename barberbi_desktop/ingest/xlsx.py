@@ -5,9 +5,10 @@ holds: a 409 KB file with one cell of repeated text took 4.5 GB of memory before
 it was refused, and a 1 MB one ended in MemoryError. So nothing is parsed until
 the ZIP's own directory passes (declared sizes, compression ratio) and every XML
 part has been scanned as raw bytes, block by block, for a run of text longer
-than any cell, too many cells and a DTD. Only then does openpyxl read the first
-sheet, streaming (read-only), its rows capped at Excel's own limit. A damaged
-workbook is refused with one sentence that names the file.
+than any cell, too many cells, a row number past Excel's last row and a DTD.
+Only then does openpyxl read the first sheet, streaming (read-only), its rows
+capped at Excel's own limit. A damaged workbook is refused with one sentence
+that names the file.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _BLOCK = 1 << 20
 _LONG_RUN = re.compile(rb"(?<![^<>])[^<>]{%d}" % MAX_RUN_BYTES)  # only from a run's start
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ def _scan_part(
                 _too_long(path, part)
             if _DTD.search(complete):
                 raise _damaged(path, f"{part.filename} declares a DTD, which workbooks never do")
+            numbers = _ROW_NUMBER.findall(complete)
+            if numbers and max(map(int, numbers)) > limits.rows:
+                raise InputError(
+                    f"{path.name} has a row numbered {max(map(int, numbers)):,}, past the "
+                    f"{limits.rows:,} rows Excel itself holds, so it is damaged or not an "
+                    "export."
+                )
             cells += len(_CELL.findall(complete))
             if cells > limits.cells:
                 raise InputError(
