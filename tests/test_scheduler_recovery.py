@@ -234,3 +234,13 @@ def test_a_nightly_run_missed_while_the_app_was_closed_runs_once_at_start(
                      == int(after.timestamp()), timeout=5)  # fmt: skip
     finally:
         second.shutdown()
+
+
+def test_the_jobs_package_never_mentions_pickle() -> None:
+    """What the job store used to do; nothing under jobs/ may serialise code again."""
+    import barberbi_desktop.jobs as jobs
+
+    folder = Path(jobs.__file__).parent
+    sources = {p.name: p.read_text() for p in folder.glob("*.py")}
+    assert "scheduler.py" in sources
+    assert [name for name, text in sources.items() if "pickle" in text.lower()] == []
