@@ -42,7 +42,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     watch = sub.add_parser("watch", help="import files dropped into a folder")
     watch.add_argument("folder", type=Path)
-    watch.add_argument("--once", action="store_true", help="scan once and exit")
+    watch.add_argument(
+        "--once",
+        action="store_true",
+        help="import the files that stay unchanged for the settle time (10 s), then exit",
+    )
     watch.add_argument(
         "--remember",
         action="store_true",
@@ -133,7 +137,7 @@ def cmd_watch(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             return {"command": "watch", "remembered": str(folder)}, 0
         watcher = WatchFolder(db, args.folder)
         if args.once:
-            done = watcher.scan()
+            done = watcher.scan_once()
             return {"command": "watch", "files": [d.as_dict() for d in done]}, 0
         watcher.run_forever(args.interval)
     finally:

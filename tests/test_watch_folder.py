@@ -174,3 +174,17 @@ def test_a_link_to_a_file_outside_the_folder_is_not_read(db: Database, tmp_path:
     assert (folder / "rejected" / "week.csv").is_symlink()  # the link moved, not its target
     assert good.read_text().count("\n") == 2 and secret.exists()
     assert watcher.scan() == []
+
+
+def test_watch_once_from_the_command_line_waits_for_the_settle_time(tmp_path: Path) -> None:
+    from barberbi_desktop.cli import main
+
+    shop = tmp_path / "cli.db"
+    database = open_database(shop)
+    set_setting(database, "watch.settle_seconds", 0.3)
+    database.dispose()
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "day.csv").write_text("\n".join([HEADER, _row(1), _row(2)]) + "\n")
+    assert main(["--db", str(shop), "watch", str(folder), "--once"]) == 0
+    assert (folder / "imported" / "day.csv").exists()

@@ -146,14 +146,13 @@ class WatchFolder:
                 ))  # fmt: skip
             outcome = "imported" if report.status == "landed" else "rejected"
             target = self._move(path, outcome)
-            if target is None:
-                continue
-            report.file = str(target)
-            self._write_reports(target, report)
+            if target is not None:
+                report.file = str(target)
+                self._write_reports(target, report)
+                if outcome == "imported":
+                    self._remember_landed(target)
             if outcome == "rejected":
                 self._alert(path.name, report.reason or "the file was refused.")
-            else:
-                self._remember_landed(target)
             log.info("watch folder: %s %s", path.name, outcome)
             done.append(report)
         for target in changed:
@@ -258,6 +257,15 @@ class WatchFolder:
             return
         if ids and self.hub is not None:
             self.hub.publish(AlertsRaised(tuple(ids)))
+
+    def scan_once(self) -> list[FileReport]:
+        """One pass for a command run by hand: files unchanged over the settle time are
+        taken (it waits that long when a file is there), the rest are left for later."""
+        done = self.scan()
+        if self._seen:
+            time.sleep(self.settle_seconds() + 0.05)
+            done += self.scan()
+        return done
 
     def run_forever(self, interval: float) -> None:
         while True:
