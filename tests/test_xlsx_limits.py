@@ -249,3 +249,10 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
         {"client": "Bob", "start": "2026-11-02 11:00:00", "price": "25.5"},
     ]
     assert list(chunk.index) == [4, 5]
+
+
+def test_a_workbook_saved_with_a_csv_name_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "Appointments.csv"
+    path.write_bytes(_workbook([["client", "price"], ["Ann", 35]]))
+    table = open_table(path, {"client", "price"})
+    assert table.kind == "xlsx" and [list(c.iloc[0]) for c in table.chunks()] == [["Ann", "35"]]

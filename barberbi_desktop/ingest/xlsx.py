@@ -148,7 +148,8 @@ def _too_long(path: Path, part: zipfile.ZipInfo) -> None:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc).strip().split("\n")[0].rstrip(".") or type(exc).__name__
+    """The first sentence of a library's message, to fit inside ours."""
+    return str(exc).strip().split("\n")[0].split(". ")[0].rstrip(".") or type(exc).__name__
 
 
 def cell_text(value: object) -> str:
@@ -173,11 +174,11 @@ def sheet_rows(
     cells wide. Rows missing in between come back empty, up to Excel's limit."""
     from openpyxl import load_workbook
 
+    fh = path.open("rb")  # a file, not a name: openpyxl refuses names not ending .xlsx
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except InputError:
-        raise
+        wb = load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises whatever its parsers hit on a bad file
+        fh.close()
         raise _damaged(path, _short(exc)) from exc
     number = 0
     try:
@@ -208,3 +209,4 @@ def sheet_rows(
         raise _damaged(path, f"the sheet breaks off {where}: {_short(exc)}") from exc
     finally:
         wb.close()
+        fh.close()
