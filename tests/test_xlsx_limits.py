@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from barberbi_desktop.errors import InputError
@@ -256,3 +259,15 @@ def test_a_workbook_saved_with_a_csv_name_still_reads(tmp_path: Path) -> None:
     path.write_bytes(_workbook([["client", "price"], ["Ann", 35]]))
     table = open_table(path, {"client", "price"})
     assert table.kind == "xlsx" and [list(c.iloc[0]) for c in table.chunks()] == [["Ann", "35"]]
+
+
+@given(
+    st.integers(0, 40),
+    st.lists(st.tuples(st.sampled_from([b"<", b">"]), st.integers(0, 40)), max_size=12),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_long_run_check_agrees_with_a_plain_measurement(lead: int, parts) -> None:
+    """Runs between tag marks, at every length around the cap, in any order."""
+    data = b"y" * lead + b"".join(mark + b"x" * length for mark, length in parts)
+    longest = max((len(r) for r in re.split(rb"[<>]", data)), default=0)
+    assert xlsx._has_long_run(data, limit=16) == (longest >= 16)
