@@ -37,6 +37,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept visits over 12 hours (default: refuse the file, they are usually a mistake)",
     )
+    imp.add_argument(
+        "--repair-encoding",
+        action="store_true",
+        help="in a UTF-8 file, read bytes that are not UTF-8 as Windows-1252 and list those "
+        "rows (default: refuse the file)",
+    )
     imp.add_argument("--undo", action="store_true", help="undo the last import exactly")
     imp.add_argument("--template", type=Path, metavar="OUT", help="save the import template")
     imp.add_argument(
@@ -52,7 +58,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     watch = sub.add_parser("watch", help="import files dropped into a folder")
     watch.add_argument("folder", type=Path)
-    watch.add_argument("--once", action="store_true", help="scan once and exit")
+    watch.add_argument(
+        "--once",
+        action="store_true",
+        help="import the files that stay unchanged for the settle time (10 s), then exit",
+    )
     watch.add_argument(
         "--remember",
         action="store_true",
@@ -110,6 +120,7 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
             allow_long_visits=args.allow_long_visits,
+            repair_encoding=args.repair_encoding,
         )
         if args.save_profile and reports[0].status == "landed":
             found = preview(args.files[0], args.platform, _mapping(args.map), rows=1,
@@ -176,7 +187,7 @@ def cmd_watch(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             return {"command": "watch", "remembered": str(folder)}, 0
         watcher = WatchFolder(db, args.folder)
         if args.once:
-            done = watcher.scan()
+            done = watcher.scan_once()
             return {"command": "watch", "files": [d.as_dict() for d in done]}, 0
         watcher.run_forever(args.interval)
     finally:

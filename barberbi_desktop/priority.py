@@ -50,7 +50,7 @@ def no_huge_pages() -> bool:
 
 def background_priority() -> None:
     """Put this process in the background (a process-pool initializer): idle CPU
-    class, and no huge pages to zero (see the module docstring)."""
+    class and no huge pages to zero (see the module docstring)."""
     lower(0)
     no_huge_pages()
 

@@ -226,7 +226,7 @@ def main() -> None:
     def engines() -> None:  # the scheduler's worker path, one engine after another
         for engine in ("kpi", *HEAVY):
             start = time.perf_counter() - t1
-            run_scheduled(scheduler.url, engine)
+            run_scheduled(scheduler.key, engine)
             spans.append((engine, round(start, 2), round(time.perf_counter() - t1, 2)))
         done.set()
 

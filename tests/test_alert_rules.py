@@ -124,8 +124,8 @@ def test_a_file_refused_in_the_watch_folder_raises_an_alert(
     hub = EventHub()
     raised: list[AlertsRaised] = []
     hub.subscribe(AlertsRaised, raised.append)
-    watcher = WatchFolder(empty_db, folder, hub=hub)
-    watcher._sizes = {p: p.stat().st_size for p in folder.iterdir()}
+    watcher = WatchFolder(empty_db, folder, hub=hub, settle_seconds=0)
+    assert watcher.scan() == []  # seen once; taken at the next scan if unchanged
     [report] = watcher.scan()
     assert report.status == "rejected"
     [alert] = list_alerts(empty_db).itertuples()

@@ -302,8 +302,8 @@ def test_watch_folder_imports_and_sorts_files(db: Database, tmp_path: Path) -> N
     hub = EventHub()
     seen: list[DataChanged] = []
     hub.subscribe(DataChanged, seen.append)
-    watcher = WatchFolder(db, folder, hub=hub)
-    watcher._sizes = {p: p.stat().st_size for p in folder.iterdir()}  # sizes already settled
+    watcher = WatchFolder(db, folder, hub=hub, settle_seconds=0)
+    assert watcher.scan() == []  # seen once; taken at the next scan if unchanged
     reports = watcher.scan()
     assert sorted(r.status for r in reports) == ["landed", "rejected"]
     assert (folder / "imported" / "week1.csv").exists()
@@ -318,7 +318,7 @@ def test_a_file_still_being_written_waits_for_the_next_scan(db: Database, tmp_pa
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "week1.csv").write_bytes((FIXTURES / "template_week1.csv").read_bytes())
-    watcher = WatchFolder(db, folder)
+    watcher = WatchFolder(db, folder, settle_seconds=0)
     assert watcher.scan() == []  # just appeared: size not yet seen twice
     assert [r.status for r in watcher.scan()] == ["landed"]
 

@@ -170,8 +170,8 @@ def _sha256(paths: Sequence[Path]) -> str:
 
 
 def _open(path: Path, platform: str | None, mapping: dict[str, str] | None,
-          saved: dict[str, Profile] | None = None) -> _Source:
-    table = open_table(path, known_headers(saved))
+          saved: dict[str, Profile] | None = None, repair_encoding: bool = False) -> _Source:
+    table = open_table(path, known_headers(saved), repair_encoding=repair_encoding)
     detection = resolve(path.name, table.header, platform, mapping, saved=saved)
     _check_required(path.name, detection)
     report = FileReport(str(path), detection.profile.name, detection.confidence,
@@ -263,8 +263,11 @@ class Importer:
         dry_run: bool = False,
         skip_bad_rows: bool = False,
         allow_long_visits: bool = False,
+        repair_encoding: bool = False,
     ) -> list[FileReport]:
-        """Import ``paths``; ``allow_long_visits`` is the owner confirming visits over 12 h."""
+        """Import ``paths``; ``allow_long_visits`` is the owner confirming visits over 12 h;
+        ``repair_encoding``: in a UTF-8 file, read the stray bytes that are not UTF-8 as
+        Windows-1252 and list those rows in the report, instead of refusing it."""
         self.allow_long_visits = allow_long_visits
         reports: list[FileReport] = []
         sources: list[_Source] = []
@@ -272,7 +275,7 @@ class Importer:
         for raw_path in paths:
             path = Path(raw_path)
             try:
-                sources.append(_open(path, platform, mapping, saved))
+                sources.append(_open(path, platform, mapping, saved, repair_encoding))
             except InputError as exc:
                 reports.append(FileReport(str(path), reason=str(exc)))
         for unit in _units(sources):
@@ -291,6 +294,7 @@ class Importer:
                     src.report.batch_id = None
             for src in unit:
                 src.report.seconds = round(time.perf_counter() - started, 3)
+                src.report.problems[:0] = src.table.notes  # rows whose encoding was repaired
             reports.extend(src.report for src in unit)
         order = {str(Path(p)): i for i, p in enumerate(paths)}
         return sorted(reports, key=lambda r: order.get(r.file, 0))

@@ -9,22 +9,19 @@ downstream has to guess what kind of file it was given.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.ingest.encoding import Place, TextScan, locate, scan_text
 
 HEADER_SCAN_ROWS = 40
-MAX_LINE_BYTES = 1 << 20  # no real export has a 1 MB row; a file that does is not a table
-SCAN_BLOCK = 1 << 20
 CHUNK_ROWS = 50_000
 
 _MAGIC: list[tuple[bytes, str]] = [
@@ -61,6 +58,8 @@ class RawTable:
     header_row: int
     encoding: str | None = None
     delimiter: str | None = None
+    encoding_errors: str = "strict"  # encoding.REPAIR when stray bytes are read as cp1252
+    notes: list[str] = field(default_factory=list)  # for the report: rows read that way
     _open_rows: Callable[[], Iterator[list[str]]] | None = field(default=None, repr=False)
 
     def chunks(self, size: int | None = None) -> Iterator[pd.DataFrame]:
@@ -93,6 +92,7 @@ class RawTable:
                 self.path,
                 sep=self.delimiter,
                 encoding=self.encoding,
+                encoding_errors=self.encoding_errors,
                 header=None,
                 skiprows=self.header_row,
                 dtype=str,
@@ -178,8 +178,14 @@ def _sniff_kind(path: Path, head: bytes) -> str:
     return "csv"
 
 
-def open_table(path: Path, known_headers: set[str] | None = None) -> RawTable:
-    """Open ``path`` and find its header row; raises `InputError` for non-tables."""
+def open_table(
+    path: Path, known_headers: set[str] | None = None, repair_encoding: bool = False
+) -> RawTable:
+    """Open ``path`` and find its header row; raises `InputError` for non-tables.
+
+    ``repair_encoding``: read the bytes of a UTF-8 file that are not UTF-8 as
+    Windows-1252 (listed in ``notes``) instead of refusing the file.
+    """
     from barberbi_desktop.ingest.profiles import normalise_header
 
     if not path.exists():
@@ -196,17 +202,70 @@ def open_table(path: Path, known_headers: set[str] | None = None) -> RawTable:
 
     if kind == "xlsx":
         return _open_xlsx(path, score)
-    encoding = _detect_encoding(path)
-    text = _head_text(path, encoding)
+    scan = scan_text(path)
+    text = _head_text(path, scan.encoding, scan.errors)
     delimiter = _sniff_delimiter(path, text)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = [r for _, r in zip(range(HEADER_SCAN_ROWS), reader, strict=False)]
-    except csv.Error as exc:
-        raise InputError(f"{path.name} cannot be read as a table: {_short(exc)}.") from exc
-    idx = _pick_header(path, rows, score)
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            rows = [r for _, r in zip(range(HEADER_SCAN_ROWS), reader, strict=False)]
+        except csv.Error as exc:
+            raise InputError(f"{path.name} cannot be read as a table: {_short(exc)}.") from exc
+        idx = _pick_header(path, rows, score)
+    except InputError:
+        if scan.stray_lines:  # the encoding is the first thing wrong with it
+            _refuse_encoding(path, scan, delimiter, [], 0)
+        raise
     header = _name_blanks([c.strip().lstrip("\ufeff") for c in rows[idx]])
-    return RawTable(path, "csv", header, header_row=idx + 1, encoding=encoding, delimiter=delimiter)
+    table = RawTable(path, "csv", header, header_row=idx + 1, encoding=scan.encoding,
+                     delimiter=delimiter, encoding_errors=scan.errors)  # fmt: skip
+    if scan.stray_lines:
+        if scan.unreadable is not None or not repair_encoding:
+            _refuse_encoding(path, scan, delimiter, header, idx + 1)
+        table.notes = _repaired(path, scan, delimiter, header, idx + 1)
+    return table
+
+
+def _where(place: Place, header: list[str], header_row: int) -> str:
+    if place.column == 0:
+        return f"line {place.row}"
+    known = place.row > header_row and place.column <= len(header)
+    name = header[place.column - 1] if known else ""
+    named = f" ({name})" if name and name != str(place.column) else ""
+    return f"row {place.row}, column {place.column}{named}"
+
+
+def _refuse_encoding(
+    path: Path, scan: TextScan, delimiter: str, header: list[str], header_row: int
+) -> None:
+    if scan.unreadable is not None:
+        [place] = locate(path, scan, delimiter, [scan.unreadable])
+        raise InputError(
+            f"{path.name} is not in a text encoding BarberBI can read (UTF-8, UTF-16 or "
+            f"Windows-1252): {_where(place, header, header_row)} has the byte "
+            f"0x{scan.unreadable.byte:02X}; save it again from Excel as 'CSV UTF-8'."
+        )
+    first = scan.stray[0]
+    [place] = locate(path, scan, delimiter, [first])
+    raise InputError(
+        f"{path.name}: {_where(place, header, header_row)} has the byte 0x{first.byte:02X}, "
+        "which is not UTF-8 like the rest of the file; save the file again as 'CSV UTF-8', "
+        "or import it with --repair-encoding to read such bytes as Windows-1252."
+    )
+
+
+def _repaired(
+    path: Path, scan: TextScan, delimiter: str, header: list[str], header_row: int
+) -> list[str]:
+    notes = [
+        f"{_where(place, header, header_row)}: '{place.value}' was not UTF-8 and was read "
+        "as Windows-1252."
+        for place in locate(path, scan, delimiter, scan.stray)
+    ]
+    more = scan.stray_lines - len(scan.stray)
+    if more:
+        notes.append(f"{more} more lines were read the same way.")
+    return notes
 
 
 def _name_blanks(header: list[str]) -> list[str]:
@@ -236,72 +295,8 @@ def _pick_header(path: Path, rows: list[list[str]], score: Callable[[list[str]],
     return best_i
 
 
-def _detect_encoding(path: Path) -> str:
-    """The file's encoding, after checking every byte, so a bad one is refused up front.
-
-    The same pass refuses a single line longer than a megabyte (a minified blob
-    or a corrupted file) before pandas would try to hold it.
-    """
-    with path.open("rb") as fh:
-        start = fh.read(4)
-    if start.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "cp1252"]
-    newline = "\n".encode(candidates[0].replace("-sig", "")) if candidates != ["utf-16"] else None
-    for encoding in candidates:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        offset = 0
-        line_len = 0
-        line_no = 1
-        try:
-            with path.open("rb") as fh:
-                while block := fh.read(SCAN_BLOCK):
-                    decoded = decoder.decode(block)
-                    if encoding != "utf-16" and "\x00" in decoded:
-                        nul = offset + block.find(b"\x00")
-                        raise InputError(
-                            f"{path.name} contains binary data (NUL bytes near byte "
-                            f"{nul}), so it is not a text export."
-                        )
-                    if newline is not None:
-                        parts = block.split(newline)
-                        if len(parts) == 1:
-                            line_len += len(block)
-                        else:
-                            lengths = [line_len + len(parts[0]), *(len(p) for p in parts[1:-1])]
-                            for k, n in enumerate(lengths):
-                                if n > MAX_LINE_BYTES:
-                                    _too_long(path, line_no + k)
-                            line_no += len(parts) - 1
-                            line_len = len(parts[-1])
-                        if line_len > MAX_LINE_BYTES:
-                            _too_long(path, line_no)
-                    offset += len(block)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError as exc:
-            last_error = (offset + exc.start, exc.object[exc.start : exc.start + 1])
-            continue
-    pos, byte = last_error
-    raise InputError(
-        f"{path.name} is not in a text encoding BarberBI can read (UTF-8, UTF-16 or "
-        f"Windows-1252): byte 0x{byte.hex()} at offset {pos}; save it again from Excel as "
-        "'CSV UTF-8'."
-    )
-
-
-def _too_long(path: Path, line_no: int) -> None:
-    raise InputError(
-        f"{path.name}: line {line_no} is over 1 MB long, so this is not a booking export "
-        "(or the file is damaged)."
-    )
-
-
-def _head_text(path: Path, encoding: str) -> str:
-    with path.open("r", encoding=encoding, newline="") as fh:
+def _head_text(path: Path, encoding: str, errors: str) -> str:
+    with path.open("r", encoding=encoding, errors=errors, newline="") as fh:
         return fh.read(256 * 1024)
 
 
@@ -325,43 +320,15 @@ def _sniff_delimiter(path: Path, text: str) -> str:
     return best
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _open_xlsx(path: Path, score: Callable[[list[str]], int]) -> RawTable:
-    from zipfile import BadZipFile
+    from barberbi_desktop.ingest import xlsx
 
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    def rows() -> Iterator[list[str]]:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            for values in ws.iter_rows(values_only=True):
-                yield [_cell_text(v) for v in values]
-        finally:
-            wb.close()
-
+    xlsx.check_package(path)  # sizes, ratio, cell runs: before any XML is parsed
+    rows = xlsx.sheet_rows(path)
     try:
-        it = rows()
-        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), it, strict=False)]
-        it.close()
-    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InputError(
-            f"{path.name} is a ZIP file but not a readable Excel workbook ({_short(exc)})."
-        ) from exc
+        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
+    finally:
+        rows.close()
     idx = _pick_header(path, head, score)
     header = [c.strip() for c in head[idx]]
     while header and header[-1] == "":
@@ -369,7 +336,7 @@ def _open_xlsx(path: Path, score: Callable[[list[str]], int]) -> RawTable:
     header = _name_blanks(header)
 
     def body() -> Iterator[list[str]]:
-        gen = rows()
+        gen = xlsx.sheet_rows(path, width=len(header))  # cells past the header are dropped
         try:
             for _ in range(idx + 1):
                 next(gen, None)

@@ -2,28 +2,38 @@
 engines nightly and a few minutes after a change (debounced), the daily backup, and
 the watch-folder scan.
 
-APScheduler's job store lives in the shop database so schedules survive a
-restart, and runs missed while the computer was off are coalesced into one.
-Stored jobs must be picklable, so they name the database by URL and find the
-live `Database` and `EventHub` in a registry filled by `ShopScheduler.start`.
-Nothing here touches Qt; results go out through the hub.
+The schedule is rebuilt from the settings at every start, in memory. APScheduler's
+database job store kept jobs as serialised Python objects in the shop file and
+loaded them at start, so a crafted backup could run code, and the stored job
+arguments carried the database URL with its password. Only the daily jobs' next
+run times are kept, as plain numbers in the ``scheduler.next_runs`` setting, so a
+nightly run missed while the app was closed still happens, once, when it opens.
+Jobs name the shop by a key without secrets and find the live `Database` and
+`EventHub` in a registry filled by `ShopScheduler.start`. Nothing here touches Qt;
+results go out through the hub.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
@@ -34,6 +44,8 @@ from barberbi_desktop.storage.settings import shop_zone
 
 log = logging.getLogger(__name__)
 HEAVY = ("ltv", "methodology", "revenue")
+NEXT_RUNS = "scheduler.next_runs"  # setting: {job id: {"trigger": str, "next_utc": seconds}}
+DAILY = ("nightly", "backup")  # the jobs whose missed runs are made up at the next start
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
 # Two helper processes per shop: KPIs (every minute, and they keep their recent frames
 # between runs) never queue behind a heavy engine that runs for tens of seconds.
@@ -41,9 +53,9 @@ _POOLS: dict[tuple[str, str], ProcessPoolExecutor] = {}
 _RUNTIME_LOCK = threading.Lock()
 
 
-def _runtime(db_url: str) -> tuple[Database, EventHub] | None:
+def _runtime(key: str) -> tuple[Database, EventHub] | None:
     with _RUNTIME_LOCK:
-        return _RUNTIME.get(db_url)
+        return _RUNTIME.get(key)
 
 
 def _engine_in_helper(db_path: str, engine: str) -> tuple[int, dict[str, object]]:
@@ -62,21 +74,73 @@ def _engine_in_helper(db_path: str, engine: str) -> tuple[int, dict[str, object]
         shutdown_reader()  # no grandchild may outlive the run (it would block this exit)
 
 
-def _run(db_url: str, db: Database, engine: str) -> int:
+class HelperDied(Exception):
+    """The engine's helper process ended mid-run (killed, out of memory, crashed)."""
+
+    def __init__(self, engine: str, since: int) -> None:
+        super().__init__(f"the {engine} helper process ended")
+        self.engine = engine
+        self.since = since
+
+
+def _run(key: str, db: Database, engine: str) -> int:
     from barberbi_desktop.jobs.runner import run_engine
 
+    kind = "kpi" if engine == "kpi" else "heavy"
     with _RUNTIME_LOCK:
-        pool = _POOLS.get((db_url, "kpi" if engine == "kpi" else "heavy"))
-    if pool is not None and db.path is not None:
+        pool = _POOLS.get((key, kind))
+    if pool is None or db.path is None:
+        return run_engine(db, engine).run_id  # today, in the shop's time zone
+    submitted = int(time.time())
+    try:
         return pool.submit(_engine_in_helper, str(db.path), engine).result()[0]
-    return run_engine(db, engine).run_id  # today, in the shop's time zone
+    except BrokenProcessPool as exc:
+        _replace_pool(key, kind, pool)
+        raise HelperDied(engine, submitted) from exc
 
 
-def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> int | None:
+def _replace_pool(key: str, kind: str, broken: ProcessPoolExecutor) -> None:
+    """A dead helper breaks its pool for good; the next run gets a fresh one.
+
+    Two runs waiting on the same dead helper both land here: only the first swaps.
+    A shop whose scheduler has shut down gets no new helper.
+    """
+    with _RUNTIME_LOCK:
+        fresh = None
+        if _POOLS.get((key, kind)) is broken:
+            fresh = _POOLS[(key, kind)] = background_pool()
+    if fresh is not None:
+        fresh.submit(int)  # start the new helper now, so the next run need not wait for it
+    broken.shutdown(wait=True, cancel_futures=True)
+
+
+def _record_helper_death(db: Database, died: HelperDied) -> None:
+    """The helper could not store its own failure: fail its run here and tell the owner."""
+    from barberbi_desktop.alerts import rules
+    from barberbi_desktop.alerts.store import raise_alerts
+    from barberbi_desktop.storage.shop_config import alert_settings
+
+    sentence = (
+        f"The {died.engine} analysis stopped before it finished because its background "
+        "process ended unexpectedly (the computer may have run short of memory); it runs "
+        "again at its next scheduled time."
+    )
+    with db.write() as conn:
+        conn.execute(
+            text(
+                "UPDATE engine_runs SET status = 'failed', finished_utc = :t, error = :m "
+                "WHERE engine = :e AND status = 'running' AND started_utc >= :since"
+            ),
+            {"t": int(time.time()), "m": sentence, "e": died.engine, "since": died.since - 1},
+        )
+    raise_alerts(db, [rules.engine_failed(died.engine, sentence, alert_settings(db))])
+
+
+def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int | None:
     """Run one engine for a registered shop; publish its results. Never raises."""
     from barberbi_desktop.alerts.store import list_alerts
 
-    runtime = _runtime(db_url)
+    runtime = _runtime(key)
     if runtime is None:  # the app that scheduled this is not running
         return None
     db, hub = runtime
@@ -87,7 +151,11 @@ def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> 
             return None
     before = set(list_alerts(db, limit=50)["id"])
     try:
-        run_id = _run(db_url, db, engine)
+        run_id = _run(key, db, engine)
+    except HelperDied as died:
+        log.error("scheduled %s run: its helper process ended mid-run", engine)
+        _record_helper_death(db, died)
+        return None
     except Exception:
         log.exception("scheduled %s run failed (stored on the run and alerted)", engine)
         return None
@@ -99,19 +167,19 @@ def run_scheduled(db_url: str, engine: str, skip_if_unchanged: bool = False) -> 
     return run_id
 
 
-def run_heavy(db_url: str, skip_if_unchanged: bool = True) -> None:
+def run_heavy(key: str, skip_if_unchanged: bool = True) -> None:
     for engine in HEAVY:
-        run_scheduled(db_url, engine, skip_if_unchanged)
+        run_scheduled(key, engine, skip_if_unchanged)
 
 
-def backup_job(db_url: str) -> None:
+def backup_job(key: str) -> None:
     """The daily backup; a failure is an alert (nobody watches it run), never a crash."""
     from barberbi_desktop.alerts import rules
     from barberbi_desktop.alerts.store import raise_alerts
     from barberbi_desktop.storage.backup import make_backup
     from barberbi_desktop.storage.shop_config import alert_settings
 
-    runtime = _runtime(db_url)
+    runtime = _runtime(key)
     if runtime is None:
         return
     db, hub = runtime
@@ -128,24 +196,24 @@ def backup_job(db_url: str) -> None:
 _WATCHERS: dict[str, object] = {}
 
 
-def watch_job(db_url: str) -> int:
+def watch_job(key: str) -> int:
     """Scan the shop's watch folder (the ``watch_folder`` setting), if one is set."""
     from pathlib import Path
 
     from barberbi_desktop.ingest.watch import WatchFolder
     from barberbi_desktop.storage.settings import get_setting
 
-    runtime = _runtime(db_url)
+    runtime = _runtime(key)
     if runtime is None:
         return 0
     db, hub = runtime
     folder = get_setting(db, "watch_folder")
     if not folder:
         return 0
-    watcher = _WATCHERS.get(db_url)
+    watcher = _WATCHERS.get(key)
     if not isinstance(watcher, WatchFolder) or watcher.folder != Path(folder):
         watcher = WatchFolder(db, Path(folder), hub=hub)
-        _WATCHERS[db_url] = watcher
+        _WATCHERS[key] = watcher
     try:
         return len(watcher.scan())  # each file lands or is rejected on its own
     except OSError:
@@ -153,18 +221,34 @@ def watch_job(db_url: str) -> int:
         return 0
 
 
-def _trigger(spec: dict[str, object]) -> IntervalTrigger | CronTrigger:
-    if spec["trigger"] == "interval":
-        return IntervalTrigger(seconds=int(spec["seconds"]), timezone=UTC)  # type: ignore[call-overload]
-    return CronTrigger(hour=int(spec["hour"]), timezone=spec.get("timezone", UTC))  # type: ignore[call-overload]
+def _saved_time(entry: object, trigger: BaseTrigger) -> datetime | None:
+    """A next run time kept by an earlier session, if it is plain data for this trigger.
+
+    The setting is only ever JSON, read as numbers; anything else is ignored.
+    """
+    if not isinstance(entry, dict) or entry.get("trigger") != str(trigger):
+        return None
+    seconds = entry.get("next_utc")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
-def _same_trigger(old: object, new: IntervalTrigger | CronTrigger) -> bool:
-    """Same schedule: same fields and, for a daily hour, the same zone (the hour was
-    read as UTC before it was the shop's)."""
-    return str(old) == str(new) and str(getattr(old, "timezone", "")) == str(
-        getattr(new, "timezone", "")
-    )
+def _drop_old_job_store(db: Database) -> None:
+    """Earlier versions kept serialised jobs in ``apscheduler_jobs``: drop it unread."""
+    with db.read() as conn:
+        present = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'")
+        ).first()
+    if present is not None:
+        with db.write() as conn:
+            conn.execute(text("DROP TABLE apscheduler_jobs"))
+        log.info("dropped the old scheduler job table (the schedule now comes from settings)")
 
 
 class ShopScheduler:
@@ -183,63 +267,80 @@ class ShopScheduler:
         # GIL); tests keep them in-process so they can substitute engines.
         self.engines_in_process = engines_in_process and db.path is not None
         self.watch_every_s = watch_every_s
-        self.url = db.engine.url.render_as_string(hide_password=False)
+        self.key = db.url  # the password, if a URL had one, is masked
         self.kpi_every_s, self.debounce_s, self.nightly_hour = kpi_every_s, debounce_s, nightly_hour
         # The nightly hour is on the shop's clock: 2:00 in New York is 2:00 there,
         # summer or winter (APScheduler's cron follows the zone's daylight saving).
         self.zone = ZoneInfo(shop_zone(db))
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=self.url), "now": MemoryJobStore()},
+            jobstores={"default": MemoryJobStore(), "now": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600},
             timezone=UTC,
         )
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def _wanted(self) -> dict[str, tuple[Callable[..., object], BaseTrigger]]:
+        return {
+            "kpi": (run_scheduled, IntervalTrigger(seconds=self.kpi_every_s, timezone=UTC)),
+            "nightly": (run_heavy, CronTrigger(hour=self.nightly_hour, timezone=self.zone)),
+            "watch": (watch_job, IntervalTrigger(seconds=self.watch_every_s, timezone=UTC)),
+            "backup": (backup_job,
+                       CronTrigger(hour=(self.nightly_hour + 1) % 24, timezone=self.zone)),
+        }
 
     def start(self, paused: bool = False) -> None:
-        """Start; jobs already in the store keep their next run time, so runs missed while
-        the app was closed are coalesced into one as soon as it opens."""
+        """Start; a daily job keeps the next run time the last session left, so a run
+        missed while the app was closed happens once, as soon as it opens."""
+        from barberbi_desktop.storage.settings import get_setting
+
+        _drop_old_job_store(self.db)
         with _RUNTIME_LOCK:
-            _RUNTIME[self.url] = (self.db, self.hub)
+            _RUNTIME[self.key] = (self.db, self.hub)
             if self.engines_in_process:
                 for kind in ("kpi", "heavy"):
-                    _POOLS[(self.url, kind)] = background_pool()
+                    _POOLS[(self.key, kind)] = background_pool()
+        saved = get_setting(self.db, NEXT_RUNS, {})
+        saved = saved if isinstance(saved, dict) else {}
         s = self.scheduler
         s.start(paused=True)
-        wanted = {
-            "kpi": dict(
-                func=run_scheduled,
-                trigger="interval",
-                seconds=self.kpi_every_s,
-                args=(self.url, "kpi"),
-            ),
-            "nightly": dict(
-                func=run_heavy,
-                trigger="cron",
-                hour=self.nightly_hour,
-                timezone=self.zone,
-                args=(self.url,),
-            ),
-            "watch": dict(
-                func=watch_job, trigger="interval", seconds=self.watch_every_s, args=(self.url,)
-            ),
-            "backup": dict(
-                func=backup_job,
-                trigger="cron",
-                hour=(self.nightly_hour + 1) % 24,
-                timezone=self.zone,
-                args=(self.url,),
-            ),
-        }
-        for job_id, spec in wanted.items():
-            job = s.get_job(job_id)
-            if job is None:
-                s.add_job(id=job_id, **spec)
-            elif not _same_trigger(job.trigger, _trigger(spec)):  # the schedule changed
-                s.reschedule_job(job_id, trigger=_trigger(spec))
+        now = datetime.now(UTC)
+        for job_id, (func, trigger) in self._wanted().items():
+            args: tuple[object, ...] = (self.key, "kpi") if job_id == "kpi" else (self.key,)
+            planned = trigger.get_next_fire_time(None, now)
+            kept = _saved_time(saved.get(job_id), trigger) if job_id in DAILY else None
+            if kept is not None and planned is not None:
+                planned = min(max(kept, now), planned)  # missed: now, once; never later
+            s.add_job(func, trigger, args=args, id=job_id, next_run_time=planned)
+        s.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._save_next_runs()
         self._unsubscribe = self.hub.subscribe(DataChanged, self.on_data_changed)
         if not paused:
             s.resume()
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.job_id in DAILY:
+            self._save_next_runs(ran=event.job_id)
+
+    def _save_next_runs(self, ran: str | None = None) -> None:
+        """Keep the daily jobs' next run times as plain numbers in the settings."""
+        from barberbi_desktop.storage.settings import set_setting
+
+        now = datetime.now(UTC)
+        plan: dict[str, Any] = {}
+        for job_id in DAILY:
+            job = self.scheduler.get_job(job_id)
+            if job is None:
+                continue
+            nxt = job.next_run_time
+            if job_id == ran or nxt is None:  # it just ran; the scheduler may not have moved on
+                nxt = job.trigger.get_next_fire_time(None, now)
+            if nxt is not None:
+                plan[job_id] = {"trigger": str(job.trigger), "next_utc": int(nxt.timestamp())}
+        try:
+            set_setting(self.db, NEXT_RUNS, plan)
+        except Exception:  # the next start plans afresh; never stop a job for this
+            log.exception("the scheduler's next run times could not be saved")
 
     def _soon(
         self, func: Callable[..., object], args: tuple[object, ...], job_id: str, delay_s: float
@@ -257,23 +358,24 @@ class ShopScheduler:
 
     def on_data_changed(self, event: DataChanged) -> None:
         """KPIs at once; heavy engines once the changes stop for a few minutes."""
-        self._soon(run_scheduled, (self.url, "kpi"), "kpi-now", 0)
-        self._soon(run_heavy, (self.url,), "heavy-after-change", self.debounce_s)
+        self._soon(run_scheduled, (self.key, "kpi"), "kpi-now", 0)
+        self._soon(run_heavy, (self.key,), "heavy-after-change", self.debounce_s)
 
     def refresh_now(self) -> None:
         """At start-up: KPIs at once, and the heavy engines if the data changed since their
         last run (they skip themselves otherwise), so a newly opened shop fills in."""
-        self._soon(run_scheduled, (self.url, "kpi"), "kpi-now", 0)
-        self._soon(run_heavy, (self.url,), "heavy-at-start", 2)
+        self._soon(run_scheduled, (self.key, "kpi"), "kpi-now", 0)
+        self._soon(run_heavy, (self.key,), "heavy-at-start", 2)
 
     def shutdown(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.scheduler.running:
+            self._save_next_runs()
             self.scheduler.shutdown(wait=True)
         with _RUNTIME_LOCK:
-            _RUNTIME.pop(self.url, None)
-            pools = [_POOLS.pop((self.url, kind), None) for kind in ("kpi", "heavy")]
+            _RUNTIME.pop(self.key, None)
+            pools = [_POOLS.pop((self.key, kind), None) for kind in ("kpi", "heavy")]
         for pool in pools:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)

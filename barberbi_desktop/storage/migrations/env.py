@@ -8,7 +8,8 @@ connection = context.config.attributes.get("connection")
 
 
 def include_object(obj: object, name: str | None, type_: str, *_args: object) -> bool:
-    """The scheduler keeps its own table in the shop file; migrations leave it alone."""
+    """Older versions kept the scheduler's job table in the shop file (revision 0009
+    drops it); autogenerate must not mistake it for a table the models lost."""
     return not (type_ == "table" and name == "apscheduler_jobs")
 
 
