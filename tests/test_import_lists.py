@@ -174,7 +174,7 @@ def test_the_cli_prints_the_kind_in_json(
     out = json.loads(capsys.readouterr().out)["files"][0]
     assert (out["platform"], out["kind"], out["inserted"]) == ("fresha_staff", "staff", 3)
     assert main(["--db", str(target), "import", str(LISTS / "fresha_staff.csv")]) == 0
-    assert "as fresha_staff (staff, confidence 100%): 3 rows read, 0 new, 0 updated, " \
+    assert "as Fresha team members (staff, confidence 100%): 3 rows read, 0 new, 0 updated, " \
         "3 unchanged" in capsys.readouterr().out
 
 

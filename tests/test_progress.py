@@ -25,6 +25,7 @@ from barberbi_desktop.storage.results import (
 )
 from barberbi_desktop.ui.revenue_tab import RevenueTab
 from barberbi_desktop.ui.tasks import TaskRunner
+from tests.import_helpers import one
 
 
 def test_running_progress_reads_the_row_and_estimates_from_the_last_run(
@@ -117,6 +118,7 @@ def test_barberbi_run_piped_prints_only_its_results(
 def test_the_waiting_tab_says_which_analysis_runs_and_how_far(
     qtbot: QtBot, empty_db: Database
 ) -> None:
+    one(empty_db, "template_week1.csv")  # a shop with visits whose analysis has not run yet
     tasks = TaskRunner()
     tab = RevenueTab(empty_db, tasks)
     qtbot.addWidget(tab)

@@ -356,36 +356,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     lines.loc[channel_raw.eq(""), "channel"] = None
 
     # --- who --------------------------------------------------------------------------
-    name = g("client_name")
-    if "client_first_name" in mapping or "client_last_name" in mapping:
-        full = (g("client_first_name") + " " + g("client_last_name")).str.strip()
-        name = name.where(name.ne(""), full)
-    phone_text = g("client_phone")
-    looks_like_phone = name.str.fullmatch(r"\+?[\d\s()\-.]{7,}") & phone_text.eq("")
-    phone_text = phone_text.where(~looks_like_phone, name)
-    name = name.where(~looks_like_phone, "")
-    country = g("phone_country").str.replace(r"\D", "", regex=True)
-    default_cc = profile.phone_country or ctx.country_code
-    phones = pd.Series(None, index=idx, dtype=object)
-    bad_phone = pd.Series(False, index=idx)
-    for cc in country.where(country.ne(""), default_cc).unique():
-        sel = country.where(country.ne(""), default_cc).eq(cc)
-        ph, bad = parse.normalise_phone(phone_text[sel], cc)
-        phones[sel] = ph
-        bad_phone.loc[sel] = bad  # plain [] upcasts to object on pandas < 3
-    p.add(bad_phone, "client_phone", "is not a phone number; it is left out.",
-          severity="warning", values=phone_text)
-    email, bad_email = parse.normalise_email(g("client_email"))
-    p.add(bad_email, "client_email", "is not an email address; it is left out.",
-          severity="warning", values=g("client_email"))
-    ext = g("client_id")
-    family = profile.family or profile.name
-    key = pd.Series(None, index=idx, dtype=object)
-    key = key.where(ext.eq(""), f"{family}:client:" + ext)
-    key = key.where(key.notna() | email.isna(), "email:" + email.fillna(""))
-    key = key.where(key.notna() | phones.isna(), "phone:" + phones.fillna(""))
-    low_name = name.str.lower().str.split().str.join(" ")
-    key = key.where(key.notna() | name.eq(""), f"{family}:name:" + low_name)
+    key, ext, name, email, phones = client_identity(g, idx, profile, ctx.country_code, p)
     lines["client_key"] = key
     lines["client_ext"] = ext.where(ext.ne(""), None)
     lines["client_name"] = name.where(name.ne(""), None)
@@ -401,6 +372,7 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     _items(lines, raw, profile, mapping, p, g, refund)
 
     # --- identity -----------------------------------------------------------------------
+    family = profile.family or profile.name
     txn = g("transaction_id") if "transaction_id" in mapping else g("appointment_id")
     id_field = "transaction_id" if "transaction_id" in mapping else "appointment_id"
     visit = pd.Series(f"{family}:" + txn, index=idx).where(txn.ne(""), None)
@@ -433,6 +405,48 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     keep = ~lines["row"].isin(errors)
     return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw))
 
+
+
+def client_identity(
+    g, idx: pd.Index, profile: Profile, country_code: str, p: _Problems,
+    phone_text: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Each row's client key, platform id, name, email and E.164 phone.
+
+    One function for booking exports and client lists, so both give a person the
+    same key (platform id, else email, else phone, else a name within the platform)
+    and find the same client. A phone number in the name cell (Booksy writes a
+    nameless client's number there) is taken as the phone.
+    """
+    name = g("client_name")
+    full = (g("client_first_name") + " " + g("client_last_name")).str.strip()
+    name = name.where(name.ne(""), full)
+    phone_text = g("client_phone") if phone_text is None else phone_text
+    looks_like_phone = name.str.fullmatch(r"\+?[\d\s()\-.]{7,}") & phone_text.eq("")
+    phone_text = phone_text.where(~looks_like_phone, name)
+    name = name.where(~looks_like_phone, "")
+    country = g("phone_country").str.replace(r"\D", "", regex=True)
+    codes = country.where(country.ne(""), profile.phone_country or country_code)
+    phones = pd.Series(None, index=idx, dtype=object)
+    bad_phone = pd.Series(False, index=idx)
+    for cc in codes.unique():
+        sel = codes.eq(cc)
+        ph, bad = parse.normalise_phone(phone_text[sel], cc)
+        phones[sel] = ph
+        bad_phone.loc[sel] = bad  # plain [] upcasts to object on pandas < 3
+    p.add(bad_phone, "client_phone", "is not a phone number; it is left out.",
+          severity="warning", values=phone_text)
+    email, bad_email = parse.normalise_email(g("client_email"))
+    p.add(bad_email, "client_email", "is not an email address; it is left out.",
+          severity="warning", values=g("client_email"))
+    ext = g("client_id")
+    family = profile.family or profile.name
+    key = pd.Series(None, index=idx, dtype=object).where(ext.eq(""), f"{family}:client:" + ext)
+    key = key.where(key.notna() | email.isna(), "email:" + email.fillna(""))
+    key = key.where(key.notna() | phones.isna(), "phone:" + phones.fillna(""))
+    low_name = name.str.lower().str.split().str.join(" ")
+    key = key.where(key.notna() | name.eq(""), f"{family}:name:" + low_name)
+    return key, ext, name, email, phones
 
 def _items(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile,
            mapping: dict[str, str], p: _Problems, g, refund: pd.Series) -> None:

@@ -23,7 +23,13 @@ import pandas as pd
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import DataChanged
 from barberbi_desktop.ingest import lists_load, parse
-from barberbi_desktop.ingest.canonical import CATEGORIES, _Problems, _to_utc, guess_category
+from barberbi_desktop.ingest.canonical import (
+    CATEGORIES,
+    _Problems,
+    _to_utc,
+    client_identity,
+    guess_category,
+)
 from barberbi_desktop.ingest.profiles import LIST_KINDS, Profile, normalise_word
 
 if TYPE_CHECKING:
@@ -156,29 +162,10 @@ def _clients(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
              ctx: ListContext, p: _Problems) -> pd.DataFrame:
     g = lambda fld: _cells(raw, mapping, fld)  # noqa: E731
     idx = raw.index
-    name = g("client_name")
-    full = (g("client_first_name") + " " + g("client_last_name")).str.strip()
-    name = name.where(name.ne(""), full)
     phone_text = g("client_phone").where(g("client_phone").ne(""), g("client_phone_2"))
     phone_text = phone_text.str.replace(r"^\\\+", "+", regex=True)  # Fresha writes \+ for +
-    # Booksy puts a nameless client's phone number in the name cell.
-    in_name = name.str.fullmatch(r"\+?[\d\s()\-.]{7,}") & phone_text.eq("")
-    phone_text, name = phone_text.where(~in_name, name), name.where(~in_name, "")
-    phones, bad_phone = parse.normalise_phone(phone_text, profile.phone_country or
-                                              ctx.country_code)  # fmt: skip
-    p.add(bad_phone, "client_phone", "is not a phone number; it is left out.",
-          severity="warning", values=phone_text)
-    email, bad_email = parse.normalise_email(g("client_email"))
-    p.add(bad_email, "client_email", "is not an email address; it is left out.",
-          severity="warning", values=g("client_email"))
-    ext = g("client_id")
-    family = profile.family or profile.name
-    # The same keys a booking import gives, so both find the same client.
-    key = pd.Series(None, index=idx, dtype=object).where(ext.eq(""), f"{family}:client:" + ext)
-    key = key.where(key.notna() | email.isna(), "email:" + email.fillna(""))
-    key = key.where(key.notna() | phones.isna(), "phone:" + phones.fillna(""))
-    low_name = name.str.lower().str.split().str.join(" ")
-    key = key.where(key.notna() | name.eq(""), f"{family}:name:" + low_name)
+    key, ext, name, email, phones = client_identity(g, idx, profile, ctx.country_code, p,
+                                                    phone_text)  # fmt: skip
     named = next((f for f in ("client_id", "client_name", "client_first_name", "client_email",
                               "client_phone") if f in mapping), "client_name")  # fmt: skip
     p.add(key.isna(), named, "the row names no client (no id, name, email or phone).")
