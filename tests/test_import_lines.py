@@ -61,8 +61,8 @@ def expected_money(path: Path, price: str = "Amount", qty: str = "Qty") -> dict[
             "net_cents": sales + adjustments}
 
 
-def _import_salon(db: Database, path: Path = SALON):
-    return one(db, path, platform="barberbi", mapping=SALON_MAP)
+def _import_salon(db: Database, path: Path = SALON, **options):
+    return one(db, path, platform="barberbi", mapping=SALON_MAP, **options)
 
 
 def test_every_line_of_a_receipt_lands_and_the_money_reconciles(db: Database) -> None:
@@ -125,7 +125,7 @@ def test_a_newer_export_of_a_receipt_replaces_its_lines_and_undo_puts_them_back(
     before = snapshot(db)
     text = SALON.read_text()
     text = text.replace("CL0031,Tom,Beard tidy,Hair,1,12.00", "CL0031,Tom,Beard tidy,Hair,1,15.00")
-    text = text.replace("R-10045,2026-10-04,CL0031,HOUSE,Loyalty discount,Misc,1,-4.40\n", "")
+    text = text.replace("R-10045,2026-10-04,CL0031,Tom,Mens cut,Hair,1,32.00\n", "")
     newer = tmp_path / "receipts-newer.csv"
     newer.write_text(text)
     r = _import_salon(db, newer)
@@ -133,7 +133,7 @@ def test_a_newer_export_of_a_receipt_replaces_its_lines_and_undo_puts_them_back(
     assert r.money is not None and r.money["net_cents"] == expected_money(newer)["net_cents"]
     lines = query(db, "SELECT i.name, i.unit_price_cents FROM sale_items i JOIN appointments a "
                       "ON a.id = i.appointment_id WHERE a.source_id = 'R-10045' ORDER BY 2")
-    assert lines == [("Beard tidy", 1500), ("Mens cut", 3200)]
+    assert lines == [("Loyalty discount", -440), ("Beard tidy", 1500)]
     (net,) = query(db, "SELECT sum(quantity * unit_price_cents) FROM sale_items")[0]
     assert net == expected_money(newer)["net_cents"]
     undo_last_import(db)
@@ -272,3 +272,79 @@ def test_square_item_sales_alone_land_refunds_against_their_sale(db: Database) -
                      "GROUP BY a.source_id ORDER BY 1") == [("tx6A1", 8100), ("tx6B2", 0)]
     assert query(db, "SELECT quantity, unit_price_cents FROM sale_items WHERE name = "
                      "'Matte Clay'") == [(2, 1800)]
+
+
+def test_a_refund_given_later_survives_the_original_export_read_again(
+    db: Database, tmp_path: Path
+) -> None:
+    _import_salon(db)
+    refund = tmp_path / "october-refunds.csv"
+    refund.write_text("Receipt,Date,Client,Staff,Description,Category,Qty,Amount\n"
+                      "R-10047,2026-10-20,CL0102,Tom,Refund mens cut,Hair,-1,32.00\n")
+    _import_salon(db, refund)
+    again = _import_salon(db)  # September's export, without the October refund
+    assert again.status == "landed", again.reason
+    assert query(db, "SELECT count(*) FROM sale_items WHERE name = 'Refund mens cut'") == [(1,)]
+
+
+def test_a_visit_exported_later_as_cancelled_loses_its_sale_lines(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.csv"
+    header = "appointment_id,start,status,client_name,service,price\n"
+    path.write_text(header + "A1,2026-10-01 10:00,completed,Ann Lee,Cut,30\n")
+    one(db, path)
+    path.write_text(header + "A1,2026-10-01 10:00,cancelled,Ann Lee,Cut,30\n")
+    r = one(db, path)
+    assert r.status == "landed", r.reason
+    assert query(db, "SELECT status FROM appointments") == [("cancelled",)]
+    assert query(db, "SELECT count(*) FROM sale_items") == [(0,)]
+    undo_last_import(db)
+    assert query(db, "SELECT unit_price_cents FROM sale_items") == [(3000,)]
+
+
+def test_a_refused_row_leaves_its_visits_lines_alone(db: Database, tmp_path: Path) -> None:
+    _import_salon(db)
+    text = SALON.read_text().replace("CL0077,Tom,Shampoo 250ml,Retail,2,18.50",
+                                     "CL0077,Tom,Shampoo 250ml,Retail,abc,18.50")
+    newer = tmp_path / "with-a-bad-row.csv"
+    newer.write_text(text)
+    r = _import_salon(db, newer, skip_bad_rows=True)
+    assert (r.status, r.rejected) == ("landed", 1)
+    assert query(db, "SELECT quantity FROM sale_items WHERE name = 'Shampoo 250ml'") == [(2,)]
+
+
+def test_a_visit_split_across_chunks_is_read_whole_when_part_of_it_is_known(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from barberbi_desktop.ingest import read
+
+    monkeypatch.setattr(read, "CHUNK_ROWS", 2, raising=False)
+    path = tmp_path / "t.csv"
+    header = "appointment_id,start,client_name,service,price\n"
+    path.write_text(header + "A1,2026-10-01 10:00,Ann Lee,Cut,30\n")
+    one(db, path)
+    path.write_text(header + "A1,2026-10-01 10:00,Ann Lee,Cut,30\n"
+                    "A2,2026-10-02 10:00,Bo Li,Cut,30\nA1,2026-10-01 10:00,Ann Lee,Beard,12\n")
+    r = one(db, path)
+    assert r.status == "landed", r.reason
+    assert sorted(query(db, "SELECT i.unit_price_cents FROM sale_items i JOIN appointments a "
+                            "ON a.id = i.appointment_id WHERE a.source_id = 'A1'")) == [
+        (1200,), (3000,)
+    ]
+
+
+def test_square_items_read_again_alone_keep_the_payments_files_tips_and_refund(
+    db: Database,
+) -> None:
+    from tests.import_helpers import run_import, totals
+
+    run_import(db, "square_transactions.csv", "square_items.csv")
+    before = totals(db)
+    assert before["tip"] == 1800
+    again = one(db, "square_items.csv")
+    assert again.status == "landed", again.reason
+    assert totals(db) == before
+    tx_again = one(db, "square_transactions.csv")  # the payments file alone, again
+    assert tx_again.status == "landed", tx_again.reason
+    assert totals(db) == before  # its summary never doubles the detail or the refund

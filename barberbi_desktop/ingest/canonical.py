@@ -8,7 +8,7 @@ column as plain sentences; a row with an error is never passed on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,8 @@ class Chunk:
     problems: pd.DataFrame  # row, column, severity, message
     rows_read: int
     skipped: int = 0  # rows left out before parsing because they were imported verbatim before
+    # Visits with a row refused (--skip-bad-rows): their lines in the shop are left as they are.
+    rejected_visits: list[str] = field(default_factory=list)
 
 
 class _Problems:
@@ -393,8 +395,11 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     # row, so the same export read through another mapping is the same line) and its place
     # among identical lines of the visit; load.py numbers the lines once the whole file is
     # staged, so chunks parsed in a helper process need not know about each other.
+    # Missing values become one fixed token first: pandas 2 and 3 spell a missing value
+    # differently as text, and a line's key must not change with the pandas version.
     content = lines[["kind", "item_name", "quantity", "unit_price_cents", "discount_cents",
-                     "tax_cents", "tip_cents", "barber", "payment_method"]].astype(str)
+                     "tax_cents", "tip_cents", "barber", "payment_method"]].astype(object)
+    content = content.where(content.notna(), "\x00").astype(str)
     content["item_name"] = content["item_name"].str.lower()
     content["barber"] = content["barber"].str.lower()
     lines["line_hash"] = pd.util.hash_pandas_object(content, index=False).astype(str)
@@ -403,7 +408,8 @@ def transform(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str], ctx:
     problems = p.frame()
     errors = set(problems.loc[problems["severity"] == "error", "row"])
     keep = ~lines["row"].isin(errors)
-    return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw))
+    rejected = lines.loc[~keep, "visit_key"].dropna().unique().tolist()
+    return Chunk(lines.loc[keep, LINE_COLUMNS], problems, len(raw), rejected_visits=rejected)
 
 
 

@@ -92,6 +92,14 @@ def _done(future: Future[Chunk], skipped: int) -> Chunk:
 DATE_FIELDS = ("start", "start_date", "end", "booked_at")
 
 
+class _SplitVisit(Exception):
+    """A visit the fast path skipped as known has rows further on in the file.
+
+    Skipping part of a visit's rows would let its other rows replace the skipped
+    lines, so the file is staged again with every row read.
+    """
+
+
 class AmbiguousDates(InputError):
     """Every date in the file reads as well day-first as month-first; someone must say which."""
 
@@ -370,12 +378,19 @@ class Importer:
             for chunk in _transformed(self._unknown_rows(cur, src, ctx, salt, alone), profile,
                                       mapping, ctx, salt, parallel):
                 load.stage(cur, chunk.lines, idx, src.role)
+                cur.executemany("INSERT OR IGNORE INTO stage_rejected VALUES (?)",
+                                [(k,) for k in chunk.rejected_visits])  # fmt: skip
                 rows += chunk.rows_read + chunk.skipped
                 bad += chunk.rows_read - len(chunk.lines)
                 if len(chunk.problems):
                     problems.append(chunk.problems.assign(file_idx=idx))
                 if self.progress:
                     self.progress(rows)
+            if alone and cur.execute(
+                "SELECT EXISTS (SELECT 1 FROM stage_known_hits WHERE k IN "
+                "(SELECT visit_key FROM stage_lines WHERE file_idx = ?))", (idx,)
+            ).fetchone()[0]:
+                raise _SplitVisit()
             cur.execute("COMMIT")
         except BaseException:
             rollback_if_open(cur)
@@ -417,16 +432,20 @@ class Importer:
             load.create_stage(cur)
             for i, src in enumerate(unit):
                 order = date_order
+                alone = len(unit) == 1
                 while True:
                     ctx = self._context(cur, src, location, order)
                     try:
                         src.report.rows_read, src.report.rejected = self._stage_file(
-                            cur, i, src, ctx, problems, alone=len(unit) == 1
+                            cur, i, src, ctx, problems, alone=alone
                         )
                         break
                     except NeedDateOrder:
                         cur.execute("DELETE FROM stage_lines WHERE file_idx = ?", (i,))
                         order = self._settle_date_order(src)
+                    except _SplitVisit:  # staging was rolled back: read every row this time
+                        problems[:] = [p for p in problems if not (p["file_idx"] == i).all()]
+                        alone = False
             self._check(unit, problems, skip_bad_rows)
             key_cols = {i: s.detection.mapping.get("transaction_id", "?") for i, s in
                         enumerate(unit)}

@@ -70,6 +70,8 @@ def create_stage(cur: sqlite3.Cursor) -> None:
     )
     cur.execute("DROP TABLE IF EXISTS temp.stage_known_hits")
     cur.execute("CREATE TEMP TABLE stage_known_hits (k TEXT PRIMARY KEY)")
+    cur.execute("DROP TABLE IF EXISTS temp.stage_rejected")
+    cur.execute("CREATE TEMP TABLE stage_rejected (visit_key TEXT PRIMARY KEY)")
 
 
 def _py(values: pd.Series) -> list[Any]:
@@ -432,7 +434,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
                  v.booked_at_utc, v.channel, v.source_id, coalesce(v.time_known, 1) AS time_known,
                  v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
-                 0 AS stale, v.adjust_only, 0 AS keep_detail
+                 0 AS stale, v.adjust_only, 0 AS keep_detail, 0 AS detail_refunds
           FROM stage_visits v
           JOIN stage_loc l ON l.lname = lower(v.location)
           LEFT JOIN stage_clients c ON c.client_key = v.client_key
@@ -511,7 +513,8 @@ def _counts(cur: sqlite3.Cursor, removed: int) -> MergeResult:
 
 def drop_stage(cur: sqlite3.Cursor) -> None:
     for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
-              "extras", "items", "loc", "known", "known_hits", "detail", "vsum", "gone"):
+              "extras", "items", "loc", "known", "known_hits", "detail", "vsum", "gone",
+              "rejected"):
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
 
 

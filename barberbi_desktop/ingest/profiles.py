@@ -275,7 +275,8 @@ def resolve(
     else:
         found = detect(header, saved)[0]
         if found.confidence < min_confidence and not overrides:
-            shown = ", ".join(h for h in header[:8] if h)
+            # A line break inside a quoted header cell must not break the sentence over lines.
+            shown = ", ".join(re.sub(r"[\x00-\x1f\x7f]+", " ", h) for h in header[:8] if h)
             raise InputError(
                 f"{file_name}: the columns ({shown}{', ...' if len(header) > 8 else ''}) do not "
                 "match any platform BarberBI knows; use the BarberBI template, or map the "

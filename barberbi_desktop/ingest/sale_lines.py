@@ -128,7 +128,9 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
                      CASE WHEN kind IN ('service', 'package') THEN item_name END AS service_name,
                      0 AS summary_tip,
                      payment_method, kind = 'adjustment' AS adjust_only,
-                     row_hash, role = 'summary' AS summary_only
+                     row_hash, role = 'summary' AS summary_only,
+                     role != 'summary' AS has_detail, role = 'summary' AS has_summary,
+                     kind = 'adjustment' AS has_adjustment
               FROM stage_lines;
             CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key)
             """,
@@ -157,6 +159,9 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
           sum(CASE WHEN is_line = 1 AND role != 'summary' THEN 1 ELSE 0 END) = 0
             AS summary_only,
           CASE WHEN count(*) = 1 THEN max(row_hash) END AS row_hash,
+          max(is_line = 1 AND role != 'summary') AS has_detail,
+          max(role = 'summary') AS has_summary,
+          max(is_line = 1 AND kind = 'adjustment') AS has_adjustment,
           (SELECT l.item_name FROM stage_lines l WHERE l.visit_key = s.visit_key AND
             l.is_line = 1 AND l.kind IN ('service', 'package') AND l.item_name IS NOT NULL
             ORDER BY l.line_no LIMIT 1) AS service_name
@@ -164,12 +169,14 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
         CREATE UNIQUE INDEX temp.ix_stage_vsum ON stage_vsum (visit_key);
         CREATE TEMP TABLE stage_visits AS
           SELECT p.visit_key, {coalesced}, m.service_name, m.summary_tip,
-                 p.payment_method, m.adjust_only, m.row_hash, m.summary_only
+                 p.payment_method, m.adjust_only, m.row_hash, m.summary_only, m.has_detail,
+                 m.has_summary, m.has_adjustment
           FROM stage_prim p LEFT JOIN stage_first f ON f.visit_key = p.visit_key
           JOIN stage_vsum m ON m.visit_key = p.visit_key
           UNION ALL
           SELECT f.visit_key, {", ".join(f"f.{c}" for c in VISIT_FIELDS)}, m.service_name,
-                 0, f.payment_method, m.adjust_only, m.row_hash, 0
+                 0, f.payment_method, m.adjust_only, m.row_hash, 0, m.has_detail,
+                 m.has_summary, m.has_adjustment
           FROM stage_first f JOIN stage_vsum m ON m.visit_key = f.visit_key
           WHERE NOT EXISTS (SELECT 1 FROM stage_prim p WHERE p.visit_key = f.visit_key);
         CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key)
@@ -200,7 +207,14 @@ ITEMS_SELECT = f"""
           LEFT JOIN stage_barbers lb ON lb.location_id = a.location_id
             AND lb.lname = lower(l.barber)
           WHERE a.status = 'completed' AND a.stale = 0 AND l.kind IN ({_LINE_KINDS})
-            AND NOT (a.keep_detail = 1 AND l.kind != 'adjustment')
+            AND NOT (a.keep_detail = 1 AND (l.kind != 'adjustment' OR a.detail_refunds = 1))
+          UNION ALL
+          SELECT v.visit_key || ':s:tips', a.id, a.client_id, a.location_id, NULL, a.start_utc,
+                 'adjustment', NULL, 'Tips from the payments file', 1, 0, 0, 0, v.summary_tip,
+                 v.payment_method,
+                 (SELECT id FROM sale_items t WHERE t.natural_key = v.visit_key || ':s:tips')
+          FROM stage_visits v JOIN stage_appts a ON a.natural_key = v.visit_key
+          WHERE a.status = 'completed' AND a.stale = 0 AND v.summary_tip != 0
           UNION ALL
           SELECT v.visit_key || ':extras', a.id, a.client_id, a.location_id, NULL, a.start_utc,
                  'adjustment', NULL, 'Tips, tax and discounts', 1, 0, e.discount, e.tax, e.tip,
@@ -214,10 +228,12 @@ ITEMS_SELECT = f"""
 
 
 def extras(cur: sqlite3.Cursor) -> None:
-    """Tip, tax and discount rows (and a payments file's tips) ride on the visit's first line.
+    """Tip, tax and discount rows ride on the visit's first line.
 
     A visit whose only money is such rows gets one carrier line, so nothing with
-    money in it is dropped.
+    money in it is dropped. A payments file's tips for a visit an item file details
+    get a line of their own (``:s:tips``): an item file read again alone must not
+    take them off.
     """
     script(
         cur,
@@ -225,8 +241,7 @@ def extras(cur: sqlite3.Cursor) -> None:
         DROP TABLE IF EXISTS temp.stage_extras;
         CREATE TEMP TABLE stage_extras AS
           SELECT v.visit_key,
-                 coalesce(sum(CASE WHEN l.kind = 'tip' THEN l.unit_price_cents END), 0)
-                   + v.summary_tip AS tip,
+                 coalesce(sum(CASE WHEN l.kind = 'tip' THEN l.unit_price_cents END), 0) AS tip,
                  coalesce(sum(CASE WHEN l.kind = 'tax' THEN l.unit_price_cents END), 0) AS tax,
                  coalesce(sum(CASE WHEN l.kind = 'discount' THEN l.unit_price_cents END), 0)
                    AS discount,
@@ -240,13 +255,21 @@ def extras(cur: sqlite3.Cursor) -> None:
 
 
 def keep_detail(cur: sqlite3.Cursor) -> None:
-    """A payments file's summary of a visit never replaces the item lines it already has."""
+    """A payments file's summary of a visit never replaces the item lines it already has,
+    and its refund rows are not added again where an item export gave the refund."""
+    detail = (
+        "EXISTS (SELECT 1 FROM sale_items t WHERE t.appointment_id = stage_appts.id AND "
+        "t.natural_key NOT LIKE stage_appts.natural_key || ':s:%' AND t.natural_key != "
+        "stage_appts.natural_key || ':extras' AND t.kind {which})"
+    )
     cur.execute(
         "UPDATE stage_appts SET keep_detail = 1 WHERE old_id IS NOT NULL AND natural_key IN "
-        "(SELECT visit_key FROM stage_visits WHERE summary_only = 1) AND EXISTS (SELECT 1 FROM "
-        "sale_items t WHERE t.appointment_id = stage_appts.id AND t.natural_key NOT LIKE "
-        "stage_appts.natural_key || ':s:%' AND t.natural_key != stage_appts.natural_key "
-        "|| ':extras')"
+        f"(SELECT visit_key FROM stage_visits WHERE summary_only = 1) AND "
+        f"{detail.format(which=f'IN ({_SOLD})')}"
+    )
+    cur.execute(
+        "UPDATE stage_appts SET detail_refunds = 1 WHERE keep_detail = 1 AND "
+        f"{detail.format(which='= ' + repr('adjustment'))}"
     )
 
 
@@ -254,16 +277,23 @@ def replace_lines(cur: sqlite3.Cursor, p: dict[str, Any]) -> int:
     """Remove the lines a newer export of a visit no longer has; returns how many.
 
     Each removed row is copied whole into ``import_changes`` first, so undo can put
-    it back. Visits holding only adjustments, and summaries kept beside detail,
-    remove nothing.
+    it back. A visit that is no longer completed loses its lines. Visits holding
+    only adjustments, summaries kept beside detail, and visits with a refused row
+    (``--skip-bad-rows``) remove nothing.
     """
     cur.execute("DROP TABLE IF EXISTS temp.stage_gone")
     cur.execute(
         "CREATE TEMP TABLE stage_gone AS SELECT t.id FROM stage_appts a JOIN stage_visits v "
         "ON v.visit_key = a.natural_key JOIN sale_items t ON t.appointment_id = a.id "
-        "WHERE a.old_id IS NOT NULL AND a.status = 'completed' AND a.stale = 0 "
-        "AND a.keep_detail = 0 AND v.adjust_only = 0 "
-        "AND NOT EXISTS (SELECT 1 FROM stage_items s WHERE s.natural_key = t.natural_key)"
+        "WHERE a.old_id IS NOT NULL AND a.stale = 0 AND a.keep_detail = 0 "
+        "AND v.adjust_only = 0 AND a.natural_key NOT IN (SELECT visit_key FROM stage_rejected) "
+        "AND NOT EXISTS (SELECT 1 FROM stage_items s WHERE s.natural_key = t.natural_key) "
+        # A refund given after this export was taken stays unless the export has refunds.
+        "AND (t.kind != 'adjustment' OR v.has_adjustment OR t.natural_key IN "
+        "(a.natural_key || ':extras', a.natural_key || ':s:tips')) "
+        # A payments file replaces payments-file lines, an item file item lines.
+        "AND CASE WHEN t.natural_key LIKE a.natural_key || ':s:%' THEN v.has_summary "
+        "ELSE v.has_detail END"
     )
     row = ", ".join(f"'{c}', t.{c}" for c in ITEM_ROW)
     cur.execute(
@@ -307,7 +337,7 @@ def _landed(cur: sqlite3.Cursor) -> tuple[int, ...]:
     return tuple(cur.execute(
         f"SELECT {sums} FROM sale_items t WHERE t.natural_key IN "
         "(SELECT natural_key FROM stage_items) OR t.appointment_id IN (SELECT a.id FROM "
-        "appointments a JOIN stage_known_hits k ON k.k = a.natural_key)"
+        "appointments a WHERE a.natural_key IN (SELECT k FROM stage_known_hits))"
     ).fetchone())
 
 
@@ -320,24 +350,27 @@ def _parsed(cur: sqlite3.Cursor) -> tuple[int, ...]:
     sums = _SUMS.format(k="l.kind", q="l.quantity", u="l.unit_price_cents",
                         d="l.discount_cents", x="l.tax_cents", t="l.tip_cents")
     written = (
-        "a.status = 'completed' AND a.stale = 0 AND (a.keep_detail = 0 OR l.kind = 'adjustment')"
+        "a.status = 'completed' AND a.stale = 0 AND (a.keep_detail = 0 OR "
+        "(l.kind = 'adjustment' AND a.detail_refunds = 0))"
     )
     lines = cur.execute(
         f"SELECT {sums} FROM stage_lines l JOIN stage_appts a ON a.natural_key = l.visit_key "
         f"WHERE l.is_line = 1 AND l.kind IN ({_LINE_KINDS}) AND {written}"
     ).fetchone()
     extra = cur.execute(
-        "SELECT coalesce(sum(e.discount), 0), coalesce(sum(e.tax), 0), coalesce(sum(e.tip), 0), "
+        "SELECT coalesce(sum(e.discount), 0), coalesce(sum(e.tax), 0), "
+        "coalesce(sum(e.tip), 0) + coalesce(sum(v.summary_tip), 0), "
         "coalesce(sum(CASE WHEN e.first_line IS NULL AND (e.tip != 0 OR e.tax != 0 OR "
-        "e.discount != 0) THEN 1 END), 0) FROM stage_extras e JOIN stage_appts a ON "
-        "a.natural_key = e.visit_key WHERE a.status = 'completed' AND a.stale = 0 AND "
-        "(a.keep_detail = 0 OR e.first_line IS NOT NULL)"
+        "e.discount != 0) THEN 1 END), 0) + coalesce(sum(v.summary_tip != 0), 0) "
+        "FROM stage_extras e JOIN stage_appts a ON a.natural_key = e.visit_key "
+        "JOIN stage_visits v ON v.visit_key = e.visit_key WHERE a.status = 'completed' "
+        "AND a.stale = 0 AND (a.keep_detail = 0 OR e.first_line IS NOT NULL)"
     ).fetchone()
     known_sums = _SUMS.format(k="t.kind", q="t.quantity", u="t.unit_price_cents",
                               d="t.discount_cents", x="t.tax_cents", t="t.tip_cents")
     known = cur.execute(
         f"SELECT {known_sums} FROM sale_items t WHERE t.appointment_id IN (SELECT a.id FROM "
-        "appointments a JOIN stage_known_hits k ON k.k = a.natural_key)"
+        "appointments a WHERE a.natural_key IN (SELECT k FROM stage_known_hits))"
     ).fetchone()
     return (lines[0] + known[0], lines[1] + known[1], lines[2] + extra[0] + known[2],
             lines[3] + extra[1] + known[3], lines[4] + extra[2] + known[4], lines[5] + known[5],
