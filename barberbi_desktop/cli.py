@@ -139,16 +139,26 @@ def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
     from barberbi_desktop.storage.db import open_database
 
     db = open_database(args.db, create=False)
-    results = []
+    results: list[dict[str, Any]] = []
     try:
         names = sorted(ENGINES) if args.engine == "all" else [args.engine]
         with TerminalProgress(quiet=getattr(args, "json", False)) as bars:
             for name in names:
-                results.append(run_engine(db, name, args.as_of, bars.state(name)).summary)
+                try:
+                    results.append(run_engine(db, name, args.as_of, bars.state(name)).summary)
+                except InputError as exc:
+                    if len(names) == 1:
+                        raise
+                    # `run all`: one engine short of data must not keep the others from running.
+                    results.append({"engine": name, "not_run": str(exc)})
                 bars.finished(name)
     finally:
         db.dispose()
-    return results[0] if len(results) == 1 else {"command": "run", "engines": results}
+    if len(results) == 1:
+        return results[0]
+    if all("not_run" in r for r in results):
+        raise InputError(" ".join(r["not_run"] for r in results))
+    return {"command": "run", "engines": results}
 
 
 def _print_methodology(result: dict[str, Any]) -> None:
@@ -224,6 +234,9 @@ def _print_revenue(result: dict[str, Any]) -> None:
 
 def _print_run(result: dict[str, Any]) -> None:
     """A short human report of an engine run; --json gives everything."""
+    if "not_run" in result:
+        print(f"{result['engine']}: not run: {result['not_run']}")
+        return
     if result.get("engine") == "kpi":
         _print_kpi(result)
         return

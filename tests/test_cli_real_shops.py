@@ -50,3 +50,10 @@ def test_run_ends_in_results_or_one_sentence(shops: dict[str, Path], shop: str,
         assert len(said) == 1 and said[0].endswith("."), said
     else:
         assert done.stdout.strip()
+
+
+def test_run_all_runs_every_engine_that_has_enough_data(shops: dict[str, Path]) -> None:
+    done = _barberbi("--db", str(shops["one"]), "run", "all")
+    assert done.returncode == 0, done.stderr
+    assert "ltv: not run: Not enough visit history" in done.stdout
+    assert "Business health" in done.stdout and "Six Figure Barber score" in done.stdout
