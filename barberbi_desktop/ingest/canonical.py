@@ -306,10 +306,11 @@ def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dic
 
 def _count_visits(raw: pd.DataFrame, profile: Profile, mapping: dict[str, str],
                   rows: pd.Series) -> int:
-    """How many visits the marked rows are (line items of one sale are one visit)."""
-    if profile.kind != "lines":
+    """How many visits the marked rows are (the lines of one sale or receipt are one visit)."""
+    field_ = "transaction_id" if "transaction_id" in mapping else "appointment_id"
+    if field_ not in mapping:
         return int(rows.sum())
-    ids = _get(raw, mapping, "transaction_id")[rows]
+    ids = _get(raw, mapping, field_)[rows]
     return int(ids[ids.ne("")].nunique() + ids.eq("").sum())
 
 
