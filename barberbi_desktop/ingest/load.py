@@ -84,12 +84,21 @@ def _py(values: pd.Series) -> list[Any]:
 
 
 def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) -> None:
+    """Stage parsed lines, each already keyed as the line of a one-row visit.
+
+    Most big files have one row per visit, and then that key is final
+    (`sale_lines.number_lines` renumbers only files whose visits have several rows):
+    building it here spares an UPDATE of every staged row.
+    """
     columns = [_py(lines[c]) for c in LINE_COLUMNS]
     n = len(lines)
-    marks = ", ".join("?" for _ in range(len(LINE_COLUMNS) + 2))
+    sep = ":s:" if role == "summary" else ":"
+    keys = (lines["visit_key"].astype(str) + sep + lines["line_hash"].astype(str) + ":0").tolist()
+    marks = ", ".join("?" for _ in range(len(LINE_COLUMNS) + 4))
     cur.executemany(
-        f"INSERT INTO stage_lines (file_idx, role, {', '.join(LINE_COLUMNS)}) VALUES ({marks})",
-        zip([file_idx] * n, [role] * n, *columns, strict=True),
+        f"INSERT INTO stage_lines (file_idx, role, {', '.join(LINE_COLUMNS)}, is_line, item_key) "
+        f"VALUES ({marks})",
+        zip([file_idx] * n, [role] * n, *columns, [1] * n, keys, strict=True),
     )
 
 
@@ -323,8 +332,7 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
         CREATE TEMP TABLE stage_barbers AS
           SELECT l.id AS location_id, lower(v.barber) AS lname, min(v.barber) AS name,
                  NULL AS barber_id
-          FROM (SELECT barber, location FROM stage_visits UNION ALL SELECT barber, location
-                FROM stage_lines WHERE is_line = 1) v
+          FROM stage_lines v  -- every visit's barber is some staged row's
           JOIN stage_loc l ON l.lname = lower(v.location)
           WHERE v.barber IS NOT NULL GROUP BY l.id, lower(v.barber);
         UPDATE stage_barbers SET barber_id = (SELECT id FROM barbers b WHERE

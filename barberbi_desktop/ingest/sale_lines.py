@@ -72,11 +72,7 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
         "SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'lines') OR EXISTS "
         "(SELECT 1 FROM stage_lines GROUP BY visit_key HAVING count(*) > 1)"
     ).fetchone()[0]
-    if simple:
-        cur.execute(
-            "UPDATE stage_lines SET line_no = 0, is_line = 1, item_key = visit_key || "
-            "CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END || line_hash || ':0'"
-        )
+    if simple:  # every row is the one line of its visit, keyed so when it was staged
         return True
     script(
         cur,
@@ -103,6 +99,7 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
           item_key = visit_key || CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END
             || line_hash || ':' || (SELECT occ FROM stage_num WHERE rid = stage_lines.rowid)
           WHERE is_line = 1;
+        UPDATE stage_lines SET item_key = NULL WHERE is_line = 0;
         DROP TABLE temp.stage_num
         """,
     )
