@@ -84,6 +84,15 @@ def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """An empty shop in New York time, where the import fixtures' times are read."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    database = open_database(tmp_path / "shop.db")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def empty_db(tmp_path: Path) -> Iterator[Database]:
     db = open_database(tmp_path / "shop.db")
     yield db

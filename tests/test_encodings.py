@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from barberbi_desktop.cli import main
 from barberbi_desktop.ingest.encoding import scan_text
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from tests.import_helpers import FIXTURES, file_bytes, one, query
 
 HEADER = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def _row(i: int, name: str, notes: str = "") -> str:

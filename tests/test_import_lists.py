@@ -7,7 +7,6 @@ Fixtures in tests/data/imports/lists are written by hand in each platform's layo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -21,19 +20,11 @@ from barberbi_desktop.ingest import lists
 from barberbi_desktop.ingest.importer import undo_last_import
 from barberbi_desktop.ingest.profiles import BOOKING_KINDS, LIST_KINDS, detect, known_headers
 from barberbi_desktop.ingest.read import open_table
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.shop_config import premium_threshold_cents, save_premium_threshold
 from tests.import_helpers import FIXTURES, file_bytes, one, query, snapshot
 
 LISTS = FIXTURES / "lists"
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def _day(text: str) -> int:

@@ -6,24 +6,14 @@ Expected counts and totals are worked out from the fixture files by hand
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from openpyxl import Workbook
 
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from tests.import_helpers import one, query, run_import, totals
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def test_template(db: Database) -> None:

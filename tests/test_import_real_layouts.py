@@ -28,14 +28,6 @@ def utc(text: str) -> int:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def rome_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("TZ", "Europe/Rome")
     database = open_database(tmp_path / "shop.db")

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from barberbi_desktop.events import DataChanged, EventHub
-from barberbi_desktop.storage.db import Database, open_database
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.ui.imports_tab import ImportsTab
 from barberbi_desktop.ui.tasks import TaskRunner
 from tests.import_helpers import FIXTURES, query
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def _template_file(path: Path, rows: int) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,6 @@ from tests.import_helpers import query
 HEADER = "When,Who,Stylist,What,Amount,Chair notes"
 MAP = ["--platform", "barberbi", "--map", "start=When", "--map", "client_name=Who",
        "--map", "barber=Stylist", "--map", "service=What", "--map", "price=Amount"]  # fmt: skip
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def _till(path: Path, *rows: str) -> Path:

@@ -6,10 +6,8 @@ import io
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 
 from barberbi_desktop.alerts.store import list_alerts
@@ -20,14 +18,6 @@ from barberbi_desktop.storage.settings import set_setting
 from tests.import_helpers import FIXTURES, query
 
 HEADER = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
-    yield database
-    database.dispose()
 
 
 def _row(i: int) -> str:
