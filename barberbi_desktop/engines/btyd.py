@@ -35,6 +35,23 @@ def _unique_rows(*columns: np.ndarray, weights: np.ndarray | None) -> tuple[np.n
     return (*keys, grouped.to_numpy())
 
 
+def _maximise(objective, start: np.ndarray) -> OptimizeResult:
+    """L-BFGS-B over log-parameters kept within LOG_BOUND of the start.
+
+    The bounds keep a shop's first weeks, which say little, from driving a
+    parameter to overflow; the line search may try extreme steps, hence errstate.
+    """
+    with np.errstate(all="ignore"):
+        return minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(v - LOG_BOUND, v + LOG_BOUND) for v in start],
+            options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
+        )
+
+
 def _converged(result: OptimizeResult) -> bool:
     """At an optimum: the optimiser says so, or its line search gave up only because the
     gradient (per client, on log-parameters) is already flat to machine precision."""
@@ -120,16 +137,7 @@ class BetaGeoModel:
             d_penalty = 2 * self.penalizer * params
             return -(total - penalty) / w.sum(), -(grad - d_penalty) * params / w.sum()
 
-        start = np.log([1.0, scale, 1.0, 1.0])
-        with np.errstate(all="ignore"):  # the line search may try extreme steps
-            result = minimize(
-                objective,
-                start,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(v - LOG_BOUND, v + LOG_BOUND) for v in start],
-                options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
-            )
+        result = _maximise(objective, np.log([1.0, scale, 1.0, 1.0]))
         self.r, self.alpha, self.a, self.b = (float(v) for v in np.exp(result.x))
         self.converged = _converged(result)
         self.iterations = int(result.nit)
@@ -236,16 +244,7 @@ class GammaGammaModel:
             d_penalty = 2 * self.penalizer * params
             return (-(float(ll @ w) - penalty) / w.sum(), -(grad - d_penalty) * params / w.sum())
 
-        start = np.log([1.0, 1.0, scale])
-        with np.errstate(all="ignore"):
-            result = minimize(
-                objective,
-                start,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(v - LOG_BOUND, v + LOG_BOUND) for v in start],
-                options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
-            )
+        result = _maximise(objective, np.log([1.0, 1.0, scale]))
         self.p, self.q, self.gamma = (float(v) for v in np.exp(result.x))
         self.converged = _converged(result)
         ll, _ = self._loglik_and_grad(np.array([self.p, self.q, self.gamma]), x, m, w)
