@@ -188,18 +188,25 @@ def _services(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Out
         "duration_min": "coalesce(s.duration, t.duration_min)",
         "premium": f"CASE WHEN {price} IS NULL THEN t.premium ELSE {price} >= :t END",
     }  # fmt: skip
-    joined = "FROM stage_svc s JOIN services t ON t.id = s.service_id WHERE s.outcome = 'same'"
-    diff = "(" + " OR ".join(f"({e}) IS NOT t.{c}" for c, e in new.items()) + ")"
-    _record(cur, "services", joined, diff, p)
-    cur.execute(f"UPDATE stage_svc SET outcome = 'update' WHERE lname IN "
-                f"(SELECT s.lname {joined} AND {diff})", p)  # fmt: skip
-    sets = ", ".join(f"{c} = {e}" for c, e in new.items())
-    cur.execute(f"UPDATE services AS t SET {sets} FROM stage_svc s WHERE t.id = s.service_id "
-                f"AND s.outcome = 'update'", p)  # fmt: skip
+    _update_changed(cur, "services", "stage_svc", "service_id", "lname", new, p)
     return cur.execute(
         "SELECT s.outcome, COUNT(*) FROM stage_svc_rows r JOIN stage_svc s "
         "ON s.lname = lower(r.name) GROUP BY s.outcome"
     ).fetchall()
+
+
+def _update_changed(cur: sqlite3.Cursor, table: str, stage: str, id_col: str, key_col: str,
+                    new: dict[str, str], p: dict[str, Any]) -> None:
+    """Write ``new`` (column -> SQL over the stage ``s`` and the row ``t``) to the matched
+    rows it changes, old values first into ``import_changes``, and mark them updated."""
+    joined = f"FROM {stage} s JOIN {table} t ON t.id = s.{id_col} WHERE s.outcome = 'same'"
+    diff = "(" + " OR ".join(f"({e}) IS NOT t.{c}" for c, e in new.items()) + ")"
+    _record(cur, table, joined, diff, p)
+    cur.execute(f"UPDATE {stage} SET outcome = 'update' WHERE {key_col} IN "
+                f"(SELECT s.{key_col} {joined} AND {diff})", p)  # fmt: skip
+    sets = ", ".join(f"{c} = {e}" for c, e in new.items())
+    cur.execute(f"UPDATE {table} AS t SET {sets} FROM {stage} s WHERE t.id = s.{id_col} "
+                f"AND s.outcome = 'update'", p)  # fmt: skip
 
 
 # --- staff ---------------------------------------------------------------------------
@@ -246,14 +253,7 @@ def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcom
         "external_ids": f"CASE WHEN s.ext IS NOT NULL AND json_extract({ids}, {path}) IS NULL "
                         f"THEN json_set({ids}, {path}, s.ext) ELSE t.external_ids END",
     }  # fmt: skip
-    joined = "FROM stage_staff s JOIN barbers t ON t.id = s.barber_id WHERE s.outcome = 'same'"
-    diff = "(" + " OR ".join(f"({e}) IS NOT t.{c}" for c, e in new.items()) + ")"
-    _record(cur, "barbers", joined, diff, p)
-    cur.execute(f"UPDATE stage_staff SET outcome = 'update' WHERE barber_id IN "
-                f"(SELECT s.barber_id {joined} AND {diff})", p)  # fmt: skip
-    sets = ", ".join(f"{c} = {e}" for c, e in new.items())
-    cur.execute(f"UPDATE barbers AS t SET {sets} FROM stage_staff s WHERE t.id = s.barber_id "
-                f"AND s.outcome = 'update'", p)  # fmt: skip
+    _update_changed(cur, "barbers", "stage_staff", "barber_id", "barber_id", new, p)
     return cur.execute(
         "SELECT s.outcome, COUNT(*) FROM stage_staff_rows r JOIN stage_loc l "
         "ON l.lname = lower(r.location) JOIN stage_staff s ON s.location_id = l.id "
