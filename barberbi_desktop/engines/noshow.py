@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from scipy.stats import beta as beta_dist
+from threadpoolctl import threadpool_limits
 
 from barberbi_desktop.engines import noshow_backtest as bt
 from barberbi_desktop.engines.data import RunState, ShopData
@@ -77,10 +78,10 @@ class NoShowResult:
     def summary(self) -> dict[str, Any]:
         up = self.upcoming
         at_stake = {
-            "bookings": int(len(up)),
+            "bookings": len(up),
             "expected_no_shows": _num(up["risk"].sum()) if len(up) else 0.0,
             "expected_minutes": _num((up["risk"] * up["minutes"]).sum()) if len(up) else 0.0,
-            "expected_cents": int(round((up["risk"] * up["price_cents"]).sum()))
+            "expected_cents": int(np.rint((up["risk"] * up["price_cents"]).sum()))
             if len(up)
             else 0,
         }
@@ -232,7 +233,7 @@ def _replay(
     complete = {n: np.concatenate(p) for n, p in pooled.items() if len(p) == weeks}
     for name, p in complete.items():
         result[name] = bt.scores(p, y) | {"calibration": bt.calibration(p, y)}
-    result["bookings"] = int(len(y))
+    result["bookings"] = len(y)
     result["no_shows"] = int(y.sum())
     return result
 
@@ -274,7 +275,7 @@ def _reasons(b: Bookings, at: AtCutoff, rows: np.ndarray) -> list[str]:
             words = f"booked {via} {how[7:]}" if via and which else how
             parts.append((max(lead_lift[which], chan_lift.get(via, 1.0)), words))
         if long_gap[i] and gap_lift >= 1.2:
-            months = int(round(at.days_since_last[i] / 30.4))
+            months = int(np.rint(at.days_since_last[i] / 30.4))
             parts.append((gap_lift, f"last visit {months} months ago"))
         keep = [p for p in sorted(parts, key=lambda p: -p[0]) if p[0] >= 1.15 or p[0] == 0.5]
         out.append("; ".join(w for _, w in keep[:3]) or "nothing stands out")
@@ -307,6 +308,23 @@ def run(
     at = at_cutoff(b, cutoff_ns)
     if not (at.outcome & b.no_show).any():
         return _result(data, b, at, as_of, cutoff, "none", None, NO_INFO, notes, {}, None)
+    # One OpenMP thread: on a busy two-core computer the pool's spinning threads made
+    # each boosting fit ten times slower (the same limit as ltv_models).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _modelled(data, b, at, as_of, cutoff, notes, settings, state)
+
+
+def _modelled(
+    data: ShopData,
+    b: Bookings,
+    at: AtCutoff,
+    as_of: date,
+    cutoff: pd.Timestamp,
+    notes: list[str],
+    settings: NoShowSettings,
+    state: RunState,
+) -> NoShowResult:
+    cutoff_ns = int(cutoff.value)
     backtest = _replay(b, cutoff_ns, settings, state)
     pooled = {"weeks": backtest["weeks"], **{k: v for k, v in backtest.items() if
                                              isinstance(v, dict)}}  # fmt: skip
