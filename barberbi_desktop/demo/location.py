@@ -160,7 +160,9 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     visits["barber"] = _assign_barbers(rng, visits, traits, hours, weekday0)
     visits["pref_minute"] = traits["pref_minute"].to_numpy()[visits["client"]]
     visits["visit_row"] = np.arange(len(visits))
-    booked = assign_slots(rng, _with_missed(rng, visits, traits, spec), hours, weekday0)
+    wanted = _with_missed(rng, visits, traits, spec)
+    expendable = (wanted["status"] == "candidate").to_numpy()
+    booked = assign_slots(rng, wanted, hours, weekday0, expendable)
     # A visit pushed past the end of the history by a full day is still only booked.
     pushed = booked["day"] >= spec.days
     booked.loc[pushed & (booked["status"] == "completed"), "status"] = "booked"
@@ -175,7 +177,11 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     booked["start"] = local.dt.tz_localize(tz, nonexistent="shift_forward").dt.tz_convert("UTC")
     booked["end"] = booked["start"] + pd.to_timedelta(booked["dur"], unit="min")
     end_utc = pd.Timestamp(spec.end).tz_localize(tz).tz_convert("UTC")
-    appts = noshows.decide(rng, _booking_times(rng, booked, traits, end_utc), traits)
+    # Candidates dropped to make room on full days never became bookings; the true odds
+    # of the rest are scaled by the share that survived (about even across slots).
+    survival = (booked["status"] == "candidate").sum() / max(int(expendable.sum()), 1)
+    appts = _booking_times(rng, booked, traits, end_utc)
+    appts = noshows.decide(rng, appts, traits, float(survival))
     appts["local_appt"] = np.arange(len(appts))
     appts["loc"] = loc
 

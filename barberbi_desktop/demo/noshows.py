@@ -55,7 +55,9 @@ def _slot_odds(appts: pd.DataFrame) -> np.ndarray:
     return shift
 
 
-def decide(rng: np.random.Generator, appts: pd.DataFrame, traits: pd.DataFrame) -> pd.DataFrame:
+def decide(
+    rng: np.random.Generator, appts: pd.DataFrame, traits: pd.DataFrame, survival: float = 1.0
+) -> pd.DataFrame:
     """Keep some candidates as no-shows, drop the rest, and add each appointment's true
     no-show probability (``p_no_show``)."""
     appts = appts.sort_values(["client", "start"], kind="stable").reset_index(drop=True)
@@ -83,7 +85,7 @@ def decide(rng: np.random.Generator, appts: pd.DataFrame, traits: pd.DataFrame) 
             shift[idx] + e["first_visit"] * ~done[c] + e["recent_miss"] * misses
         )
         odds = np.where(walk_in[idx], 0.0, np.minimum(odds, cap[idx]))
-        p_true[idx] = odds / (1 + odds)
+        p_true[idx] = survival * odds / (1 + survival * odds)
         st = status[idx]
         cand = st == "candidate"
         keep = cand & (u[idx] < odds / cap[idx])

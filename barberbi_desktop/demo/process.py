@@ -36,7 +36,7 @@ NO_SHOW_EFFECTS = {
     "weekday": {0: 0.3, 4: 0.1, 5: -0.2},  # Monday, Friday, Saturday
     "early": 0.35,  # before 10:00
     "late": 0.2,  # from 17:00
-    "offset": -0.95,  # keeps the shop's overall rate near NO_SHOW_PER_VISIT
+    "offset": -0.45,  # keeps the shop's overall rate near NO_SHOW_PER_VISIT
 }
 # A candidate missed booking is drawn before a visit with this many times the client's
 # base odds (at most one per visit), then kept with its true odds over that: the odds
