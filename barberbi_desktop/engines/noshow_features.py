@@ -90,7 +90,7 @@ def prepare(data: ShopData) -> Bookings:
             "start": a["start"].to_numpy(),
             "status": status[held],
             "channel": channel.to_numpy(),
-            "weekday": local.dt.dayofweek.to_numpy(dtype=float),
+            "weekday": local.dt.day_of_week.to_numpy(dtype=float),
             "hour": (local.dt.hour + local.dt.minute / 60).to_numpy(dtype=float),
             "price_cents": price.to_numpy(dtype=float),
             "minutes": minutes.to_numpy(dtype=float),
