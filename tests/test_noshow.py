@@ -126,9 +126,7 @@ def test_reasons_and_reliability_say_what_the_history_says(held_out: dict) -> No
 def _frames(statuses: list[str]) -> ShopData:
     """A small hand-built shop: one client a week for 40 weeks, then two bookings ahead."""
     n = len(statuses)
-    start = pd.Timestamp("2026-01-05 15:00", tz="UTC") + pd.to_timedelta(
-        np.arange(n) * 7, unit="D"
-    )
+    start = pd.Timestamp("2026-01-05 15:00", tz="UTC") + pd.to_timedelta(np.arange(n) * 7, unit="D")
     appts = pd.DataFrame(
         {
             "appointment_id": np.arange(1, n + 1),
@@ -151,8 +149,9 @@ def _frames(statuses: list[str]) -> ShopData:
         sale_items=empty,
         clients=pd.DataFrame({"client_id": range(1, 8)}),
         barbers=pd.DataFrame({"barber_id": [1], "name": ["Ana"]}),
-        services=pd.DataFrame({"service_id": [1], "list_price_cents": [3000],
-                               "duration_min": [30]}),  # fmt: skip
+        services=pd.DataFrame(
+            {"service_id": [1], "list_price_cents": [3000], "duration_min": [30]}
+        ),
         locations=pd.DataFrame({"location_id": [1], "timezone": ["America/Chicago"]}),
         reviews=empty,
         training_log=empty,
