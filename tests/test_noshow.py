@@ -19,6 +19,7 @@ from barberbi_desktop.demo.process import DemoSpec
 from barberbi_desktop.demo.store import create_demo
 from barberbi_desktop.engines import noshow
 from barberbi_desktop.engines.data import ShopData
+from barberbi_desktop.engines.noshow_features import at_cutoff, prepare, row_features
 from barberbi_desktop.ingest.importer import Importer
 from barberbi_desktop.jobs import noshow_job
 from barberbi_desktop.jobs.noshow_job import client_reliability, upcoming_risks
@@ -122,6 +123,38 @@ def test_reasons_and_reliability_say_what_the_history_says(held_out: dict) -> No
     assert np.allclose(has["own_rate"], has["missed"] / has["booked"])
     nxt = up.drop_duplicates("client_id").set_index("client_id")["risk"]
     assert np.allclose(c.loc[nxt.index.astype(int), "next_risk"], nxt)
+
+
+def test_scoring_only_new_bookings_gives_the_full_runs_risks(held_out: dict) -> None:
+    data, result = held_out["data"], held_out["results"][-1]
+    cut = pd.Timestamp(result.cutoff)
+    appts = data.appointments
+    later = appts[appts["start"] > cut - pd.Timedelta(days=1)]
+    assert 0 < len(later) < len(appts) / 5
+    again = noshow.rescore(replace(data, appointments=later), result.scorer, result.as_of)
+    pd.testing.assert_frame_equal(again.upcoming, result.upcoming)
+    pd.testing.assert_frame_equal(again.clients, result.clients)
+    # The kept histories are what a pass over every appointment at the cutoff gives.
+    b = prepare(data)
+    at = at_cutoff(b, int(cut.value))
+    rows = np.flatnonzero(at.upcoming)
+    kept = result.scorer.state
+    x = row_features(b, rows, kept.history(b.client_key[rows]), kept.prior, kept.barbers(b))
+    pd.testing.assert_frame_equal(x, at.features(rows))
+    # A booking made after the run, by a client the shop has never seen, is scored too.
+    walk = later.iloc[[-1]].assign(
+        appointment_id=appts["appointment_id"].max() + 1,
+        client_id=appts["client_id"].max() + 1,
+        start=cut + pd.Timedelta(days=3),
+        booked_at=cut + pd.Timedelta(hours=1),
+        status="booked",
+    )
+    now = (cut + pd.Timedelta(hours=2)).tz_convert(data.locations["timezone"].iloc[0])
+    newer = replace(data, appointments=pd.concat([later, walk], ignore_index=True))
+    scored = noshow.rescore(newer, result.scorer, result.as_of, now=now.tz_localize(None))
+    row = scored.upcoming.set_index("appointment_id").loc[int(walk["appointment_id"].iloc[0])]
+    assert 0 < row["risk"] < 1 and "first booking" in row["reasons"]
+    assert scored.clients.loc[int(walk["client_id"].iloc[0]), "booked"] == 0
 
 
 def _frames(statuses: list[str]) -> ShopData:

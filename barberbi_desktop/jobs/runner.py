@@ -105,12 +105,15 @@ def _noshow(
     from barberbi_desktop.engines import noshow
     from barberbi_desktop.jobs import noshow_job
 
-    data = load_shop_data(db, omit=LEAN)  # no names, contacts or payment methods needed
     key = str(db.path or db.url)
     kept = _NOSHOW_SCORERS.get(key)
     if now is not None and kept is not None and kept.as_of == as_of:
+        # Only bookings from the kept run's cutoff on: the clients' histories are kept.
+        since = datetime.fromtimestamp(kept.state.cutoff_ns / 1e9, UTC) - timedelta(days=1)
+        data = load_shop_data(db, start=since, omit=LEAN)
         result = noshow.rescore(data, kept, as_of, now=now)
     else:
+        data = load_shop_data(db, omit=LEAN)  # no names, contacts or payment methods needed
         result = noshow.run(data, noshow.NoShowSettings(), as_of, state, now=now)
         if result.scorer is not None:
             _NOSHOW_SCORERS[key] = result.scorer
