@@ -30,8 +30,10 @@ from barberbi_desktop.storage.results import latest_run, start_run
 from tests.conftest import DEMO_END
 from tests.import_helpers import FIXTURES, NOW
 
-HELD_OUT_SEED = 11  # the engine was tuned on seed 7 (the suite's demo); this one is unseen
-AS_OFS = (DEMO_END - timedelta(days=42), DEMO_END - timedelta(days=28))
+HELD_OUT_SEED = 11  # the engine and demo were tuned on seeds 7 and 21-23; this one is unseen
+# Four cutoffs two weeks apart: each predicts the two weeks after it, and pooling them
+# gives about 550 bookings and 55 no-shows (one cutoff's 30 leave the AUC +-0.05).
+AS_OFS = tuple(DEMO_END - timedelta(days=d) for d in (70, 56, 42, 28))
 
 
 def _truth(path: Path) -> np.ndarray:
@@ -102,13 +104,12 @@ def test_an_unseen_shop_two_weeks_ahead_beats_each_clients_own_rate(held_out: di
     m, o = pd.concat(model), pd.concat(own)
     assert list(m["appointment_id"]) == list(o["appointment_id"])
     y = (m["status"] == "no_show").to_numpy()
-    assert y.sum() >= 25  # enough no-shows for the AUC to mean something
+    assert y.sum() >= 40  # enough no-shows for the AUC to mean something
     auc_model, auc_own = roc_auc_score(y, m["risk"]), roc_auc_score(y, o["risk"])
     auc_truth = roc_auc_score(y, held_out["truth"][m["appointment_id"].to_numpy() - 1])
-    assert auc_model >= auc_own + 0.02, (auc_model, auc_own)
-    # The issue asks for 0.70; on this unseen seed the model reaches 0.67 and the true
-    # probabilities themselves little more (see the report), so the check is against them.
-    assert auc_model >= 0.65 and auc_model >= auc_truth - 0.08, (auc_model, auc_own, auc_truth)
+    # Issue 23's bar. Measured: model 0.742, own rate 0.698, the true probabilities 0.802.
+    assert auc_model >= 0.70 and auc_model >= auc_own + 0.02, (auc_model, auc_own, auc_truth)
+    assert auc_model <= auc_truth + 0.02  # nothing beats the truth but chance
 
 
 def test_reasons_and_reliability_say_what_the_history_says(held_out: dict) -> None:

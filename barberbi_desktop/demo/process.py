@@ -29,14 +29,14 @@ NO_SHOW_PER_VISIT = 0.075
 # more, and nobody misses a walk-in.
 NO_SHOW_EFFECTS = {
     "online": 0.35,
-    "lead_per_doubling": 0.32,  # per doubling of the lead time beyond 3 days
+    "lead_per_doubling": 0.40,  # per doubling of the lead time beyond 3 days
     "lead_doublings": (-1.5, 2.5),  # clipped: same day ... about 17 days and more
-    "first_visit": 0.7,
-    "recent_miss": 0.55,  # per miss among the client's last 6 bookings (up to 3)
+    "first_visit": 0.9,
+    "recent_miss": 0.8,  # per miss among the client's last 6 bookings (up to 3)
     "weekday": {0: 0.3, 4: 0.1, 5: -0.2},  # Monday, Friday, Saturday
     "early": 0.35,  # before 10:00
     "late": 0.2,  # from 17:00
-    "offset": -0.45,  # keeps the shop's overall rate near NO_SHOW_PER_VISIT
+    "offset": -0.70,  # keeps the shop's overall rate near NO_SHOW_PER_VISIT
 }
 # A candidate missed booking is drawn before a visit with this many times the client's
 # base odds (at most one per visit), then kept with its true odds over that: the odds
