@@ -215,6 +215,22 @@ def _print_kpi(result: dict[str, Any]) -> None:
         )
 
 
+def _print_noshow(result: dict[str, Any]) -> None:
+    print(f"No-show risk as of {result['as_of']} (run {result['run_id']}): {result['sentence']}")
+    for note in result["notes"]:
+        print(f"  {note}")
+    stake = result["at_stake"]
+    if result["method"] == "none" or not stake["bookings"]:
+        return
+    print(f"Next {len(result['upcoming']):,} bookings: about {stake['expected_no_shows']:.1f} "
+          f"no-shows, {stake['expected_minutes'] / 60:.1f} chair-hours and "
+          f"${stake['expected_cents'] / 100:,.0f} at stake. Riskiest:")
+    riskiest = sorted(result["upcoming"], key=lambda u: -(u["risk"] or 0))[:10]
+    for u in riskiest:
+        print(f"  {u['start'][:16].replace('T', ' ')} UTC  {u['risk']:.0%}  "
+              f"{u['barber'] or 'any barber'}: {u['reasons']}")
+
+
 def _print_revenue(result: dict[str, Any]) -> None:
     cap = result["capacity"]
     if cap.get("utilisation") is not None:
@@ -245,6 +261,9 @@ def _print_run(result: dict[str, Any]) -> None:
         return
     if result.get("engine") == "revenue":
         _print_revenue(result)
+        return
+    if result.get("engine") == "noshow":
+        _print_noshow(result)
         return
     print(
         f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "

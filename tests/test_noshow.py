@@ -233,6 +233,9 @@ def test_a_shop_built_by_the_importer_gets_risks_or_the_sentence(calendly_shop: 
 
 def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.CaptureFixture) -> None:
     as_of = DEMO_END - timedelta(days=14)
+    assert main(["--db", str(shop.path), "run", "noshow", "--as-of", str(as_of)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"No-show risk as of {as_of}") and "at stake. Riskiest:" in said
     assert main(["--db", str(shop.path), "run", "noshow", "--as-of", str(as_of), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     bt = out["backtest"]
