@@ -178,7 +178,11 @@ def service_prices(appts: pd.DataFrame, services: pd.DataFrame) -> pd.Series:
         sold = appts["service_cents"].astype(float)
         done = (appts["status"].astype("object") == "completed") & (sold > 0)
         median = sold[done].groupby(appts["service_id"][done]).median()
-        prices = pd.concat([prices, median[~median.index.isin(prices.index)]])
+        extra = median[~median.index.isin(prices.index)].astype(float)
+        if not len(prices):  # no concat with an empty side: pandas 2.1 warns of its dtype
+            prices = extra
+        elif len(extra):
+            prices = pd.concat([prices, extra])
     return prices.astype(float)
 
 
