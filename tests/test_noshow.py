@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from barberbi_desktop.cli import main
+from barberbi_desktop.cli import _print_run, main
 from barberbi_desktop.demo.process import DemoSpec
 from barberbi_desktop.demo.store import create_demo
 from barberbi_desktop.engines import noshow
@@ -233,9 +233,6 @@ def test_a_shop_built_by_the_importer_gets_risks_or_the_sentence(calendly_shop: 
 
 def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.CaptureFixture) -> None:
     as_of = DEMO_END - timedelta(days=14)
-    assert main(["--db", str(shop.path), "run", "noshow", "--as-of", str(as_of)]) == 0
-    said = capsys.readouterr().out
-    assert said.startswith(f"No-show risk as of {as_of}") and "at stake. Riskiest:" in said
     assert main(["--db", str(shop.path), "run", "noshow", "--as-of", str(as_of), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     bt = out["backtest"]
@@ -244,6 +241,10 @@ def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.Captur
     assert {"roc_auc", "brier"} <= set(bt["baselines"]["client_rate"])
     assert len(bt["calibration"]) == 10
     assert out["method"] in {"model", "client_rate"} and out["sentence"]
+    _print_run(out)  # what the command prints without --json
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"No-show risk as of {as_of} (run {out['run_id']}): {out['sentence']}"
+    assert said[1].endswith("at stake. Riskiest:") and len(said) == 12
     booking = out["upcoming"][0]
     assert set(booking) >= {"appointment_id", "start", "client_id", "barber", "risk",
                             "reasons", "late_cancel_risk", "price_cents", "minutes"}  # fmt: skip
