@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,10 @@ from barberbi_desktop.cli import _print_run, main
 from barberbi_desktop.demo.process import DemoSpec
 from barberbi_desktop.demo.store import create_demo
 from barberbi_desktop.engines import noshow
-from barberbi_desktop.engines.data import ShopData
+from barberbi_desktop.engines.data import RunState, ShopData
 from barberbi_desktop.engines.noshow_features import at_cutoff, prepare, row_features
 from barberbi_desktop.ingest.importer import Importer
-from barberbi_desktop.jobs import noshow_job
+from barberbi_desktop.jobs import noshow_job, runner
 from barberbi_desktop.jobs.noshow_job import client_reliability, upcoming_risks
 from barberbi_desktop.jobs.runner import run_engine
 from barberbi_desktop.storage.db import Database, open_database
@@ -293,3 +293,24 @@ def test_only_the_newest_runs_keep_their_rows(db: Database) -> None:
     assert summaries == len(runs)  # older runs keep their summary
     stored = client_reliability(db, runs[-1])
     assert stored["missed"].sum() == 2 and stored["booked"].sum() == 40
+
+
+def test_a_later_run_the_same_shop_day_only_scores_the_bookings_after_its_cutoff(
+    shop: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of = DEMO_END - timedelta(days=14)
+    now = datetime.combine(as_of, time(9))
+    monkeypatch.setattr(runner, "_NOSHOW_SCORERS", {})
+    first = runner._noshow(shop, start_run(shop, "noshow", as_of), as_of, RunState(), now)
+    monkeypatch.setattr(noshow, "run", lambda *a, **k: pytest.fail("fitted again"))
+    reads: list[dict] = []
+    load = runner.load_shop_data
+    monkeypatch.setattr(runner, "load_shop_data", lambda db, **k: reads.append(k) or load(db, **k))
+    later = runner._noshow(shop, start_run(shop, "noshow", as_of), as_of, RunState(),
+                           now + timedelta(hours=3))  # fmt: skip
+    assert reads[0]["start"] is not None and later["method"] == first["method"] == "model"
+    before = {u["appointment_id"]: u["risk"] for u in first["upcoming"]}
+    after = {u["appointment_id"]: u["risk"] for u in later["upcoming"]}
+    both = before.keys() & after.keys()
+    assert len(both) > 50 and all(before[a] == after[a] for a in both)
+    assert len(before) > len(both)  # bookings of the morning's first hours are past now
