@@ -107,9 +107,18 @@ def _noshow(
 
     key = str(db.path or db.url)
     kept = _NOSHOW_SCORERS.get(key)
-    if now is not None and kept is not None and kept.as_of == as_of:
+    since = None if kept is None else datetime.fromtimestamp(kept.state.cutoff_ns / 1e9, UTC)
+    # A kept run's client histories serve later cutoffs the same shop day, never earlier
+    # ones (they may count visits that had not happened yet then).
+    if (
+        now is not None
+        and kept is not None
+        and since is not None
+        and kept.as_of == as_of
+        and now.replace(tzinfo=ZoneInfo(shop_zone(db))) >= since
+    ):
         # Only bookings from the kept run's cutoff on: the clients' histories are kept.
-        since = datetime.fromtimestamp(kept.state.cutoff_ns / 1e9, UTC) - timedelta(days=1)
+        since = since - timedelta(days=1)
         data = load_shop_data(db, start=since, omit=LEAN)
         result = noshow.rescore(data, kept, as_of, now=now)
     else:
