@@ -263,3 +263,57 @@ def call_list(at_risk: AtRisk, which: str = "tomorrow") -> pd.DataFrame:
 def write_call_list(at_risk: AtRisk, path: Path, which: str = "tomorrow") -> int:
     """Write the day's call list as CSV or Excel (by the suffix); returns its rows."""
     return write_table(call_list(at_risk, which), path, sheet="Call list")
+
+
+def reliability_frame(result: NoShowRun) -> pd.DataFrame:
+    """Each client's own no-show record and the risk of their next booking: the
+    RELIABILITY columns plus ``next_start`` (UTC) and ``next_reasons`` from the run's
+    upcoming bookings. A client the run says nothing about is absent (unknown), never
+    a client with no misses."""
+    raw = (result.run.metrics or {}).get("reliability") or {}
+    if isinstance(raw, dict):
+        rows = [{**v, "client_id": k} for k, v in raw.items() if isinstance(v, dict)]
+    else:
+        rows = [r for r in raw if isinstance(r, dict)]
+    frame = pd.DataFrame(rows, columns=list(RELIABILITY))
+    out = pd.DataFrame(
+        {
+            "client_id": pd.to_numeric(frame["client_id"]).astype("int64"),
+            **{c: pd.to_numeric(frame[c]).astype(float) for c in RELIABILITY[1:]},
+        }
+    )
+    up = result.upcoming.dropna(subset=["client_id"]).sort_values("start", kind="stable")
+    first = up.drop_duplicates("client_id")
+    nxt = pd.DataFrame(
+        {
+            "client_id": first["client_id"].astype("int64"),
+            "next_start": first["start"],
+            "next_reasons": first["reasons"],
+        }
+    )
+    return out.merge(nxt, on="client_id", how="left")
+
+
+def reliability_sentence(row: pd.Series | dict[str, Any], zone: str) -> str:
+    """One client's record in words for the Clients tab's detail."""
+    booked, missed = row.get("booked"), row.get("missed")
+    if booked is None or pd.isna(booked) or not booked:
+        said = "No bookings yet in files that record no-shows, so no own rate."
+    else:
+        said = f"Missed {int(missed)} of {int(booked)} bookings"
+        rate, low, high = row.get("own_rate"), row.get("rate_low"), row.get("rate_high")
+        if rate is not None and pd.notna(rate):
+            said += f" ({rate:.0%}"
+            if low is not None and pd.notna(low) and high is not None and pd.notna(high):
+                said += f"; likely between {low:.0%} and {high:.0%}"
+            said += ")"
+        said += "."
+    risk, start = row.get("next_risk"), row.get("next_start")
+    if risk is not None and pd.notna(risk):
+        when = ""
+        if start is not None and pd.notna(start):
+            when = f" on {pd.Timestamp(start).tz_convert(ZoneInfo(zone)):%a %d %b at %H:%M}"
+        said += f" Next booking{when}: a {risk:.0%} chance of a no-show"
+        why = row.get("next_reasons")
+        said += f" ({why})." if isinstance(why, str) and why else "."
+    return said

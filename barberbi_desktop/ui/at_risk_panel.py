@@ -1,0 +1,249 @@
+"""The Dashboard's bookings at risk of a no-show: the rest of today and tomorrow,
+riskiest first, what is at stake, how well the risks did in their replay, and the
+call list export.
+
+Reads the latest stored no-show run on a worker (`storage.at_risk`); the run's
+parsed bookings are kept until a newer run lands, so the minute's refresh (the
+remaining part of today moves with the clock) reads only the few bookings'
+names and statuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import text
+
+from barberbi_desktop.metrics_doc import definition
+from barberbi_desktop.storage.at_risk import (
+    ENGINE,
+    AtRisk,
+    NoShowRun,
+    bookings_at_risk,
+    quality_words,
+    read_noshow,
+    write_call_list,
+)
+from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.users import User, audit
+from barberbi_desktop.ui.table_model import DataFrameModel, Index
+from barberbi_desktop.ui.table_view import TableView
+from barberbi_desktop.ui.tasks import TaskRunner
+from barberbi_desktop.ui.theme import WrapLabel
+
+COLUMNS = {
+    "when": "When",
+    "client": "Client",
+    "barber": "Barber",
+    "service": "Service",
+    "risk": "No-show risk",
+    "reasons": "Why",
+}
+NO_RUN = (
+    "No no-show risks yet. They are worked out in the background after the app opens "
+    "and after each import (or run `barberbi run noshow`)."
+)
+
+
+def _hours(h: float) -> str:
+    return f"{h:.1f} chair-hour{'' if round(h, 1) == 1 else 's'}"
+
+
+def stake_sentence(at_risk: AtRisk) -> str:
+    """What the rest of today and tomorrow could lose to no-shows, in one sentence each."""
+    parts = []
+    for which, label in (("today", "Rest of today"),
+                         ("tomorrow", f"Tomorrow ({at_risk.tomorrow:%a %d %b})")):  # fmt: skip
+        s = at_risk.stake[which]
+        n = int(s["bookings"])
+        if not n:
+            parts.append(f"{label}: no bookings.")
+            continue
+        said = (
+            f"{label}: {n} booking{'s' if n != 1 else ''}, {int(s['at_risk'])} at risk; "
+            f"expected {_hours(s['hours'])} and ${s['cents'] / 100:,.0f} lost to no-shows"
+        )
+        unknown = int(max(s["unknown_price"], s["unknown_minutes"]))
+        if unknown:
+            said += f" ({unknown} without a known price or length left out)"
+        parts.append(said + ".")
+    return " ".join(parts)
+
+
+def table_frame(at_risk: AtRisk) -> pd.DataFrame:
+    b = at_risk.bookings
+    day = np.where(b["day"] == "today", "Today", "Tomorrow")
+    return pd.DataFrame(
+        {
+            "when": [f"{d} {t:%H:%M}" for d, t in zip(day, b["local"], strict=True)],
+            "client": b["client"].fillna("(no name)").astype(str),
+            "barber": b["barber"].fillna("").astype(str),
+            "service": b["service"].fillna("").astype(str),
+            "risk": b["risk"].astype(float),
+            "reasons": b["reasons"].astype(str),
+            "at_risk": b["at_risk"].astype(bool),
+        }
+    )
+
+
+class RiskModel(DataFrameModel):
+    """Bookings at risk in bold: the ones to call."""
+
+    def __init__(self) -> None:
+        super().__init__(headers=COLUMNS, formatters={"risk": lambda v: f"{float(v):.0%}"})
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._flag = np.zeros(0, dtype=bool)
+
+    def set_frame(self, frame: pd.DataFrame, tooltips: list[str | None] | None = None) -> None:
+        self._flag = frame["at_risk"].to_numpy(dtype=bool)
+        super().set_frame(frame, tooltips)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.FontRole and index.isValid():
+            return self._bold if self._flag[int(self._rows[index.row()])] else None
+        return super().data(index, role)
+
+
+class AtRiskPanel(QWidget):
+    def __init__(
+        self,
+        db: Database,
+        runner: TaskRunner,
+        user: User | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db, self.runner, self.user = db, runner, user
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._run: NoShowRun | None = None  # the parsed run, kept until a newer one lands
+        self.at_risk: AtRisk | None = None
+        self.title = QLabel("<b>Bookings at risk of a no-show</b>")
+        self.summary = WrapLabel(NO_RUN)
+        self.summary.setToolTip(definition("noshow_risk") or "")
+        self.quality = WrapLabel("")
+        self.quality.setToolTip(definition("noshow_backtest") or "")
+        self.model = RiskModel()
+        self.table = TableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.export = QPushButton("Export tomorrow's call list…")
+        self.export.setToolTip(
+            "Tomorrow's bookings at risk with the client's phone, the time, barber, service, "
+            "risk and why, as CSV or Excel"
+        )
+        self.export.clicked.connect(self._choose_export)
+        if user is not None and not user.may("exports"):
+            self.export.setEnabled(False)
+            self.export.setToolTip("Only the owner can export client lists")
+        self.status = QLabel("")
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.status)
+        head.addWidget(self.export)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.table, 1)
+        self._show_table(False)
+
+    def _show_table(self, shown: bool) -> None:
+        self.table.setVisible(shown)
+        self.export.setVisible(shown)
+        self.quality.setVisible(shown)
+
+    def refresh(self) -> None:
+        self.runner.run(self._load, self._show, lambda exc: self.summary.setText(str(exc)))
+
+    def _load(self) -> AtRisk | NoShowRun | None:
+        with self.db.read() as conn:
+            latest = conn.execute(
+                text("SELECT MAX(id) FROM engine_runs WHERE engine = :e AND status = 'ok'"),
+                {"e": ENGINE},
+            ).scalar()
+        if latest is None:
+            return None
+        run = self._run
+        if run is None or run.run.run_id != latest:
+            run = read_noshow(self.db)
+            if run is None:
+                return None
+        if run.no_info:
+            return run
+        return bookings_at_risk(self.db, run, self.clock())
+
+    def _show(self, loaded: AtRisk | NoShowRun | None) -> None:
+        if loaded is None:
+            self.at_risk = None
+            self.summary.setText(NO_RUN)
+            self._show_table(False)
+            return
+        if isinstance(loaded, NoShowRun):  # a shop whose exports say nothing of no-shows
+            self._run, self.at_risk = loaded, None
+            self.summary.setText(loaded.no_info or "")
+            self._show_table(False)
+            return
+        self._run, self.at_risk = loaded.result, loaded
+        cut = loaded.result.at_risk_cut
+        self.title.setText(
+            f"<b>Bookings at risk of a no-show</b> (bold: a risk of {cut:.0%} or more; "
+            f"risks as of {loaded.result.as_of:%a %d %b})"
+        )
+        self.summary.setText(stake_sentence(loaded))
+        self.quality.setText(quality_words(loaded.result))
+        frame = table_frame(loaded)
+        self.model.set_frame(frame, tooltips=list(frame["reasons"]))
+        self.table.setColumnHidden(len(COLUMNS), True)  # at_risk: shown as bold
+        self._show_table(True)
+        self.export.setEnabled(
+            bool(frame["at_risk"][loaded.bookings["day"] == "tomorrow"].any())
+            and (self.user is None or self.user.may("exports"))
+        )
+
+    def export_call_list(self, path: Path, done: Callable[[int], None] | None = None) -> None:
+        """Write tomorrow's call list on a worker and record the export."""
+        at_risk, db = self.at_risk, self.db
+        if at_risk is None:
+            return
+        user_id = self.user and self.user.user_id
+
+        def work() -> int:
+            count = write_call_list(at_risk, path)
+            audit(db, user_id, "export", {"what": "no-show call list", "bookings": count,
+                                          "path": str(path)})  # fmt: skip
+            return count
+
+        def written(count: int) -> None:
+            self.status.setText(f"Exported {count} bookings to {path.name}.")
+            if done:
+                done(count)
+
+        self.runner.run(work, written, lambda exc: self.status.setText(str(exc)))
+
+    def _choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export tomorrow's call list", "no-show-call-list.csv",
+            "CSV (*.csv);;Excel (*.xlsx)",
+        )  # fmt: skip
+        if name:
+            self.export_call_list(Path(name))
