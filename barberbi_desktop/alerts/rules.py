@@ -52,7 +52,7 @@ class AlertSettings:
             "import_rejected": timedelta(0),
             "engine_failed": timedelta(hours=6),
             "backup_failed": timedelta(hours=20),
-            "noshow_loss": timedelta(hours=20),
+            "noshow_loss": timedelta(hours=36),  # keyed by the day: once for that day
         }
     )
 

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, text
 
+from barberbi_desktop.engines.revenue_deposits import ClientRisks
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.export import write_table
-from barberbi_desktop.storage.results import RunInfo, latest_run
+from barberbi_desktop.storage.results import RunInfo, latest_run, run_by_id
 from barberbi_desktop.storage.settings import shop_zone
 
 ENGINE = "noshow"
@@ -85,22 +86,37 @@ def at_risk_cut(backtest: dict[str, Any]) -> float:
     return max(AT_RISK_MULTIPLE * float(base), AT_RISK_FLOOR)
 
 
-def read_noshow(db: Database) -> NoShowRun | None:
-    """The latest successful no-show run, or None before the first one."""
-    run = latest_run(db, ENGINE)
-    if run is None:
+def _backtest(m: dict[str, Any]) -> dict[str, Any]:
+    """The replay's figures for the risks in use, the shop's usual rate and the
+    baselines, whichever of the two shapes the run stored (the figures at the top with
+    ``baselines``, or one entry per candidate)."""
+    bt = dict(m.get("backtest") or {})
+    if "roc_auc" not in bt:
+        used = bt.get(m.get("model") or "") or bt.get(m.get("method") or "") or {}
+        bt.update({k: v for k, v in used.items() if k in ("roc_auc", "brier", "calibration")})
+        bt["baselines"] = {k: bt[k] for k in ("shop_rate", "client_rate") if k in bt}
+    if bt.get("base_rate") is None and m.get("base_rate") is not None:
+        bt["base_rate"] = m["base_rate"]
+    return bt
+
+
+def read_noshow(db: Database, run_id: int | None = None) -> NoShowRun | None:
+    """The latest successful no-show run (or run ``run_id``), or None before the first."""
+    run = latest_run(db, ENGINE) if run_id is None else run_by_id(db, run_id)
+    if run is None or run.engine != ENGINE:
         return None
     m = run.metrics or {}
-    backtest = m.get("backtest") or {}
-    no_info = m.get("no_information") or m.get("no_info") or None
-    if m.get("available") is False and not no_info:
-        no_info = m.get("reason") or "The imported bookings say nothing about no-shows."
+    method = m.get("method")
+    sentence = str(m.get("sentence") or "")
+    no_info = (sentence or "The imported bookings say nothing about no-shows.") if (
+        method == "none") else None  # fmt: skip
+    backtest = _backtest(m)
     return NoShowRun(
         run=run,
         upcoming=upcoming_frame(None if no_info else m.get("upcoming")),
         no_info=no_info,
-        method=m.get("method"),
-        method_sentence=str(m.get("method_sentence") or m.get("method_reason") or ""),
+        method=method,
+        method_sentence=sentence,
         backtest=backtest,
         at_risk_cut=at_risk_cut(backtest),
     )
@@ -270,7 +286,8 @@ def reliability_frame(result: NoShowRun) -> pd.DataFrame:
     RELIABILITY columns plus ``next_start`` (UTC) and ``next_reasons`` from the run's
     upcoming bookings. A client the run says nothing about is absent (unknown), never
     a client with no misses."""
-    raw = (result.run.metrics or {}).get("reliability") or {}
+    metrics = result.run.metrics or {}
+    raw = metrics.get("clients") or metrics.get("reliability") or {}
     if isinstance(raw, dict):
         rows = [{**v, "client_id": k} for k, v in raw.items() if isinstance(v, dict)]
     else:
@@ -317,3 +334,32 @@ def reliability_sentence(row: pd.Series | dict[str, Any], zone: str) -> str:
         why = row.get("next_reasons")
         said += f" ({why})." if isinstance(why, str) and why else "."
     return said
+
+
+def client_risks(db: Database, as_of: date) -> ClientRisks | None:
+    """Each client's no-show risk from the latest no-show run made as of ``as_of`` or
+    earlier (a back-dated revenue run must not see later risks), for the revenue
+    engine's deposit recommendation: the model's risk for the client's next booking
+    where they have one, else their own (shrunk) rate. None without such a run, or when
+    the shop's exports say nothing of no-shows."""
+    with db.read() as conn:
+        run_id = conn.execute(
+            text(
+                "SELECT MAX(id) FROM engine_runs WHERE engine = :e AND status = 'ok' "
+                "AND as_of <= :a"
+            ),
+            {"e": ENGINE, "a": as_of.isoformat()},
+        ).scalar()
+    result = None if run_id is None else read_noshow(db, run_id)
+    if result is None or result.no_info:
+        return None
+    frame = reliability_frame(result)
+    risk = frame["next_risk"].where(frame["next_risk"].notna(), frame["own_rate"])
+    risks = pd.DataFrame({"client_id": frame["client_id"], "risk": risk}).dropna()
+    base = result.backtest.get("base_rate")
+    return ClientRisks(
+        risks=risks,
+        method=result.method or "model",
+        as_of=result.as_of,
+        base_rate=None if base is None or not np.isfinite(base) else float(base),
+    )
