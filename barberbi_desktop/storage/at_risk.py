@@ -122,6 +122,12 @@ def read_noshow(db: Database, run_id: int | None = None) -> NoShowRun | None:
     )
 
 
+def risk_text(value: float) -> str:
+    """A chance as a whole percent; never "0%" or "100%", which no forecast is."""
+    v = float(value)
+    return "under 1%" if v < 0.005 else "over 99%" if v > 0.995 else f"{v:.0%}"
+
+
 def in_words(auc: float) -> str:
     """A ranking quality (ROC AUC) as "3 times in 4": the smallest whole-number odds
     within two points, else a percentage."""
@@ -133,30 +139,28 @@ def in_words(auc: float) -> str:
 
 
 def quality_words(result: NoShowRun) -> str:
-    """The back-test beside the predictions, in an owner's words."""
+    """The back-test beside the predictions, in an owner's words (the engine's own,
+    more technical sentence is the tooltip)."""
     if result.no_info:
         return result.no_info
     bt = result.backtest
     auc = bt.get("roc_auc")
-    own = (bt.get("baselines") or {}).get("client_rate") or {}
-    own_auc = own.get("roc_auc") if isinstance(own, dict) else own
     if auc is None or not np.isfinite(auc):
         return result.method_sentence or "No back-test yet: too little history to replay."
-    said = (
-        f"In the replay of the last weeks the risks were right {in_words(float(auc))} at "
-        f"telling a miss from a visit (AUC {auc:.2f})"
-    )
+    weeks = bt.get("weeks")
+    replay = f"a replay of the last {weeks} weeks" if weeks else "a replay of recent weeks"
+    right = f"right {in_words(float(auc))} at telling a miss from a visit (AUC {auc:.2f})"
+    if result.method == "client_rate":
+        return (
+            f"The risks are each client's own past rate, which was {right} in {replay}; "
+            "the model did no better, so it is not used."
+        )
+    own = (bt.get("baselines") or {}).get("client_rate") or {}
+    own_auc = own.get("roc_auc") if isinstance(own, dict) else own
+    said = f"In {replay} the risks were {right}"
     if own_auc is not None and np.isfinite(own_auc):
         said += f"; each client's own rate gets {own_auc:.2f}"
-    said += "."
-    if result.method == "client_rate":
-        said += (
-            " The model did not beat each client's own rate, so the risks shown are "
-            "each client's own rate."
-        )
-    if result.method_sentence and result.method_sentence not in said:
-        said += f" {result.method_sentence}"
-    return said
+    return said + "."
 
 
 @dataclass
@@ -340,8 +344,8 @@ def client_risks(db: Database, as_of: date) -> ClientRisks | None:
     """Each client's no-show risk from the latest no-show run made as of ``as_of`` or
     earlier (a back-dated revenue run must not see later risks), for the revenue
     engine's deposit recommendation: the model's risk for the client's next booking
-    where they have one, else their own (shrunk) rate. None without such a run, or when
-    the shop's exports say nothing of no-shows."""
+    where they have one, else the middle of their own rate's likely range. None without
+    such a run, or when the shop's exports say nothing of no-shows."""
     with db.read() as conn:
         run_id = conn.execute(
             text(
@@ -354,7 +358,10 @@ def client_risks(db: Database, as_of: date) -> ClientRisks | None:
     if result is None or result.no_info:
         return None
     frame = reliability_frame(result)
-    risk = frame["next_risk"].where(frame["next_risk"].notna(), frame["own_rate"])
+    # Without a booking to score, the middle of the likely range of the client's own
+    # rate: the raw rate of a client with one booking, missed, would be 100%.
+    middle = (frame["rate_low"] + frame["rate_high"]) / 2
+    risk = frame["next_risk"].where(frame["next_risk"].notna(), middle)
     risks = pd.DataFrame({"client_id": frame["client_id"], "risk": risk}).dropna()
     base = result.backtest.get("base_rate")
     return ClientRisks(

@@ -38,6 +38,7 @@ from barberbi_desktop.storage.at_risk import (
     bookings_at_risk,
     quality_words,
     read_noshow,
+    risk_text,
     write_call_list,
 )
 from barberbi_desktop.storage.db import Database
@@ -106,7 +107,7 @@ class RiskModel(DataFrameModel):
     """Bookings at risk in bold: the ones to call."""
 
     def __init__(self) -> None:
-        super().__init__(headers=COLUMNS, formatters={"risk": lambda v: f"{float(v):.0%}"})
+        super().__init__(headers=COLUMNS, formatters={"risk": risk_text})
         self._bold = QFont()
         self._bold.setBold(True)
         self._flag = np.zeros(0, dtype=bool)
@@ -211,6 +212,10 @@ class AtRiskPanel(QWidget):
         )
         self.summary.setText(stake_sentence(loaded))
         self.quality.setText(quality_words(loaded.result))
+        self.quality.setToolTip(
+            "\n\n".join(t for t in (loaded.result.method_sentence,
+                                    definition("noshow_backtest")) if t)
+        )  # fmt: skip
         frame = table_frame(loaded)
         self.model.set_frame(frame, tooltips=list(frame["reasons"]))
         self.table.setColumnHidden(len(COLUMNS), True)  # at_risk: shown as bold

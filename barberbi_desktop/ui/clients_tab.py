@@ -39,6 +39,7 @@ from barberbi_desktop.storage.at_risk import (
     read_noshow,
     reliability_frame,
     reliability_sentence,
+    risk_text,
 )
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.export import safe_cell as safe_cell  # tests import it here
@@ -85,7 +86,7 @@ FORMATTERS = {
     "expected_visits": lambda v: f"{float(v):.1f}",
     "days_since_last": lambda v: f"{float(v):.0f}",
     "visits": lambda v: f"{int(v)}",
-    "next_risk": lambda v: f"{float(v):.0%}",
+    "next_risk": risk_text,
 }
 
 
@@ -96,15 +97,15 @@ NO_RELIABILITY = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next
 
 
 def reliability_text(frame: pd.DataFrame) -> pd.Series:
-    """ "2 of 9 · 22% (8-45%)": misses, the own rate and its likely range; blank (unknown)
-    for a client with no booking in files that record no-shows."""
-    known = frame["booked"].fillna(0).to_numpy() > 0
+    """ "missed 2 of 9 (likely 8-45%)": the client's record and the likely range of their
+    own rate; blank (unknown) for a client with no booking in files that record
+    no-shows, never "0 of 0"."""
+    known = (frame["booked"].fillna(0).to_numpy() > 0) & frame["rate_low"].notna().to_numpy()
     text = (
-        frame["missed"].fillna(0).astype(int).astype(str) + " of "
-        + frame["booked"].fillna(0).astype(int).astype(str) + " · "
-        + (frame["own_rate"] * 100).round().astype("Int64").astype(str) + "% ("
-        + (frame["rate_low"] * 100).round().astype("Int64").astype(str) + "–"
-        + (frame["rate_high"] * 100).round().astype("Int64").astype(str) + "%)"
+        "missed " + frame["missed"].fillna(0).astype(int).astype(str) + " of "
+        + frame["booked"].fillna(0).astype(int).astype(str) + " (likely "
+        + (frame["rate_low"].fillna(0) * 100).round().astype(int).astype(str) + "–"
+        + (frame["rate_high"].fillna(0) * 100).round().astype(int).astype(str) + "%)"
     )  # fmt: skip
     return text.where(known, "")
 
