@@ -43,7 +43,7 @@ from barberbi_desktop.storage.at_risk import (
 )
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User, audit
-from barberbi_desktop.ui.table_model import DataFrameModel, Index
+from barberbi_desktop.ui.table_model import DataFrameModel, Index, fit_to_contents
 from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
@@ -145,6 +145,7 @@ class AtRiskPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # one line a booking; the reason is also its tooltip
         self.table.horizontalHeader().setStretchLastSection(True)
         self.export = QPushButton("Export tomorrow's call list…")
         self.export.setToolTip(
@@ -219,6 +220,7 @@ class AtRiskPanel(QWidget):
         frame = table_frame(loaded)
         self.model.set_frame(frame, tooltips=list(frame["reasons"]))
         self.table.setColumnHidden(len(COLUMNS), True)  # at_risk: shown as bold
+        fit_to_contents(self.table)
         self._show_table(True)
         self.export.setEnabled(
             bool(frame["at_risk"][loaded.bookings["day"] == "tomorrow"].any())

@@ -61,6 +61,8 @@ COLUMNS = {
     "display_name": "Client",
     "segment": "Segment",
     "visits": "Visits",
+    "reliability": "Missed (likely rate)",
+    "next_risk": "Next booking",
     "days_since_last": "Days since visit",
     "monetary_cents": "Avg spend",
     "p_alive": "Still a client",
@@ -69,8 +71,6 @@ COLUMNS = {
     "ltv_cents": "12-month value",
     "churn_risk": "Churn risk",
     "overdue_text": "Overdue",
-    "reliability": "No-shows (own rate)",
-    "next_risk": "Next booking risk",
 }
 MONEY = ("monetary_cents", "predicted_spend_cents", "ltv_cents")
 
@@ -97,15 +97,15 @@ NO_RELIABILITY = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next
 
 
 def reliability_text(frame: pd.DataFrame) -> pd.Series:
-    """ "missed 2 of 9 (likely 8-45%)": the client's record and the likely range of their
-    own rate; blank (unknown) for a client with no booking in files that record
-    no-shows, never "0 of 0"."""
+    """ "2 of 9 · 8-45%": bookings missed and the likely range of the client's own rate;
+    blank (unknown) for a client with no booking in files that record no-shows, never
+    "0 of 0"."""
     known = (frame["booked"].fillna(0).to_numpy() > 0) & frame["rate_low"].notna().to_numpy()
     text = (
-        "missed " + frame["missed"].fillna(0).astype(int).astype(str) + " of "
-        + frame["booked"].fillna(0).astype(int).astype(str) + " (likely "
+        frame["missed"].fillna(0).astype(int).astype(str) + " of "
+        + frame["booked"].fillna(0).astype(int).astype(str) + " · "
         + (frame["rate_low"].fillna(0) * 100).round().astype(int).astype(str) + "–"
-        + (frame["rate_high"].fillna(0) * 100).round().astype(int).astype(str) + "%)"
+        + (frame["rate_high"].fillna(0) * 100).round().astype(int).astype(str) + "%"
     )  # fmt: skip
     return text.where(known, "")
 

@@ -143,7 +143,7 @@ class DashboardTab(QWidget):
         # Bookings at risk come from their own engine's run: shown even before any KPIs.
         self.at_risk = AtRiskPanel(db, runner, user, clock)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.at_risk, 3)
+        bottom.addWidget(self.at_risk, 2)
         bottom.addWidget(self.feed, 1)
         layout.addWidget(self.empty)
         layout.addWidget(self.no_visits, 1)
