@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run analytics engines once, headless, and store results")
     run.add_argument(
         "engine",
-        choices=["kpi", "ltv", "methodology", "revenue", "all"],
+        choices=["kpi", "ltv", "methodology", "noshow", "revenue", "all"],
         help="which engine (all: every engine)",
     )
     run.add_argument(

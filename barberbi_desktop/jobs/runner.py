@@ -96,11 +96,23 @@ def _revenue(
     return result.summary()
 
 
+def _noshow(
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+) -> dict[str, Any]:
+    from barberbi_desktop.engines import noshow
+    from barberbi_desktop.jobs import noshow_job
+
+    data = load_shop_data(db, omit=LEAN)  # no names, contacts or payment methods needed
+    result = noshow.run(data, noshow.NoShowSettings(), as_of, state, now=now)
+    return noshow_job.store(db, run_id, result)
+
+
 # What each engine is called on screen and in the terminal while it runs.
 ENGINE_TITLES = {
     "kpi": "Today's figures",
     "ltv": "Client value and risk",
     "methodology": "Six Figure analysis",
+    "noshow": "No-show risk",
     "revenue": "Revenue roadmap",
 }
 
@@ -108,6 +120,7 @@ ENGINES: dict[str, Callable[..., dict[str, Any]]] = {
     "kpi": _kpi,
     "ltv": _ltv,
     "methodology": _methodology,
+    "noshow": _noshow,
     "revenue": _revenue,
 }
 
