@@ -43,7 +43,8 @@ from barberbi_desktop.storage.results import data_version, latest_run
 from barberbi_desktop.storage.settings import shop_zone
 
 log = logging.getLogger(__name__)
-HEAVY = ("ltv", "methodology", "revenue", "noshow")
+# No-show risks before revenue: its deposit recommendation reads the latest no-show run.
+HEAVY = ("ltv", "methodology", "noshow", "revenue")
 NEXT_RUNS = "scheduler.next_runs"  # setting: {job id: {"trigger": str, "next_utc": seconds}}
 DAILY = ("nightly", "backup")  # the jobs whose missed runs are made up at the next start
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
