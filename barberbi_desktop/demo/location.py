@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.demo import catalog
+from barberbi_desktop.demo import catalog, noshows
 from barberbi_desktop.demo.process import (
     CANCEL_PER_VISIT,
     FUTURE_DAYS,
@@ -93,13 +93,12 @@ def _assign_barbers(
 def _with_missed(
     rng: np.random.Generator, visits: pd.DataFrame, traits: pd.DataFrame, spec: DemoSpec
 ) -> pd.DataFrame:
-    """Add the no-shows and cancellations that came before some completed visits."""
+    """Add the cancellations and candidate no-shows that came before some visits."""
     past = visits[visits["day"] < spec.days]
-    prop = traits["no_show_prop"].to_numpy()[past["client"].to_numpy()]
-    no_show = past[rng.random(len(past)) < prop].assign(status="no_show")
     cancelled = past[rng.random(len(past)) < CANCEL_PER_VISIT].assign(status="cancelled")
-    missed = pd.concat([no_show, cancelled], ignore_index=True)
-    missed["day"] = missed["day"] - rng.integers(2, 10, len(missed))
+    cancelled["day"] = cancelled["day"] - rng.integers(2, 10, len(cancelled))
+    # Candidate no-shows: `noshows.decide` keeps some once their slot and lead are known.
+    missed = pd.concat([noshows.candidates(rng, past, traits), cancelled], ignore_index=True)
     missed = missed[missed["day"] >= 0]
     visits = visits.assign(status=np.where(visits["day"] < spec.days, "completed", "booked"))
     # A client is in one chair at a time: a missed booking never shares a day with another.
@@ -118,7 +117,9 @@ def _booking_times(
     p_phone = traits["p_phone"].to_numpy()[client]
     channel = np.where(u < p_online, "online", np.where(u < p_online + p_phone, "phone", "walk_in"))
     # Only a completed visit can have been a walk-in; a missed or future one was booked.
-    channel = np.where((channel == "walk_in") & (appts["status"] != "completed"), "phone", channel)
+    # A candidate no-show draws like a visit (a walk-in candidate is never kept).
+    walks = appts["status"].isin(["completed", "candidate"]).to_numpy()
+    channel = np.where((channel == "walk_in") & ~walks, "phone", channel)
     median_days = np.where(channel == "online", 4.0, 2.0)
     lead = pd.to_timedelta(rng.lognormal(np.log(median_days), 0.9) * 1440 + 30, unit="min")
     booked = appts["start"] - lead
@@ -159,11 +160,13 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     visits["barber"] = _assign_barbers(rng, visits, traits, hours, weekday0)
     visits["pref_minute"] = traits["pref_minute"].to_numpy()[visits["client"]]
     visits["visit_row"] = np.arange(len(visits))
-    booked = assign_slots(rng, _with_missed(rng, visits, traits, spec), hours, weekday0)
+    wanted = _with_missed(rng, visits, traits, spec)
+    expendable = (wanted["status"] == "candidate").to_numpy()
+    booked = assign_slots(rng, wanted, hours, weekday0, expendable)
     # A visit pushed past the end of the history by a full day is still only booked.
     pushed = booked["day"] >= spec.days
     booked.loc[pushed & (booked["status"] == "completed"), "status"] = "booked"
-    booked = booked[~(pushed & booked["status"].isin(["no_show", "cancelled"]))]
+    booked = booked[~(pushed & booked["status"].isin(["candidate", "cancelled"]))]
 
     tz = catalog.TIMEZONES[loc] if spec.size == "chain" else "America/New_York"
     local = (
@@ -174,7 +177,11 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     booked["start"] = local.dt.tz_localize(tz, nonexistent="shift_forward").dt.tz_convert("UTC")
     booked["end"] = booked["start"] + pd.to_timedelta(booked["dur"], unit="min")
     end_utc = pd.Timestamp(spec.end).tz_localize(tz).tz_convert("UTC")
+    # Candidates dropped to make room on full days never became bookings; the true odds
+    # of the rest are scaled by the share that survived (about even across slots).
+    survival = (booked["status"] == "candidate").sum() / max(int(expendable.sum()), 1)
     appts = _booking_times(rng, booked, traits, end_utc)
+    appts = noshows.decide(rng, appts, traits, float(survival))
     appts["local_appt"] = np.arange(len(appts))
     appts["loc"] = loc
 

@@ -22,6 +22,27 @@ BGNBD_TRUTH = {"r": 1.6, "alpha": 48.0, "a": 0.9, "b": 8.0, "time_unit": "day"}
 # Gamma-Gamma for the per-visit budget in dollars: z ~ Gamma(p, nu), nu ~ Gamma(q, gamma).
 SPEND_TRUTH = {"p": 6.0, "q": 4.0, "gamma": 27.5, "currency_unit": "dollar"}
 NO_SHOW_PER_VISIT = 0.075
+# What moves a booking's odds of a no-show, on top of the client's own propensity
+# (log odds ratios). Real shops report the same directions: bookings made weeks ahead
+# are forgotten, online bookings cost the client nothing to abandon, first-timers and
+# clients who missed recently miss again, early and late slots and Mondays are missed
+# more, and nobody misses a walk-in.
+NO_SHOW_EFFECTS = {
+    "online": 0.35,
+    "lead_per_doubling": 0.32,  # per doubling of the lead time beyond 3 days
+    "lead_doublings": (-1.5, 2.5),  # clipped: same day ... about 17 days and more
+    "first_visit": 0.7,
+    "recent_miss": 0.55,  # per miss among the client's last 6 bookings (up to 3)
+    "weekday": {0: 0.3, 4: 0.1, 5: -0.2},  # Monday, Friday, Saturday
+    "early": 0.35,  # before 10:00
+    "late": 0.2,  # from 17:00
+    "offset": -0.45,  # keeps the shop's overall rate near NO_SHOW_PER_VISIT
+}
+# A candidate missed booking is drawn before a visit with this many times the client's
+# base odds (at most one per visit), then kept with its true odds over that: the odds
+# of a no-show among bookings that look alike are then exactly the true odds (capped
+# at the candidate rate).
+CANDIDATE_ODDS = 4.0
 CANCEL_PER_VISIT = 0.085
 FUTURE_DAYS = 21
 TARGET_UTILISATION = 0.72

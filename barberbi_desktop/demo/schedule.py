@@ -77,16 +77,50 @@ def _place(
     return start, (start < open_) | (open_ < 0), group
 
 
+def _make_room(
+    rng: np.random.Generator,
+    v: pd.DataFrame,
+    hours: np.ndarray,
+    weekday0: int,
+    expendable: np.ndarray,
+) -> np.ndarray:
+    """Which expendable rows to drop: in random order, until each barber-day's
+    bookings fit its hours (or no expendable row is left there)."""
+    wd = (weekday0 + v["day"].to_numpy()) % 7
+    b = v["barber"].to_numpy()
+    span = np.maximum(hours[b, wd, 1] - hours[b, wd, 0], 0)
+    group = b * 100_000 + v["day"].to_numpy()
+    dur = v["dur"].to_numpy()
+    total = pd.Series(dur).groupby(group).transform("sum").to_numpy()
+    excess = total - span
+    order = np.lexsort((rng.random(len(v)), ~expendable, group))
+    g, d, e = group[order], np.where(expendable[order], dur[order], 0), expendable[order]
+    run = np.cumsum(np.r_[True, g[1:] != g[:-1]])
+    before = pd.Series(d).groupby(run).cumsum().to_numpy() - d
+    drop_sorted = e & (before < excess[order])
+    drop = np.zeros(len(v), dtype=bool)
+    drop[order] = drop_sorted
+    return drop
+
+
 def assign_slots(
-    rng: np.random.Generator, visits: pd.DataFrame, hours: np.ndarray, weekday0: int
+    rng: np.random.Generator,
+    visits: pd.DataFrame,
+    hours: np.ndarray,
+    weekday0: int,
+    expendable: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Give every visit a barber, day and start minute; drop what cannot fit.
 
     ``visits`` needs day, barber, dur and pref_minute; the result adds weekday
-    and start_minute and keeps only placed visits.
+    and start_minute and keeps only placed visits. Rows flagged ``expendable`` (the
+    demo's candidate no-shows) give way first: on a day booked past its hours just
+    enough of them are dropped to make room, so they seldom cost the shop a visit.
     """
     v = visits.copy()
     n_barbers = hours.shape[0]
+    if expendable is not None and expendable.any():
+        v = v[~_make_room(rng, v, hours, weekday0, expendable)]
     for attempt in range(4):
         v["weekday"] = (weekday0 + v["day"].to_numpy()) % 7
         start, overflow, group = _place(v, hours)

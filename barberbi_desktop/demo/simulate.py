@@ -22,6 +22,8 @@ from barberbi_desktop.demo.location import build_location
 from barberbi_desktop.demo.process import (
     BGNBD_TRUTH,
     CANCEL_PER_VISIT,
+    CANDIDATE_ODDS,
+    NO_SHOW_EFFECTS,
     NO_SHOW_PER_VISIT,
     SPEND_TRUTH,
     DemoSpec,
@@ -86,6 +88,13 @@ def simulate(spec: DemoSpec) -> DemoShop:
             for s, d, p in catalog.PRICE_CHANGES
         ],
         "no_show_per_visit": NO_SHOW_PER_VISIT,
+        "no_show_effects": NO_SHOW_EFFECTS,
+        "no_show_candidate_odds": CANDIDATE_ODDS,
+        # Each appointment's true no-show probability, in appointment-id order (ids run
+        # from 1), in units of 1e-4: what the no-show engine's risks should rank alike.
+        "no_show_p_1e4": np.rint(frames["appointments"]["p_no_show"].to_numpy() * 1e4)
+        .astype(np.int64)
+        .tolist(),
         "cancel_per_visit": CANCEL_PER_VISIT,
         "history_start": spec.start.isoformat(),
         "history_end": spec.end.isoformat(),

@@ -16,14 +16,14 @@ unknown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta as beta_dist
+from threadpoolctl import threadpool_limits
 
 from barberbi_desktop.engines import noshow_backtest as bt
 from barberbi_desktop.engines.data import RunState, ShopData
@@ -34,6 +34,13 @@ from barberbi_desktop.engines.noshow_features import (
     Bookings,
     at_cutoff,
     prepare,
+)
+from barberbi_desktop.engines.noshow_report import (
+    num,
+    reasons,
+    records,
+    records_clients,
+    reliability,
 )
 
 NO_INFO = (
@@ -73,14 +80,18 @@ class NoShowResult:
     base_rate: float | None
     features_used: list[str] = field(default_factory=list)
     features_left_out: list[str] = field(default_factory=list)
+    scorer: Scorer | None = None  # kept in memory to score later bookings (`rescore`)
+    # The replay's bookings: appointment_id, week (cutoff), outcome and every method's
+    # prediction; for checking the back-test, not stored.
+    replayed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> dict[str, Any]:
         up = self.upcoming
         at_stake = {
-            "bookings": int(len(up)),
-            "expected_no_shows": _num(up["risk"].sum()) if len(up) else 0.0,
-            "expected_minutes": _num((up["risk"] * up["minutes"]).sum()) if len(up) else 0.0,
-            "expected_cents": int(round((up["risk"] * up["price_cents"]).sum()))
+            "bookings": len(up),
+            "expected_no_shows": num(up["risk"].sum()) if len(up) else 0.0,
+            "expected_minutes": num((up["risk"] * up["minutes"]).sum()) if len(up) else 0.0,
+            "expected_cents": int(np.rint((up["risk"] * up["price_cents"]).sum()))
             if len(up)
             else 0,
         }
@@ -98,51 +109,9 @@ class NoShowResult:
             "late_cancel": {"known": False, "reason": NO_LATE_CANCEL},
             "backtest": self.backtest,
             "at_stake": at_stake,
-            "upcoming": _records(up),
-            "clients": _clients(self.clients),
+            "upcoming": records(up),
+            "clients": records_clients(self.clients),
         }
-
-
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _records(up: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for r in up.itertuples(index=False):
-        out.append(
-            {
-                "appointment_id": int(r.appointment_id),
-                "start": r.start.isoformat(),
-                "client_id": None if r.client_id != r.client_id else int(r.client_id),
-                "barber": r.barber,
-                "barber_id": None if r.barber_id != r.barber_id else int(r.barber_id),
-                "risk": _num(r.risk),
-                "late_cancel_risk": None,
-                "price_cents": None if r.price_cents != r.price_cents else int(r.price_cents),
-                "minutes": _num(r.minutes),
-                "reasons": r.reasons,
-            }
-        )
-    return out
-
-
-def _clients(clients: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    cols = ["missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk"]
-    values = clients[cols].to_numpy(dtype=float)
-    ids = clients.index.to_numpy()
-    return {
-        str(int(c)): {
-            "missed": int(v[0]),
-            "booked": int(v[1]),
-            "own_rate": _num(v[2]),
-            "rate_low": _num(v[3]),
-            "rate_high": _num(v[4]),
-            "next_risk": _num(v[5]),
-        }
-        for c, v in zip(ids, values, strict=True)
-    }
 
 
 def cutoff_for(data: ShopData, as_of: date, now: datetime | None = None) -> pd.Timestamp:
@@ -203,11 +172,13 @@ def _predictions(
 
 def _replay(
     b: Bookings, cutoff_ns: int, settings: NoShowSettings, state: RunState
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Week by week over the last ``replay_weeks``: train on what was known at each
     week's start, predict that week's bookings made by then, score the pooled weeks."""
     pooled: dict[str, list[np.ndarray]] = {}
     truth: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    week_of: list[np.ndarray] = []
     weeks = 0
     week_ns = 7 * DAY_NS
     for k in range(settings.replay_weeks, 0, -1):
@@ -225,6 +196,8 @@ def _replay(
             preds = {k_: v for k_, v in preds.items() if k_ not in bt.MODELS}
         weeks += 1
         truth.append(b.no_show[rows].astype(int))
+        ids.append(b.frame["appointment_id"].to_numpy()[rows])
+        week_of.append(np.full(len(rows), t))
         for name, p in preds.items():
             pooled.setdefault(name, []).append(p)
     y = np.concatenate(truth) if truth else np.zeros(0, int)
@@ -232,62 +205,33 @@ def _replay(
     complete = {n: np.concatenate(p) for n, p in pooled.items() if len(p) == weeks}
     for name, p in complete.items():
         result[name] = bt.scores(p, y) | {"calibration": bt.calibration(p, y)}
-    result["bookings"] = int(len(y))
+    result["bookings"] = len(y)
     result["no_shows"] = int(y.sum())
-    return result
+    replayed = pd.DataFrame(
+        {
+            "appointment_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),
+            "cutoff": pd.to_datetime(np.concatenate(week_of) if ids else [], utc=True),
+            "no_show": y,
+            **complete,
+        }
+    )
+    return result, replayed
 
 
-def _reasons(b: Bookings, at: AtCutoff, rows: np.ndarray) -> list[str]:
-    """Each booking's reasons in words, strongest first: what in its booking or its
-    client's history made such bookings more (or less) often missed in this shop."""
-    train = at.outcome
-    y = b.no_show
-    rate = y[train].mean() if train.any() else np.nan
+@dataclass(frozen=True)
+class Scorer:
+    """What a full run decided, kept so that new bookings can be scored without a new
+    replay or fit (after an import the same day): the method, the fitted model and
+    the back-test that chose it."""
 
-    def lift(mask: np.ndarray) -> float:
-        m = mask & train
-        return float(y[m].mean() / rate) if m.sum() >= 30 and rate > 0 else 1.0
-
-    lead = at.lead_days
-    lead_edges = [(0, 1), (1, 7), (7, 21), (21, np.inf)]
-    lead_lift = [lift((lead >= lo) & (lead < hi)) for lo, hi in lead_edges]
-    channel = b.frame["channel"].to_numpy()
-    chan_lift = {c: lift(channel == c) for c in ("online", "phone")}
-    first_lift = lift(at.first_visit & (at.prior_booked == 0))
-    long_gap = at.days_since_last > 120
-    gap_lift = lift(long_gap)
-    out = []
-    for i in rows:
-        parts: list[tuple[float, str]] = []
-        missed, booked = int(at.missed_recent[i]), int(at.booked_recent[i])
-        if at.prior_booked[i] == 0:
-            parts.append((first_lift, "first booking with the shop"))
-        elif missed:
-            parts.append((9.0 + missed, f"missed {missed} of their last {booked}"))
-        elif at.prior_booked[i] >= 4 and at.prior_missed[i] == 0:
-            parts.append((0.5, f"never missed in {int(at.prior_booked[i])} bookings"))
-        ld = lead[i]
-        if ld == ld:
-            which = next(j for j, (lo, hi) in enumerate(lead_edges) if lo <= ld < hi)
-            how = f"{_lead_words(ld)}" if which else "booked the same day"
-            via = channel[i] if channel[i] in chan_lift else None
-            words = f"booked {via} {how[7:]}" if via and which else how
-            parts.append((max(lead_lift[which], chan_lift.get(via, 1.0)), words))
-        if long_gap[i] and gap_lift >= 1.2:
-            months = int(round(at.days_since_last[i] / 30.4))
-            parts.append((gap_lift, f"last visit {months} months ago"))
-        keep = [p for p in sorted(parts, key=lambda p: -p[0]) if p[0] >= 1.15 or p[0] == 0.5]
-        out.append("; ".join(w for _, w in keep[:3]) or "nothing stands out")
-    return out
-
-
-def _lead_words(days: float) -> str:
-    if days < 1:
-        return "booked the same day"
-    if days < 13.5:
-        return f"booked {round(days)} day{'s' if round(days) != 1 else ''} ahead"
-    weeks = round(days / 7)
-    return f"booked {weeks} weeks ahead"
+    as_of: date
+    method: str  # "model" | "client_rate" | "none"
+    model: str | None
+    fitted: bt.Fitted | None
+    sentence: str
+    backtest: dict[str, Any]
+    used: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
 
 def run(
@@ -300,36 +244,55 @@ def run(
     """Back-test, choose, fit at the cutoff and score the bookings after it."""
     state = state or RunState()
     cutoff = cutoff_for(data, as_of, now)
-    cutoff_ns = int(cutoff.value)
     state.step(0.02, "Preparing bookings")
     b = prepare(data)
-    notes = [] if b.features_known["lead_days"] else [NO_BOOKED_AT]
-    at = at_cutoff(b, cutoff_ns)
+    at = at_cutoff(b, int(cutoff.value))
     if not (at.outcome & b.no_show).any():
-        return _result(data, b, at, as_of, cutoff, "none", None, NO_INFO, notes, {}, None)
-    backtest = _replay(b, cutoff_ns, settings, state)
+        scorer = Scorer(as_of, "none", None, None, NO_INFO, {})
+        return _result(data, b, at, as_of, cutoff, scorer, settings)
+    # One OpenMP thread: on a busy two-core computer the pool's spinning threads made
+    # each boosting fit ten times slower (the same limit as ltv_models).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        scorer, replayed = _choose_and_fit(b, at, as_of, settings, state)
+        state.step(0.9, "Scoring bookings and writing reasons")
+        result = _result(data, b, at, as_of, cutoff, scorer, settings)
+    return replace(result, replayed=replayed)
+
+
+def rescore(
+    data: ShopData,
+    scorer: Scorer,
+    as_of: date,
+    settings: NoShowSettings | None = None,
+    now: datetime | None = None,
+) -> NoShowResult:
+    """Score the bookings known now with an earlier run's model and back-test: no
+    replay, no fit (the new bookings' features still come from today's data)."""
+    settings = settings or NoShowSettings()
+    cutoff = cutoff_for(data, as_of, now)
+    b = prepare(data)
+    at = at_cutoff(b, int(cutoff.value))
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _result(data, b, at, as_of, cutoff, scorer, settings)
+
+
+def _choose_and_fit(
+    b: Bookings, at: AtCutoff, as_of: date, settings: NoShowSettings, state: RunState
+) -> tuple[Scorer, pd.DataFrame]:
+    backtest, replayed = _replay(b, at.cutoff_ns, settings, state)
     pooled = {"weeks": backtest["weeks"], **{k: v for k, v in backtest.items() if
                                              isinstance(v, dict)}}  # fmt: skip
     method, sentence = bt.choose(pooled)
-    state.step(0.75, "Fitting at the cutoff")
-    rows = np.flatnonzero(at.upcoming)
-    used: list[str] = []
-    left_out: list[str] = []
-    if method in bt.MODELS:
-        train = bt.training_rows(at.outcome, b.start_ns, cutoff_ns, settings.seed)
-        y = b.no_show[train].astype(int)
-        used, left_out = _columns(b, at.features.iloc[train])
-        model = bt.fit(method, at.features.iloc[train], y, b.start_ns[train], used)
-        risk = model.predict(at.features.iloc[rows])
-    else:
-        risk = _client_rate(at)[rows]
     report = _report(backtest, method)
-    state.step(0.9, "Writing reasons")
-    return _result(
-        data, b, at, as_of, cutoff, "model" if method in bt.MODELS else "client_rate",
-        method if method in bt.MODELS else None, sentence, notes, report, risk,
-        used, left_out, settings,
-    )  # fmt: skip
+    if method not in bt.MODELS:
+        return Scorer(as_of, "client_rate", None, None, sentence, report), replayed
+    state.step(0.75, "Fitting at the cutoff")
+    train = bt.training_rows(at.outcome, b.start_ns, at.cutoff_ns, settings.seed)
+    y = b.no_show[train].astype(int)
+    used, left_out = _columns(b, at.features.iloc[train])
+    fitted = bt.fit(method, at.features.iloc[train], y, b.start_ns[train], used)
+    scorer = Scorer(as_of, "model", method, fitted, sentence, report, tuple(used), tuple(left_out))
+    return scorer, replayed
 
 
 def _report(backtest: dict[str, Any], method: str) -> dict[str, Any]:
@@ -366,25 +329,22 @@ def _result(
     at: AtCutoff,
     as_of: date,
     cutoff: pd.Timestamp,
-    method: str,
-    model: str | None,
-    sentence: str,
-    notes: list[str],
-    backtest: dict[str, Any],
-    risk: np.ndarray | None,
-    used: list[str] | None = None,
-    left_out: list[str] | None = None,
-    settings: NoShowSettings | None = None,
+    scorer: Scorer,
+    settings: NoShowSettings,
 ) -> NoShowResult:
-    settings = settings or NoShowSettings()
     rows = np.flatnonzero(at.upcoming)
+    if scorer.fitted is not None:
+        risk = scorer.fitted.predict(at.features.iloc[rows])
+    elif scorer.method == "client_rate":
+        risk = _client_rate(at)[rows]
+    else:
+        risk = np.full(len(rows), np.nan)
     f = b.frame
     names = (
         data.barbers.drop_duplicates("barber_id").set_index("barber_id")["name"]
         if len(data.barbers) and "name" in data.barbers
         else pd.Series(dtype=object)
     )
-    risk = np.full(len(rows), np.nan) if risk is None else risk
     upcoming = pd.DataFrame(
         {
             "appointment_id": f["appointment_id"].to_numpy()[rows],
@@ -398,58 +358,24 @@ def _result(
         }
     )
     upcoming["barber"] = upcoming["barber"].where(upcoming["barber"].notna(), None)
-    upcoming["reasons"] = _reasons(b, at, rows) if method != "none" else NO_INFO
-    upcoming["_row"] = rows
+    upcoming["reasons"] = reasons(b, at, rows) if scorer.method != "none" else NO_INFO
     upcoming = upcoming.sort_values(["start", "appointment_id"], kind="stable")
-    clients = _reliability(b, at, upcoming, settings.interval)
+    clients = reliability(b, at, upcoming, settings.interval)
     horizon = cutoff + pd.Timedelta(days=settings.horizon_days)
-    listed = upcoming[upcoming["start"] <= horizon].drop(columns="_row").reset_index(drop=True)
+    listed = upcoming[upcoming["start"] <= horizon].reset_index(drop=True)
+    notes = [] if b.features_known["lead_days"] else [NO_BOOKED_AT]
     return NoShowResult(
         as_of=as_of,
         cutoff=cutoff.to_pydatetime(),
-        method=method,
-        model=model,
-        sentence=sentence,
+        method=scorer.method,
+        model=scorer.model,
+        sentence=scorer.sentence,
         notes=notes,
         upcoming=listed,
         clients=clients,
-        backtest=backtest,
+        backtest=scorer.backtest,
         base_rate=None if not np.isfinite(at.shop_rate) else at.shop_rate,
-        features_used=used or [],
-        features_left_out=left_out or [],
+        features_used=list(scorer.used),
+        features_left_out=list(scorer.left_out),
+        scorer=scorer,
     )
-
-
-def _reliability(
-    b: Bookings, at: AtCutoff, upcoming: pd.DataFrame, interval: float
-) -> pd.DataFrame:
-    """Per client: bookings with a known outcome and misses by the cutoff, the own
-    rate, a Beta-posterior interval (the shop's prior plus the client's counts) and the
-    risk of their next booking. Clients with neither history nor a booking are left out."""
-    s = b.group_start
-    n = len(s)
-    last_row = np.r_[s[1:] != s[:-1], True] if n else np.zeros(0, bool)
-    real = last_row & (b.client_key >= 0)
-    end = np.flatnonzero(real)
-    first = s[end]
-    past_count = np.bincount(s, weights=at.past, minlength=n)[first].astype(np.int64)
-    c_out = np.r_[0, np.cumsum(at.outcome)]
-    c_miss = np.r_[0, np.cumsum(at.outcome & b.no_show)]
-    booked = c_out[first + past_count] - c_out[first]
-    missed = c_miss[first + past_count] - c_miss[first]
-    a, b_ = at.client_prior
-    tail = (1 - interval) / 2
-    frame = pd.DataFrame(
-        {
-            "missed": missed,
-            "booked": booked,
-            "own_rate": np.where(booked > 0, missed / np.maximum(booked, 1), np.nan),
-            "rate_low": beta_dist.ppf(tail, a + missed, b_ + booked - missed),
-            "rate_high": beta_dist.ppf(1 - tail, a + missed, b_ + booked - missed),
-        },
-        index=pd.Index(b.client_key[end], name="client_id"),
-    )
-    nxt = upcoming.dropna(subset=["client_id"]).drop_duplicates("client_id")
-    frame["next_risk"] = nxt.set_index(nxt["client_id"].astype(np.int64))["risk"]
-    keep = (frame["booked"] > 0) | frame["next_risk"].notna()
-    return frame[keep]

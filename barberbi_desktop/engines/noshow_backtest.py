@@ -49,11 +49,10 @@ class Fitted:
     scale: np.ndarray
 
     def raw(self, x: pd.DataFrame) -> np.ndarray:
-        m = x[self.columns].to_numpy(dtype=float)
         if self.name == "logistic":
-            m = _design(m, self.fill, self.scale)
+            m = _design(_expand(x, self.columns), self.fill, self.scale)
             return self.estimator.decision_function(m)
-        return self.estimator.predict_proba(m)[:, 1]
+        return self.estimator.predict_proba(x[self.columns].to_numpy(dtype=float))[:, 1]
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
         if not len(x):
@@ -64,6 +63,25 @@ class Fitted:
         return self.calibrator.predict_proba(score.reshape(-1, 1))[:, 1]
 
 
+# A straight line in the weekday number or the hour cannot say "Mondays" or "early and
+# late slots": the logistic model gets them as indicators (boosting splits them itself).
+HOUR_EDGES = (10.0, 13.0, 17.0)
+
+
+def _expand(x: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    parts = []
+    for col in columns:
+        v = x[col].to_numpy(dtype=float)
+        if col == "weekday":
+            parts += [np.where(np.isnan(v), np.nan, v == d) for d in range(6)]
+        elif col == "hour":
+            bucket = np.searchsorted(HOUR_EDGES, v, side="right")
+            parts += [np.where(np.isnan(v), np.nan, bucket == k) for k in (0, 2, 3)]
+        else:
+            parts.append(v)
+    return np.column_stack(parts).astype(float) if parts else np.zeros((len(x), 0))
+
+
 def _design(m: np.ndarray, fill: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Standardised columns with a missing value set to the training mean, plus one
     indicator per column that can be missing (unknown is not the average)."""
@@ -72,13 +90,11 @@ def _design(m: np.ndarray, fill: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.hstack([(filled - fill) / scale, missing.astype(float)])
 
 
-def fit(
-    name: str, x: pd.DataFrame, y: np.ndarray, order: np.ndarray, columns: list[str]
-) -> Fitted:
+def fit(name: str, x: pd.DataFrame, y: np.ndarray, order: np.ndarray, columns: list[str]) -> Fitted:
     """Fit ``name`` on the older rows and calibrate it on the newest fifth (by start)."""
     ranks = np.argsort(np.argsort(order, kind="stable"), kind="stable")
     late = ranks >= (1 - CALIBRATE_SHARE) * len(order)
-    m = x[columns].to_numpy(dtype=float)
+    m = _expand(x, columns) if name == "logistic" else x[columns].to_numpy(dtype=float)
     fill = np.nanmean(np.where(np.isnan(m).all(axis=0), 0.0, m), axis=0)
     fill = np.where(np.isfinite(fill), fill, 0.0)
     scale = np.nanstd(m, axis=0)
@@ -127,7 +143,7 @@ def scores(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     return {
         "roc_auc": float(roc_auc_score(y, p)) if both else None,
         "brier": float(np.mean((p - y) ** 2)) if len(y) else None,
-        "bookings": int(len(y)),
+        "bookings": len(y),
         "no_shows": int(y.sum()),
     }
 
@@ -144,7 +160,7 @@ def calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, 
         out.append(
             {
                 "decile": i + 1,
-                "bookings": int(len(part)),
+                "bookings": len(part),
                 "predicted": float(p[part].mean()),
                 "observed": float(y[part].mean()),
             }

@@ -139,17 +139,22 @@ def prepare(data: ShopData) -> Bookings:
 
 
 def _price(appts: pd.DataFrame, services: pd.DataFrame) -> pd.Series:
-    """What the booking is worth: its service lines where sold, else the service's list
-    price (a future booking has no sale yet), else unknown."""
-    sold = appts["service_cents"].astype(float) if "service_cents" in appts else None
+    """What the booking is worth: its service's list price, else the service's median
+    sold price, else unknown. One figure per service, never the booking's own sale: a
+    missed or future booking has no sale, so a sold amount would tell the model (and
+    the money at stake) which bookings were kept."""
     listed = pd.Series(np.nan, index=appts.index)
+    service = appts["service_id"]
     if len(services) and {"service_id", "list_price_cents"} <= set(services):
         prices = pd.to_numeric(services.set_index("service_id")["list_price_cents"], "coerce")
         prices = prices[~prices.index.duplicated()]
-        listed = appts["service_id"].map(prices).astype(float)
-    if sold is None:
-        return listed
-    return sold.where(sold > 0).fillna(listed)
+        listed = service.map(prices.where(prices > 0)).astype(float)
+    if "service_cents" in appts and listed.isna().any():
+        sold = appts["service_cents"].astype(float)
+        done = (appts["status"].astype("object") == "completed") & (sold > 0)
+        median = sold[done].groupby(service[done]).median()
+        listed = listed.fillna(service.map(median).astype(float))
+    return listed
 
 
 def beta_prior(missed: np.ndarray, booked: np.ndarray) -> tuple[float, float]:

@@ -96,6 +96,11 @@ def _revenue(
     return result.summary()
 
 
+# The no-show model fitted by this process's last full run, per shop: a scheduled run
+# later the same shop day (after an import) only scores the new bookings with it.
+_NOSHOW_SCORERS: dict[str, Any] = {}
+
+
 def _noshow(
     db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -103,7 +108,14 @@ def _noshow(
     from barberbi_desktop.jobs import noshow_job
 
     data = load_shop_data(db, omit=LEAN)  # no names, contacts or payment methods needed
-    result = noshow.run(data, noshow.NoShowSettings(), as_of, state, now=now)
+    key = str(db.path or db.url)
+    kept = _NOSHOW_SCORERS.get(key)
+    if now is not None and kept is not None and kept.as_of == as_of:
+        result = noshow.rescore(data, kept, as_of, now=now)
+    else:
+        result = noshow.run(data, noshow.NoShowSettings(), as_of, state, now=now)
+        if result.scorer is not None:
+            _NOSHOW_SCORERS[key] = result.scorer
     return noshow_job.store(db, run_id, result)
 
 
