@@ -289,6 +289,11 @@ def test_deposits_target_the_clients_most_likely_to_miss(shop: Database) -> None
     assert 0 < plan["target_clients"] < plan["clients"]
     assert (plan["target_loss_cents"] / plan["yearly_loss_cents"]
             > plan["target_clients"] / plan["clients"])  # fmt: skip
+    weeks = (cap.window[1] - cap.window[0]).days / 7
+    observed = cap.lost["no_show_revenue_cents"] * 52 / weeks
+    assert plan["yearly_loss_cents"] == pytest.approx(observed)  # the loss the shop had
+    assert f"{plan['target_loss_cents'] / plan['yearly_loss_cents']:.0%} of that loss" in (
+        rec.detail)  # fmt: skip
     assert sum(b["clients"] for b in plan["bands"]) == plan["clients"]
     assert sum(b["yearly_loss_cents"] for b in plan["bands"]) == pytest.approx(
         plan["yearly_loss_cents"])  # fmt: skip

@@ -166,9 +166,9 @@ def _deposit_rec(cap: capacity.CapacityResult, data: ShopData, s: RevenueSetting
         "no_show_deposits",
         f"Take a card deposit from the {p.target_clients} clients most likely to miss",
         f"{held}. {p.target_clients} of {p.clients} clients have a {p.cut:.0%} or higher "
-        f"chance of missing ({source}, as of {risks.as_of:%d %b}); they hold "
-        f"{_money(p.target_loss_cents)} of the {_money(p.yearly_loss_cents)} a year expected "
-        f"to be lost to no-shows ({share:.0%}). If deposits cut their no-shows by {cut:.0%} "
+        f"chance of missing ({source}, as of {risks.as_of:%d %b}); by their risks they hold "
+        f"{share:.0%} of that loss, {_money(p.target_loss_cents)} a year. If deposits cut "
+        f"their no-shows by {cut:.0%} "
         "(an assumption) that is the gain, and the other clients are spared the card step.",
         gain, gain * 0.5, p.target_loss_cents * 0.6, 0.5, "low", "now",
         {**lost, "assumed_reduction": cut, "risks": risks.method, "plan": p.as_dict()})  # fmt: skip

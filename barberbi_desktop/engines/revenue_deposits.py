@@ -2,10 +2,11 @@
 
 With each client's no-show risk (the no-show engine's stored run, handed in by the
 job) the stake is each client's own: their risk times the chair time they hold a
-year, at the shop's revenue per minute. Deposits are then proposed only for the
-clients whose risk is at least twice the shop's usual rate (the same cut as the
-Dashboard's bookings at risk), and the gain is the share of *their* expected loss
-that deposits would save. Without risks every booking is taken as equally likely
+year, at the shop's revenue per minute, scaled so that all clients together hold
+the loss the shop really had. Deposits are then proposed only for the clients
+whose risk is at least twice the shop's usual rate (the same cut as the
+Dashboard's bookings at risk), and the gain is the share of *their* loss that
+deposits would save. Without risks every booking is taken as equally likely
 to be missed and the recommendation says so.
 """
 
@@ -37,7 +38,8 @@ class ClientRisks:
 
 @dataclass(frozen=True)
 class DepositPlan:
-    yearly_loss_cents: float  # expected yearly loss to no-shows over every client
+    model_yearly_loss_cents: float  # risk x chair time x revenue a minute, every client
+    yearly_loss_cents: float  # the yearly loss to no-shows, shared out by the risks
     target_loss_cents: float  # ... of the clients proposed for deposits
     target_clients: int
     clients: int  # clients with held bookings in the window
@@ -79,7 +81,12 @@ def plan(data: ShopData, cap: CapacityResult, risks: ClientRisks) -> DepositPlan
     risk = risks.risks.drop_duplicates("client_id").set_index("client_id")["risk"]
     # A client the run has no risk for gets the shop's usual rate, stated in the evidence.
     client_risk = risk.reindex(yearly_minutes.index).astype(float).fillna(shop_rate)
-    loss = client_risk * yearly_minutes * rate
+    model_loss = client_risk * yearly_minutes * rate
+    # The risks say who holds the loss; the total is the one the shop really had (the
+    # same figure as the capacity analysis), so the idea never quotes two totals.
+    observed = float(cap.lost.get("no_show_revenue_cents", 0.0)) * 52 / weeks
+    total = float(model_loss.sum())
+    loss = model_loss * (observed / total) if total > 0 and observed > 0 else model_loss
     cut = max(AT_RISK_MULTIPLE * shop_rate, AT_RISK_FLOOR)
     target = client_risk >= cut
     edges = [0.0, shop_rate, cut, 1.0 + 1e-9]
@@ -91,6 +98,7 @@ def plan(data: ShopData, cap: CapacityResult, risks: ClientRisks) -> DepositPlan
         for name in names
     ]  # fmt: skip
     return DepositPlan(
+        model_yearly_loss_cents=total,
         yearly_loss_cents=float(loss.sum()),
         target_loss_cents=float(loss[target].sum()),
         target_clients=int(target.sum()),

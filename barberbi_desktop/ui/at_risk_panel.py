@@ -92,13 +92,15 @@ def table_frame(at_risk: AtRisk) -> pd.DataFrame:
     day = np.where(b["day"] == "today", "Today", "Tomorrow")
     return pd.DataFrame(
         {
+            # First and hidden: the reasons stay the last column, stretched to the width
+            # left (a hidden last column would have them sized to their whole text).
+            "at_risk": b["at_risk"].astype(bool),
             "when": [f"{d} {t:%H:%M}" for d, t in zip(day, b["local"], strict=True)],
             "client": b["client"].fillna("(no name)").astype(str),
             "barber": b["barber"].fillna("").astype(str),
             "service": b["service"].fillna("").astype(str),
             "risk": b["risk"].astype(float),
             "reasons": b["reasons"].astype(str),
-            "at_risk": b["at_risk"].astype(bool),
         }
     )
 
@@ -175,9 +177,13 @@ class AtRiskPanel(QWidget):
         self.quality.setVisible(shown)
 
     def refresh(self) -> None:
-        self.runner.run(self._load, self._show, lambda exc: self.summary.setText(str(exc)))
+        """Read the bookings at risk alone (a new no-show run); the Dashboard's own
+        refresh reads them with the KPIs, in one task."""
+        self.runner.run(self.load, self.show_loaded, lambda exc: self.summary.setText(str(exc)))
 
-    def _load(self) -> AtRisk | NoShowRun | None:
+    def load(self) -> AtRisk | NoShowRun | None:
+        """On a worker: the latest run (parsed again only when a newer one landed) and
+        the bookings of the rest of today and tomorrow."""
         with self.db.read() as conn:
             latest = conn.execute(
                 text("SELECT MAX(id) FROM engine_runs WHERE engine = :e AND status = 'ok'"),
@@ -194,7 +200,11 @@ class AtRiskPanel(QWidget):
             return run
         return bookings_at_risk(self.db, run, self.clock())
 
-    def _show(self, loaded: AtRisk | NoShowRun | None) -> None:
+    def show_loaded(self, loaded: AtRisk | NoShowRun | Exception | None) -> None:
+        if isinstance(loaded, Exception):
+            self.summary.setText(f"The bookings at risk could not be read: {loaded}")
+            self._show_table(False)
+            return
         if loaded is None:
             self.at_risk = None
             self.summary.setText(NO_RUN)
@@ -219,7 +229,7 @@ class AtRiskPanel(QWidget):
         )  # fmt: skip
         frame = table_frame(loaded)
         self.model.set_frame(frame, tooltips=list(frame["reasons"]))
-        self.table.setColumnHidden(len(COLUMNS), True)  # at_risk: shown as bold
+        self.table.setColumnHidden(0, True)  # at_risk: shown as bold
         fit_to_contents(self.table)
         self._show_table(True)
         self.export.setEnabled(

@@ -55,6 +55,7 @@ TILES = (
     ("returning_clients", "Returning clients", "count"),
 )
 GOOD, NEAR, BAD = "#2e7d32", "#b26a00", "#c62828"
+Loaded = tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None
 
 
 def fmt(value: float | None, kind: str) -> str:
@@ -143,7 +144,7 @@ class DashboardTab(QWidget):
         # Bookings at risk come from their own engine's run: shown even before any KPIs.
         self.at_risk = AtRiskPanel(db, runner, user, clock)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.at_risk, 2)
+        bottom.addWidget(self.at_risk, 3)
         bottom.addWidget(self.feed, 1)
         layout.addWidget(self.empty)
         layout.addWidget(self.no_visits, 1)
@@ -164,10 +165,21 @@ class DashboardTab(QWidget):
         self.at_risk.setVisible(not no_visits)
 
     def refresh(self) -> None:
-        self.runner.run(self._load, self._show, lambda exc: self.empty.setText(f"{exc}"))
-        self.at_risk.refresh()
+        """KPIs, alerts and the bookings at risk in one task (the minute's refresh)."""
+        self.runner.run(self._load_all, self._show_all, lambda exc: self.empty.setText(f"{exc}"))
 
-    def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None:
+    def _load_all(self) -> tuple[Loaded, Any]:
+        try:
+            at_risk: Any = self.at_risk.load()
+        except Exception as exc:  # the KPIs still show; the panel says what went wrong
+            at_risk = exc
+        return self._load(), at_risk
+
+    def _show_all(self, loaded: tuple[Loaded, Any]) -> None:
+        self._show(loaded[0])
+        self.at_risk.show_loaded(loaded[1])
+
+    def _load(self) -> Loaded:
         if not has_appointments(self.db):  # a KPI run of no visits is all zeros: not shown
             return NO_VISITS_YET
         run = latest_run(self.db, "kpi")
@@ -176,7 +188,7 @@ class DashboardTab(QWidget):
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
         return run, kpi_values(self.db, run.run_id), alerts
 
-    def _show(self, loaded: tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None) -> None:
+    def _show(self, loaded: Loaded) -> None:
         if loaded is None or isinstance(loaded, NoVisits):
             self._set_visible(False, no_visits=loaded is not None)
             return
