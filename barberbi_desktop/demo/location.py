@@ -19,6 +19,7 @@ from barberbi_desktop.demo.process import (
     DemoSpec,
     choose_services,
     client_traits,
+    price_matrix,
     season_warp,
     simulate_visits,
 )
@@ -185,6 +186,10 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     appts["local_appt"] = np.arange(len(appts))
     appts["loc"] = loc
 
+    # A visit moved to a later day by a full rota is charged that day's prices.
+    done = appts[appts["status"] == "completed"]
+    prices = prices.copy()
+    prices[done["visit_row"].to_numpy()] = price_matrix(done["day"].to_numpy())
     items = build_sales(rng, appts, addons, prices, traits)
     people = build_people(rng, spec, loc, tz, appts, traits, hours)
     return {"appointments": appts, "sale_items": items, **people}

@@ -56,7 +56,7 @@ class Bookings:
     client_key: np.ndarray  # int64 per row; a booking with no client is its own group
     group_start: np.ndarray  # index of the first row of the row's client group
     start_ns: np.ndarray
-    booked_ns: np.ndarray  # start when the booking time is unknown (then treated as known)
+    booked_ns: np.ndarray  # the smallest int64 when unknown (then treated as known)
     booked_known: np.ndarray
     no_show: np.ndarray
     completed: np.ndarray
@@ -90,7 +90,7 @@ def prepare(data: ShopData) -> Bookings:
             "start": a["start"].to_numpy(),
             "status": status[held],
             "channel": channel.to_numpy(),
-            "weekday": local.dt.dayofweek.to_numpy(dtype=float),
+            "weekday": local.dt.day_of_week.to_numpy(dtype=float),
             "hour": (local.dt.hour + local.dt.minute / 60).to_numpy(dtype=float),
             "price_cents": price.to_numpy(dtype=float),
             "minutes": minutes.to_numpy(dtype=float),
@@ -106,7 +106,8 @@ def prepare(data: ShopData) -> Bookings:
     if "time_known" in a:
         frame.loc[~a["time_known"].fillna(True).astype(bool).to_numpy(), "hour"] = np.nan
     frame["start_ns"] = start_ns
-    frame["booked_ns"] = np.where(booked_known, booked, start_ns)
+    # Unknown booking time: the booking counts as known at any cutoff (NO_BOOKED_AT).
+    frame["booked_ns"] = np.where(booked_known, booked, np.iinfo(np.int64).min)
     frame["booked_known"] = booked_known
     frame["no_show"] = no_show
     frame["completed"] = status[held] == "completed"

@@ -139,9 +139,9 @@ class AtRiskPanel(QWidget):
         self.at_risk: AtRisk | None = None
         self.title = QLabel("<b>Bookings at risk of a no-show</b>")
         self.summary = WrapLabel(NO_RUN)
-        self.summary.setToolTip(definition("noshow_risk") or "")
+        self.summary.setToolTip(definition("at_risk_bookings") or "")
         self.quality = WrapLabel("")
-        self.quality.setToolTip(definition("noshow_backtest") or "")
+        self.quality.setToolTip(definition("noshow_quality_words") or "")
         self.model = RiskModel()
         self.table = TableView()
         self.table.setModel(self.model)
@@ -225,6 +225,7 @@ class AtRiskPanel(QWidget):
         self.quality.setText(quality_words(loaded.result))
         self.quality.setToolTip(
             "\n\n".join(t for t in (loaded.result.method_sentence,
+                                    definition("noshow_quality_words"),
                                     definition("noshow_backtest")) if t)
         )  # fmt: skip
         frame = table_frame(loaded)

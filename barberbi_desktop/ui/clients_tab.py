@@ -213,7 +213,7 @@ class ClientsTab(BuiltInSteps, QWidget):
                 ("overdue_text", "overdue"),
             )
         }
-        tips["reliability"] = definition("reliability") or ""
+        tips["reliability"] = definition("client_reliability") or ""
         tips["next_risk"] = definition("noshow_risk") or ""
         self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips,
                                     sort_keys={"reliability": "own_rate"})  # fmt: skip
