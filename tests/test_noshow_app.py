@@ -151,6 +151,15 @@ def test_today_is_what_remains_of_it_on_the_shops_clock(qtbot: QtBot, shop: Data
     assert f"Tomorrow ({noon.date() + timedelta(days=1):%a %d %b})" in tab.at_risk.summary.text()
 
 
+def test_days_without_bookings_say_so(qtbot: QtBot, shop: Database) -> None:
+    later = datetime(2027, 3, 1, 9, 0, tzinfo=NY)  # after every booking the run knows
+    tab = _dashboard(qtbot, shop, later)
+    assert tab.at_risk.model.rowCount() == 0 and not tab.at_risk.export.isEnabled()
+    assert tab.at_risk.summary.text() == (
+        "Rest of today: no bookings. Tomorrow (Tue 02 Mar): no bookings."
+    )
+
+
 def test_the_call_list_has_tomorrows_bookings_at_risk(
     qtbot: QtBot, shop: Database, tmp_path: Path
 ) -> None:

@@ -236,24 +236,25 @@ def bookings_at_risk(
     near = up[(up["start"] > lo) & (up["start"] < hi)]
     zones = _details(db, [int(i) for i in near["appointment_id"]])
     frame = near.merge(zones, on="appointment_id", how="inner")
-    frame = frame[frame["status"].isin(["booked", "confirmed"])]
-    local = [
-        ts.tz_convert(ZoneInfo(z)).tz_localize(None) for ts, z in zip(frame["start"],
-                                                                      frame["zone"],
-                                                                      strict=True)
-    ]  # fmt: skip
-    frame = frame.assign(local=pd.to_datetime(pd.Series(local, index=frame.index, dtype=object)))
-    today_by_zone = {
-        z: datetime.combine(on, time()) if on else now.astimezone(ZoneInfo(z)).replace(tzinfo=None)
-        for z in frame["zone"].unique()
-    }
-    local_now = frame["zone"].map(today_by_zone)
-    local_day = frame["local"].dt.date
-    today = frame["zone"].map(lambda z: today_by_zone[z].date())
-    is_today = (local_day == today) & (frame["local"] > local_now)
-    is_tomorrow = local_day == today + timedelta(days=1)
-    frame = frame[is_today | is_tomorrow].assign(
-        day=np.where(is_today[is_today | is_tomorrow], "today", "tomorrow")
+    frame = frame[frame["status"].isin(["booked", "confirmed"])].reset_index(drop=True)
+    # Each location's clock: local start, local "now" (midnight with ``on``) and today's
+    # midnight, as plain datetime64 arrays (an empty day must work on every pandas).
+    n = len(frame)
+    local, cut, day0 = (np.zeros(n, dtype="datetime64[ns]") for _ in range(3))
+    for zone in pd.unique(frame["zone"]):
+        rows = (frame["zone"] == zone).to_numpy(dtype=bool)
+        starts = pd.DatetimeIndex(frame.loc[rows, "start"]).tz_convert(ZoneInfo(zone))
+        local[rows] = starts.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        here = datetime.combine(on, time()) if on else (
+            now.astimezone(ZoneInfo(zone)).replace(tzinfo=None))  # fmt: skip
+        cut[rows] = np.datetime64(here, "ns")
+        day0[rows] = np.datetime64(datetime.combine(here.date(), time()), "ns")
+    one = np.timedelta64(1, "D")
+    is_today = (local >= day0) & (local < day0 + one) & ((local > cut) | (on is not None))
+    is_tomorrow = (local >= day0 + one) & (local < day0 + 2 * one)
+    keep = is_today | is_tomorrow
+    frame = frame.assign(local=pd.Series(local, dtype="datetime64[ns]"))[keep].assign(
+        day=np.where(is_today[keep], "today", "tomorrow")
     )
     frame = frame.assign(at_risk=frame["risk"] >= result.at_risk_cut)
     frame = frame.sort_values(["risk", "start"], ascending=[False, True], kind="stable")
