@@ -244,29 +244,16 @@ def fail_run(db: Database, run_id: int, error: str, status: str = "failed") -> N
         )
 
 
-_RUN_COLUMNS = (
-    "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, data_version "
-    "FROM engine_runs "
-)
-
-
 def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
     with db.read() as conn:
         row = conn.execute(
-            text(_RUN_COLUMNS + "WHERE engine = :e AND status = :s ORDER BY id DESC LIMIT 1"),
+            text(
+                "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, "
+                "data_version "
+                "FROM engine_runs WHERE engine = :e AND status = :s ORDER BY id DESC LIMIT 1"
+            ),
             {"e": engine, "s": status},
         ).first()
-    return _run_info(row)
-
-
-def run_by_id(db: Database, run_id: int) -> RunInfo | None:
-    """One run, whatever its engine and status."""
-    with db.read() as conn:
-        row = conn.execute(text(_RUN_COLUMNS + "WHERE id = :i"), {"i": run_id}).first()
-    return _run_info(row)
-
-
-def _run_info(row: Any) -> RunInfo | None:
     if row is None:
         return None
     return RunInfo(

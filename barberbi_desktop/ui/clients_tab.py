@@ -130,10 +130,10 @@ class Prepared:
         run: RunInfo,
         scores: pd.DataFrame,
         noshow: NoShowRun | None = None,
+        reliability: pd.DataFrame | None = None,
         zone: str = "UTC",
     ) -> None:
         self.run, self.noshow, self.zone = run, noshow, zone
-        reliability = None if noshow is None or noshow.no_info else reliability_frame(noshow)
         scores = with_reliability(scores, reliability)
         self.scores = scores.assign(visits=scores["frequency"] + 1)  # first visit + repeats
         self.counts = self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
@@ -294,7 +294,10 @@ class ClientsTab(BuiltInSteps, QWidget):
         if run is None:
             return None
         noshow = read_noshow(self.db)
-        return Prepared(run, client_scores(self.db, run.run_id), noshow, shop_zone(self.db))
+        reliability = None if noshow is None or noshow.no_info else (
+            reliability_frame(self.db, noshow))  # fmt: skip
+        scores = client_scores(self.db, run.run_id)
+        return Prepared(run, scores, noshow, reliability, shop_zone(self.db))
 
     def _show(self, loaded: Prepared | NoVisits | None) -> None:
         if loaded is None or isinstance(loaded, NoVisits):
