@@ -160,7 +160,8 @@ def _deposit_rec(cap: capacity.CapacityResult, data: ShopData, s: RevenueSetting
             {**lost, "assumed_reduction": cut, "risks": None})  # fmt: skip
     gain = p.target_loss_cents * cut
     share = p.target_loss_cents / p.yearly_loss_cents if p.yearly_loss_cents else 0.0
-    source = ("the no-show model's risk for their next booking" if risks.method == "model"
+    source = ("the no-show model's risk for their next booking, or their own rate's likely "
+              "level where none is booked" if risks.method == "model"
               else "their own past rate, which beat the model in its replay")
     return Recommendation(
         "no_show_deposits",
