@@ -191,5 +191,8 @@ def run_engine(
     if engine == "noshow":  # tomorrow's expected loss against the owner's threshold
         from barberbi_desktop.jobs.noshow_alerts import raise_noshow_alerts
 
-        raise_noshow_alerts(db, run_id)
+        try:
+            raise_noshow_alerts(db, run_id)
+        except Exception:  # the run is stored; a missed alert must not fail it
+            log.exception("the no-show alert for run %s could not be raised", run_id)
     return RunOutcome(run_id, engine, {"run_id": run_id, **summary})
