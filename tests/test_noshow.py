@@ -20,11 +20,12 @@ from barberbi_desktop.demo.store import create_demo
 from barberbi_desktop.engines import noshow
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.ingest.importer import Importer
+from barberbi_desktop.jobs import noshow_job
 from barberbi_desktop.jobs.noshow_job import client_reliability, upcoming_risks
 from barberbi_desktop.jobs.runner import run_engine
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.frames import load_shop_data
-from barberbi_desktop.storage.results import latest_run
+from barberbi_desktop.storage.results import latest_run, start_run
 from tests.conftest import DEMO_END
 from tests.import_helpers import FIXTURES, NOW
 
@@ -164,7 +165,7 @@ def test_a_shop_whose_exports_record_no_no_shows_gets_one_sentence() -> None:
     result = noshow.run(data, noshow.NoShowSettings(), date(2026, 10, 8))
     assert result.method == "none" and result.sentence == noshow.NO_INFO
     summary = result.summary()
-    assert [u["risk"] for u in summary["upcoming"]] == [None, None]  # unknown, not 0
+    assert [u["risk"] for u in result.upcoming_records()] == [None, None]  # unknown, not 0
     assert summary["backtest"] == {} and noshow.NO_BOOKED_AT in summary["notes"]
     json.dumps(summary)
 
@@ -210,10 +211,47 @@ def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.Captur
     assert set(booking) >= {"appointment_id", "start", "client_id", "barber", "risk",
                             "reasons", "late_cancel_risk", "price_cents", "minutes"}  # fmt: skip
     assert booking["late_cancel_risk"] is None and 0 < booking["risk"] < 1
-    client = next(iter(out["clients"].values()))
-    assert set(client) == {"missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk"}
     run = latest_run(shop, "noshow")
     assert run is not None and run.run_id == out["run_id"]
-    risks = upcoming_risks(run)
-    assert len(risks) == len(out["upcoming"]) and risks["start"].dt.tz is not None
-    assert len(client_reliability(run)) == len(out["clients"])
+    # The run's JSON keeps the small parts; bookings and clients are rows of their own.
+    assert "upcoming" not in run.metrics and "clients" not in run.metrics
+    assert run.metrics["backtest"] == bt and run.metrics["counts"] == out["counts"]
+    risks = upcoming_risks(shop, run)
+    assert len(risks) == len(out["upcoming"]) == out["counts"]["upcoming"]
+    assert risks["start"].dt.tz is not None
+    first = risks.iloc[0]
+    assert int(first["appointment_id"]) == booking["appointment_id"]
+    assert first["start"] == pd.Timestamp(booking["start"])
+    assert first["risk"] == pytest.approx(booking["risk"]) and first["barber"] == booking["barber"]
+    assert int(first["price_cents"]) == booking["price_cents"]
+    since = risks["start"].iloc[len(risks) // 2]
+    later = upcoming_risks(shop, run, since=since.to_pydatetime())
+    assert len(later) and (later["start"] >= since).all() and len(later) < len(risks)
+    clients = client_reliability(shop, run)
+    assert len(clients) == out["counts"]["clients"] > 0
+    assert clients["booked"].dtype == np.int64
+    one = clients.index[0]
+    alone = client_reliability(shop, run.run_id, client_ids=[int(one)])
+    pd.testing.assert_frame_equal(alone, clients.loc[[one]])
+    assert (clients["next_risk"].dropna() > 0).all()
+
+
+def test_only_the_newest_runs_keep_their_rows(db: Database) -> None:
+    statuses = ["completed"] * 40 + ["booked"] * 2
+    statuses[3] = statuses[17] = "no_show"
+    result = noshow.run(_frames(statuses), noshow.NoShowSettings(), date(2026, 10, 8))
+    runs = [start_run(db, "noshow", result.as_of) for _ in range(noshow_job.KEEP_RUNS + 2)]
+    for run_id in runs:
+        noshow_job.store(db, run_id, result)
+    with db.read() as conn:
+        kept = conn.exec_driver_sql(
+            "SELECT run_id, COUNT(*) FROM client_reliability GROUP BY run_id ORDER BY run_id"
+        ).all()
+        summaries = conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM engine_runs WHERE engine = 'noshow' AND status = 'ok'"
+        ).scalar_one()
+    assert [r[0] for r in kept] == runs[-noshow_job.KEEP_RUNS :]
+    assert {r[1] for r in kept} == {len(result.clients)} and len(result.clients) == 7
+    assert summaries == len(runs)  # older runs keep their summary
+    stored = client_reliability(db, runs[-1])
+    assert stored["missed"].sum() == 2 and stored["booked"].sum() == 40

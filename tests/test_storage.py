@@ -253,6 +253,14 @@ def _one_of_everything() -> list[m.Base]:
         m.ClientOffer(
             run_id=1, client_id=1, offer="Beard Trim", because="Skin Fade", probability=0.18
         ),
+        m.NoShowRisk(
+            run_id=1, appointment_id=1, risk=0.31, late_cancel_risk=None, price_cents=4_500,
+            minutes=45.0, reasons="booked online 3 weeks ahead; missed 2 of their last 6",
+        ),
+        m.ClientReliability(
+            run_id=1, client_id=1, missed=2, booked=6, own_rate=2 / 6, rate_low=0.12,
+            rate_high=0.41, next_risk=0.31,
+        ),
         m.KpiValue(
             id=1,
             run_id=1,
@@ -440,7 +448,8 @@ def test_an_older_file_is_upgraded_after_a_backup(tmp_path: Path) -> None:
     db.dispose()
     reopened = open_database(path)
     with reopened.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == SCHEMA_HEAD
         assert "import_changes" in inspect(conn).get_table_names()
         assert conn.execute(text("SELECT name FROM locations")).scalar_one() == "Main"
     reopened.dispose()

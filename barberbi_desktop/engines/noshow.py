@@ -86,6 +86,8 @@ class NoShowResult:
     replayed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> dict[str, Any]:
+        """The small parts, stored as the run's metrics: the bookings and clients go to
+        tables of their own (``jobs.noshow_job``)."""
         up = self.upcoming
         at_stake = {
             "bookings": len(up),
@@ -109,9 +111,16 @@ class NoShowResult:
             "late_cancel": {"known": False, "reason": NO_LATE_CANCEL},
             "backtest": self.backtest,
             "at_stake": at_stake,
-            "upcoming": records(up),
-            "clients": records_clients(self.clients),
+            "counts": {"upcoming": len(up), "clients": len(self.clients)},
         }
+
+    def upcoming_records(self) -> list[dict[str, Any]]:
+        """The listed bookings as JSON rows (the command line's ``upcoming``)."""
+        return records(self.upcoming)
+
+    def client_records(self) -> dict[str, dict[str, Any]]:
+        """Reliability per client id as JSON rows."""
+        return records_clients(self.clients)
 
 
 def cutoff_for(data: ShopData, as_of: date, now: datetime | None = None) -> pd.Timestamp:

@@ -298,6 +298,40 @@ class ClientOffer(Base):
     probability: Mapped[float | None]
 
 
+class NoShowRisk(Base):
+    """A no-show run's scored booking (within the run's horizon). The booking's start,
+    client and barber are read from ``appointments``; no foreign key to it, so undoing
+    an import never waits on old runs (the readers join, and a gone booking drops out)."""
+
+    __tablename__ = "noshow_risks"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    appointment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    risk: Mapped[float | None]
+    late_cancel_risk: Mapped[float | None]  # unknown until exports say when a cancel came
+    price_cents: Mapped[int | None]
+    minutes: Mapped[float | None]
+    reasons: Mapped[str | None] = mapped_column(Text)
+
+
+class ClientReliability(Base):
+    """A no-show run's per-client reliability: bookings with a known outcome, misses, the
+    own rate with its interval, and the model's risk for the client's next booking."""
+
+    __tablename__ = "client_reliability"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    missed: Mapped[int]
+    booked: Mapped[int]
+    own_rate: Mapped[float | None]
+    rate_low: Mapped[float | None]
+    rate_high: Mapped[float | None]
+    next_risk: Mapped[float | None]
+
+
 class KpiValue(Base):
     __tablename__ = "kpi_values"
     id: Mapped[int] = mapped_column(primary_key=True)
