@@ -28,6 +28,7 @@ from barberbi_desktop.alerts.store import list_alerts
 from barberbi_desktop.engines import noshow, revenue_capacity
 from barberbi_desktop.engines import revenue as revenue_engine
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.jobs import noshow_job
 from barberbi_desktop.jobs.noshow_alerts import raise_noshow_alerts
 from barberbi_desktop.jobs.runner import run_engine
 from barberbi_desktop.storage.at_risk import AT_RISK_FLOOR, client_risks, read_noshow
@@ -80,11 +81,12 @@ def shop(scored: Path, tmp_path: Path) -> Iterator[Database]:
 
 
 def _day(db: Database, day: date, after: datetime | None = None) -> pd.DataFrame:
-    """The run's bookings on a New York day (after an instant), from its JSON."""
+    """The run's bookings on a New York day (after an instant), through the engine's
+    own reader (`noshow_job.upcoming_risks`), not the app's queries."""
     run = latest_run(db, "noshow")
     assert run is not None
-    up = pd.DataFrame(run.metrics["upcoming"])
-    local = pd.to_datetime(up["start"], utc=True).dt.tz_convert(NY)
+    up = noshow_job.upcoming_risks(db, run)
+    local = up["start"].dt.tz_convert(NY)
     keep = local.dt.date == day
     if after is not None:
         keep &= local > pd.Timestamp(after)
@@ -205,7 +207,11 @@ def test_the_clients_tab_shows_each_clients_reliability(qtbot: QtBot, shop: Data
     tab = ClientsTab(shop, TaskRunner())
     qtbot.addWidget(tab)
     qtbot.waitUntil(lambda: tab.run is not None, timeout=15_000)
-    clients = latest_run(shop, "noshow").metrics["clients"]
+    table = noshow_job.client_reliability(shop, latest_run(shop, "noshow"))
+    clients = {
+        str(i): {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for i, row in table.to_dict("index").items()
+    }
     frame = tab.model.frame
     for _, row in frame.head(200).iterrows():
         c = clients.get(str(int(row["client_id"])))

@@ -146,7 +146,7 @@ def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int
         return None
     db, hub = runtime
     if skip_if_unchanged:
-        last = latest_data_version(db, engine)  # not the run's metrics (35 MB for noshow)
+        last = latest_data_version(db, engine)  # without parsing the run's metrics
         if last is not None and last == data_version(db):
             log.info("%s skipped: the data has not changed since its last run", engine)
             return None

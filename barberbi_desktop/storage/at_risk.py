@@ -2,11 +2,12 @@
 Dashboard's list, the call list, the morning alert and the Clients tab's reliability.
 
 Qt-free (the window calls it on a worker; the alert job and the command line call it
-directly). The run's JSON is read by SQLite's JSON functions, never parsed whole in
-Python: on the chain it is 35 MB (210,000 clients, 16,000 bookings), and json.loads
-held the GIL, which the window's thread needs, for 2.4 s. The Dashboard's query brings
-back the two days' bookings with their names, phones, services and zones; the Clients
-tab's reliability comes through the frame reader process as Arrow.
+directly). The run's scored bookings and client reliability are rows of
+``noshow_risks`` and ``client_reliability`` (written by `jobs.noshow_job`, whose
+readers import the engine and scikit-learn: 1.5 s on a loader thread, so the few
+queries the app needs are here). The Dashboard's query brings back the two days'
+bookings with their names, phones, services and zones; the Clients tab's
+reliability comes through the frame reader process as Arrow.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ def at_risk_cut(backtest: dict[str, Any]) -> float:
     return max(AT_RISK_MULTIPLE * float(base), AT_RISK_FLOOR)
 
 
-# One json_extract with four paths parses the run's JSON once (SQLite 3.40 has no parse
-# cache: four calls took 0.65 s on the chain's 35 MB, one takes 0.3 s).
+# The four small parts of the run's summary, in one json_extract (one parse).
 _RUN = (
     "SELECT id, engine, as_of, status, started_utc, finished_utc, error, data_version, "
     "json_extract(metrics, '$.method', '$.sentence', '$.base_rate', '$.backtest') "
@@ -191,24 +191,22 @@ def stake(frame: pd.DataFrame) -> dict[str, float]:
 
 
 _NEAR = text(
-    "SELECT a.id, a.start_utc, a.client_id, json_extract(j.value, '$.barber'), "
-    "json_extract(j.value, '$.risk'), json_extract(j.value, '$.price_cents'), "
-    "json_extract(j.value, '$.minutes'), json_extract(j.value, '$.reasons'), "
-    "c.display_name, c.phone, s.name, l.timezone, a.status "
-    "FROM engine_runs e, json_each(e.metrics, '$.upcoming') j "
-    "JOIN appointments a ON a.id = json_extract(j.value, '$.appointment_id') "
+    "SELECT a.id, a.start_utc, a.client_id, b.name, r.risk, r.price_cents, r.minutes, "
+    "r.reasons, c.display_name, c.phone, s.name, l.timezone, a.status "
+    "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
+    "LEFT JOIN barbers b ON b.id = a.barber_id "
     "LEFT JOIN clients c ON c.id = a.client_id LEFT JOIN services s ON s.id = a.service_id "
     "JOIN locations l ON l.id = a.location_id "
-    "WHERE e.id = :r AND a.start_utc > :lo AND a.start_utc < :hi"
+    "WHERE r.run_id = :r AND a.start_utc > :lo AND a.start_utc < :hi"
 )
 _NEAR_COLUMNS = ["appointment_id", "start_utc", "client_id", "barber", "risk", "price_cents",
                  "minutes", "reasons", "client", "phone", "service", "zone", "status"]  # fmt: skip
 
 
 def _near(db: Database, run_id: int, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """The run's bookings that now start between two instants, with the client's name
-    and phone, the service and the location's zone (as the database has them now: a
-    booking moved since the run is shown at its new time)."""
+    """The run's bookings that now start between two instants, with the barber, the
+    client's name and phone, the service and the location's zone (as the database has
+    them now: a booking moved since the run is shown at its new time)."""
     with db.read() as conn:
         rows = conn.execute(
             _NEAR, {"r": run_id, "lo": int(lo.timestamp()), "hi": int(hi.timestamp())}
@@ -306,20 +304,18 @@ def write_call_list(at_risk: AtRisk, path: Path, which: str = "tomorrow") -> int
 
 
 _CLIENTS = (
-    "SELECT CAST(j.key AS INTEGER) AS client_id, "
-    + ", ".join(f"CAST(json_extract(j.value, '$.{c}') AS REAL) AS {c}" for c in RELIABILITY[1:])
-    + " FROM engine_runs e, json_each(e.metrics, '$.clients') j WHERE e.id = ?"
+    "SELECT CAST(client_id AS INTEGER) AS client_id, "
+    + ", ".join(f"CAST({c} AS REAL) AS {c}" for c in RELIABILITY[1:])
+    + " FROM client_reliability WHERE run_id = ?"
 )
-# The soonest listed booking of each client (SQLite takes a bare column from the row
+# The soonest scored booking of each client (SQLite takes a bare column from the row
 # that holds the MIN).
 _NEXT = (
-    "SELECT CAST(json_extract(j.value, '$.client_id') AS INTEGER) AS client_id, "
+    "SELECT CAST(a.client_id AS INTEGER) AS client_id, "
     "CAST(MIN(a.start_utc) AS INTEGER) AS next_start_utc, "
-    "CAST(json_extract(j.value, '$.reasons') AS TEXT) AS next_reasons "
-    "FROM engine_runs e, json_each(e.metrics, '$.upcoming') j "
-    "JOIN appointments a ON a.id = json_extract(j.value, '$.appointment_id') "
-    "WHERE e.id = ? AND json_extract(j.value, '$.client_id') IS NOT NULL "
-    "GROUP BY json_extract(j.value, '$.client_id')"
+    "CAST(r.reasons AS TEXT) AS next_reasons "
+    "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
+    "WHERE r.run_id = ? AND a.client_id IS NOT NULL GROUP BY a.client_id"
 )
 
 
@@ -403,6 +399,8 @@ def client_risks(db: Database, as_of: date) -> ClientRisks | None:
     if result is None or result.no_info:
         return None
     frame = reliability_frame(db, result)
+    if frame.empty:  # an old run whose rows were pruned: no risks to go by
+        return None
     # Without a booking to score, the middle of the likely range of the client's own
     # rate: the raw rate of a client with one booking, missed, would be 100%.
     middle = (frame["rate_low"] + frame["rate_high"]) / 2

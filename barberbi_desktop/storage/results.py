@@ -245,8 +245,9 @@ def fail_run(db: Database, run_id: int, error: str, status: str = "failed") -> N
 
 
 def latest_data_version(db: Database, engine: str) -> int | None:
-    """The data version the engine's latest successful run saw, without reading its
-    metrics (a no-show run's are 35 MB on the chain; parsing them held the GIL 2.4 s)."""
+    """The data version the engine's latest successful run saw, without reading and
+    parsing its metrics (the scheduler asks before every run, on the window's process;
+    a run's JSON can be megabytes)."""
     with db.read() as conn:
         value = conn.execute(
             text(
