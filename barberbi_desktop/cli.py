@@ -232,6 +232,17 @@ def _print_revenue(result: dict[str, Any]) -> None:
         print(f"      {r['detail']}")
 
 
+def _print_noshow(result: dict[str, Any]) -> None:
+    print(f"No-show risk as of {result['as_of']} (run {result['run_id']}): "
+          f"{result.get('sentence') or 'no sentence'}")  # fmt: skip
+    stake = result.get("at_stake") or {}
+    if result.get("method") != "none" and stake.get("bookings"):
+        print(f"  {stake['bookings']:,} bookings listed: about "
+              f"{stake.get('expected_no_shows') or 0:,.1f} expected no-shows, "
+              f"{(stake.get('expected_minutes') or 0) / 60:,.1f} chair-hours and "
+              f"${(stake.get('expected_cents') or 0) / 100:,.0f} at stake.")  # fmt: skip
+
+
 def _print_run(result: dict[str, Any]) -> None:
     """A short human report of an engine run; --json gives everything."""
     if "not_run" in result:
@@ -245,6 +256,9 @@ def _print_run(result: dict[str, Any]) -> None:
         return
     if result.get("engine") == "revenue":
         _print_revenue(result)
+        return
+    if result.get("engine") == "noshow":  # without this, `run all` fell into the LTV print
+        _print_noshow(result)
         return
     print(
         f"Client value as of {result['as_of']}: {result['clients']:,} clients scored "

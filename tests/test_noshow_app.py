@@ -337,3 +337,18 @@ def test_a_shop_whose_exports_record_no_no_shows_gets_a_sentence(
         assert client_risks(db, AS_OF) is None and raise_noshow_alerts(db) == []
     finally:
         db.dispose()
+
+
+def test_the_command_line_prints_a_no_show_run(
+    shop: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from barberbi_desktop.cli import _print_run
+
+    run = latest_run(shop, "noshow")
+    _print_run({"run_id": run.run_id, **run.metrics})  # as `barberbi run all` prints it
+    out = capsys.readouterr().out
+    stake = run.metrics["at_stake"]
+    assert out.startswith(f"No-show risk as of 2026-11-24 (run {run.run_id}): ")
+    assert run.metrics["sentence"] in out
+    assert f"{stake['bookings']:,} bookings listed" in out
+    assert f"${stake['expected_cents'] / 100:,.0f} at stake" in out
