@@ -33,7 +33,9 @@ from barberbi_desktop.engines.noshow_features import (
     AtCutoff,
     Bookings,
     at_cutoff,
+    client_rate,
     prepare,
+    row_features,
 )
 from barberbi_desktop.engines.noshow_report import (
     num,
@@ -42,6 +44,7 @@ from barberbi_desktop.engines.noshow_report import (
     records_clients,
     reliability,
 )
+from barberbi_desktop.engines.noshow_state import ClientState
 
 NO_INFO = (
     "No-show risk needs no-shows: the imported exports record none (they hold completed "
@@ -154,28 +157,24 @@ def _columns(b: Bookings, x: pd.DataFrame) -> tuple[list[str], list[str]]:
     return used, out
 
 
-def _client_rate(at: AtCutoff) -> np.ndarray:
-    a, b_ = at.client_prior
-    return (at.prior_missed + a) / (at.prior_booked + a + b_)
-
-
 def _predictions(
     b: Bookings, at: AtCutoff, rows: np.ndarray, settings: NoShowSettings
 ) -> dict[str, np.ndarray]:
     """Every candidate's and baseline's probabilities for ``rows`` at one cutoff."""
     out = {
         "shop_rate": np.full(len(rows), at.shop_rate),
-        "client_rate": _client_rate(at)[rows],
+        "client_rate": client_rate(at.history, at.client_prior)[rows],
     }
     train = bt.training_rows(at.outcome, b.start_ns, at.cutoff_ns, settings.seed)
     y = b.no_show[train].astype(int)
     if y.sum() < bt.MIN_TRAIN_MISSES or y.sum() == len(y):
         return out
-    columns, _ = _columns(b, at.features.iloc[train])
-    x = at.features
+    x_train = at.features(train)
+    columns, _ = _columns(b, x_train)
+    x = at.features(rows)
     for name in bt.MODELS:
-        model = bt.fit(name, x.iloc[train], y, b.start_ns[train], columns)
-        out[name] = model.predict(x.iloc[rows])
+        model = bt.fit(name, x_train, y, b.start_ns[train], columns)
+        out[name] = model.predict(x)
     return out
 
 
@@ -239,6 +238,7 @@ class Scorer:
     fitted: bt.Fitted | None
     sentence: str
     backtest: dict[str, Any]
+    state: ClientState  # every client's history at the cutoff: what scoring reads
     used: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
 
@@ -256,15 +256,16 @@ def run(
     state.step(0.02, "Preparing bookings")
     b = prepare(data)
     at = at_cutoff(b, int(cutoff.value))
+    clients = ClientState.at(b, at)
     if not (at.outcome & b.no_show).any():
-        scorer = Scorer(as_of, "none", None, None, NO_INFO, {})
-        return _result(data, b, at, as_of, cutoff, scorer, settings)
+        scorer = Scorer(as_of, "none", None, None, NO_INFO, {}, clients)
+        return _result(data, b, as_of, cutoff, scorer, settings)
     # One OpenMP thread: on a busy two-core computer the pool's spinning threads made
     # each boosting fit ten times slower (the same limit as ltv_models).
     with threadpool_limits(limits=1, user_api="openmp"):
-        scorer, replayed = _choose_and_fit(b, at, as_of, settings, state)
+        scorer, replayed = _choose_and_fit(b, at, as_of, clients, settings, state)
         state.step(0.9, "Scoring bookings and writing reasons")
-        result = _result(data, b, at, as_of, cutoff, scorer, settings)
+        result = _result(data, b, as_of, cutoff, scorer, settings)
     return replace(result, replayed=replayed)
 
 
@@ -275,18 +276,24 @@ def rescore(
     settings: NoShowSettings | None = None,
     now: datetime | None = None,
 ) -> NoShowResult:
-    """Score the bookings known now with an earlier run's model and back-test: no
-    replay, no fit (the new bookings' features still come from today's data)."""
+    """Score the bookings known now with an earlier run's model, back-test and client
+    histories: no replay, no fit, no pass over past appointments. ``data`` needs only
+    the appointments from the earlier run's cutoff on (`load_shop_data(start=...)`);
+    clients' histories stay as they were at that cutoff."""
     settings = settings or NoShowSettings()
     cutoff = cutoff_for(data, as_of, now)
-    b = prepare(data)
-    at = at_cutoff(b, int(cutoff.value))
+    b = prepare(data, prices=scorer.state.prices)
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _result(data, b, at, as_of, cutoff, scorer, settings)
+        return _result(data, b, as_of, cutoff, scorer, settings)
 
 
 def _choose_and_fit(
-    b: Bookings, at: AtCutoff, as_of: date, settings: NoShowSettings, state: RunState
+    b: Bookings,
+    at: AtCutoff,
+    as_of: date,
+    clients: ClientState,
+    settings: NoShowSettings,
+    state: RunState,
 ) -> tuple[Scorer, pd.DataFrame]:
     backtest, replayed = _replay(b, at.cutoff_ns, settings, state)
     pooled = {"weeks": backtest["weeks"], **{k: v for k, v in backtest.items() if
@@ -294,13 +301,16 @@ def _choose_and_fit(
     method, sentence = bt.choose(pooled)
     report = _report(backtest, method)
     if method not in bt.MODELS:
-        return Scorer(as_of, "client_rate", None, None, sentence, report), replayed
+        return Scorer(as_of, "client_rate", None, None, sentence, report, clients), replayed
     state.step(0.75, "Fitting at the cutoff")
     train = bt.training_rows(at.outcome, b.start_ns, at.cutoff_ns, settings.seed)
     y = b.no_show[train].astype(int)
-    used, left_out = _columns(b, at.features.iloc[train])
-    fitted = bt.fit(method, at.features.iloc[train], y, b.start_ns[train], used)
-    scorer = Scorer(as_of, "model", method, fitted, sentence, report, tuple(used), tuple(left_out))
+    x_train = at.features(train)
+    used, left_out = _columns(b, x_train)
+    fitted = bt.fit(method, x_train, y, b.start_ns[train], used)
+    scorer = Scorer(
+        as_of, "model", method, fitted, sentence, report, clients, tuple(used), tuple(left_out)
+    )
     return scorer, replayed
 
 
@@ -335,17 +345,23 @@ def _report(backtest: dict[str, Any], method: str) -> dict[str, Any]:
 def _result(
     data: ShopData,
     b: Bookings,
-    at: AtCutoff,
     as_of: date,
     cutoff: pd.Timestamp,
     scorer: Scorer,
     settings: NoShowSettings,
 ) -> NoShowResult:
-    rows = np.flatnonzero(at.upcoming)
+    """Score every booking after the cutoff that was made by then, from the kept client
+    histories alone; words only for those within the horizon."""
+    t = int(cutoff.value)
+    state = scorer.state
+    rows = np.flatnonzero((b.start_ns > t) & (b.booked_ns <= t))
+    rows = rows[np.lexsort((b.frame["appointment_id"].to_numpy()[rows], b.start_ns[rows]))]
+    history = state.history(b.client_key[rows])
     if scorer.fitted is not None:
-        risk = scorer.fitted.predict(at.features.iloc[rows])
+        x = row_features(b, rows, history, state.prior, state.barbers(b))
+        risk = scorer.fitted.predict(x)
     elif scorer.method == "client_rate":
-        risk = _client_rate(at)[rows]
+        risk = client_rate(history, state.prior)
     else:
         risk = np.full(len(rows), np.nan)
     f = b.frame
@@ -360,19 +376,23 @@ def _result(
             "start": pd.to_datetime(b.start_ns[rows], utc=True),
             "client_id": f["client_id"].to_numpy()[rows],
             "barber_id": f["barber_id"].to_numpy()[rows],
-            "barber": f["barber_id"].iloc[rows].map(names).astype(object).to_numpy(),
             "risk": risk,
             "price_cents": f["price_cents"].to_numpy()[rows],
             "minutes": f["minutes"].to_numpy()[rows],
         }
     )
-    upcoming["barber"] = upcoming["barber"].where(upcoming["barber"].notna(), None)
-    upcoming["reasons"] = reasons(b, at, rows) if scorer.method != "none" else NO_INFO
-    upcoming = upcoming.sort_values(["start", "appointment_id"], kind="stable")
-    clients = reliability(b, at, upcoming, settings.interval)
-    horizon = cutoff + pd.Timedelta(days=settings.horizon_days)
-    listed = upcoming[upcoming["start"] <= horizon].reset_index(drop=True)
-    notes = [] if b.features_known["lead_days"] else [NO_BOOKED_AT]
+    clients = reliability(state, upcoming, settings.interval)
+    horizon = t + settings.horizon_days * DAY_NS
+    listed = np.flatnonzero(b.start_ns[rows] <= horizon)
+    upcoming = upcoming.iloc[listed].reset_index(drop=True)
+    barber = upcoming["barber_id"].map(names).astype(object)
+    upcoming.insert(4, "barber", barber.where(barber.notna(), None))
+    if scorer.method == "none":
+        upcoming["reasons"] = NO_INFO
+    else:
+        part = type(history)(*(getattr(history, k)[listed] for k in history.__dataclass_fields__))
+        upcoming["reasons"] = reasons(b, rows[listed], part, state.lifts)
+    notes = [] if state.booked_known else [NO_BOOKED_AT]
     return NoShowResult(
         as_of=as_of,
         cutoff=cutoff.to_pydatetime(),
@@ -380,10 +400,10 @@ def _result(
         model=scorer.model,
         sentence=scorer.sentence,
         notes=notes,
-        upcoming=listed,
+        upcoming=upcoming,
         clients=clients,
         backtest=scorer.backtest,
-        base_rate=None if not np.isfinite(at.shop_rate) else at.shop_rate,
+        base_rate=state.shop_rate if np.isfinite(state.shop_rate) else None,
         features_used=list(scorer.used),
         features_left_out=list(scorer.left_out),
         scorer=scorer,

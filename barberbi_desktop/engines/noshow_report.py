@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import beta as beta_dist
 
-from barberbi_desktop.engines.noshow_features import AtCutoff, Bookings
+from barberbi_desktop.engines.noshow_features import Bookings, History, _lead, _since
+from barberbi_desktop.engines.noshow_state import LEAD_EDGES, LONG_GAP_DAYS, ClientState, Lifts
 
 
 def num(value: Any) -> float | None:
@@ -53,45 +54,34 @@ def records_clients(clients: pd.DataFrame) -> dict[str, dict[str, Any]]:
     }
 
 
-def reasons(b: Bookings, at: AtCutoff, rows: np.ndarray) -> list[str]:
+def reasons(b: Bookings, rows: np.ndarray, history: History, lifts: Lifts) -> list[str]:
     """Each booking's reasons in words, strongest first: what in its booking or its
-    client's history made such bookings more (or less) often missed in this shop."""
-    train = at.outcome
-    y = b.no_show
-    rate = y[train].mean() if train.any() else np.nan
-
-    def lift(mask: np.ndarray) -> float:
-        m = mask & train
-        return float(y[m].mean() / rate) if m.sum() >= 30 and rate > 0 else 1.0
-
-    lead = at.lead_days
-    lead_edges = [(0, 1), (1, 7), (7, 21), (21, np.inf)]
-    lead_lift = [lift((lead >= lo) & (lead < hi)) for lo, hi in lead_edges]
-    channel = b.frame["channel"].to_numpy()
-    chan_lift = {c: lift(channel == c) for c in ("online", "phone")}
-    first_lift = lift(at.first_visit & (at.prior_booked == 0))
-    long_gap = at.days_since_last > 120
-    gap_lift = lift(long_gap)
+    client's history made such bookings more (or less) often missed in this shop.
+    ``history`` is the clients' history for ``rows``, in the same order."""
+    lead = _lead(b, rows)
+    since = _since(b.start_ns[rows], history.last_done_ns)
+    channel = b.frame["channel"].to_numpy()[rows]
     out = []
-    for i in rows:
+    for k in range(len(rows)):
         parts: list[tuple[float, str]] = []
-        missed, booked = int(at.missed_recent[i]), int(at.booked_recent[i])
-        if at.prior_booked[i] == 0:
-            parts.append((first_lift, "first booking with the shop"))
+        missed, booked = int(history.missed_recent[k]), int(history.booked_recent[k])
+        prior_booked = int(history.prior_booked[k])
+        if prior_booked == 0:
+            parts.append((lifts.first, "first booking with the shop"))
         elif missed:
             parts.append((9.0 + missed, f"missed {missed} of their last {booked}"))
-        elif at.prior_booked[i] >= 4 and at.prior_missed[i] == 0:
-            parts.append((0.5, f"never missed in {int(at.prior_booked[i])} bookings"))
-        ld = lead[i]
+        elif prior_booked >= 4 and history.prior_missed[k] == 0:
+            parts.append((0.5, f"never missed in {prior_booked} bookings"))
+        ld = lead[k]
         if ld == ld:
-            which = next(j for j, (lo, hi) in enumerate(lead_edges) if lo <= ld < hi)
+            which = next(j for j, (lo, hi) in enumerate(LEAD_EDGES) if lo <= ld < hi)
             how = f"{_lead_words(ld)}" if which else "booked the same day"
-            via = channel[i] if channel[i] in chan_lift else None
+            via = channel[k] if channel[k] in lifts.channel else None
             words = f"booked {via} {how[7:]}" if via and which else how
-            parts.append((max(lead_lift[which], chan_lift.get(via, 1.0)), words))
-        if long_gap[i] and gap_lift >= 1.2:
-            months = int(np.rint(at.days_since_last[i] / 30.4))
-            parts.append((gap_lift, f"last visit {months} months ago"))
+            parts.append((max(lifts.lead[which], lifts.channel.get(via, 1.0)), words))
+        if since[k] > LONG_GAP_DAYS and lifts.gap >= 1.2:
+            months = int(np.rint(since[k] / 30.4))
+            parts.append((lifts.gap, f"last visit {months} months ago"))
         keep = [p for p in sorted(parts, key=lambda p: -p[0]) if p[0] >= 1.15 or p[0] == 0.5]
         out.append("; ".join(w for _, w in keep[:3]) or "nothing stands out")
     return out
@@ -106,34 +96,32 @@ def _lead_words(days: float) -> str:
     return f"booked {weeks} weeks ahead"
 
 
-def reliability(b: Bookings, at: AtCutoff, upcoming: pd.DataFrame, interval: float) -> pd.DataFrame:
+def reliability(state: ClientState, upcoming: pd.DataFrame, interval: float) -> pd.DataFrame:
     """Per client: bookings with a known outcome and misses by the cutoff, the own
     rate, a Beta-posterior interval (the shop's prior plus the client's counts) and the
-    risk of their next booking. Clients with neither history nor a booking are left out."""
-    s = b.group_start
-    n = len(s)
-    last_row = np.r_[s[1:] != s[:-1], True] if n else np.zeros(0, bool)
-    real = last_row & (b.client_key >= 0)
-    end = np.flatnonzero(real)
-    first = s[end]
-    past_count = np.bincount(s, weights=at.past, minlength=n)[first].astype(np.int64)
-    c_out = np.r_[0, np.cumsum(at.outcome)]
-    c_miss = np.r_[0, np.cumsum(at.outcome & b.no_show)]
-    booked = c_out[first + past_count] - c_out[first]
-    missed = c_miss[first + past_count] - c_miss[first]
-    a, b_ = at.client_prior
-    tail = (1 - interval) / 2
+    risk of their next booking (``upcoming`` sorted soonest first). Clients with
+    neither history nor a booking are left out."""
+    c = state.clients
     frame = pd.DataFrame(
-        {
-            "missed": missed,
-            "booked": booked,
-            "own_rate": np.where(booked > 0, missed / np.maximum(booked, 1), np.nan),
-            "rate_low": beta_dist.ppf(tail, a + missed, b_ + booked - missed),
-            "rate_high": beta_dist.ppf(1 - tail, a + missed, b_ + booked - missed),
-        },
-        index=pd.Index(b.client_key[end], name="client_id"),
+        {"missed": c.prior_missed, "booked": c.prior_booked},
+        index=pd.Index(state.keys, name="client_id"),
     )
     nxt = upcoming.dropna(subset=["client_id"]).drop_duplicates("client_id")
-    frame["next_risk"] = nxt.set_index(nxt["client_id"].astype(np.int64))["risk"]
-    keep = (frame["booked"] > 0) | frame["next_risk"].notna()
-    return frame[keep]
+    nxt = nxt.set_index(nxt["client_id"].astype(np.int64))["risk"]
+    frame = frame[frame["booked"] > 0]
+    new = nxt.index.difference(frame.index)
+    if len(new):
+        zero = pd.DataFrame({"missed": 0, "booked": 0}, index=new)
+        frame = pd.concat([frame, zero]).sort_index().rename_axis("client_id")
+    missed = frame["missed"].to_numpy(dtype=np.int64)
+    booked = frame["booked"].to_numpy(dtype=np.int64)
+    # The interval depends on the counts alone: one Beta quantile per distinct pair.
+    pairs, inverse = np.unique(booked << 32 | missed, return_inverse=True)
+    n, k = (pairs >> 32).astype(float), (pairs & 0xFFFFFFFF).astype(float)
+    a, b_ = state.prior
+    tail = (1 - interval) / 2
+    frame["own_rate"] = np.where(booked > 0, missed / np.maximum(booked, 1), np.nan)
+    frame["rate_low"] = beta_dist.ppf(tail, a + k, b_ + n - k)[inverse.reshape(-1)]
+    frame["rate_high"] = beta_dist.ppf(1 - tail, a + k, b_ + n - k)[inverse.reshape(-1)]
+    frame["next_risk"] = nxt.reindex(frame.index).to_numpy(dtype=float)
+    return frame.astype({"missed": "int64", "booked": "int64"})
