@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -27,6 +28,8 @@ class Candidate:
 
 PRIORITIES = ("critical", "high", "medium", "low")
 COOLDOWN = "cooldown:"  # a setting "cooldown:RULE" is that rule's cool-down, in hours
+# Thresholds in dollars (the owner's units); every other threshold is a share (0-1).
+DOLLARS = frozenset({"noshow_loss_dollars"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class AlertSettings:
     utilisation_drop: float = 0.6  # 7-day utilisation below this share of the prior 7 days
     pathway_share: float = 0.6  # annualised revenue below this share of the goal ...
     pathway_probability: float = 0.1  # ... and this chance of crossing within a year
+    noshow_loss_dollars: float = 150.0  # tomorrow's expected no-show loss above this, in $
     notify_at: str = "high"  # desktop pop-ups for alerts at or above this priority
     cooldowns: dict[str, timedelta] = field(
         default_factory=lambda: {
@@ -48,6 +52,7 @@ class AlertSettings:
             "import_rejected": timedelta(0),
             "engine_failed": timedelta(hours=6),
             "backup_failed": timedelta(hours=20),
+            "noshow_loss": timedelta(hours=36),  # keyed by the day: once for that day
         }
     )
 
@@ -84,6 +89,10 @@ RULES = (
          "getting there within 12 months is low",
          (("pathway_share", "annualised revenue below this share of the goal"),
           ("pathway_probability", "and a chance within 12 months below"))),
+    Rule("noshow_loss", "Tomorrow's no-shows could cost", "medium",
+         "tomorrow's expected no-show loss (each booking's risk times its price, summed) "
+         "is above the threshold; checked each morning and after each import",
+         (("noshow_loss_dollars", "expected loss above"),)),
     Rule("import_rejected", "An import was refused", "high",
          "a file dropped in the watch folder is refused"),
     Rule("engine_failed", "An analysis failed", "critical",
@@ -214,6 +223,46 @@ def pathway_alerts(
                 )
             )
     return out
+
+
+def noshow_loss_alerts(
+    tomorrow: pd.DataFrame, day: date, s: AlertSettings, max_names: int = 8
+) -> list[Candidate]:
+    """One alert when tomorrow's bookings could lose more than the owner's threshold to
+    no-shows, naming the riskiest bookings to confirm or ask a deposit for.
+
+    ``tomorrow``: the day's bookings (`storage.at_risk`), riskiest first, with ``risk``,
+    ``price_cents``, ``client``, ``barber`` and ``local``. The key holds the day, so
+    the morning run and the runs after imports raise it once.
+    """
+    if tomorrow.empty:
+        return []
+    risk = tomorrow["risk"].to_numpy(dtype=float)
+    expected = float(np.nansum(risk * tomorrow["price_cents"].to_numpy(dtype=float))) / 100
+    if not expected > s.noshow_loss_dollars:
+        return []
+    top = tomorrow.head(max_names)
+    names = ", ".join(
+        f"{r.client if isinstance(r.client, str) and r.client else '(no name)'} at "
+        f"{r.local:%H:%M}" + (f" with {r.barber}" if isinstance(r.barber, str) else "")
+        + f" ({r.risk:.0%})"
+        for r in top.itertuples()
+    )
+    more = len(tomorrow) - len(top)
+    rest = f" and {more} more bookings" if more > 0 else ""
+    return [
+        Candidate(
+            "noshow_loss",
+            "medium",
+            f"No-shows could cost about ${expected:,.0f} tomorrow",
+            f"{len(tomorrow)} bookings on {day:%a %d %b} could lose about ${expected:,.0f} "
+            f"to no-shows (alert above ${s.noshow_loss_dollars:,.0f}). Confirm them or ask "
+            f"for a deposit, riskiest first: {names}{rest}. Export the call list from the "
+            "Dashboard.",
+            f"noshow_loss:{day.isoformat()}",
+            s.cooldowns["noshow_loss"],
+        )
+    ]
 
 
 def import_rejected(file_name: str, reason: str, s: AlertSettings) -> Candidate:

@@ -18,6 +18,7 @@ import pandas as pd
 from barberbi_desktop.engines import money_base
 from barberbi_desktop.engines import revenue_basket as basket
 from barberbi_desktop.engines import revenue_capacity as capacity
+from barberbi_desktop.engines import revenue_deposits as deposits
 from barberbi_desktop.engines import revenue_pay as pay
 from barberbi_desktop.engines import revenue_pricing as pricing
 from barberbi_desktop.engines.data import NotEnoughData, RunState, ShopData
@@ -131,23 +132,54 @@ def _capacity_recs(cap: capacity.CapacityResult, els: list[pricing.Elasticity],
                 f"{', '.join(capacity._slot_names(cap.idle_slots))} are under "
                 f"{s.capacity.idle_utilisation:.0%} full.", gain, gain * 0.5, gain * 1.5, 0.4,
                 "medium", "month", {"slots": capacity._slot_names(cap.idle_slots)}))
-    lost = cap.lost
-    if lost.get("no_show_revenue_cents", 0) > 0:
-        yearly = lost["no_show_revenue_cents"] / weeks * 52
-        gain = yearly * s.no_show_reduction
-        recs.append(Recommendation(
-            "no_show_deposits", "Take a card deposit for online bookings",
-            f"{int(lost['no_show_visits'])} no-shows in {round(weeks)} weeks held "
-            f"{lost['no_show_minutes'] / 60:.0f} chair-hours worth {_money(yearly)} a year; "
-            f"if deposits cut no-shows by {s.no_show_reduction:.0%} (an assumption you can "
-            "change in Settings) that is the gain.",
-            gain, gain * 0.5, yearly * 0.6, 0.4, "low", "now",
-            {**lost, "assumed_reduction": s.no_show_reduction}))  # fmt: skip
     return recs
 
 
+def _deposit_rec(cap: capacity.CapacityResult, data: ShopData, s: RevenueSettings,
+                 risks: deposits.ClientRisks | None) -> Recommendation | None:
+    """Deposits for the clients the no-show risks single out; without risks, for every
+    online booking, saying that each booking is then taken as equally likely to miss."""
+    lost = cap.lost
+    if not lost.get("no_show_revenue_cents", 0) > 0:
+        return None
+    weeks = max((cap.window[1] - cap.window[0]).days / 7, 1)
+    yearly = lost["no_show_revenue_cents"] / weeks * 52
+    held = (f"{int(lost['no_show_visits'])} no-shows in {round(weeks)} weeks held "
+            f"{lost['no_show_minutes'] / 60:.0f} chair-hours worth {_money(yearly)} a year")
+    cut = s.no_show_reduction
+    p = deposits.plan(data, cap, risks) if risks is not None else None
+    if risks is None or p is None or not p.target_clients or not p.target_loss_cents > 0:
+        why = ("no no-show risks per client yet" if risks is None else
+               "no client's risk stands out from the shop's usual rate")
+        gain = yearly * cut
+        return Recommendation(
+            "no_show_deposits", "Take a card deposit for online bookings",
+            f"{held}; if deposits cut no-shows by {cut:.0%} (an assumption) that is the gain. "
+            f"Every booking is taken as equally likely to be missed ({why}).",
+            gain, gain * 0.5, yearly * 0.6, 0.4, "low", "now",
+            {**lost, "assumed_reduction": cut, "risks": None})  # fmt: skip
+    gain = p.target_loss_cents * cut
+    share = p.target_loss_cents / p.yearly_loss_cents if p.yearly_loss_cents else 0.0
+    source = ("the no-show model's risk for their next booking, or their own rate's likely "
+              "level where none is booked" if risks.method == "model"
+              else "their own past rate, which beat the model in its replay")
+    return Recommendation(
+        "no_show_deposits",
+        f"Take a card deposit from the {p.target_clients} clients most likely to miss",
+        f"{held}. {p.target_clients} of {p.clients} clients have a {p.cut:.0%} or higher "
+        f"chance of missing ({source}, as of {risks.as_of:%d %b}); by their risks they hold "
+        f"{share:.0%} of that loss, {_money(p.target_loss_cents)} a year. If deposits cut "
+        f"their no-shows by {cut:.0%} "
+        "(an assumption) that is the gain, and the other clients are spared the card step.",
+        gain, gain * 0.5, p.target_loss_cents * 0.6, 0.5, "low", "now",
+        {**lost, "assumed_reduction": cut, "risks": risks.method, "plan": p.as_dict()})  # fmt: skip
+
+
 def run(data: ShopData, settings: RevenueSettings, as_of: date,
-        state: RunState | None = None) -> RevenueResult:
+        state: RunState | None = None,
+        no_show_risks: deposits.ClientRisks | None = None) -> RevenueResult:
+    """``no_show_risks``: each client's risk from the latest no-show run, if any; the
+    deposit recommendation then targets the clients most likely to miss."""
     state = state or RunState()
     s = settings
     if data.appointments.empty:
@@ -169,6 +201,8 @@ def run(data: ShopData, settings: RevenueSettings, as_of: date,
     recs: list[Recommendation] = []
     if cap is not None:
         recs += _capacity_recs(cap, els, s)
+        deposit = _deposit_rec(cap, data, s, no_show_risks)
+        recs += [deposit] if deposit is not None else []
     for m in moves:
         recs.append(Recommendation(
             "price", f"Raise {m['service']} from {_money(m['price_cents'])} to "

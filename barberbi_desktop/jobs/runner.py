@@ -88,8 +88,10 @@ def _revenue(
 ) -> dict[str, Any]:
     from barberbi_desktop.engines import revenue
     from barberbi_desktop.jobs import revenue_job
+    from barberbi_desktop.storage.at_risk import client_risks
 
-    result = revenue.run(load_shop_data(db), revenue.RevenueSettings(), as_of, state)
+    risks = client_risks(db, as_of)  # deposits target the clients most likely to miss
+    result = revenue.run(load_shop_data(db), revenue.RevenueSettings(), as_of, state, risks)
     revenue_job.store(db, run_id, result)
     return result.summary()
 
@@ -198,4 +200,11 @@ def run_engine(
             [rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", alert_settings(db))],
         )
         raise
+    if engine == "noshow":  # tomorrow's expected loss against the owner's threshold
+        from barberbi_desktop.jobs.noshow_alerts import raise_noshow_alerts
+
+        try:
+            raise_noshow_alerts(db, run_id)
+        except Exception:  # the run is stored; a missed alert must not fail it
+            log.exception("the no-show alert for run %s could not be raised", run_id)
     return RunOutcome(run_id, engine, {"run_id": run_id, **summary})

@@ -39,11 +39,12 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
 from barberbi_desktop.priority import background_pool
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.results import data_version, latest_run
+from barberbi_desktop.storage.results import data_version, latest_data_version
 from barberbi_desktop.storage.settings import shop_zone
 
 log = logging.getLogger(__name__)
-HEAVY = ("ltv", "methodology", "revenue", "noshow")
+# No-show risks before revenue: its deposit recommendation reads the latest no-show run.
+HEAVY = ("ltv", "methodology", "noshow", "revenue")
 NEXT_RUNS = "scheduler.next_runs"  # setting: {job id: {"trigger": str, "next_utc": seconds}}
 DAILY = ("nightly", "backup")  # the jobs whose missed runs are made up at the next start
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
@@ -145,9 +146,9 @@ def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int
         return None
     db, hub = runtime
     if skip_if_unchanged:
-        last = latest_run(db, engine)
-        if last is not None and last.data_version == data_version(db):
-            log.info("%s skipped: the data has not changed since run %s", engine, last.run_id)
+        last = latest_data_version(db, engine)  # without parsing the run's metrics
+        if last is not None and last == data_version(db):
+            log.info("%s skipped: the data has not changed since its last run", engine)
             return None
     before = set(list_alerts(db, limit=50)["id"])
     try:

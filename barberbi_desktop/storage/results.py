@@ -244,6 +244,21 @@ def fail_run(db: Database, run_id: int, error: str, status: str = "failed") -> N
         )
 
 
+def latest_data_version(db: Database, engine: str) -> int | None:
+    """The data version the engine's latest successful run saw, without reading and
+    parsing its metrics (the scheduler asks before every run, on the window's process;
+    a run's JSON can be megabytes)."""
+    with db.read() as conn:
+        value = conn.execute(
+            text(
+                "SELECT data_version FROM engine_runs WHERE engine = :e AND status = 'ok' "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"e": engine},
+        ).scalar()
+    return None if value is None else int(value)
+
+
 def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
     with db.read() as conn:
         row = conn.execute(

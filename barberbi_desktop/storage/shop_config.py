@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from barberbi_desktop.alerts.rules import (
     COOLDOWN,
+    DOLLARS,
     PRIORITIES,
     RULES,
     AlertSettings,
@@ -39,6 +40,7 @@ from barberbi_desktop.storage.working_hours import as_week, clean_week, week_tex
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PAY_MODELS = ("commission", "booth_rent", "hourly")
+MAX_DOLLARS = 1_000_000  # the largest dollar threshold an alert rule takes
 SCHEDULE_DEFAULTS = {"kpi_every_s": 60, "nightly_hour": 2, "debounce_s": 180}
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -393,8 +395,8 @@ def alert_settings(db: Database) -> AlertSettings:
 
 
 def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -> int:
-    """``values``: threshold fields as shares (0-1), ``COOLDOWN + rule`` in hours,
-    ``notify_at``.
+    """``values``: threshold fields as shares (0-1), or dollars for those in
+    `rules.DOLLARS`, ``COOLDOWN + rule`` in hours, ``notify_at``.
 
     Everything is checked before anything is written; unchanged defaults are not stored,
     so a later release's better default still reaches a shop that never changed it.
@@ -405,7 +407,17 @@ def save_alert_settings(db: Database, values: dict[str, Any], by: User | None) -
     notify = before.notify_at
     for key, raw in values.items():
         rule = key.removeprefix(COOLDOWN)
-        if key in labels:
+        if key in labels and key in DOLLARS:
+            number = _number(raw, f"Alert rule {labels[key]!r}", "the threshold", MAX_DOLLARS)
+            if number is None or number <= 0:
+                raise InputError(f"Alert rule {labels[key]!r}: enter an amount in dollars "
+                                 "above $0.")  # fmt: skip
+            number = round(number, 2)
+            if number != getattr(base, key):
+                thresholds[key] = number
+            if number != getattr(before, key):
+                changed[key] = [getattr(before, key), number]
+        elif key in labels:
             number = _number(raw, f"Alert rule {labels[key]!r}", "the threshold", 1)
             if number is None or number <= 0:
                 raise InputError(f"Alert rule {labels[key]!r}: enter a share above 0% and "

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from barberbi_desktop.alerts.rules import (
     COOLDOWN,
+    DOLLARS,
     PRIORITIES,
     RULES,
     AlertSettings,
@@ -228,7 +229,12 @@ class RulesPage(QWidget):
             grid.addWidget(when, row, 2)
             limits = QHBoxLayout()
             for name, meaning in rule.thresholds:
-                spin = self._spin(0.1, 100.0, " %", f"Raised when {meaning} this share")
+                spin = (
+                    self._spin(1.0, 100_000.0, "", f"Raised when {meaning} this amount",
+                               prefix="$ ")
+                    if name in DOLLARS
+                    else self._spin(0.1, 100.0, " %", f"Raised when {meaning} this share")
+                )  # fmt: skip
                 self.fields[name] = spin
                 limits.addWidget(spin)
             if not rule.thresholds:
@@ -262,11 +268,14 @@ class RulesPage(QWidget):
         layout.addStretch(1)
         self.load()
 
-    def _spin(self, low: float, high: float, suffix: str, tip: str) -> QDoubleSpinBox:
+    def _spin(
+        self, low: float, high: float, suffix: str, tip: str, prefix: str = ""
+    ) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
         spin.setRange(low, high)
-        spin.setDecimals(1)
+        spin.setDecimals(0 if prefix else 1)
         spin.setSuffix(suffix)
+        spin.setPrefix(prefix)
         spin.setToolTip(tip)
         spin.setEnabled(self.editable)
         spin.setMaximumWidth(110)
@@ -283,13 +292,17 @@ class RulesPage(QWidget):
         for key, spin in self.fields.items():
             if key.startswith(COOLDOWN):
                 spin.setValue(cooldown_hours(s.cooldowns[key.removeprefix(COOLDOWN)]))
+            elif key in DOLLARS:
+                spin.setValue(getattr(s, key))
             else:
                 spin.setValue(getattr(s, key) * 100)
         self.notify_at.setCurrentText(s.notify_at)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            key: spin.value() if key.startswith(COOLDOWN) else round(spin.value() / 100, 4)
+            key: spin.value()
+            if key.startswith(COOLDOWN) or key in DOLLARS
+            else round(spin.value() / 100, 4)
             for key, spin in self.fields.items()
         }
         out["notify_at"] = self.notify_at.currentText()

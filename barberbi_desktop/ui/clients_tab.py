@@ -1,4 +1,5 @@
-"""Clients: segments, every scored client, why they are where they are, and call lists.
+"""Clients: segments, every scored client, why they are where they are, how reliably
+they turn up (the no-show run), and call lists.
 
 Reads the latest stored LTV run and prepares the table (order, search text,
 segment counts) on a worker; the GUI thread only swaps the model's frame. The
@@ -32,10 +33,19 @@ from PySide6.QtWidgets import (
 from barberbi_desktop.engines.ltv_backtest import describe, describe_churn
 from barberbi_desktop.engines.segments import SEGMENT_ORDER
 from barberbi_desktop.metrics_doc import definition
+from barberbi_desktop.storage.at_risk import (
+    NoShowRun,
+    quality_words,
+    read_noshow,
+    reliability_frame,
+    reliability_sentence,
+    risk_text,
+)
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.export import safe_cell as safe_cell  # tests import it here
 from barberbi_desktop.storage.export import write_table
 from barberbi_desktop.storage.results import RunInfo, client_scores, latest_run
+from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
@@ -51,6 +61,8 @@ COLUMNS = {
     "display_name": "Client",
     "segment": "Segment",
     "visits": "Visits",
+    "reliability": "Missed (likely rate)",
+    "next_risk": "Next booking",
     "days_since_last": "Days since visit",
     "monetary_cents": "Avg spend",
     "p_alive": "Still a client",
@@ -74,18 +86,55 @@ FORMATTERS = {
     "expected_visits": lambda v: f"{float(v):.1f}",
     "days_since_last": lambda v: f"{float(v):.0f}",
     "visits": lambda v: f"{int(v)}",
+    "next_risk": risk_text,
 }
 
 
-HIDDEN = ("email", "phone", "segment_rule", "action", "value_tier", "client_id")
+HIDDEN = ("email", "phone", "segment_rule", "action", "value_tier", "client_id", "own_rate",
+          "missed", "booked", "rate_low", "rate_high", "next_start", "next_reasons")  # fmt: skip
+NO_RELIABILITY = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk",
+                  "next_start", "next_reasons")  # fmt: skip
+
+
+def reliability_text(frame: pd.DataFrame) -> pd.Series:
+    """ "2 of 9 · 8-45%": bookings missed and the likely range of the client's own rate;
+    blank (unknown) for a client with no booking in files that record no-shows, never
+    "0 of 0"."""
+    known = (frame["booked"].fillna(0).to_numpy() > 0) & frame["rate_low"].notna().to_numpy()
+    text = (
+        frame["missed"].fillna(0).astype(int).astype(str) + " of "
+        + frame["booked"].fillna(0).astype(int).astype(str) + " · "
+        + (frame["rate_low"].fillna(0) * 100).round().astype(int).astype(str) + "–"
+        + (frame["rate_high"].fillna(0) * 100).round().astype(int).astype(str) + "%"
+    )  # fmt: skip
+    return text.where(known, "")
+
+
+def with_reliability(scores: pd.DataFrame, reliability: pd.DataFrame | None) -> pd.DataFrame:
+    """The LTV scores with each client's no-show record (`storage.at_risk`) beside them;
+    every reliability column is empty (unknown) without a no-show run."""
+    if reliability is None or reliability.empty:
+        empty = {c: pd.Series(np.nan, index=scores.index) for c in NO_RELIABILITY}
+        out = scores.assign(**empty)
+    else:
+        out = scores.merge(reliability, on="client_id", how="left")
+    return out.assign(reliability=reliability_text(out))
 
 
 class Prepared:
     """What the worker hands the GUI thread: the run, all scores, and the table ready to
     show (most valuable first, with one lower-case search string per client)."""
 
-    def __init__(self, run: RunInfo, scores: pd.DataFrame) -> None:
-        self.run = run
+    def __init__(
+        self,
+        run: RunInfo,
+        scores: pd.DataFrame,
+        noshow: NoShowRun | None = None,
+        reliability: pd.DataFrame | None = None,
+        zone: str = "UTC",
+    ) -> None:
+        self.run, self.noshow, self.zone = run, noshow, zone
+        scores = with_reliability(scores, reliability)
         self.scores = scores.assign(visits=scores["frequency"] + 1)  # first visit + repeats
         self.counts = self.scores["segment"].value_counts().reindex(SEGMENT_ORDER, fill_value=0)
         table = self.scores[[*COLUMNS, *HIDDEN]]
@@ -134,6 +183,8 @@ class ClientsTab(BuiltInSteps, QWidget):
         self.user = user  # exports go to the audit log under this account
         self.scores = pd.DataFrame()
         self.run: RunInfo | None = None
+        self.noshow: NoShowRun | None = None
+        self.zone = "UTC"
         self.empty = WrapLabel(
             "No client scores yet. They are computed in the background after "
             "the app opens (or run `barberbi run ltv`)."
@@ -162,7 +213,10 @@ class ClientsTab(BuiltInSteps, QWidget):
                 ("overdue_text", "overdue"),
             )
         }
-        self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips)
+        tips["reliability"] = definition("client_reliability") or ""
+        tips["next_risk"] = definition("noshow_risk") or ""
+        self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips,
+                                    sort_keys={"reliability": "own_rate"})  # fmt: skip
         self.table = TableView()
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
@@ -237,13 +291,20 @@ class ClientsTab(BuiltInSteps, QWidget):
         if not has_appointments(self.db):
             return NO_VISITS_YET
         run = latest_run(self.db, "ltv")
-        return None if run is None else Prepared(run, client_scores(self.db, run.run_id))
+        if run is None:
+            return None
+        noshow = read_noshow(self.db)
+        reliability = None if noshow is None or noshow.no_info else (
+            reliability_frame(self.db, noshow))  # fmt: skip
+        scores = client_scores(self.db, run.run_id)
+        return Prepared(run, scores, noshow, reliability, shop_zone(self.db))
 
     def _show(self, loaded: Prepared | NoVisits | None) -> None:
         if loaded is None or isinstance(loaded, NoVisits):
             self._has_data(False, no_visits=loaded is not None)
             return
         self.run, self.scores, counts = loaded.run, loaded.scores, loaded.counts
+        self.noshow, self.zone = loaded.noshow, loaded.zone
         self._has_data(True)
         self.bars.setOpts(height=counts.to_numpy(dtype=float))
         self.chart.setVisible(bool(counts.sum()))  # no scored client: no empty axes
@@ -252,6 +313,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         said = " ".join(part for part in (describe(bt), describe_churn(bt)) if part)
         self.quality.setText(
             f"{len(self.scores):,} clients scored as of {self.run.as_of:%d %b %Y}. {said}"
+            + (f" No-shows: {quality_words(self.noshow)}" if self.noshow else "")
         )
         self.model.set_frame(loaded.table)  # the search and segment filter stay applied
         for i in range(len(COLUMNS), self.model.columnCount()):
@@ -281,9 +343,16 @@ class ClientsTab(BuiltInSteps, QWidget):
 
         tier = f" (value: {say('value_tier')})" if say("value_tier") else ""
         contact = " · ".join(v for v in (say("phone"), say("email")) if v)
+        if self.noshow is None:
+            record = "No no-show risks yet."
+        elif self.noshow.no_info:
+            record = self.noshow.no_info
+        else:
+            record = reliability_sentence(r, self.zone)
         self.detail.setText(
             f"<b>{say('display_name')}</b><br>{contact}<br><br><b>{say('segment')}</b>{tier}: "
             f"{say('segment_rule')}<br><br><b>What to do:</b> {say('action') or 'nothing yet'}"
+            f"<br><br><b>Reliability:</b> {html.escape(record)}"
         )
 
     def call_list(self) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """Dashboard: KPI tiles against the prior 30 days and the target, health, today's band,
-three live charts and the alert feed.
+three live charts, the bookings at risk of a no-show and the alert feed.
 
 Reads the latest stored KPI run (cheap) on a worker and updates the tiles in
 place; the scheduler recomputes KPIs and the bridge tells this tab when. The
@@ -9,12 +9,22 @@ pattern), so a refresh every minute never rebuilds a widget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from barberbi_desktop.alerts.store import list_alerts
 from barberbi_desktop.engines.kpi import LOWER_IS_BETTER
@@ -22,6 +32,8 @@ from barberbi_desktop.metrics_doc import definition
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import RunInfo, kpi_values, latest_run
 from barberbi_desktop.storage.summary import has_appointments
+from barberbi_desktop.storage.users import User
+from barberbi_desktop.ui.at_risk_panel import AtRiskPanel
 from barberbi_desktop.ui.dashboard_charts import DashboardCharts
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.tasks import TaskRunner
@@ -43,6 +55,7 @@ TILES = (
     ("returning_clients", "Returning clients", "count"),
 )
 GOOD, NEAR, BAD = "#2e7d32", "#b26a00", "#c62828"
+Loaded = tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None
 
 
 def fmt(value: float | None, kind: str) -> str:
@@ -97,7 +110,13 @@ class Tile(QFrame):
 
 
 class DashboardTab(QWidget):
-    def __init__(self, db: Database, runner: TaskRunner) -> None:
+    def __init__(
+        self,
+        db: Database,
+        runner: TaskRunner,
+        user: User | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         layout = QVBoxLayout(self)
@@ -121,15 +140,19 @@ class DashboardTab(QWidget):
             grid.addWidget(self.tiles[key], i // 6, i % 6)
         self.charts = DashboardCharts(self)
         self.feed = QListWidget()
-        self.feed.setMaximumHeight(110)
         self.feed.setToolTip("The newest alerts not yet acknowledged; see the Alerts tab")
+        # Bookings at risk come from their own engine's run: shown even before any KPIs.
+        self.at_risk = AtRiskPanel(db, runner, user, clock)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.at_risk, 3)
+        bottom.addWidget(self.feed, 1)
         layout.addWidget(self.empty)
         layout.addWidget(self.no_visits, 1)
         layout.addWidget(self.health)
         layout.addWidget(self.band)
         layout.addLayout(grid)
-        layout.addWidget(self.charts, 1)
-        layout.addWidget(self.feed)
+        layout.addWidget(self.charts, 3)
+        layout.addLayout(bottom, 2)
         self.run: RunInfo | None = None
         self._set_visible(False)
         self.refresh()
@@ -139,11 +162,24 @@ class DashboardTab(QWidget):
         self.no_visits.setVisible(no_visits)
         for w in (self.health, self.band, *self.tiles.values(), self.charts, self.feed):
             w.setVisible(has_data)
+        self.at_risk.setVisible(not no_visits)
 
     def refresh(self) -> None:
-        self.runner.run(self._load, self._show, lambda exc: self.empty.setText(f"{exc}"))
+        """KPIs, alerts and the bookings at risk in one task (the minute's refresh)."""
+        self.runner.run(self._load_all, self._show_all, lambda exc: self.empty.setText(f"{exc}"))
 
-    def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None:
+    def _load_all(self) -> tuple[Loaded, Any]:
+        try:
+            at_risk: Any = self.at_risk.load()
+        except Exception as exc:  # the KPIs still show; the panel says what went wrong
+            at_risk = exc
+        return self._load(), at_risk
+
+    def _show_all(self, loaded: tuple[Loaded, Any]) -> None:
+        self._show(loaded[0])
+        self.at_risk.show_loaded(loaded[1])
+
+    def _load(self) -> Loaded:
         if not has_appointments(self.db):  # a KPI run of no visits is all zeros: not shown
             return NO_VISITS_YET
         run = latest_run(self.db, "kpi")
@@ -152,7 +188,7 @@ class DashboardTab(QWidget):
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
         return run, kpi_values(self.db, run.run_id), alerts
 
-    def _show(self, loaded: tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None) -> None:
+    def _show(self, loaded: Loaded) -> None:
         if loaded is None or isinstance(loaded, NoVisits):
             self._set_visible(False, no_visits=loaded is not None)
             return

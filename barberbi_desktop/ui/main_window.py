@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.tabs = SteadyTabs()
         self.tabs.setDocumentMode(True)
-        self.dashboard = DashboardTab(db, self.runner)
+        self.dashboard = DashboardTab(db, self.runner, user)
         self.alerts = AlertsTab(db, self.runner, user)
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
@@ -227,6 +227,12 @@ class MainWindow(QMainWindow):
         """Refresh the tab that shows this engine; a tab not yet opened reads it when opened."""
         if engine == "kpi":
             self.dashboard.refresh()
+            return
+        if engine == "noshow":  # the Dashboard's bookings at risk, the Clients' reliability
+            self.dashboard.at_risk.refresh()
+            clients = self.built("Clients")
+            if clients is not None:
+                clients.refresh()
             return
         tab = self.built({"ltv": "Clients", "methodology": "Six Figure",
                           "revenue": "Revenue"}.get(engine, ""))  # fmt: skip

@@ -40,9 +40,12 @@ class DataFrameModel(QAbstractTableModel):
         headers: dict[str, str] | None = None,
         formatters: dict[str, Callable[[Any], str]] | None = None,
         header_tips: dict[str, str] | None = None,
+        sort_keys: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self._headers = headers or {}
+        # A text column sorted by the number it shows ("22% (8-45%)" by the 22%).
+        self._sort_keys = sort_keys or {}
         self._formatters = formatters or {}
         self._header_tips = header_tips or {}
         self._filter: RowFilter | None = None
@@ -99,8 +102,9 @@ class DataFrameModel(QAbstractTableModel):
             return
         self.layoutAboutToBeChanged.emit()
         before = self._rows
+        name = self._frame.columns[column]
         self._order = (
-            self._frame[self._frame.columns[column]]
+            self._frame[self._sort_keys.get(str(name), name)]
             .sort_values(ascending=order == Qt.SortOrder.AscendingOrder, na_position="last",
                          kind="stable")
             .index.to_numpy()
