@@ -222,10 +222,11 @@ def _print_noshow(result: dict[str, Any]) -> None:
     stake = result["at_stake"]
     if result["method"] == "none" or not stake["bookings"]:
         return
-    print(f"Next {len(result['upcoming']):,} bookings: about {stake['expected_no_shows']:.1f} "
+    upcoming = result.get("upcoming") or []  # a stored run keeps its rows in tables
+    print(f"{stake['bookings']:,} bookings listed: about {stake['expected_no_shows']:.1f} "
           f"no-shows, {stake['expected_minutes'] / 60:.1f} chair-hours and "
-          f"${stake['expected_cents'] / 100:,.0f} at stake. Riskiest:")
-    riskiest = sorted(result["upcoming"], key=lambda u: -(u["risk"] or 0))[:10]
+          f"${stake['expected_cents'] / 100:,.0f} at stake." + (" Riskiest:" if upcoming else ""))
+    riskiest = sorted(upcoming, key=lambda u: -(u["risk"] or 0))[:10]
     for u in riskiest:
         print(f"  {u['start'][:16].replace('T', ' ')} UTC  {u['risk']:.0%}  "
               f"{u['barber'] or 'any barber'}: {u['reasons']}")
