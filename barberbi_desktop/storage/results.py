@@ -280,10 +280,15 @@ def client_scores(db: Database, run_id: int) -> pd.DataFrame:
     A chain has 200,000 scored clients; they are read as Arrow in the reader process
     (see `frames.read_query`) so that the window's loader never holds the GIL for long.
     """
-    if db.path is not None:
+    if db.path is not None or db.is_postgres:
         from barberbi_desktop.storage.frames import read_query
 
-        scores = ", ".join(f'CAST(s."{c}" AS {t}) AS "{c}"' for c, t in SCORE_COLUMNS.items())
+        # PostgreSQL's REAL is 4 bytes; SQLite's is 8.
+        real = "DOUBLE PRECISION" if db.is_postgres else "REAL"
+        scores = ", ".join(
+            f'CAST(s."{c}" AS {real if t == "REAL" else t}) AS "{c}"'
+            for c, t in SCORE_COLUMNS.items()
+        )
         return read_query(
             db,
             f"SELECT {scores}, CAST(c.display_name AS TEXT) AS display_name, "
