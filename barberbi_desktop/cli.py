@@ -449,13 +449,16 @@ OUTCOMES = {
 
 def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
     from barberbi_desktop.config import resolve_db
+    from barberbi_desktop.storage import pg
     from barberbi_desktop.storage.db import environment_errors, sqlite_path
 
     db = getattr(args, "sub_db", None) or args.db
     outcome = OUTCOMES.get(args.command or "", "nothing was saved")
     if args.command == "import" and getattr(args, "undo", False):
         outcome = "the import was not undone"
-    return environment_errors(sqlite_path(resolve_db(db)), outcome)
+    url = resolve_db(db)
+    place = pg.where(url) if pg.is_postgres_url(url) else sqlite_path(url)
+    return environment_errors(place, outcome)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

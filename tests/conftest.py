@@ -1,4 +1,8 @@
-"""Shared fixtures: Qt offscreen, leak checks, and one demo shop per session."""
+"""Shared fixtures: Qt offscreen, leak checks, and one demo shop per session.
+
+The shared database fixtures (``db``, ``empty_db``, ``demo_db``, ``shop``) run on
+the back end ``--backend`` picks (SQLite by default; see tests/pg_server.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,6 +22,11 @@ import pytest
 from barberbi_desktop.demo.process import DemoSpec
 from barberbi_desktop.demo.store import create_demo
 from barberbi_desktop.storage.db import Database, open_database
+
+if TYPE_CHECKING:
+    from tests.pg_server import PgServer
+
+pytest_plugins = ("tests.pg_server",)
 
 DEMO_END = date(2026, 11, 24)
 
@@ -66,16 +76,72 @@ def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_pg_template(
+    backend: str, demo_db_file: Path, request: pytest.FixtureRequest
+) -> Iterator[str | None]:
+    """On PostgreSQL: a database holding a copy of the demo, to clone per test."""
+    if backend != "postgresql":
+        yield None
+        return
+    from barberbi_desktop.storage.copy import copy_shop
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    name = server.new_name("barberbi_demo")
+    source = open_database(demo_db_file, create=False)
+    target = open_database(server.create_database(name, template=template))
+    try:
+        copy_shop(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    yield name
+    server.drop_database(name)
+
+
+def _demo_clone(request: pytest.FixtureRequest, template: str) -> Iterator[Database]:
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.new_name("barberbi_shop")
+    db = open_database(server.create_database(name, template=template), create=False)
+    yield db
+    db.dispose()
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def _demo_pg_shared(
+    demo_pg_template: str | None, request: pytest.FixtureRequest
+) -> Iterator[str | None]:
+    """The one demo database that `demo_db` opens on PostgreSQL (a template cannot be
+    opened while it is cloned)."""
+    if demo_pg_template is None:
+        yield None
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.new_name("barberbi_demo_shared")
+    yield server.create_database(name, template=demo_pg_template)
+    server.drop_database(name)
+
+
 @pytest.fixture
-def demo_db(demo_db_file: Path) -> Iterator[Database]:
-    db = open_database(demo_db_file, create=False)
+def demo_db(demo_db_file: Path, _demo_pg_shared: str | None) -> Iterator[Database]:
+    db = open_database(_demo_pg_shared or demo_db_file, create=False)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
+def shop(
+    demo_db_file: Path,
+    demo_pg_template: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Database]:
     """A copy of the demo shop that a test may change."""
+    if demo_pg_template is not None:
+        yield from _demo_clone(request, demo_pg_template)
+        return
     path = tmp_path / "shop.db"
     shutil.copyfile(demo_db_file, path)
     db = open_database(path, create=False)
@@ -84,16 +150,16 @@ def shop(demo_db_file: Path, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def db(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """An empty shop in New York time, where the import fixtures' times are read."""
     monkeypatch.setenv("TZ", "America/New_York")
-    database = open_database(tmp_path / "shop.db")
+    database = open_database(fresh_db_url)
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def empty_db(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(tmp_path / "shop.db")
+def empty_db(fresh_db_url: str) -> Iterator[Database]:
+    db = open_database(fresh_db_url)
     yield db
     db.dispose()

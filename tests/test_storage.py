@@ -377,6 +377,7 @@ def test_instants_are_utc_and_naive_datetimes_are_refused(empty_db: Database) ->
         )
 
 
+@pytest.mark.sqlite_only
 def test_wal_foreign_keys_and_busy_timeout_are_on(empty_db: Database) -> None:
     with empty_db.read() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"

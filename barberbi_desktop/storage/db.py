@@ -1,8 +1,10 @@
 """Opening a shop database: checks, pragmas, migrations and the single writer.
 
 Every way a database can be unusable (not SQLite, not ours, locked, read-only
-folder, written by a newer app) is turned into one `InputError` sentence
-*before* anything is written, so a wrong ``--db`` never damages a file.
+folder, written by a newer app; for a PostgreSQL server also unreachable, a
+wrong password or a server too old, see `storage.pg`) is turned into one
+`InputError` sentence *before* anything is written, so a wrong ``--db`` never
+damages a file or a server database.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from barberbi_desktop.config import resolve_db
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage import pg
 from barberbi_desktop.storage.files import (
     create_private,
     make_private,
@@ -77,7 +80,9 @@ class Database:
     which serialises writers in this process with a lock and starts the
     transaction with ``BEGIN IMMEDIATE`` so that SQLite never has to upgrade a
     read lock mid-transaction, the source of "database is locked" errors that
-    the busy timeout cannot cure.
+    the busy timeout cannot cure. On PostgreSQL the transaction instead takes a
+    whole-shop advisory lock (`pg.lock_whole_shop`), which serialises writers on
+    every computer connected to the server, as the file lock does for SQLite.
     """
 
     def __init__(self, engine: Engine, path: Path | None) -> None:
@@ -89,6 +94,20 @@ class Database:
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def place(self) -> Path | pg.ServerPlace:
+        """What `environment_errors` should name: the file, or the server database."""
+        return self.path if self.path is not None else pg.where(self.engine.url)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
@@ -99,6 +118,8 @@ class Database:
         with self._write_lock, self.engine.connect() as conn:
             conn = conn.execution_options(barberbi_immediate=True)
             with conn.begin():
+                if self.is_postgres:
+                    pg.lock_whole_shop(conn)
                 yield conn
 
     @contextmanager
@@ -255,13 +276,17 @@ _BUSY = ("database is locked", "database is busy", "database table is locked")
 _READ_ONLY = ("readonly database", "read-only file system", "unable to open database file")
 
 
-def environment_sentence(exc: BaseException, where: Path | str | None, outcome: str) -> str | None:
+def environment_sentence(
+    exc: BaseException, where: Path | str | None, outcome: str
+) -> str | None:
     """One sentence for a failure of the computer rather than of the data (a full disk,
     a lock another program holds too long, a read-only folder); None for anything else.
 
     ``outcome`` says what the failure means for the user ("nothing was imported")."""
     cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
     text_ = str(cause).lower()
+    if isinstance(where, pg.ServerPlace):
+        return pg.environment_sentence(where, text_, outcome)
     named = getattr(cause, "filename", None) if isinstance(cause, OSError) else None
     place = Path(named or where or ".")
     folder = place if place.is_dir() else place.parent
@@ -331,7 +356,8 @@ def _file_schema_state(path: Path) -> tuple[str | None, set[str]]:
 def _refuse_foreign_or_newer(where: object, rev: str | None, tables: set[str]) -> None:
     if rev == SCHEMA_HEAD:
         return
-    if rev is None and tables - {"alembic_version"}:
+    foreign = rev is None or (rev not in _known_revisions() and "shop_state" not in tables)
+    if foreign and tables - {"alembic_version"}:
         raise InputError(
             f"{where} already holds tables of another program, so it is not a BarberBI database."
         )
@@ -355,9 +381,11 @@ def open_database(
     lock before it gives up with "busy in another program".
     """
     url = resolve_db(db)
+    busy_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+    if pg.is_postgres_url(url):
+        return _open_postgres(pg.normalise_url(url), busy_ms)
     path = sqlite_path(url)
     current = False
-    busy_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     if path is not None:
         _check_file(path, create)
         if not path.exists():
@@ -394,13 +422,38 @@ def open_database(
     return Database(engine, path)
 
 
+def _open_postgres(url: str, busy_ms: int) -> Database:
+    """Open a server database: reachable, ours (or empty), not newer; then migrate.
+
+    The checks and the migration run in one transaction under a migration lock, so
+    two computers opening a new database at once do not both create the schema,
+    and a refused database is left exactly as it was."""
+    engine = pg.make_engine(url, busy_ms)
+    try:
+        with engine.connect() as conn:
+            pg.check_server(conn, url)
+            rev, tables = _schema_state(conn)
+        _refuse_foreign_or_newer(pg.where(url), rev, tables)
+        if rev != SCHEMA_HEAD:
+            _migrate(engine, None)
+    except InputError:
+        engine.dispose()
+        raise
+    except DBAPIError as exc:
+        engine.dispose()
+        raise pg.connect_refusal(url, exc) from exc
+    return Database(engine, None)
+
+
 def _migrate(engine: Engine, path: Path | None) -> None:
     head = head_revision()
+    postgres = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
         rev, tables = _schema_state(conn)
     if rev == head:
         return
-    _refuse_foreign_or_newer(path or engine.url, rev, tables)
+    place = path or (pg.where(engine.url) if postgres else engine.url)
+    _refuse_foreign_or_newer(place, rev, tables)
     if rev is not None and path is not None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup_sqlite(path, path.with_name(f"{path.stem}.before-upgrade-{stamp}{path.suffix}"))
@@ -408,8 +461,18 @@ def _migrate(engine: Engine, path: Path | None) -> None:
 
     cfg = _alembic_config()
     with engine.begin() as conn:
+        if postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": pg.MIGRATE_LOCK_KEY})
+            if _schema_state(conn)[0] == head:  # another computer migrated while we waited
+                return
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.execute(
-            text("INSERT OR IGNORE INTO shop_state (id, singleton, data_version) VALUES (1, 1, 0)")
+            text(
+                "INSERT INTO shop_state (id, singleton, data_version) VALUES (1, 1, 0) "
+                "ON CONFLICT DO NOTHING"
+                if postgres
+                else "INSERT OR IGNORE INTO shop_state (id, singleton, data_version) "
+                "VALUES (1, 1, 0)"
+            )
         )

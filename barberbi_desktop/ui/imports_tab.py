@@ -58,11 +58,16 @@ FILTER = "Booking exports (*.csv *.txt *.tsv *.xlsx);;All files (*)"
 
 
 def load_history(db: Database) -> pd.DataFrame:
+    net = (
+        "CAST(money ->> 'net_cents' AS BIGINT)"
+        if db.is_postgres
+        else "json_extract(money, '$.net_cents')"
+    )
     with db.read() as conn:
         rows = conn.execute(
             text(
                 "SELECT id, started_utc, file_name, platform, rows_read, inserted, updated, "
-                "unchanged, rejected, status, lines, json_extract(money, '$.net_cents') "
+                f"unchanged, rejected, status, lines, {net} "
                 "FROM import_batches ORDER BY id DESC"
             )
         ).fetchall()

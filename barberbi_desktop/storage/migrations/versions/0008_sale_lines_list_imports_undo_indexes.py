@@ -42,6 +42,13 @@ _OLD_KINDS = "kind IN ('service', 'product', 'package', 'gift_card')"
 _NEW_KINDS = "kind IN ('service', 'product', 'package', 'gift_card', 'adjustment')"
 
 
+def _recreate() -> str:
+    """SQLite cannot alter a CHECK constraint, so its tables are rebuilt; PostgreSQL
+    alters them in place (a rebuild there would rename the id sequences after
+    Alembic's temporary table)."""
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
     op.create_table(
         "import_profiles",
@@ -64,12 +71,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("kind", sa.String(length=12), nullable=True))
         batch.add_column(sa.Column("lines", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("money", sa.JSON(), nullable=True))
-    with op.batch_alter_table("sale_items", recreate="always") as batch:
+    with op.batch_alter_table("sale_items", recreate=_recreate()) as batch:
         batch.add_column(sa.Column("barber_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_sale_items_barber_id", "barbers", ["barber_id"], ["id"])
         batch.drop_constraint("ck_sale_items_kind", type_="check")
         batch.create_check_constraint("ck_sale_items_kind", _NEW_KINDS)
-    with op.batch_alter_table("import_changes", recreate="always") as batch:
+    with op.batch_alter_table("import_changes", recreate=_recreate()) as batch:
         batch.drop_constraint("ck_import_changes_action", type_="check")
         batch.create_check_constraint(
             "ck_import_changes_action", "action IN ('insert', 'update', 'delete')"
@@ -84,13 +91,13 @@ def downgrade() -> None:
         for column in columns:
             op.drop_index(f"ix_{table}_{column}", table_name=table)
     op.execute("DELETE FROM import_changes WHERE action = 'delete'")
-    with op.batch_alter_table("import_changes", recreate="always") as batch:
+    with op.batch_alter_table("import_changes", recreate=_recreate()) as batch:
         batch.drop_constraint("ck_import_changes_action", type_="check")
         batch.create_check_constraint(
             "ck_import_changes_action", "action IN ('insert', 'update')"
         )
     op.execute("DELETE FROM sale_items WHERE kind = 'adjustment'")
-    with op.batch_alter_table("sale_items", recreate="always") as batch:
+    with op.batch_alter_table("sale_items", recreate=_recreate()) as batch:
         batch.drop_constraint("ck_sale_items_kind", type_="check")
         batch.create_check_constraint("ck_sale_items_kind", _OLD_KINDS)
         batch.drop_constraint("fk_sale_items_barber_id", type_="foreignkey")
