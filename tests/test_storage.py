@@ -317,6 +317,8 @@ def _one_of_everything() -> list[m.Base]:
                         mapping={"appointment_id": "Receipt", "start": "Date"}, created_utc=t0),
         m.GroundTruth(key="bgnbd", value={"r": 1.6}),
         m.ShopState(id=1, singleton=1, data_version=3),
+        m.ServerJob(job="nightly", slot=1_773_450_000, ran_by="front-desk (pid 41)",
+                    started_utc=t0, finished_utc=t0),
     ]
 
 
@@ -441,7 +443,7 @@ def test_an_older_file_is_upgraded_after_a_backup(tmp_path: Path) -> None:
     db.dispose()
     reopened = open_database(path)
     with reopened.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_HEAD
         assert "import_changes" in inspect(conn).get_table_names()
         assert conn.execute(text("SELECT name FROM locations")).scalar_one() == "Main"
     reopened.dispose()
