@@ -124,8 +124,6 @@ class Barber(ImportedMixin, Base):
     # Same shape as Location.opening_hours.
     working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
-    # A location manager's one location (null for the owner and staff).
-    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     hired_on: Mapped[date | None] = mapped_column(Date)
     external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
@@ -395,6 +393,8 @@ class User(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     created_utc: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # A location manager's one location (null for the owner and staff).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
 
 class AuditEntry(Base):
