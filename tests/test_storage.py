@@ -443,7 +443,8 @@ def test_an_older_file_is_upgraded_after_a_backup(tmp_path: Path) -> None:
     db.dispose()
     reopened = open_database(path)
     with reopened.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_HEAD
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == SCHEMA_HEAD
         assert "import_changes" in inspect(conn).get_table_names()
         assert conn.execute(text("SELECT name FROM locations")).scalar_one() == "Main"
     reopened.dispose()
