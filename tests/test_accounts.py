@@ -54,7 +54,7 @@ def test_five_wrong_pins_lock_the_account_and_a_restart_does_not_reset_it(
     assert verify_pin(empty_db, "Ola", "2580", now=start + 10).is_owner
 
     # "Restart": a new connection to the same file sees the same lock.
-    url = str(empty_db.engine.url.database)
+    url = empty_db.engine.url.render_as_string(hide_password=False)
     again = open_database(url, create=False)
     try:
         assert locked_for(again, "Sam", now=start + 10) == pytest.approx(20)
