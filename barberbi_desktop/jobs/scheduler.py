@@ -171,7 +171,27 @@ def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int
             live.announce(db.engine, live.ALERTS, ",".join(map(str, raised)))
     hub.publish(ResultsReady(engine, run_id))
     live.announce(db.engine, live.RESULTS, f"{engine} {run_id}")  # the others skipped it
+    if engine == "kpi":
+        run_location_kpis(db, hub)
     return run_id
+
+
+def run_location_kpis(db: Database, hub: EventHub) -> list[int]:
+    """Each location manager's figures, from their location's data alone."""
+    from barberbi_desktop.jobs.runner import run_engine
+    from barberbi_desktop.storage.users import manager_locations
+
+    done = []
+    for location_id in manager_locations(db):
+        try:
+            run_id = run_engine(db, "kpi", location_id=location_id).run_id
+        except Exception:
+            log.exception("the KPI run for location %s failed", location_id)
+            continue
+        hub.publish(ResultsReady("kpi", run_id))
+        live.announce(db.engine, live.RESULTS, f"kpi {run_id}")
+        done.append(run_id)
+    return done
 
 
 def run_guarded(

@@ -97,9 +97,10 @@ class Tile(QFrame):
 
 
 class DashboardTab(QWidget):
-    def __init__(self, db: Database, runner: TaskRunner) -> None:
+    def __init__(self, db: Database, runner: TaskRunner, location_id: int | None = None) -> None:
         super().__init__()
-        self.db, self.runner = db, runner
+        # A location manager's Dashboard shows their location's own run (None: whole shop).
+        self.db, self.runner, self.location_id = db, runner, location_id
         layout = QVBoxLayout(self)
         self.empty = WrapLabel(
             "No live KPIs yet. They are computed in the background within a minute of the "
@@ -146,7 +147,7 @@ class DashboardTab(QWidget):
     def _load(self) -> tuple[RunInfo, pd.DataFrame, pd.DataFrame] | NoVisits | None:
         if not has_appointments(self.db):  # a KPI run of no visits is all zeros: not shown
             return NO_VISITS_YET
-        run = latest_run(self.db, "kpi")
+        run = latest_run(self.db, "kpi", location_id=self.location_id)
         if run is None:
             return None
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)

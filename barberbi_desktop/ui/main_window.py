@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.tabs = SteadyTabs()
         self.tabs.setDocumentMode(True)
-        self.dashboard = DashboardTab(db, self.runner)
+        self.dashboard = DashboardTab(db, self.runner, user.location_scope if user else None)
         self.alerts = AlertsTab(db, self.runner, user)
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         if not self.may("report"):
             self.report_action.setEnabled(False)
             self.report_action.setToolTip("Only the owner can write the owner report")
-        who = QLabel(f"  {self.user.name} ({self.user.role})  " if self.user else "")
+        who = QLabel(f"  {self.user.name} ({self.user.role_name})  " if self.user else "")
         bar.addWidget(who)
 
     def ask_for_report(self) -> None:
