@@ -265,7 +265,7 @@ def latest_run(
     return RunInfo(
         row[0],
         row[1],
-        date.fromisoformat(row[2]),
+        row[2] if isinstance(row[2], date) else date.fromisoformat(row[2]),  # PG: a date
         row[3],
         datetime.fromtimestamp(row[4], tz=UTC),
         None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
