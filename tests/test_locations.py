@@ -171,3 +171,26 @@ def test_this_computer_remembers_the_location_it_imports_for(empty_db: Database)
     args.location = ""
     remember_location(args)
     assert computer.import_location(shop) is None
+
+
+def test_the_owner_adds_a_location_manager_in_settings(qtbot: QtBot, empty_db: Database) -> None:
+    from barberbi_desktop.storage.users import audit_log
+    from barberbi_desktop.ui.settings_tab import SettingsTab
+    from barberbi_desktop.ui.settings_users import audit_rows, location_names
+    from barberbi_desktop.ui.tasks import TaskRunner
+
+    _two_locations(empty_db)
+    owner = create_user(empty_db, "Ola", "owner", "2580")
+    tab = SettingsTab(empty_db, TaskRunner(), owner)
+    qtbot.addWidget(tab)
+    page = tab.users
+    qtbot.waitUntil(lambda: page.users.count() == 1, timeout=10_000)
+    assert location_names(empty_db) == ["Downtown", "Uptown"]
+    page.add_staff("Mia", "1234", "Uptown")
+    qtbot.waitUntil(lambda: page.users.count() == 2, timeout=10_000)
+    shown = [page.users.item(i).text() for i in range(page.users.count())]
+    assert "Mia (location manager)" in shown
+    assert log_in(empty_db, "Mia", "1234").location_scope == 2
+    said = [what for _when, what in audit_rows(audit_log(empty_db))]
+    assert "Ola created the location manager account Mia." in said
+    qtbot.waitUntil(lambda: tab.runner.pending == 0, timeout=10_000)
