@@ -143,6 +143,7 @@ class Listener:
 
         Raises `LostConnection` when the server has gone (its socket reads as closed)."""
         from psycopg import OperationalError
+        from psycopg.pq import ConnStatus
 
         if self._conn is None:
             raise LostConnection(str(self.place))
@@ -155,7 +156,7 @@ class Listener:
         except OperationalError as exc:
             self.close()
             raise LostConnection(str(exc)) from exc
-        if pgconn.status != 0:  # CONNECTION_BAD without an error on this read
+        if pgconn.status != ConnStatus.OK:  # broken without an error on this read
             self.close()
             raise LostConnection(str(self.place))
         own = self.own
