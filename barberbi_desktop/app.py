@@ -13,6 +13,8 @@ from barberbi_desktop.storage.db import Database, open_database, sqlite_path
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from barberbi_desktop.ui.live import LiveUpdates
+    from barberbi_desktop.ui.main_window import MainWindow
     from barberbi_desktop.ui.single_instance import SingleInstance
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
     from barberbi_desktop.storage.results import mark_interrupted_runs
     from barberbi_desktop.storage.shop_config import load_schedule
     from barberbi_desktop.ui.bridge import HubBridge
+    from barberbi_desktop.ui.live import LiveUpdates
     from barberbi_desktop.ui.login import LoginDialog
     from barberbi_desktop.ui.main_window import MainWindow
     from barberbi_desktop.ui.theme import follow_system
@@ -112,10 +115,17 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
     )
     scheduler.start()
     scheduler.refresh_now()
+    live = None
+    if db.is_postgres:  # other computers' changes, results and alerts, within 2 s
+        live = LiveUpdates(db, hub, window)
+        live.status.connect(lambda sentence: _say_live(window, live, sentence))
+        live.start()
     window.show()
     try:
         code = app.exec()
     finally:
+        if live is not None:
+            live.close()
         scheduler.shutdown()
         helper_imports.shutdown()
         notifications.close()
@@ -127,6 +137,11 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
     if window.open_demo and not demo:  # the welcome page's "Open the demo shop"
         return _reopen_on_demo(app)
     return code
+
+
+def _say_live(window: MainWindow, live: LiveUpdates, sentence: str) -> None:
+    """A lost server stays said until it is back; "connected again" goes after 10 s."""
+    window.statusBar().showMessage(sentence, 0 if live.listener is None else 10_000)
 
 
 def _reopen_on_demo(app: QApplication) -> int:

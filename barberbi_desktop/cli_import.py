@@ -25,7 +25,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "repeatable",
     )
     imp.add_argument("--date-order", choices=["dmy", "mdy"], help="for dates like 03/04/2026")
-    imp.add_argument("--location", help="the location of files that do not name one")
+    imp.add_argument(
+        "--location",
+        help="the location of files that do not name one (default: the one this computer "
+        "imports for, see --remember-location)",
+    )
+    imp.add_argument(
+        "--remember-location",
+        action="store_true",
+        help="make --location the location this computer imports for in this shop (kept on "
+        "this computer, not in the shop); give --location '' to forget it",
+    )
     imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     imp.add_argument(
         "--skip-bad-rows",
@@ -82,7 +92,32 @@ def _mapping(items: list[str]) -> dict[str, str]:
     return out
 
 
+def remember_location(args: argparse.Namespace) -> dict[str, Any]:
+    """Keep (or forget) the location this computer imports for, once the shop has it."""
+    from sqlalchemy import text
+
+    from barberbi_desktop.computer import set_import_location
+    from barberbi_desktop.storage.db import open_database
+
+    if args.location is None:
+        raise InputError("Give the location with --location NAME (or --location '' to forget).")
+    db = open_database(args.db, create=False)
+    try:
+        with db.read() as conn:
+            names = [r[0] for r in conn.execute(text("SELECT name FROM locations ORDER BY id"))]
+        if args.location and args.location not in names:
+            raise InputError(
+                f"The shop has no location {args.location!r}; it has "
+                f"{', '.join(names) or 'none yet (import a file first)'}."
+            )
+        set_import_location(db.url, args.location or None)
+        return {"command": "import", "import_location": args.location or None}
+    finally:
+        db.dispose()
+
+
 def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    from barberbi_desktop.computer import import_location
     from barberbi_desktop.ingest.importer import Importer, preview, undo_last_import
     from barberbi_desktop.ingest.saved_profiles import (
         check_name,
@@ -101,6 +136,8 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             return {"command": "import", "profile": export_profile(db, args.export_profile)}, 0
         finally:
             db.dispose()
+    if args.remember_location:
+        return remember_location(args), 0
     if not args.files and not args.undo:
         raise InputError("Name the files to import, e.g. barberbi import appointments.csv.")
     db = open_database(args.db, create=not args.undo)
@@ -116,7 +153,7 @@ def cmd_import(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             platform=args.platform,
             mapping=_mapping(args.map),
             date_order=args.date_order,
-            location=args.location,
+            location=args.location or import_location(db.url),
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
             allow_long_visits=args.allow_long_visits,
@@ -145,6 +182,11 @@ def print_import(result: dict[str, Any]) -> None:
         return
     if "profile" in result:
         print(result["profile"], end="")
+        return
+    if "import_location" in result:
+        chosen = result["import_location"]
+        print(f"This computer imports for {chosen}." if chosen else
+              "This computer no longer imports for one location.")  # fmt: skip
         return
     if "undone" in result:
         u = result["undone"]

@@ -325,6 +325,8 @@ def _one_of_everything() -> list[m.Base]:
                         mapping={"appointment_id": "Receipt", "start": "Date"}, created_utc=t0),
         m.GroundTruth(key="bgnbd", value={"r": 1.6}),
         m.ShopState(id=1, singleton=1, data_version=3),
+        m.ServerJob(job="nightly", slot=1_773_450_000, ran_by="front-desk (pid 41)",
+                    started_utc=t0, finished_utc=t0),
     ]
 
 

@@ -28,7 +28,7 @@ Column contract (all money in integer cents, all instants tz-aware UTC):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -72,6 +72,37 @@ class ShopData:
     brand_events: pd.DataFrame
     start: datetime | None = None
     end: datetime | None = None
+
+    def at_location(self, location_id: int) -> ShopData:
+        """The same bundle holding one location's data only, for its location manager.
+
+        Visits, sale lines, barbers, reviews and brand events are the location's own;
+        clients are those who visited or bought there or call it home; training follows
+        the location's barbers; the service catalogue is the whole shop's."""
+
+        def own(frame: pd.DataFrame, column: str = "location_id") -> pd.DataFrame:
+            if column not in frame.columns:
+                return frame
+            return frame[frame[column] == location_id].reset_index(drop=True)
+
+        appts, items, barbers = own(self.appointments), own(self.sale_items), own(self.barbers)
+        clients = self.clients
+        if "client_id" in clients.columns:
+            seen = pd.concat([appts.get("client_id", pd.Series(dtype="Int64")),
+                              items.get("client_id", pd.Series(dtype="Int64"))]).dropna()
+            keep = clients["client_id"].isin(seen)
+            if "home_location_id" in clients.columns:
+                keep |= clients["home_location_id"] == location_id
+            clients = clients[keep.fillna(False).astype(bool)].reset_index(drop=True)
+        training = self.training_log
+        if "barber_id" in training.columns and "barber_id" in barbers.columns:
+            training = training[training["barber_id"].isin(barbers["barber_id"])]
+            training = training.reset_index(drop=True)
+        return replace(
+            self, appointments=appts, sale_items=items, clients=clients, barbers=barbers,
+            locations=own(self.locations), reviews=own(self.reviews),
+            brand_events=own(self.brand_events), training_log=training,
+        )  # fmt: skip
 
     def local_start(self) -> pd.Series:
         """Each appointment's start in its location's wall-clock time (tz-naive).

@@ -31,6 +31,7 @@ from multiprocessing.queues import SimpleQueue
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
+from barberbi_desktop.computer import import_location
 from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer, local_zone
 from barberbi_desktop.priority import BackgroundContext, background_pool
@@ -59,7 +60,7 @@ def _keep(progress: SimpleQueue, cancel: Synchronized) -> None:
 
 def _import_in_helper(
     db_path: str, paths: list[str], user_id: int | None, zone: str, ticket: int,
-    platform: str | None, mapping: dict[str, str] | None,
+    platform: str | None, mapping: dict[str, str] | None, location: str | None = None,
 ) -> tuple[list[FileReport], list[DataChanged]]:
     from barberbi_desktop.storage.db import open_database
     from barberbi_desktop.storage.frames import shutdown_reader
@@ -74,7 +75,9 @@ def _import_in_helper(
                         progress=lambda rows: queue.put((ticket, rows)),
                         cancelled=lambda: cancel.value == ticket)  # fmt: skip
     try:
-        return importer.import_files(paths, platform=platform, mapping=mapping), changes
+        found = importer.import_files(paths, platform=platform, mapping=mapping,
+                                      location=location)  # fmt: skip
+        return found, changes
     finally:
         db.dispose()
         shutdown_reader()
@@ -141,14 +144,16 @@ def import_files(
     `ticket`) is what `cancel` takes.
     """
     number = ticket() if number is None else number
+    location = import_location(db.url)  # files that name no location are this computer's
     if db.path is None:  # refused by the importer with its own sentence
-        return Importer(db, hub=hub, user_id=user_id).import_files(paths)
+        return Importer(db, hub=hub, user_id=user_id).import_files(paths, location=location)
     pool = _pool()
     if progress is not None:
         _LISTENERS[number] = progress
     try:
         future = pool.submit(_import_in_helper, str(db.path), [str(p) for p in paths],
-                             user_id, local_zone(), number, platform, mapping)  # fmt: skip
+                             user_id, local_zone(), number, platform, mapping,
+                             location)  # fmt: skip
         while True:
             try:
                 reports, changes = future.result(timeout=POLL_S)

@@ -27,8 +27,11 @@ def _num(value: Any) -> float | None:
 
 
 def store(
-    db: Database, run_id: int, result: KpiResult, settings: rules.AlertSettings | None = None
+    db: Database, run_id: int, result: KpiResult, settings: rules.AlertSettings | None = None,
+    alerts: bool = True,
 ) -> list[int]:
+    """Store the run's values; ``alerts`` False for a location's own run (the whole
+    shop's run raises the alerts, once)."""
     rows = [
         (run_id, r.kpi, r.window, _num(r.value), _num(r.prior), _num(r.target))
         for r in result.values.itertuples()
@@ -43,15 +46,17 @@ def store(
         cur.close()
         finish_run(conn, run_id, result.summary())
         # A run a minute would grow the file by tens of thousands of rows a day: keep
-        # the last day's runs, and the last run of every earlier day (the history).
+        # the last day's runs, and the last run of every earlier day (the history), per scope.
         conn.execute(
             text(
                 "DELETE FROM engine_runs WHERE engine = 'kpi' AND status = 'ok' "
                 "AND started_utc < :cutoff AND id NOT IN (SELECT max(id) FROM engine_runs "
-                "WHERE engine = 'kpi' AND status = 'ok' GROUP BY as_of)"
+                "WHERE engine = 'kpi' AND status = 'ok' GROUP BY as_of, location_id)"
             ),
             {"cutoff": int(time.time()) - KEEP_ALL_S},
         )
+    if not alerts:
+        return []
     candidates = rules.kpi_alerts(
         result.values,
         result.today_band,

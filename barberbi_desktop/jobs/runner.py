@@ -69,7 +69,8 @@ def _methodology(
 
 
 def _kpi(
-    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
+    db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None,
+    location_id: int | None = None,
 ) -> dict[str, Any]:
     from barberbi_desktop.engines import kpi
     from barberbi_desktop.jobs import kpi_job
@@ -78,8 +79,11 @@ def _kpi(
     # KPIs look back 90 days plus the prior 90 and the same weekday eight weeks ago. The
     # refresh runs every minute: the recent frames are kept and caught up by batch.
     start = datetime.combine(as_of - timedelta(days=200), time(), tzinfo=UTC)
-    result = kpi.run(load_recent(db, start), kpi_settings(db), as_of, now=now, state=state)
-    kpi_job.store(db, run_id, result)
+    data = load_recent(db, start)
+    if location_id is not None:  # a location manager's figures: their location's data only
+        data = data.at_location(location_id)
+    result = kpi.run(data, kpi_settings(db), as_of, now=now, state=state)
+    kpi_job.store(db, run_id, result, alerts=location_id is None)
     return result.summary()
 
 
@@ -173,20 +177,29 @@ def _recorded(db: Database, run_id: int, state: RunState | None) -> RunState:
     return RunState(progress=progress, cancelled=state.cancelled)
 
 
+# The engines that can run over one location's data (what a location manager sees).
+BY_LOCATION = ("kpi",)
+
+
 def run_engine(
-    db: Database, engine: str, as_of: date | None = None, state: RunState | None = None
+    db: Database, engine: str, as_of: date | None = None, state: RunState | None = None,
+    location_id: int | None = None,
 ) -> RunOutcome:
+    """Run ``engine`` over the whole shop, or over ``location_id``'s data alone."""
     if engine not in ENGINES:
         raise InputError(
             f"There is no engine called {engine!r}; choose one of {', '.join(sorted(ENGINES))}."
         )
+    if location_id is not None and engine not in BY_LOCATION:
+        raise InputError(f"The {ENGINE_TITLES[engine]} engine runs over the whole shop only.")
     # No day given: today in the shop's own time zone, cut at the current time.
     now = None if as_of is not None else shop_now(db)
     as_of = as_of or now.date()
     mark_interrupted_runs(db)  # a run whose process was killed is not still "running"
-    run_id = start_run(db, engine, as_of)
+    run_id = start_run(db, engine, as_of, location_id)
+    scope = {} if location_id is None else {"location_id": location_id}
     try:
-        summary = ENGINES[engine](db, run_id, as_of, _recorded(db, run_id, state), now)
+        summary = ENGINES[engine](db, run_id, as_of, _recorded(db, run_id, state), now, **scope)
     except NotEnoughData as exc:
         fail_run(db, run_id, str(exc))
         raise InputError(str(exc)) from exc

@@ -37,7 +37,9 @@ from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.events import AlertsRaised, DataChanged, EventHub, ResultsReady
+from barberbi_desktop.jobs.leader import once_per_server
 from barberbi_desktop.priority import background_pool
+from barberbi_desktop.storage import live
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version, latest_data_version
 from barberbi_desktop.storage.settings import shop_zone
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 HEAVY = ("ltv", "methodology", "noshow", "revenue")
 NEXT_RUNS = "scheduler.next_runs"  # setting: {job id: {"trigger": str, "next_utc": seconds}}
 DAILY = ("nightly", "backup")  # the jobs whose missed runs are made up at the next start
+# Every computer counts its intervals from the same instant, so on a server they all fire
+# in the same slot and one of them runs it (jobs.leader).
+EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 _RUNTIME: dict[str, tuple[Database, EventHub]] = {}
 # Two helper processes per shop: KPIs (every minute, and they keep their recent frames
 # between runs) never queue behind a heavy engine that runs for tens of seconds.
@@ -164,8 +169,65 @@ def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int
         raised = tuple(int(i) for i in set(list_alerts(db, limit=50)["id"]) - before)
         if raised:
             hub.publish(AlertsRaised(raised))
+            live.announce(db.engine, live.ALERTS, ",".join(map(str, raised)))
     hub.publish(ResultsReady(engine, run_id))
+    live.announce(db.engine, live.RESULTS, f"{engine} {run_id}")  # the others skipped it
+    if engine == "kpi":
+        run_location_kpis(db, hub)
     return run_id
+
+
+def run_location_kpis(db: Database, hub: EventHub) -> list[int]:
+    """Each location manager's figures, from their location's data alone."""
+    from barberbi_desktop.jobs.runner import run_engine
+    from barberbi_desktop.storage.users import manager_locations
+
+    done = []
+    for location_id in manager_locations(db):
+        try:
+            run_id = run_engine(db, "kpi", location_id=location_id).run_id
+        except Exception:
+            log.exception("the KPI run for location %s failed", location_id)
+            continue
+        hub.publish(ResultsReady("kpi", run_id))
+        live.announce(db.engine, live.RESULTS, f"kpi {run_id}")
+        done.append(run_id)
+    return done
+
+
+def run_guarded(
+    key: str, job: str, slot: tuple[Any, ...], func: Callable[..., object], *args: object
+) -> object:
+    """``func(key, *args)``, unless another computer on the server runs or ran this slot.
+
+    ``slot`` says how the job's firings are named alike on every computer:
+    ``("every", seconds)``, ``("daily", trigger)`` or ``("version",)`` (a run for a
+    data change is one per data version)."""
+    runtime = _runtime(key)
+    if runtime is None:
+        return None
+    db = runtime[0]
+    with once_per_server(db, job, lambda: _slot(db, slot)) as mine:
+        return func(key, *args) if mine else None
+
+
+def _slot(db: Database, slot: tuple[Any, ...]) -> int:
+    now = datetime.now(UTC)
+    if slot[0] == "every":
+        return int((now - EPOCH).total_seconds() // slot[1])
+    if slot[0] == "daily":
+        return int(last_fire(slot[1], now).timestamp())
+    return data_version(db)
+
+
+def last_fire(trigger: BaseTrigger, now: datetime) -> datetime:
+    """The trigger's latest firing at or before ``now`` (a daily job: within two days)."""
+    fire = trigger.get_next_fire_time(None, now - timedelta(days=2))
+    last = now
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return last
 
 
 def run_heavy(key: str, skip_if_unchanged: bool = True) -> None:
@@ -242,6 +304,8 @@ def _saved_time(entry: object, trigger: BaseTrigger) -> datetime | None:
 
 def _drop_old_job_store(db: Database) -> None:
     """Earlier versions kept serialised jobs in ``apscheduler_jobs``: drop it unread."""
+    if db.is_postgres:  # no server database ever had it (and migration 0009 drops it)
+        return
     with db.read() as conn:
         present = conn.execute(
             text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'apscheduler_jobs'")
@@ -281,13 +345,18 @@ class ShopScheduler:
         )
         self._unsubscribe: Callable[[], None] | None = None
 
-    def _wanted(self) -> dict[str, tuple[Callable[..., object], BaseTrigger]]:
+    def _wanted(self) -> dict[str, tuple[Callable[..., object], BaseTrigger, tuple[Any, ...]]]:
+        """Each job: what it runs, when, and the arguments after the shop's key. The watch
+        folder is this computer's own; the others run once per server (`run_guarded`)."""
+        kpi = IntervalTrigger(seconds=self.kpi_every_s, start_date=EPOCH, timezone=UTC)
+        nightly = CronTrigger(hour=self.nightly_hour, timezone=self.zone)
+        backup = CronTrigger(hour=(self.nightly_hour + 1) % 24, timezone=self.zone)
         return {
-            "kpi": (run_scheduled, IntervalTrigger(seconds=self.kpi_every_s, timezone=UTC)),
-            "nightly": (run_heavy, CronTrigger(hour=self.nightly_hour, timezone=self.zone)),
-            "watch": (watch_job, IntervalTrigger(seconds=self.watch_every_s, timezone=UTC)),
-            "backup": (backup_job,
-                       CronTrigger(hour=(self.nightly_hour + 1) % 24, timezone=self.zone)),
+            "kpi": (run_guarded, kpi, ("kpi", ("every", self.kpi_every_s), run_scheduled,
+                                       "kpi")),
+            "nightly": (run_guarded, nightly, ("nightly", ("daily", nightly), run_heavy)),
+            "watch": (watch_job, IntervalTrigger(seconds=self.watch_every_s, timezone=UTC), ()),
+            "backup": (run_guarded, backup, ("backup", ("daily", backup), backup_job)),
         }
 
     def start(self, paused: bool = False) -> None:
@@ -306,8 +375,8 @@ class ShopScheduler:
         s = self.scheduler
         s.start(paused=True)
         now = datetime.now(UTC)
-        for job_id, (func, trigger) in self._wanted().items():
-            args: tuple[object, ...] = (self.key, "kpi") if job_id == "kpi" else (self.key,)
+        for job_id, (func, trigger, rest) in self._wanted().items():
+            args = (self.key, *rest)
             planned = trigger.get_next_fire_time(None, now)
             kept = _saved_time(saved.get(job_id), trigger) if job_id in DAILY else None
             if kept is not None and planned is not None:
@@ -358,15 +427,24 @@ class ShopScheduler:
         )
 
     def on_data_changed(self, event: DataChanged) -> None:
-        """KPIs at once; heavy engines once the changes stop for a few minutes."""
-        self._soon(run_scheduled, (self.key, "kpi"), "kpi-now", 0)
-        self._soon(run_heavy, (self.key,), "heavy-after-change", self.debounce_s)
+        """KPIs at once; heavy engines once the changes stop for a few minutes. On a
+        server every computer hears of the change; one of them runs each (per version)."""
+        self._soon(run_guarded, self._kpi_change, "kpi-now", 0)
+        self._soon(run_guarded, self._heavy_change, "heavy-after-change", self.debounce_s)
 
     def refresh_now(self) -> None:
         """At start-up: KPIs at once, and the heavy engines if the data changed since their
         last run (they skip themselves otherwise), so a newly opened shop fills in."""
-        self._soon(run_scheduled, (self.key, "kpi"), "kpi-now", 0)
-        self._soon(run_heavy, (self.key,), "heavy-at-start", 2)
+        self._soon(run_guarded, self._kpi_change, "kpi-now", 0)
+        self._soon(run_guarded, self._heavy_change, "heavy-at-start", 2)
+
+    @property
+    def _kpi_change(self) -> tuple[object, ...]:
+        return (self.key, "kpi-change", ("version",), run_scheduled, "kpi")
+
+    @property
+    def _heavy_change(self) -> tuple[object, ...]:
+        return (self.key, "heavy-change", ("version",), run_heavy)
 
     def shutdown(self) -> None:
         if self._unsubscribe is not None:

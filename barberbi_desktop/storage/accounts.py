@@ -103,7 +103,8 @@ def verify_pin(
     now = time.time() if now is None else now
     with db.read() as conn:
         row = conn.execute(
-            text("SELECT id, role, pin_hash, active FROM users WHERE name = :n"), {"n": name}
+            text("SELECT id, role, pin_hash, active, location_id FROM users WHERE name = :n"),
+            {"n": name},
         ).first()
         until = 0.0 if row is None else float(_lock_state(conn, int(row[0])).get("until", 0))
     detail: dict[str, Any] = {"name": name} | ({"via": via} if via else {})
@@ -142,7 +143,7 @@ def verify_pin(
     if raise_after:
         raise InputError(raise_after)
     assert row is not None
-    return User(int(row[0]), name, str(row[1]))
+    return User(int(row[0]), name, str(row[1]), True, row[4])
 
 
 def list_accounts(db: Database) -> list[User]:
@@ -150,12 +151,12 @@ def list_accounts(db: Database) -> list[User]:
     with db.read() as conn:
         rows = conn.execute(
             text(
-                "SELECT id, name, role, active FROM users WHERE pin_hash != :r "
+                "SELECT id, name, role, active, location_id FROM users WHERE pin_hash != :r "
                 "ORDER BY role != 'owner', active DESC, name"
             ),
             {"r": REMOVED},
         ).all()
-    return [User(int(i), str(n), str(r), bool(a)) for i, n, r, a in rows]
+    return [User(int(i), str(n), str(r), bool(a), loc) for i, n, r, a, loc in rows]
 
 
 def change_pin(db: Database, user: User, current: str, new: str) -> None:
@@ -239,8 +240,8 @@ def remove_user(db: Database, by: User | None, user_id: int) -> None:
         if taken.first() is not None:
             new_name = f"{name} (removed {day}, #{user_id})"
         conn.execute(
-            text("UPDATE users SET active = :off, pin_hash = :r, name = :n WHERE id = :i"),
-            {"off": False, "r": REMOVED, "n": new_name, "i": user_id},
+            text("UPDATE users SET active = :no, pin_hash = :r, name = :n WHERE id = :i"),
+            {"no": False, "r": REMOVED, "n": new_name, "i": user_id},
         )
         _set_lock(conn, user_id, None)
         _audit(conn, by.user_id, "user_removed", {"name": name})

@@ -75,6 +75,11 @@ def _export(who: str, d: dict[str, Any]) -> str:
     return f"{who} exported the {what}{count} to {_file(d.get('path'))}"
 
 
+def _role(d: dict[str, Any]) -> str:
+    role = str(d.get("role", ""))
+    return "location manager" if role == "manager" else role
+
+
 def _login_failed(who: str, d: dict[str, Any]) -> str:
     name = d.get("name", "")
     if d.get("reason") == "disabled":
@@ -95,7 +100,7 @@ SENTENCES: dict[str, Callable[[str, dict[str, Any]], str]] = {
         f"{d.get('name', who)} typed {d.get('failures')} wrong PINs in a row; the next try "
         f"had to wait {d.get('seconds')} seconds"
     ),
-    "user_created": lambda who, d: f"{who} created the {d.get('role', '')} account {d.get('name')}",
+    "user_created": lambda who, d: f"{who} created the {_role(d)} account {d.get('name')}",
     "pin_changed": lambda who, d: f"{who} changed their PIN",
     "pin_reset": lambda who, d: f"{who} reset the PIN of {d.get('name')}",
     "user_disabled": lambda who, d: f"{who} disabled the account {d.get('name')}",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -35,7 +36,8 @@ PAY_MODELS = ("commission", "booth_rent", "hourly")
 ITEM_KINDS = ("service", "product", "package", "gift_card", "adjustment")
 BATCH_KINDS = ("bookings", "clients", "services", "staff")
 PRIORITIES = ("critical", "high", "medium", "low")
-ROLES = ("owner", "staff")
+# A manager is a location manager: tied to one location (users.location_id), sees only it.
+ROLES = ("owner", "staff", "manager")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -255,6 +257,8 @@ class EngineRun(Base):
     status: Mapped[str] = mapped_column(String(12))  # running, ok, failed, cancelled
     error: Mapped[str | None] = mapped_column(Text)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # A run over one location's data, for its location manager (null: the whole shop).
+    location_id: Mapped[int | None]
 
 
 class ClientScore(Base):
@@ -423,6 +427,8 @@ class User(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     created_utc: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # A location manager's one location (null for the owner and staff).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
 
 class AuditEntry(Base):
@@ -521,3 +527,15 @@ class ImportProfile(Base):
     base: Mapped[str] = mapped_column(String(40))
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_utc: Mapped[datetime]
+
+
+class ServerJob(Base):
+    """The last slot each background job ran for, shared by every computer on a server
+    (jobs.leader): a job whose slot is already here is not run again elsewhere."""
+
+    __tablename__ = "server_jobs"
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger)
+    ran_by: Mapped[str | None] = mapped_column(String(200))
+    started_utc: Mapped[datetime | None]
+    finished_utc: Mapped[datetime | None]

@@ -70,24 +70,26 @@ def _owner() -> dict[str, Any]:
     return {"pid": pid, "host": socket.gethostname(), "since": process_started(pid)}
 
 
-def start_run(db: Database, engine: str, as_of: date) -> int:
+def start_run(db: Database, engine: str, as_of: date, location_id: int | None = None) -> int:
     """Record a run before it starts. Its process (id, computer, start time) is kept in
     its metrics until it finishes, so a later start can tell a run whose process was
-    killed from one still going (`mark_interrupted_runs`)."""
+    killed from one still going (`mark_interrupted_runs`). ``location_id``: a run over
+    that location's data alone (for its location manager)."""
     now = int(datetime.now(UTC).timestamp())
     with db.write() as conn:
         return int(
             conn.execute(
                 text(
                     "INSERT INTO engine_runs (engine, as_of, data_version, started_utc, status, "
-                    "metrics) VALUES (:e, :a, (SELECT data_version FROM shop_state WHERE id = 1), "
-                    ":t, 'running', :m) RETURNING id"
+                    "metrics, location_id) VALUES (:e, :a, (SELECT data_version FROM shop_state "
+                    "WHERE id = 1), :t, 'running', :m, :loc) RETURNING id"
                 ),
                 {
                     "e": engine,
                     "a": as_of.isoformat(),
                     "t": now,
                     "m": json.dumps({"owner": _owner()}),
+                    "loc": location_id,
                 },
             ).scalar_one()
         )
@@ -257,22 +259,26 @@ def latest_data_version(db: Database, engine: str) -> int | None:
         value = conn.execute(
             text(
                 "SELECT data_version FROM engine_runs WHERE engine = :e AND status = 'ok' "
-                "ORDER BY id DESC LIMIT 1"
+                "AND location_id IS NULL ORDER BY id DESC LIMIT 1"
             ),
             {"e": engine},
         ).scalar()
     return None if value is None else int(value)
 
 
-def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
+def latest_run(
+    db: Database, engine: str, status: str = "ok", location_id: int | None = None
+) -> RunInfo | None:
+    """The newest run over the whole shop, or over one location's data alone."""
+    place = "location_id IS NULL" if location_id is None else "location_id = :loc"
     with db.read() as conn:
         row = conn.execute(
             text(
                 "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, "
-                "data_version "
-                "FROM engine_runs WHERE engine = :e AND status = :s ORDER BY id DESC LIMIT 1"
+                f"data_version FROM engine_runs WHERE engine = :e AND status = :s AND {place} "
+                "ORDER BY id DESC LIMIT 1"
             ),
-            {"e": engine, "s": status},
+            {"e": engine, "s": status, "loc": location_id},
         ).first()
     if row is None:
         return None

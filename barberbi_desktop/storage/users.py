@@ -4,7 +4,9 @@ A PIN is short, so its hash must be slow: the standard library's scrypt with a
 random salt per account, stored as ``scrypt$n$r$p$salt$hash`` so the cost can
 be raised later without breaking old accounts. The owner is the first account;
 staff can import and see the Dashboard and Alerts, never per-client money, pay
-models, settings or exports.
+models, settings or exports. A location manager (role ``manager``) may do what
+staff may, for one location only: their Dashboard's figures are computed from
+that location's data alone (`User.location_scope`); the owner sees every location.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.pg import qmark
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PIN_DIGITS = (4, 8)
@@ -34,12 +35,22 @@ OWNER_ONLY = ("clients", "revenue", "six_figure", "settings", "exports", "report
 class User:
     user_id: int
     name: str
-    role: str  # owner, staff
+    role: str  # owner, staff, manager (a location manager)
     active: bool = True  # False: disabled by the owner (a removed account is never listed)
+    location_id: int | None = None  # a location manager's one location
 
     @property
     def is_owner(self) -> bool:
         return self.role == "owner"
+
+    @property
+    def location_scope(self) -> int | None:
+        """The one location whose data this account sees (None: the whole shop)."""
+        return self.location_id if self.role == "manager" else None
+
+    @property
+    def role_name(self) -> str:
+        return "location manager" if self.role == "manager" else self.role
 
     def may(self, area: str) -> bool:
         """Whether this account may open ``area`` (see `OWNER_ONLY`)."""
@@ -83,18 +94,37 @@ def has_users(db: Database) -> bool:
 def list_users(db: Database) -> list[User]:
     with db.read() as conn:
         rows = conn.execute(
-            text("SELECT id, name, role FROM users WHERE active ORDER BY role DESC, name")
+            text(
+                "SELECT id, name, role, location_id FROM users WHERE active "
+                "ORDER BY role DESC, name"
+            )
         ).all()
-    return [User(int(i), str(n), str(r)) for i, n, r in rows]
+    return [User(int(i), str(n), str(r), True, loc) for i, n, r, loc in rows]
 
 
-def create_user(db: Database, name: str, role: str, pin: str, by: User | None = None) -> User:
-    """The first account must be the owner; later ones only an owner may create."""
+def _location_id(conn: Any, location: str | int | None) -> int:
+    """A location manager's location, by name or id; refused in one sentence if unknown."""
+    rows = conn.execute(text("SELECT id, name FROM locations ORDER BY id")).all()
+    for loc_id, loc_name in rows:
+        if location in (loc_id, loc_name):
+            return int(loc_id)
+    names = ", ".join(str(n) for _i, n in rows) or "none yet: import the location's data first"
+    if location is None:
+        raise InputError(f"A location manager needs a location (the shop has {names}).")
+    raise InputError(f"There is no location {location!r} (the shop has {names}).")
+
+
+def create_user(
+    db: Database, name: str, role: str, pin: str, by: User | None = None,
+    location: str | int | None = None,
+) -> User:  # fmt: skip
+    """The first account must be the owner; later ones only an owner may create. A
+    location manager (``manager``) names their ``location``."""
     name = name.strip()
     if not name:
         raise InputError("An account needs a name.")
-    if role not in ("owner", "staff"):
-        raise InputError(f"A role is owner or staff, not {role!r}.")
+    if role not in ("owner", "staff", "manager"):
+        raise InputError(f"A role is owner, staff or manager, not {role!r}.")
     check_pin(pin)
     first = not has_users(db)
     if first and role != "owner":
@@ -105,21 +135,33 @@ def create_user(db: Database, name: str, role: str, pin: str, by: User | None = 
         taken = conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first()
         if taken:
             raise InputError(f"There is already an account called {name!r}.")
+        loc_id = _location_id(conn, location) if role == "manager" else None
         user_id = conn.execute(
             text(
-                "INSERT INTO users (name, role, pin_hash, created_utc, active) "
-                "VALUES (:n, :r, :h, :t, :a) RETURNING id"
+                "INSERT INTO users (name, role, pin_hash, created_utc, active, location_id) "
+                "VALUES (:n, :r, :h, :t, :yes, :l) RETURNING id"
             ),
-            {
-                "n": name,
-                "r": role,
-                "h": hash_pin(pin),
-                "t": int(datetime.now(UTC).timestamp()),
-                "a": True,
-            },
+            {"n": name, "r": role, "h": hash_pin(pin), "t": int(datetime.now(UTC).timestamp()),
+             "l": loc_id, "yes": True},
         ).scalar_one()
-        _audit(conn, by.user_id if by else user_id, "user_created", {"name": name, "role": role})
-    return User(int(user_id), name, role)
+        detail: dict[str, Any] = {"name": name, "role": role}
+        if loc_id is not None:
+            detail["location_id"] = loc_id
+        _audit(conn, by.user_id if by else user_id, "user_created", detail)
+    return User(int(user_id), name, role, True, loc_id)
+
+
+def manager_locations(db: Database) -> list[int]:
+    """The locations that have an active location manager (their figures are computed
+    for them on their own, see jobs.scheduler)."""
+    with db.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT location_id FROM users WHERE role = 'manager' AND active "
+                "AND location_id IS NOT NULL ORDER BY location_id"
+            )
+        ).all()
+    return [int(r[0]) for r in rows]
 
 
 def log_in(db: Database, name: str, pin: str, via: str | None = None) -> User:
@@ -143,10 +185,10 @@ def audit_many(
 
 
 def audit_row(cur: Any, user_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    """Audit inside a raw driver transaction (sqlite3 or psycopg), so the entry lands
-    with the change it records or not at all (an import that landed always has its entry)."""
+    """Audit inside a raw ``sqlite3`` transaction, so the entry lands with the change
+    it records or not at all (an import that landed always has its entry)."""
     cur.execute(
-        qmark(cur, "INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (?, ?, ?, ?)"),
+        "INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (?, ?, ?, ?)",
         (int(datetime.now(UTC).timestamp()), user_id, action, json.dumps(detail, default=str)),
     )
 
@@ -167,13 +209,14 @@ def audit_log(db: Database, limit: int = 500) -> pd.DataFrame:
     with db.read() as conn:
         rows = conn.execute(
             text(
-                "SELECT a.id, a.at_utc, coalesce(u.name, '') AS who, a.action, "
-                "CAST(a.detail AS TEXT) AS detail "
+                "SELECT a.id, a.at_utc, coalesce(u.name, '') AS who, a.action, a.detail "
                 "FROM audit_log a LEFT JOIN users u ON u.id = a.user_id "
                 "ORDER BY a.id DESC LIMIT :n"
             ),
             {"n": limit},
         ).all()
+    # The detail as JSON text on both back ends (PostgreSQL's driver hands back a dict).
+    rows = [(*r[:4], r[4] if isinstance(r[4], str) else json.dumps(r[4])) for r in rows]
     frame = pd.DataFrame(rows, columns=["id", "at_utc", "who", "action", "detail"])
     frame["at_utc"] = pd.to_datetime(frame["at_utc"], unit="s", utc=True)
     return frame

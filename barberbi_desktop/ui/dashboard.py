@@ -118,7 +118,9 @@ class DashboardTab(QWidget):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        # A location manager's Dashboard shows their location's own run (None: whole shop).
         self.db, self.runner = db, runner
+        self.location_id = user.location_scope if user is not None else None
         layout = QVBoxLayout(self)
         self.empty = WrapLabel(
             "No live KPIs yet. They are computed in the background within a minute of the "
@@ -182,7 +184,7 @@ class DashboardTab(QWidget):
     def _load(self) -> Loaded:
         if not has_appointments(self.db):  # a KPI run of no visits is all zeros: not shown
             return NO_VISITS_YET
-        run = latest_run(self.db, "kpi")
+        run = latest_run(self.db, "kpi", location_id=self.location_id)
         if run is None:
             return None
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)

@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         if not self.may("report"):
             self.report_action.setEnabled(False)
             self.report_action.setToolTip("Only the owner can write the owner report")
-        who = QLabel(f"  {self.user.name} ({self.user.role})  " if self.user else "")
+        who = QLabel(f"  {self.user.name} ({self.user.role_name})  " if self.user else "")
         bar.addWidget(who)
 
     def ask_for_report(self) -> None:

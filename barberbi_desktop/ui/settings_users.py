@@ -24,11 +24,20 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
 )
+from sqlalchemy import text
 
 from barberbi_desktop.storage import accounts
 from barberbi_desktop.storage.audit_text import sentence
+from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User, create_user
 from barberbi_desktop.ui.settings_common import Section, SettingsHost, item, table
+
+MANAGER_OF = "Location manager of "
+
+
+def location_names(db: Database) -> list[str]:
+    with db.read() as conn:
+        return [str(r[0]) for r in conn.execute(text("SELECT name FROM locations ORDER BY id"))]
 
 
 def audit_rows(log: pd.DataFrame) -> list[tuple[str, str]]:
@@ -80,7 +89,9 @@ class UsersPage(Section):
         users, log = data
         self.users.clear()
         for u in users:
-            shown = QListWidgetItem(f"{u.name} ({u.role}{'' if u.active else ', disabled'})")
+            shown = QListWidgetItem(
+                f"{u.name} ({u.role_name}{'' if u.active else ', disabled'})"
+            )
             shown.setData(Qt.ItemDataRole.UserRole, u)
             self.users.addItem(shown)
         with self.log.filling():
@@ -109,9 +120,12 @@ class UsersPage(Section):
 
     # What each button does, given its answers (the tests call these directly).
 
-    def add_staff(self, name: str, pin: str) -> None:
+    def add_staff(self, name: str, pin: str, location: str | None = None) -> None:
+        """A staff account, or with ``location`` that location's manager."""
         db, user = self.tab.db, self.tab.user
-        self.run_save(lambda: int(bool(create_user(db, name, "staff", pin, by=user))))
+        role = "staff" if location is None else "manager"
+        self.run_save(lambda: int(bool(create_user(db, name, role, pin, by=user,
+                                                   location=location))))  # fmt: skip
 
     def change_pin(self, current: str, new: str) -> None:
         db, user = self.tab.db, self.tab.user
@@ -162,9 +176,18 @@ class UsersPage(Section):
         name, ok = QInputDialog.getText(self, "Add a staff account", "Name:")
         if not ok or not name.strip():
             return
+        location = None
+        places = location_names(self.tab.db)
+        if len(places) > 1:  # a chain: staff of every location, or one location's manager
+            kinds = ["Staff (every location)", *(f"{MANAGER_OF}{p}" for p in places)]
+            kind, ok = QInputDialog.getItem(self, "Add a staff account", "Account:", kinds, 0,
+                                            False)  # fmt: skip
+            if not ok:
+                return
+            location = kind.removeprefix(MANAGER_OF) if kind.startswith(MANAGER_OF) else None
         pin = self._pin("Add a staff account", f"PIN for {name} (4 to 8 digits):")
         if pin is not None:
-            self.add_staff(name, pin)
+            self.add_staff(name, pin, location)
 
     def _ask_change(self) -> None:
         current = self._pin("Change my PIN", "Your current PIN:")

@@ -4,8 +4,8 @@ They were inside the run's metrics JSON (35 MB on the chain), which the window h
 to parse whole; the run's JSON now keeps only the back-test, method and totals.
 Self-contained (no model imports) so that it can be renumbered at a merge.
 
-Revision ID: 0010_noshow
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_noshow"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
