@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from barberbi_desktop.ingest.importer import FileReport, Importer
+from barberbi_desktop.storage.cursor import raw_cursor
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.models import Base
 
 FIXTURES = Path(__file__).parent / "data" / "imports"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -26,12 +28,22 @@ def one(db: Database, name: str | Path, **options: Any) -> FileReport:
 
 
 def query(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    assert db.path is not None
-    conn = sqlite3.connect(db.path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    """Rows of ``sql`` (SQLite dialect, ``?`` parameters) on either back end."""
+    with raw_cursor(db) as cur:
+        return [tuple(r) for r in cur.execute(sql, params).fetchall()]
+
+
+def stored(db: Database) -> Any:
+    """Everything the database holds, to show that a refused import wrote nothing: the
+    file and its WAL byte for byte on SQLite; every row of every table on PostgreSQL
+    (where a rolled-back insert may still move an id sequence on, which is not data)."""
+    if not db.is_postgres:
+        assert db.path is not None
+        return file_bytes(db.path)
+    out: dict[str, Any] = {}
+    for table in Base.metadata.sorted_tables:
+        out[table.name] = sorted(map(repr, query(db, f'SELECT * FROM "{table.name}"')))
+    return out
 
 
 def totals(db: Database) -> dict[str, Any]:

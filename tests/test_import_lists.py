@@ -22,7 +22,7 @@ from barberbi_desktop.ingest.profiles import BOOKING_KINDS, LIST_KINDS, detect, 
 from barberbi_desktop.ingest.read import open_table
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.shop_config import premium_threshold_cents, save_premium_threshold
-from tests.import_helpers import FIXTURES, file_bytes, one, query, snapshot
+from tests.import_helpers import FIXTURES, one, query, snapshot, stored
 
 LISTS = FIXTURES / "lists"
 
@@ -324,8 +324,7 @@ def test_square_item_library_leaves_products_out(db: Database) -> None:
 
 def test_a_refused_list_changes_nothing_and_says_where(db: Database, tmp_path: Path) -> None:
     one(db, "template_week1.csv")
-    assert db.path is not None
-    before = file_bytes(db.path)
+    before = stored(db)
     bad = tmp_path / "export_service_list.csv"
     bad.write_text(
         '"Nome servizio","Prezzo al dettaglio","Durata","Nome della categoria"\n'
@@ -338,7 +337,7 @@ def test_a_refused_list_changes_nothing_and_says_where(db: Database, tmp_path: P
         "export_service_list.csv, row 3, column Prezzo al dettaglio: 'circa 30' is not an "
         "amount of money BarberBI can read."
     )
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_list_kinds_are_the_ones_batches_allow() -> None:

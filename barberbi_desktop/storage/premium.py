@@ -11,13 +11,13 @@ Plain SQL on a cursor, so an import can mark inside its own transaction.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import text
 
 if TYPE_CHECKING:
+    from barberbi_desktop.storage.cursor import Cursor
     from barberbi_desktop.storage.db import Database
 
 KEY = "services.premium_threshold_cents"
@@ -33,7 +33,7 @@ _SOLD_AT = (
 PRICE = f"coalesce(services.list_price_cents, {_SOLD_AT})"
 
 
-def threshold(cur: sqlite3.Cursor) -> int:
+def threshold(cur: Cursor) -> int:
     """The threshold in cents as saved, else the default."""
     row = cur.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
     if row is None:
@@ -42,7 +42,7 @@ def threshold(cur: sqlite3.Cursor) -> int:
     return int(value)
 
 
-def mark(cur: sqlite3.Cursor, cents: int, where: str = "1", params: tuple = ()) -> int:
+def mark(cur: Cursor, cents: int, where: str = "TRUE", params: tuple = ()) -> int:
     """Set ``premium`` from the price for the services ``where`` selects; returns how many
     flags changed."""
     return cur.execute(

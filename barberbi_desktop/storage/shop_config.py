@@ -31,6 +31,7 @@ from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import premium
+from barberbi_desktop.storage.cursor import Cursor
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import get_setting, set_setting
 from barberbi_desktop.storage.target_units import kpi_label, kpi_unit, parse_target
@@ -465,7 +466,7 @@ def save_premium_threshold(db: Database, cents: Any, user_id: int | None) -> int
                          "($10,000).")  # fmt: skip
     before = premium_threshold_cents(db)
     with db.write() as conn:
-        cur = conn.connection.driver_connection.cursor()
+        cur = Cursor.of(conn)
         if value == premium.DEFAULT_CENTS:
             cur.execute("DELETE FROM settings WHERE key = ?", (premium.KEY,))
         else:
