@@ -27,6 +27,13 @@ def one(db: Database, name: str | Path, **options: Any) -> FileReport:
     return report
 
 
+def address(db: Database) -> str:
+    """What ``--db`` takes to open ``db`` again (a server address with its password)."""
+    if db.path is not None:
+        return str(db.path)
+    return db.engine.url.render_as_string(hide_password=False)
+
+
 def query(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (SQLite dialect, ``?`` parameters) on either back end."""
     with raw_cursor(db) as cur:

@@ -262,7 +262,7 @@ def test_a_service_list_sets_prices_durations_and_premium(db: Database) -> None:
     ]  # fmt: skip
     assert premium_threshold_cents(db) == 5000
     assert save_premium_threshold(db, 5800, None) == 1  # the shave is no longer premium
-    assert query(db, "SELECT name FROM services WHERE premium = 1 ORDER BY name") == [
+    assert query(db, "SELECT name FROM services WHERE premium = TRUE ORDER BY name") == [
         ("Cut & Beard Package",), ("Grey Blend",)
     ]  # fmt: skip
     (detail,) = query(db, "SELECT detail FROM audit_log WHERE action = 'settings_changed'")
@@ -290,7 +290,7 @@ def test_booking_imports_mark_the_services_they_create(db: Database) -> None:
     """A booking export's new services are premium by the price they sold at."""
     save_premium_threshold(db, 4000, None)
     one(db, "template_week1.csv")
-    assert query(db, "SELECT name FROM services WHERE premium = 1") == [("Skin Fade",)]
+    assert query(db, "SELECT name FROM services WHERE premium = TRUE") == [("Skin Fade",)]
 
 
 def test_a_staff_list_adds_and_deactivates_but_never_drops_who_it_omits(

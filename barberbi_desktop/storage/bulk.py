@@ -11,6 +11,7 @@ other computer reading the table until the import commits.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -18,14 +19,14 @@ from barberbi_desktop.storage.cursor import Cursor
 
 
 @contextmanager
-def deferred_indexes(cur: Cursor, tables: Sequence[str]) -> Iterator[None]:
+def deferred_indexes(cur: Cursor | sqlite3.Cursor, tables: Sequence[str]) -> Iterator[None]:
     """Drop the named tables' secondary indexes, and recreate them on exit.
 
     Runs inside the caller's transaction: if the load fails, the rollback
     restores the indexes along with everything else. Unique constraints
     (auto-indexes) stay, so duplicates are still refused during the load.
     """
-    if cur.postgres:
+    if isinstance(cur, Cursor) and cur.postgres:
         yield
         return
     marks = ", ".join("?" for _ in tables)
