@@ -12,6 +12,7 @@ from sqlalchemy import text
 from barberbi_desktop.storage import models as m
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.frames import load_shop_data
+from barberbi_desktop.storage.pg import sync_sequences
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 3, 29, 9, 30, tzinfo=LONDON)  # the morning the clocks went forward
@@ -139,6 +140,9 @@ def tiny(empty_db: Database) -> Database:
                 natural_key="i3",
             )
         )
+    if empty_db.is_postgres:  # the explicit ids above do not move PostgreSQL's sequences
+        with empty_db.write() as conn:
+            sync_sequences(conn)
     return empty_db
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.models import Base
+from barberbi_desktop.storage.pg import sync_sequences
 
 _CHUNK = 50_000
 
@@ -40,8 +41,7 @@ def copy_shop(source: Database, target: Database) -> dict[str, int]:
         dst.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
         for table in tables:
             counts[table.name] = _copy_table(src, dst, table)
-        for table in tables:
-            _reset_sequence(dst, table)
+        sync_sequences(dst)
     return counts
 
 
@@ -57,15 +57,3 @@ def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
                 copy.write_row([_plain(v) for v in row])
             n += len(rows)
     return n
-
-
-def _reset_sequence(dst: Connection, table: Table) -> None:
-    """Point an id sequence past the copied ids, so the next insert does not collide."""
-    pk = list(table.primary_key.columns)
-    if len(pk) != 1 or not pk[0].autoincrement or pk[0].type.python_type is not int:
-        return
-    name = pk[0].name
-    dst.exec_driver_sql(
-        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{name}'), "
-        f'COALESCE(MAX("{name}"), 0) + 1, false) FROM "{table.name}"'
-    )

@@ -148,3 +148,21 @@ def environment_sentence(place: ServerPlace, text_: str, outcome: str) -> str | 
 def lock_whole_shop(conn: Connection) -> None:
     """Take the whole-shop write lock for the rest of ``conn``'s transaction."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+
+
+def sync_sequences(conn: Connection) -> None:
+    """Point every id sequence past the table's highest id.
+
+    Rows written with explicit ids (a copied shop, a test's fixtures) do not move
+    PostgreSQL's sequences, unlike SQLite's ``max(rowid) + 1``; the next insert
+    without an id would then collide with them."""
+    from barberbi_desktop.storage.models import Base
+
+    for table in Base.metadata.sorted_tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1 or pk[0].type.python_type is not int:
+            continue
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{pk[0].name}'), "
+            f'COALESCE(MAX("{pk[0].name}"), 0) + 1, false) FROM "{table.name}"'
+        )

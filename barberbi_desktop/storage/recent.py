@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +33,7 @@ from barberbi_desktop.storage.frames import (
     load_shop_data,
     read_rows,
     sort_key,
+    source_of,
     with_visit_totals,
 )
 
@@ -48,7 +48,7 @@ _SMALL = ("barbers", "services", "locations")
 
 @dataclass
 class _Entry:
-    path: Path
+    source: str  # the file or server database the frames came from (`source_of`)
     start: datetime
     version: int
     data: ShopData
@@ -75,7 +75,7 @@ class RecentFrames:
             entry = self._entry
             reusable = (
                 entry is not None
-                and entry.path == db.path
+                and entry.source == source_of(db)
                 and entry.start <= start
                 and version >= entry.version
             )
@@ -97,10 +97,9 @@ class RecentFrames:
             return replace(entry.data, start=start)
 
     def _full(self, db: Database, start: datetime, version: int) -> _Entry:
-        assert db.path is not None
         # The version is read before the load: a write landing during it makes the next
         # refresh catch up once more, which re-reads rows already seen (harmless).
-        self._entry = _Entry(db.path, start, version, load_shop_data(db, start=start))
+        self._entry = _Entry(source_of(db), start, version, load_shop_data(db, start=start))
         self.last = LoadInfo("full", len(self._entry.data.appointments))
         return self._entry
 
@@ -128,6 +127,11 @@ def _catch_up(db: Database, entry: _Entry, batch_ids: list[int]) -> tuple[ShopDa
     were re-read; None if too many."""
     ids = ", ".join(str(int(b)) for b in batch_ids)
     since = int(entry.start.timestamp())
+    moved = (
+        "CAST(before ->> 'appointment_id' AS BIGINT)"
+        if db.is_postgres
+        else "json_extract(before, '$.appointment_id')"
+    )
     with db.read() as conn:
         # Every visit a batch touched, directly or through one of its sale lines (a line
         # that moved to another visit changes the visit it left, too).
@@ -135,9 +139,9 @@ def _catch_up(db: Database, entry: _Entry, batch_ids: list[int]) -> tuple[ShopDa
             f"SELECT id FROM appointments WHERE import_batch_id IN ({ids}) "
             f"UNION SELECT appointment_id FROM sale_items WHERE import_batch_id IN ({ids}) "
             "AND appointment_id IS NOT NULL "
-            "UNION SELECT json_extract(before, '$.appointment_id') FROM import_changes "
+            f"UNION SELECT {moved} FROM import_changes "
             f"WHERE batch_id IN ({ids}) AND table_name = 'sale_items' AND action = 'update' "
-            "AND json_extract(before, '$.appointment_id') IS NOT NULL"
+            f"AND {moved} IS NOT NULL"
         ).fetchall()
         visit_ids = sorted({int(r[0]) for r in touched})
         if len(visit_ids) > MAX_DELTA_ROWS:
