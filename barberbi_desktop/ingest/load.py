@@ -466,6 +466,9 @@ def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
           LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
           LEFT JOIN stage_services sv ON sv.lname = lower(v.service_name)
     """
+    if cur.postgres:  # nothing else tells the planner how big the staging tables are
+        cur.execute("ANALYZE stage_visits, stage_clients, stage_barbers, stage_services, "
+                    "stage_loc")  # fmt: skip
     cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
     cur.execute(
         "CREATE TEMP TABLE stage_appts AS "
