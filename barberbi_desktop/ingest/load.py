@@ -182,6 +182,7 @@ def merge(
     """
     p = {"b": batch_id, "source_platform": platform, "family": family, "zone": default_zone}
     cur.execute("CREATE INDEX temp.ix_stage_visit ON stage_lines (visit_key, role, line_no)")
+    cur.analyze("stage_lines")
     _locations(cur, p)
     _clients(cur, p)
     if kind == "customers":
@@ -466,9 +467,7 @@ def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
           LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
           LEFT JOIN stage_services sv ON sv.lname = lower(v.service_name)
     """
-    if cur.postgres:  # nothing else tells the planner how big the staging tables are
-        cur.execute("ANALYZE stage_visits, stage_clients, stage_barbers, stage_services, "
-                    "stage_loc")  # fmt: skip
+    cur.analyze("stage_visits", "stage_clients", "stage_barbers", "stage_services", "stage_loc")
     cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
     cur.execute(
         "CREATE TEMP TABLE stage_appts AS "
@@ -509,6 +508,7 @@ def _items(cur: Cursor, p: dict[str, Any], big: bool) -> int:
     )
     cur.execute("CREATE INDEX temp.ix_stage_items ON stage_items (id)")
     cur.execute("CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key)")
+    cur.analyze("stage_items", "stage_appts")
     removed = sale_lines.replace_lines(cur, p)
     _upsert(cur, "sale_items", "stage_items", ITEM_COLS, p, big)
     return removed

@@ -88,7 +88,8 @@ def number_lines(cur: Cursor) -> bool:
         UPDATE stage_lines SET is_line = CASE WHEN role != 'summary' THEN 1
           WHEN kind = 'adjustment' THEN coalesce((SELECT 1 - d.has_adjustment FROM stage_detail d
             WHERE d.visit_key = stage_lines.visit_key), 1)
-          WHEN visit_key IN (SELECT visit_key FROM stage_detail) THEN 0 ELSE 1 END;
+          WHEN EXISTS (SELECT 1 FROM stage_detail d WHERE d.visit_key = stage_lines.visit_key)
+            THEN 0 ELSE 1 END;
         DROP TABLE IF EXISTS temp.stage_num;
         CREATE TEMP TABLE stage_num AS SELECT {rid} AS rid,
           row_number() OVER (PARTITION BY visit_key ORDER BY file_idx, row) - 1 AS n,
@@ -287,7 +288,8 @@ def replace_lines(cur: Cursor, p: dict[str, Any]) -> int:
         "CREATE TEMP TABLE stage_gone AS SELECT t.id FROM stage_appts a JOIN stage_visits v "
         "ON v.visit_key = a.natural_key JOIN sale_items t ON t.appointment_id = a.id "
         "WHERE a.old_id IS NOT NULL AND a.stale = 0 AND a.keep_detail = 0 "
-        "AND v.adjust_only = 0 AND a.natural_key NOT IN (SELECT visit_key FROM stage_rejected) "
+        "AND v.adjust_only = 0 AND NOT EXISTS (SELECT 1 FROM stage_rejected r "
+        "WHERE r.visit_key = a.natural_key) "
         "AND NOT EXISTS (SELECT 1 FROM stage_items s WHERE s.natural_key = t.natural_key) "
         # A refund given after this export was taken stays unless the export has refunds.
         "AND (t.kind != 'adjustment' OR v.has_adjustment = 1 OR t.natural_key IN "
@@ -338,10 +340,13 @@ def _landed(cur: Cursor) -> tuple[int, ...]:
     """
     sums = _SUMS.format(k="t.kind", q="t.quantity", u="t.unit_price_cents",
                         d="t.discount_cents", x="t.tax_cents", t="t.tip_cents")
+    # One set of ids rather than ``natural_key IN (...) OR appointment_id IN (...)``, which
+    # PostgreSQL can only answer by probing the whole list for every row of the table.
     return _ints(cur.execute(
-        f"SELECT {sums} FROM sale_items t WHERE t.natural_key IN "
-        "(SELECT natural_key FROM stage_items) OR t.appointment_id IN (SELECT a.id FROM "
-        "appointments a WHERE a.natural_key IN (SELECT k FROM stage_known_hits))"
+        f"SELECT {sums} FROM sale_items t WHERE t.id IN (SELECT i.id FROM stage_items s "
+        "JOIN sale_items i ON i.natural_key = s.natural_key UNION SELECT i.id FROM "
+        "stage_known_hits h JOIN appointments a ON a.natural_key = h.k "
+        "JOIN sale_items i ON i.appointment_id = a.id)"
     ).fetchone())
 
 

@@ -211,10 +211,12 @@ class Cursor:
         sql_type = col.type.compile(dialect=_pg_dialect())
         return f"CAST(({expr}) ->> '{key}' AS {sql_type})"
 
-    def typed_null(self, sql_type: str) -> str:
-        """A NULL a ``CREATE TABLE ... AS SELECT`` can fill in later (PostgreSQL would
-        otherwise make the column text)."""
-        return f"CAST(NULL AS {sql_type})"
+    def analyze(self, *tables: str) -> None:
+        """Give PostgreSQL's planner the size of staging tables just filled (its autovacuum
+        never looks at temporary tables; without this a join of 3,000 staged visits took
+        1.4 s instead of 0.07 s). SQLite plans from its indexes and needs nothing."""
+        if self.postgres:
+            self.execute(f"ANALYZE {', '.join(tables)}")
 
     # --- transactions --------------------------------------------------------------
 
