@@ -504,6 +504,10 @@ def _main(args: argparse.Namespace) -> int:
         as_json = getattr(args, "json", False)
         from barberbi_desktop import cli_auth
 
+        if args.command == "migrate":  # a wrong address is said before a PIN is asked
+            from barberbi_desktop.storage.migrate import check_arguments
+
+            check_arguments(args.source, args.target)
         if cli_auth.needs_owner(args):
             cli_auth.authorise(args)
         if args.command in ("import", "watch"):

@@ -73,11 +73,9 @@ def _differences(a: Fingerprint, b: Fingerprint) -> list[str]:
     return [f"{t}.{k}" for t in a for k in a[t] if a[t][k] != b.get(t, {}).get(k)]
 
 
-def migrate(source: str | Path, target: str) -> dict[str, Any]:
-    """Copy the shop file ``source`` into the server database ``target``; what happened.
-
-    Refuses, with one sentence and nothing written, a source that is not a shop file,
-    a target that is not a PostgreSQL database, and a target holding another shop."""
+def check_arguments(source: str | Path, target: str) -> str:
+    """Refuse a source that is not a file or a target that is not a server (before the
+    owner is asked for a PIN); returns the target's URL."""
     if pg.is_postgres_url(str(source)):
         raise InputError("--from must be a shop file (SQLite), not a server database.")
     url = resolve_db(target)
@@ -86,6 +84,15 @@ def migrate(source: str | Path, target: str) -> dict[str, Any]:
             f"--to must be a PostgreSQL database (postgresql+psycopg://user@host/name), "
             f"not {target}."
         )
+    return url
+
+
+def migrate(source: str | Path, target: str) -> dict[str, Any]:
+    """Copy the shop file ``source`` into the server database ``target``; what happened.
+
+    Refuses, with one sentence and nothing written, a source that is not a shop file,
+    a target that is not a PostgreSQL database, and a target holding another shop."""
+    url = check_arguments(source, target)
     started = time.perf_counter()
     src = open_database(source, create=False)
     try:
