@@ -131,7 +131,10 @@ def known_rows(cur: Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Series:
                     zip(positions, keys[have].tolist(), hashes[have].tolist(), strict=True))
     hits = cur.execute(f"SELECT s.pos, s.k {_KNOWN_HITS}").fetchall()
     if cur.postgres:  # a million single-row INSERTs would take a minute on a server
-        cur.execute(f"INSERT OR IGNORE INTO stage_known_hits SELECT DISTINCT s.k {_KNOWN_HITS}")
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS stage_known_new (k TEXT)")
+        cur.execute("DELETE FROM stage_known_new")
+        cur.insert_rows("stage_known_new", ["k"], ([k] for _, k in hits))
+        cur.execute("INSERT OR IGNORE INTO stage_known_hits SELECT DISTINCT k FROM stage_known_new")
     else:
         cur.executemany("INSERT OR IGNORE INTO stage_known_hits VALUES (?)",
                         [(k,) for _, k in hits])  # fmt: skip
@@ -543,8 +546,8 @@ def drop_stage(cur: Cursor) -> None:
     if not cur.usable:
         return
     for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
-              "extras", "items", "loc", "known", "known_hits", "detail", "vsum", "gone",
-              "rejected"):
+              "extras", "items", "loc", "known", "known_hits", "known_new", "detail", "vsum",
+              "gone", "rejected"):
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
 
 
