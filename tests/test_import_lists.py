@@ -266,7 +266,8 @@ def test_a_service_list_sets_prices_durations_and_premium(db: Database) -> None:
         ("Cut & Beard Package",), ("Grey Blend",)
     ]  # fmt: skip
     (detail,) = query(db, "SELECT detail FROM audit_log WHERE action = 'settings_changed'")
-    assert json.loads(detail[0])["premium_threshold_cents"] == [5000, 5800]
+    said = json.loads(detail[0]) if isinstance(detail[0], str) else detail[0]  # PG parses JSON
+    assert said["premium_threshold_cents"] == [5000, 5800]
     # A later list is marked by the saved threshold.
     undo_last_import(db)
     one(db, LISTS / "fresha_services.csv")
