@@ -120,9 +120,9 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
         helper_imports.shutdown()
         notifications.close()
         bridge.close()
-        path = db.path
+        path = db.path if db.path is not None else db.engine.url.render_as_string(False)
         db.dispose()
-        if window.restore_path is not None and path is not None:  # Settings > Backups
+        if window.restore_path is not None:  # Settings > Backups
             _restore_after_close(path, window.restore_path)
     if window.open_demo and not demo:  # the welcome page's "Open the demo shop"
         return _reopen_on_demo(app)
@@ -142,7 +142,7 @@ def _reopen_on_demo(app: QApplication) -> int:
     return run_app(None, demo=True)
 
 
-def restore_after_close(path: Path, backup: Path) -> tuple[bool, str]:
+def restore_after_close(path: Path | str, backup: Path) -> tuple[bool, str]:
     """Restore once this process has let go of the shop; returns whether it was restored
     and the one sentence to tell the owner.
 
@@ -160,7 +160,7 @@ def restore_after_close(path: Path, backup: Path) -> tuple[bool, str]:
     return True, f"Restored {backup} into {restored}; open BarberBI again."
 
 
-def _restore_after_close(path: Path, backup: Path) -> None:
+def _restore_after_close(path: Path | str, backup: Path) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     restored, message = restore_after_close(path, backup)

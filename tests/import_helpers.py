@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from barberbi_desktop.ingest.importer import FileReport, Importer
-from barberbi_desktop.storage.cursor import raw_cursor
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.models import Base
+from barberbi_desktop.storage.pg import qmark
 
 FIXTURES = Path(__file__).parent / "data" / "imports"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -35,9 +35,21 @@ def address(db: Database) -> str:
 
 
 def query(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (SQLite dialect, ``?`` parameters) on either back end."""
-    with raw_cursor(db) as cur:
-        return [tuple(r) for r in cur.execute(sql, params).fetchall()]
+    """Rows as plain tuples, through the driver itself (``?`` placeholders on both back
+    ends; on SQLite a connection of its own, as another program would read the file)."""
+    if db.path is None:
+        from psycopg.types.string import TextLoader
+
+        with db.read() as conn:
+            cur = conn.connection.driver_connection.cursor()
+            for kind in ("json", "date"):  # as SQLite gives them: text
+                cur.adapters.register_loader(kind, TextLoader)
+            return [tuple(r) for r in cur.execute(qmark(cur, sql), params or None).fetchall()]
+    conn = sqlite3.connect(db.path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 def stored(db: Database) -> Any:

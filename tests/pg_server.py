@@ -27,10 +27,16 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ENV_URL = "BARBERBI_TEST_PG_URL"
+
+
+def db_arg(db: Any) -> str:
+    """What ``--db`` takes for an open database on either back end: its file or its URL."""
+    return str(db.path) if db.path is not None else db.engine.url.render_as_string(False)
 PASSWORD_ROLE = "barberbi_pw"
 PASSWORD = "right-secret"
 

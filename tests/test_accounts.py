@@ -23,6 +23,7 @@ from barberbi_desktop.storage.accounts import (
 from barberbi_desktop.storage.audit_text import sentence
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.users import audit_log, create_user, list_users, log_in
+from tests.pg_server import db_arg
 
 
 def _actions(db: Database) -> list[str]:
@@ -54,8 +55,7 @@ def test_five_wrong_pins_lock_the_account_and_a_restart_does_not_reset_it(
     assert verify_pin(empty_db, "Ola", "2580", now=start + 10).is_owner
 
     # "Restart": a new connection to the same file sees the same lock.
-    url = str(empty_db.engine.url.database)
-    again = open_database(url, create=False)
+    again = open_database(db_arg(empty_db), create=False)
     try:
         assert locked_for(again, "Sam", now=start + 10) == pytest.approx(20)
         with pytest.raises(InputError, match="try again in 60 seconds"):

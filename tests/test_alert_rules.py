@@ -42,10 +42,12 @@ def test_saved_thresholds_and_cooldowns_are_read_back_and_audited(empty_db: Data
     assert s.notify_at == "medium"
     with empty_db.read() as conn:
         stored = conn.execute(
-            text("SELECT value FROM settings WHERE key = 'alerts.rules'")
+            text("SELECT CAST(value AS TEXT) FROM settings WHERE key = 'alerts.rules'")
         ).scalar_one()
         detail = conn.execute(
-            text("SELECT detail FROM audit_log WHERE action = 'settings_changed'")
+            text(
+                "SELECT CAST(detail AS TEXT) FROM audit_log WHERE action = 'settings_changed'"
+            )
         ).scalar_one()
     stored, detail = json.loads(stored), json.loads(detail)
     assert stored["thresholds"] == {"no_show_rate_7d": 0.25}  # defaults are not stored

@@ -17,6 +17,7 @@ from barberbi_desktop.ingest.importer import import_files
 from barberbi_desktop.storage.accounts import locked_for
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.users import audit_log, create_user
+from tests.pg_server import db_arg
 
 FIXTURES = Path(__file__).parent / "data" / "imports"
 
@@ -30,15 +31,15 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str, tty: bool = False) -> Non
     monkeypatch.setattr(sys, "stdin", _Terminal(text) if tty else io.StringIO(text))
 
 
-def _shop(empty_db: Database) -> Path:
+def _shop(empty_db: Database) -> str:
     owner = create_user(empty_db, "Ola", "owner", "2580")
     create_user(empty_db, "Sam", "staff", "1234", by=owner)
-    path = Path(str(empty_db.engine.url.database))
+    path = db_arg(empty_db)
     empty_db.dispose()
     return path
 
 
-def _log(path: Path) -> list[tuple[str, str, str]]:
+def _log(path: str) -> list[tuple[str, str, str]]:
     db = open_database(path, create=False)
     try:
         log = audit_log(db)

@@ -22,6 +22,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.jobs import runner
 from barberbi_desktop.storage.db import Database, open_database
 from barberbi_desktop.storage.results import latest_run
+from tests.pg_server import db_arg
 
 NY = "America/New_York"
 AS_OF = date(2026, 6, 30)  # a Tuesday
@@ -259,15 +260,15 @@ def test_alerts_cli_lists_and_acknowledges(
         empty_db,
         [rules.import_rejected("tx.csv", "Row 3, Date: not a date.", rules.AlertSettings())],
     )
-    db_arg = str(empty_db.path)
-    assert main(["--db", db_arg, "alerts", "--json"]) == 0
+    where = db_arg(empty_db)
+    assert main(["--db", where, "alerts", "--json"]) == 0
     [alert] = json.loads(capsys.readouterr().out)["alerts"]
     assert alert["priority"] == "high" and alert["title"] == "Import rejected: tx.csv"
-    assert main(["--db", db_arg, "alerts", "ack", str(alert["id"])]) == 0
+    assert main(["--db", where, "alerts", "ack", str(alert["id"])]) == 0
     capsys.readouterr()
-    assert main(["--db", db_arg, "alerts", "--json"]) == 0
+    assert main(["--db", where, "alerts", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["alerts"] == []
-    assert main(["--db", db_arg, "alerts", "ack", "12345"]) == 2
+    assert main(["--db", where, "alerts", "ack", "12345"]) == 2
 
 
 # Real exports lack fields the demo always fills; a KPI that needs one is unknown (NaN,

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from barberbi_desktop.jobs import runner
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import start_run
+from tests.pg_server import db_arg
 
 # A process that starts a run and is killed before it can finish or fail it.
 KILLED = """
@@ -52,9 +53,8 @@ def _run_with_metrics(db: Database, metrics: dict[str, object], started: datetim
 def test_a_run_whose_process_was_killed_is_marked_interrupted_at_the_next_run(
     empty_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert empty_db.path is not None
     killed = subprocess.Popen(
-        [sys.executable, "-c", KILLED, str(empty_db.path)],
+        [sys.executable, "-c", KILLED, db_arg(empty_db)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     out, err = killed.communicate(timeout=60)

@@ -1,9 +1,4 @@
-"""Create a demo database: simulate, then write it in one transaction.
-
-A demo for a PostgreSQL server is written to a temporary SQLite file first and then
-copied in by `storage.migrate` (verified, all or nothing), so there is one writer of
-demo data, not one per back end.
-"""
+"""Create a demo database file: simulate, then write it in one transaction."""
 
 from __future__ import annotations
 
@@ -15,15 +10,34 @@ from sqlalchemy import text
 from barberbi_desktop.config import resolve_db
 from barberbi_desktop.demo.simulate import DemoSpec, simulate
 from barberbi_desktop.demo.write import write_demo
-from barberbi_desktop.storage import pg
+from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import open_database
+from barberbi_desktop.storage.pg import is_postgres_url
 
 
 def create_demo(target: str | Path, spec: DemoSpec) -> dict[str, int]:
-    """Write a demo shop to ``target`` (a new or empty database) and return row counts."""
-    url = resolve_db(str(target))
-    if pg.is_postgres_url(url):
-        return _create_on_server(url, spec)
+    """Write a demo shop to ``target`` (a new or empty database) and return row counts.
+
+    On a PostgreSQL server the demo is written to a temporary SQLite file first (the
+    writer is SQLite's bulk path) and copied in whole."""
+    if is_postgres_url(resolve_db(target)):
+        from barberbi_desktop.storage.copy import copy_shop
+
+        with tempfile.TemporaryDirectory(prefix="barberbi-demo-") as folder:
+            counts = create_demo(Path(folder) / "demo.db", spec)
+            source, server = open_database(Path(folder) / "demo.db"), open_database(target)
+            try:
+                with server.read() as conn:
+                    if conn.execute(text("SELECT EXISTS (SELECT 1 FROM appointments)")).scalar():
+                        raise InputError(
+                            f"{server.place.first} already holds a shop; the demo needs an "
+                            "empty database."
+                        )
+                copy_shop(source, server)
+            finally:
+                source.dispose()
+                server.dispose()
+        return counts
     db = open_database(target)
     try:
         write_demo(db, simulate(spec))
@@ -34,17 +48,3 @@ def create_demo(target: str | Path, spec: DemoSpec) -> dict[str, int]:
             }
     finally:
         db.dispose()
-
-
-def _create_on_server(url: str, spec: DemoSpec) -> dict[str, int]:
-    from barberbi_desktop.errors import InputError
-    from barberbi_desktop.storage.migrate import migrate
-
-    with tempfile.TemporaryDirectory(prefix="barberbi-demo-") as folder:
-        counts = create_demo(Path(folder) / "demo.db", spec)
-        if migrate(Path(folder) / "demo.db", url)["status"] != "copied":
-            raise InputError(
-                f"{pg.where(url).first} already holds this demo shop; "
-                "a demo shop needs an empty database."
-            )
-    return counts

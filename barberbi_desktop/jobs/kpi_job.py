@@ -12,6 +12,7 @@ from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.kpi import KpiResult
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import qmark
 from barberbi_desktop.storage.results import finish_run
 from barberbi_desktop.storage.shop_config import alert_settings
 
@@ -19,7 +20,10 @@ KEEP_ALL_S = 24 * 3600
 
 
 def _num(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    """A plain float or None (psycopg adapts no numpy scalar types)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return float(value)
 
 
 def store(
@@ -32,8 +36,8 @@ def store(
     with db.write() as conn:
         cur = conn.connection.driver_connection.cursor()
         cur.executemany(
-            "INSERT INTO kpi_values (run_id, kpi, window, value, prior, target) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            qmark(cur, 'INSERT INTO kpi_values (run_id, kpi, "window", value, prior, target) '
+                  "VALUES (?, ?, ?, ?, ?, ?)"),
             rows,
         )
         cur.close()

@@ -11,6 +11,7 @@ from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.ltv import LtvResult
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import insert_rows
 from barberbi_desktop.storage.results import client_scores, finish_run
 from barberbi_desktop.storage.shop_config import alert_settings
 
@@ -41,7 +42,7 @@ def _records(run_id: int, scores: pd.DataFrame) -> list[tuple[Any, ...]]:
     frame["value_tier"] = frame["value_tier"].replace("", None)
     for col in CENTS:  # money is whole cents; an unknown amount stays unknown
         frame[col] = frame[col].round().astype("Int64")
-    frame["overdue"] = frame["overdue"].astype(int)
+    frame["overdue"] = frame["overdue"].astype(bool)  # sqlite3 stores a bool as 1 or 0
     values = frame[list(COLUMNS)].astype(object)
     values = values.where(values.notna(), None)
     return [(run_id, *row) for row in values.itertuples(index=False, name=None)]
@@ -49,12 +50,9 @@ def _records(run_id: int, scores: pd.DataFrame) -> list[tuple[Any, ...]]:
 
 def store(db: Database, run_id: int, result: LtvResult) -> None:
     rows = _records(run_id, result.scores)
-    marks = ", ".join("?" for _ in range(len(COLUMNS) + 1))
     with db.write() as conn:
         cur = conn.connection.driver_connection.cursor()
-        cur.executemany(
-            f"INSERT INTO client_scores (run_id, {', '.join(COLUMNS)}) VALUES ({marks})", rows
-        )
+        insert_rows(cur, "client_scores", ["run_id", *COLUMNS], rows)
         cur.close()
         for rank, seg in enumerate(result.segments.itertuples(), start=1):
             conn.execute(

@@ -11,6 +11,7 @@ from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import raise_alerts
 from barberbi_desktop.engines.methodology import MethodologyResult, Scorecard
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import qmark
 from barberbi_desktop.storage.results import finish_run
 from barberbi_desktop.storage.shop_config import alert_settings
 
@@ -54,7 +55,7 @@ def store(db: Database, run_id: int, result: MethodologyResult) -> None:
     )
     with db.write() as conn:
         cur = conn.connection.driver_connection.cursor()
-        cur.executemany(INSERT, rows)
+        cur.executemany(qmark(cur, INSERT), rows)
         cur.close()
         for gap in result.gaps:
             stake = gap["revenue_at_stake_yearly"]

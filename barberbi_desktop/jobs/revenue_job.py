@@ -8,6 +8,7 @@ from typing import Any
 
 from barberbi_desktop.engines.revenue import RevenueResult
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import insert_rows
 from barberbi_desktop.storage.results import finish_run
 
 
@@ -35,19 +36,18 @@ def store(db: Database, run_id: int, result: RevenueResult) -> None:
     ]  # fmt: skip
     with db.write() as conn:
         cur = conn.connection.driver_connection.cursor()
-        cur.executemany(
-            "INSERT INTO recommendations (run_id, kind, title, detail, expected_gain_cents, "
-            "gain_low_cents, gain_high_cents, confidence, risk, horizon, rank, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        insert_rows(cur, "recommendations", [
+            "run_id", "kind", "title", "detail", "expected_gain_cents", "gain_low_cents",
+            "gain_high_cents", "confidence", "risk", "horizon", "rank", "evidence",
+        ], rows)  # fmt: skip
         offers = result.offers
-        cur.executemany(
-            "INSERT INTO client_offers (run_id, client_id, offer, because, probability) "
-            "VALUES (?, ?, ?, ?, ?)",
+        insert_rows(
+            cur,
+            "client_offers",
+            ["run_id", "client_id", "offer", "because", "probability"],
             zip([run_id] * len(offers), offers["client_id"].astype(int).tolist(),
                 offers["offer"].astype(str).tolist(), offers["because"].astype(str).tolist(),
                 [None if p != p else float(p) for p in offers["probability"]], strict=True),
-        )
+        )  # fmt: skip
         cur.close()
         finish_run(conn, run_id, _clean(result.summary()))

@@ -186,7 +186,7 @@ def _keep_an_owner(conn: Connection, user_id: int, name: str, role: str, doing: 
     if role != "owner":
         return
     others = conn.execute(
-        text("SELECT count(*) FROM users WHERE role = 'owner' AND active = 1 AND id != :i"),
+        text("SELECT count(*) FROM users WHERE role = 'owner' AND active AND id != :i"),
         {"i": user_id},
     ).scalar_one()
     if not others:
@@ -222,7 +222,7 @@ def set_active(db: Database, by: User | None, user_id: int, active: bool) -> Non
         if not active:
             _keep_an_owner(conn, user_id, name, role, "disabled")
         conn.execute(
-            text("UPDATE users SET active = :a WHERE id = :i"), {"a": int(active), "i": user_id}
+            text("UPDATE users SET active = :a WHERE id = :i"), {"a": bool(active), "i": user_id}
         )
         _audit(conn, by.user_id, "user_enabled" if active else "user_disabled", {"name": name})
 
@@ -239,8 +239,8 @@ def remove_user(db: Database, by: User | None, user_id: int) -> None:
         if taken.first() is not None:
             new_name = f"{name} (removed {day}, #{user_id})"
         conn.execute(
-            text("UPDATE users SET active = 0, pin_hash = :r, name = :n WHERE id = :i"),
-            {"r": REMOVED, "n": new_name, "i": user_id},
+            text("UPDATE users SET active = :off, pin_hash = :r, name = :n WHERE id = :i"),
+            {"off": False, "r": REMOVED, "n": new_name, "i": user_id},
         )
         _set_lock(conn, user_id, None)
         _audit(conn, by.user_id, "user_removed", {"name": name})

@@ -15,6 +15,9 @@ platform); while it is held, the live file is kept as
 ``<name>.before-restore-<stamp>.db`` (a hard link: no copy that a full disk
 could cut short) and the checked copy is renamed over it. A refused or failed
 restore leaves the live file byte for byte as it was.
+
+A shop on a PostgreSQL server is backed up and restored with PostgreSQL's own
+tools instead (`storage.backup_pg`), through the same functions.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+
 from barberbi_desktop.config import data_dir, resolve_db
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage import backup_pg
 from barberbi_desktop.storage.db import (
     SQLITE_MAGIC,
     Database,
@@ -48,6 +54,7 @@ from barberbi_desktop.storage.files import (
     remove_dead_partials,
     remove_partial,
 )
+from barberbi_desktop.storage.pg import ServerPlace, is_postgres_url, normalise_url, where
 
 KEEP_BACKUPS = 14
 # Tables every BarberBI schema since the first has had; a backup without them is not ours.
@@ -66,11 +73,11 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def _checked_backups(folder: Path, stem: str) -> list[Path]:
+def _checked_backups(folder: Path, stem: str, suffix: str = ".db") -> list[Path]:
     """Backups that were written whole and checked: only those get their final name."""
-    pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{12}}Z\.db$")
+    pattern = re.compile(rf"^{re.escape(stem)}-\d{{8}}T\d{{12}}Z{re.escape(suffix)}$")
     found = []
-    for path in folder.glob(f"{stem}-*.db"):
+    for path in folder.glob(f"{stem}-*{suffix}"):
         if not pattern.match(path.name):
             continue
         if Path(f"{path}-journal").exists():  # written by an old version and cut short
@@ -80,15 +87,17 @@ def _checked_backups(folder: Path, stem: str) -> list[Path]:
     return sorted(found)
 
 
-def rotate(folder: Path, stem: str, keep: int = KEEP_BACKUPS) -> list[Path]:
+def rotate(
+    folder: Path, stem: str, keep: int = KEEP_BACKUPS, suffix: str = ".db"
+) -> list[Path]:
     """Keep the newest ``keep`` checked backups; remove the rest and dead writers' leftovers."""
     removed = remove_dead_partials(folder)
-    for suffix in ("-journal", "-wal", "-shm"):  # beside no backup any more
-        for stray in folder.glob(f"{stem}-*.db{suffix}"):
-            if not Path(str(stray).removesuffix(suffix)).exists():
+    for extra in ("-journal", "-wal", "-shm"):  # beside no backup any more
+        for stray in folder.glob(f"{stem}-*.db{extra}"):
+            if not Path(str(stray).removesuffix(extra)).exists():
                 stray.unlink(missing_ok=True)
                 removed.append(stray)
-    for path in _checked_backups(folder, stem)[:-keep] if keep > 0 else []:
+    for path in _checked_backups(folder, stem, suffix)[:-keep] if keep > 0 else []:
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
@@ -97,6 +106,13 @@ def rotate(folder: Path, stem: str, keep: int = KEEP_BACKUPS) -> list[Path]:
 def make_backup(db: Database, out: Path | None = None, keep: int = KEEP_BACKUPS) -> Path:
     """Write a consistent, checked copy; when writing to the backups folder, keep the
     newest ``keep`` and sweep leftovers. A failed backup leaves nothing behind."""
+    if db.is_postgres:
+        stem = _server_stem(db.engine.url)
+        target = out or backups_dir() / f"{stem}-{_stamp()}{backup_pg.SUFFIX}"
+        backup_pg.dump(db.engine.url.render_as_string(hide_password=False), target)
+        if out is None:
+            rotate(target.parent, stem, keep, backup_pg.SUFFIX)
+        return target
     if db.path is None:
         raise InputError("Only a database file can be backed up.")
     target = out or backups_dir() / f"{db.path.stem}-{_stamp()}.db"
@@ -106,6 +122,24 @@ def make_backup(db: Database, out: Path | None = None, keep: int = KEEP_BACKUPS)
     if out is None:
         rotate(target.parent, db.path.stem, keep)
     return target
+
+
+def _server_stem(url: object) -> str:
+    """A server database's backups are named after it (and its host, so two servers'
+    databases of the same name do not rotate each other's backups away)."""
+    u = make_url(str(url)) if not isinstance(url, URL) else url
+    raw = f"{u.database or 'shop'}@{u.host or 'localhost'}"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", raw)
+
+
+def list_backups(db: Database) -> list[Path]:
+    """This shop's checked backups in the backups folder, newest first."""
+    folder = backups_dir()
+    if not folder.is_dir():
+        return []
+    if db.is_postgres:
+        return _checked_backups(folder, _server_stem(db.engine.url), backup_pg.SUFFIX)[::-1]
+    return sorted(folder.glob("*.db"), reverse=True)
 
 
 def _first_look(path: Path) -> None:
@@ -214,9 +248,14 @@ def _swap_in(target: Path, checked: Path) -> Path | None:
         conn.close()
 
 
-def restore_backup(db: str | Path | None, backup: Path) -> Path:
-    """Replace the shop's database with ``backup`` (see the module's docstring)."""
-    target = sqlite_path(resolve_db(db))
+def restore_backup(db: str | Path | None, backup: Path) -> Path | ServerPlace:
+    """Replace the shop's database with ``backup`` (see the module's docstring); returns
+    the file restored into, or the server database named for a sentence."""
+    url = resolve_db(db)
+    if is_postgres_url(url):
+        backup_pg.restore(normalise_url(url), backup, backups_dir())
+        return where(url)
+    target = sqlite_path(url)
     if target is None:
         raise InputError("Only a database file can be restored.")
     target = target.absolute()

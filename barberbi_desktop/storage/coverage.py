@@ -187,34 +187,36 @@ SPECS = {
         ),
     )
 }
+# Counts of rows where a condition holds, as CASE sums: PostgreSQL cannot sum booleans.
 _APPOINTMENTS = """
 SELECT import_batch_id AS batch, count(*) AS visits,
-       sum(status = 'completed') AS completed,
-       sum(time_known) AS times,
-       sum(end_utc IS NOT NULL) AS ends,
-       sum(status_raw IS NOT NULL) AS statuses,
-       sum(status_raw IS NOT NULL AND status <> 'completed') AS not_completed,
-       sum(booked_at_utc IS NOT NULL) AS booked_at,
-       sum(channel IS NOT NULL) AS channels,
-       sum(barber_id IS NOT NULL) AS staff
+       sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
+       sum(CASE WHEN time_known THEN 1 ELSE 0 END) AS times,
+       sum(CASE WHEN end_utc IS NOT NULL THEN 1 ELSE 0 END) AS ends,
+       sum(CASE WHEN status_raw IS NOT NULL THEN 1 ELSE 0 END) AS statuses,
+       sum(CASE WHEN status_raw IS NOT NULL AND status <> 'completed' THEN 1 ELSE 0 END)
+           AS not_completed,
+       sum(CASE WHEN booked_at_utc IS NOT NULL THEN 1 ELSE 0 END) AS booked_at,
+       sum(CASE WHEN channel IS NOT NULL THEN 1 ELSE 0 END) AS channels,
+       sum(CASE WHEN barber_id IS NOT NULL THEN 1 ELSE 0 END) AS staff
 FROM appointments GROUP BY import_batch_id
 """
 _LINES = """
 SELECT import_batch_id AS batch, count(*) AS lines,
-       sum(unit_price_cents IS NOT NULL) AS prices,
-       sum(tip_cents <> 0) AS tips,
-       sum(discount_cents <> 0) AS discounts,
-       sum(tax_cents <> 0) AS tax
+       sum(CASE WHEN unit_price_cents IS NOT NULL THEN 1 ELSE 0 END) AS prices,
+       sum(CASE WHEN tip_cents <> 0 THEN 1 ELSE 0 END) AS tips,
+       sum(CASE WHEN discount_cents <> 0 THEN 1 ELSE 0 END) AS discounts,
+       sum(CASE WHEN tax_cents <> 0 THEN 1 ELSE 0 END) AS tax
 FROM sale_items WHERE kind <> 'adjustment' GROUP BY import_batch_id
 """
 _CLIENTS = """
 SELECT import_batch_id AS batch, count(*) AS clients,
-       sum(email IS NOT NULL OR phone IS NOT NULL) AS contacts
+       sum(CASE WHEN email IS NOT NULL OR phone IS NOT NULL THEN 1 ELSE 0 END) AS contacts
 FROM clients WHERE merge_target_id IS NULL GROUP BY import_batch_id
 """
 _SERVICES = """
 SELECT import_batch_id AS batch, count(*) AS services,
-       sum(duration_min IS NOT NULL AND duration_min > 0) AS durations
+       sum(CASE WHEN duration_min IS NOT NULL AND duration_min > 0 THEN 1 ELSE 0 END) AS durations
 FROM services WHERE active GROUP BY import_batch_id
 """
 # The money keys a batch records (null: the file has no such column).

@@ -8,6 +8,9 @@ as for an SQLite file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -143,6 +146,33 @@ def environment_sentence(place: ServerPlace, text_: str, outcome: str) -> str | 
     if "read-only transaction" in text_ or "permission denied" in text_:
         return f"{place.first} may not be written by this user, so {outcome}."
     return None
+
+
+def is_psycopg(cur: object) -> bool:
+    """Whether a raw driver cursor (or connection) is psycopg's rather than sqlite3's."""
+    return type(cur).__module__.startswith("psycopg")
+
+
+def qmark(cur: object, sql: str) -> str:
+    """SQL written with ``?`` placeholders for a raw cursor: psycopg's are ``%s``."""
+    if is_psycopg(cur):
+        return sql.replace("%", "%%").replace("?", "%s")
+    return sql
+
+
+def insert_rows(
+    cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows through a raw cursor: ``COPY ... FROM STDIN`` on psycopg (one
+    stream instead of a statement per row), ``executemany`` on sqlite3."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    if is_psycopg(cur):
+        with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
 
 def lock_whole_shop(conn: Connection) -> None:

@@ -5,19 +5,22 @@ flag is stored on each service so engines read it without knowing the rule.
 A service's price is its list price where a service list gave one, else the
 price it is most often sold at; a service with neither keeps its flag, since
 an unknown price says nothing about whether it is premium.
-Plain SQL on a cursor, so an import can mark inside its own transaction.
+Plain SQL on a raw cursor (sqlite3 or psycopg), so an import can mark inside its
+own transaction.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import text
 
+from barberbi_desktop.storage.pg import is_psycopg, qmark
+
 if TYPE_CHECKING:
-    from barberbi_desktop.storage.cursor import Cursor
     from barberbi_desktop.storage.db import Database
 
 KEY = "services.premium_threshold_cents"
@@ -33,23 +36,26 @@ _SOLD_AT = (
 PRICE = f"coalesce(services.list_price_cents, {_SOLD_AT})"
 
 
-def threshold(cur: Cursor) -> int:
+def threshold(cur: sqlite3.Cursor) -> int:
     """The threshold in cents as saved, else the default."""
-    row = cur.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
+    row = cur.execute(qmark(cur, "SELECT value FROM settings WHERE key = ?"), (KEY,)).fetchone()
     if row is None:
         return DEFAULT_CENTS
     value = json.loads(row[0]) if isinstance(row[0], str) else row[0]
     return int(value)
 
 
-def mark(cur: Cursor, cents: int, where: str = "TRUE", params: tuple = ()) -> int:
-    """Set ``premium`` from the price for the services ``where`` selects; returns how many
-    flags changed."""
-    return cur.execute(
+def mark(cur: sqlite3.Cursor, cents: int, where: str = "1 = 1", params: tuple = ()) -> int:
+    """Set ``premium`` from the price for the services ``where`` selects (``?``
+    placeholders); returns how many flags changed."""
+    # SQLite before 3.39 has no IS DISTINCT FROM; PostgreSQL's IS NOT takes no expression.
+    differs = "IS DISTINCT FROM" if is_psycopg(cur) else "IS NOT"
+    sql = (
         f"UPDATE services SET premium = ({PRICE} >= ?) WHERE ({where}) "
-        f"AND {PRICE} IS NOT NULL AND premium IS NOT ({PRICE} >= ?)",
-        (cents, *params, cents),
-    ).rowcount
+        f"AND {PRICE} IS NOT NULL AND premium {differs} ({PRICE} >= ?)"
+    )
+    cur.execute(qmark(cur, sql), (cents, *params, cents))
+    return int(cur.rowcount)
 
 
 def load_services(db: Database) -> pd.DataFrame:

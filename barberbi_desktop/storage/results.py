@@ -155,11 +155,16 @@ def record_progress(db: Database, run_id: int, fraction: float, message: str) ->
     """Keep a running run's progress in its metrics row: the engine usually runs in a
     helper process, and the row is what the window and other processes can read."""
     step = json.dumps({"fraction": round(float(fraction), 4), "message": message})
+    merged = (
+        "CAST(jsonb_set(CAST(COALESCE(metrics, '{}') AS jsonb), '{progress}', "
+        "CAST(:p AS jsonb)) AS json)"
+        if db.is_postgres
+        else "json_set(COALESCE(metrics, '{}'), '$.progress', json(:p))"
+    )
     with db.write() as conn:
         conn.execute(
             text(
-                "UPDATE engine_runs SET metrics = json_set(COALESCE(metrics, '{}'), "
-                "'$.progress', json(:p)) WHERE id = :id AND status = 'running'"
+                f"UPDATE engine_runs SET metrics = {merged} WHERE id = :id AND status = 'running'"
             ),
             {"p": step, "id": run_id},
         )
@@ -259,7 +264,7 @@ def latest_run(db: Database, engine: str, status: str = "ok") -> RunInfo | None:
     return RunInfo(
         row[0],
         row[1],
-        date.fromisoformat(row[2]),
+        row[2] if isinstance(row[2], date) else date.fromisoformat(row[2]),  # PG: a date
         row[3],
         datetime.fromtimestamp(row[4], tz=UTC),
         None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
@@ -275,10 +280,15 @@ def client_scores(db: Database, run_id: int) -> pd.DataFrame:
     A chain has 200,000 scored clients; they are read as Arrow in the reader process
     (see `frames.read_query`) so that the window's loader never holds the GIL for long.
     """
-    if db.path is not None:
+    if db.path is not None or db.is_postgres:
         from barberbi_desktop.storage.frames import read_query
 
-        scores = ", ".join(f'CAST(s."{c}" AS {t}) AS "{c}"' for c, t in SCORE_COLUMNS.items())
+        # PostgreSQL's REAL is 4 bytes; SQLite's is 8.
+        real = "DOUBLE PRECISION" if db.is_postgres else "REAL"
+        scores = ", ".join(
+            f'CAST(s."{c}" AS {real if t == "REAL" else t}) AS "{c}"'
+            for c, t in SCORE_COLUMNS.items()
+        )
         return read_query(
             db,
             f"SELECT {scores}, CAST(c.display_name AS TEXT) AS display_name, "
@@ -301,7 +311,9 @@ def client_scores(db: Database, run_id: int) -> pd.DataFrame:
 def kpi_values(db: Database, run_id: int) -> pd.DataFrame:
     with db.read() as conn:
         result = conn.execute(
-            text("SELECT kpi, window, value, prior, target FROM kpi_values WHERE run_id = :r"),
+            text(
+                'SELECT kpi, "window", value, prior, target FROM kpi_values WHERE run_id = :r'
+            ),
             {"r": run_id},
         )
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

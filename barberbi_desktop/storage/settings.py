@@ -13,7 +13,11 @@ _TYPES = {bool: "bool", int: "int", float: "float", str: "str"}
 
 def get_setting(db: Database, key: str, default: Any = None) -> Any:
     with db.read() as conn:
-        row = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).first()
+        # As text on both back ends: psycopg would decode the JSON itself, and a decoded
+        # string cannot be told from JSON text.
+        row = conn.execute(
+            text("SELECT CAST(value AS TEXT) FROM settings WHERE key = :k"), {"k": key}
+        ).first()
     if row is None:
         return default
     import json

@@ -31,8 +31,8 @@ from barberbi_desktop.engines.kpi import KpiSettings
 from barberbi_desktop.engines.methodology import MethodologySettings
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import premium
-from barberbi_desktop.storage.cursor import Cursor
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import qmark
 from barberbi_desktop.storage.settings import get_setting, set_setting
 from barberbi_desktop.storage.target_units import kpi_label, kpi_unit, parse_target
 from barberbi_desktop.storage.users import User, audit
@@ -94,8 +94,10 @@ def save_locations(db: Database, rows: list[dict[str, Any]], by: User | None) ->
         updates.append((row["timezone"], currency, json.dumps(hours), int(row["id"])))
     changed = _changed(load_locations(db), rows, ["timezone", "currency", *DAYS])
     with db.write() as conn:
-        conn.connection.driver_connection.executemany(
-            "UPDATE locations SET timezone = ?, currency = ?, opening_hours = ? WHERE id = ?",
+        cur = conn.connection.driver_connection.cursor()
+        cur.executemany(
+            qmark(cur, "UPDATE locations SET timezone = ?, currency = ?, opening_hours = ? "
+                  "WHERE id = ?"),
             updates,
         )
         if changed:  # a new zone moves every local time the engines use (see save_barbers)
@@ -240,18 +242,18 @@ def save_barbers(db: Database, rows: list[dict[str, Any]], by: User | None) -> i
                 None if pct is None else round(pct * 100),
                 None if rent is None else round(rent * 100),
                 None if hourly is None else round(hourly * 100),
-                int(bool(row["active"])),
+                bool(row["active"]),
                 int(row["id"]),
             )
         )
     with db.write() as conn:
-        raw = conn.connection.driver_connection
+        raw = conn.connection.driver_connection.cursor()
         raw.executemany(
-            "UPDATE barbers SET pay_model = ?, commission_bp = ?, weekly_booth_rent_cents = ?, "
-            "hourly_rate_cents = ?, active = ? WHERE id = ?",
+            qmark(raw, "UPDATE barbers SET pay_model = ?, commission_bp = ?, "
+                  "weekly_booth_rent_cents = ?, hourly_rate_cents = ?, active = ? WHERE id = ?"),
             updates,
         )
-        raw.executemany("UPDATE barbers SET working_hours = ? WHERE id = ?", hours)
+        raw.executemany(qmark(raw, "UPDATE barbers SET working_hours = ? WHERE id = ?"), hours)
         if changed:
             raw.execute("UPDATE shop_state SET data_version = data_version + 1")
     if changed:
@@ -466,13 +468,14 @@ def save_premium_threshold(db: Database, cents: Any, user_id: int | None) -> int
                          "($10,000).")  # fmt: skip
     before = premium_threshold_cents(db)
     with db.write() as conn:
-        cur = Cursor.of(conn)
+        cur = conn.connection.driver_connection.cursor()
         if value == premium.DEFAULT_CENTS:
-            cur.execute("DELETE FROM settings WHERE key = ?", (premium.KEY,))
+            cur.execute(qmark(cur, "DELETE FROM settings WHERE key = ?"), (premium.KEY,))
         else:
             cur.execute(
-                "INSERT INTO settings (key, value, type) VALUES (?, ?, 'int') ON CONFLICT(key) "
-                "DO UPDATE SET value = excluded.value, type = excluded.type",
+                qmark(cur, "INSERT INTO settings (key, value, type) VALUES (?, ?, 'int') "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                      "type = excluded.type"),
                 (premium.KEY, json.dumps(value)),
             )
         changed = premium.mark(cur, value)

@@ -28,10 +28,12 @@ class ShopSummary:
 
 
 def shop_summary(db: Database) -> ShopSummary:
+    # The shop's name is a JSON string: its text is json_extract on SQLite, #>> on PostgreSQL.
+    name = "value #>> '{}'" if db.is_postgres else "json_extract(value, '$')"
     with db.read() as conn:
         row = conn.execute(
             text(
-                "SELECT coalesce((SELECT json_extract(value, '$') FROM settings"
+                f"SELECT coalesce((SELECT {name} FROM settings"
                 " WHERE key = 'shop_name'), (SELECT name FROM locations ORDER BY id LIMIT 1)),"
                 " (SELECT COUNT(*) FROM locations), (SELECT COUNT(*) FROM barbers),"
                 " (SELECT COUNT(*) FROM clients), (SELECT COUNT(*) FROM appointments),"

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.pg import qmark
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PIN_DIGITS = (4, 8)
@@ -75,14 +76,14 @@ def check_pin(pin: str) -> None:
 
 def has_users(db: Database) -> bool:
     with db.read() as conn:
-        row = conn.execute(text("SELECT 1 FROM users WHERE active = 1 LIMIT 1")).first()
+        row = conn.execute(text("SELECT 1 FROM users WHERE active LIMIT 1")).first()
     return row is not None
 
 
 def list_users(db: Database) -> list[User]:
     with db.read() as conn:
         rows = conn.execute(
-            text("SELECT id, name, role FROM users WHERE active = 1 ORDER BY role DESC, name")
+            text("SELECT id, name, role FROM users WHERE active ORDER BY role DESC, name")
         ).all()
     return [User(int(i), str(n), str(r)) for i, n, r in rows]
 
@@ -107,9 +108,15 @@ def create_user(db: Database, name: str, role: str, pin: str, by: User | None = 
         user_id = conn.execute(
             text(
                 "INSERT INTO users (name, role, pin_hash, created_utc, active) "
-                "VALUES (:n, :r, :h, :t, 1) RETURNING id"
+                "VALUES (:n, :r, :h, :t, :a) RETURNING id"
             ),
-            {"n": name, "r": role, "h": hash_pin(pin), "t": int(datetime.now(UTC).timestamp())},
+            {
+                "n": name,
+                "r": role,
+                "h": hash_pin(pin),
+                "t": int(datetime.now(UTC).timestamp()),
+                "a": True,
+            },
         ).scalar_one()
         _audit(conn, by.user_id if by else user_id, "user_created", {"name": name, "role": role})
     return User(int(user_id), name, role)
@@ -136,10 +143,10 @@ def audit_many(
 
 
 def audit_row(cur: Any, user_id: int | None, action: str, detail: dict[str, Any]) -> None:
-    """Audit inside a raw ``sqlite3`` transaction, so the entry lands with the change
-    it records or not at all (an import that landed always has its entry)."""
+    """Audit inside a raw driver transaction (sqlite3 or psycopg), so the entry lands
+    with the change it records or not at all (an import that landed always has its entry)."""
     cur.execute(
-        "INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (?, ?, ?, ?)",
+        qmark(cur, "INSERT INTO audit_log (at_utc, user_id, action, detail) VALUES (?, ?, ?, ?)"),
         (int(datetime.now(UTC).timestamp()), user_id, action, json.dumps(detail, default=str)),
     )
 
@@ -160,7 +167,8 @@ def audit_log(db: Database, limit: int = 500) -> pd.DataFrame:
     with db.read() as conn:
         rows = conn.execute(
             text(
-                "SELECT a.id, a.at_utc, coalesce(u.name, '') AS who, a.action, a.detail "
+                "SELECT a.id, a.at_utc, coalesce(u.name, '') AS who, a.action, "
+                "CAST(a.detail AS TEXT) AS detail "
                 "FROM audit_log a LEFT JOIN users u ON u.id = a.user_id "
                 "ORDER BY a.id DESC LIMIT :n"
             ),

@@ -6,10 +6,8 @@ shows the one-sentence outcome, so a million-row file never freezes the window.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
@@ -59,22 +57,20 @@ COLUMNS = {
 FILTER = "Booking exports (*.csv *.txt *.tsv *.xlsx);;All files (*)"
 
 
-def _net(money: str | dict[str, Any] | None) -> int | None:
-    value = json.loads(money) if isinstance(money, str) else money
-    return None if not value else value.get("net_cents")
-
-
 def load_history(db: Database) -> pd.DataFrame:
+    net = (
+        "CAST(money ->> 'net_cents' AS BIGINT)"
+        if db.is_postgres
+        else "json_extract(money, '$.net_cents')"
+    )
     with db.read() as conn:
         rows = conn.execute(
             text(
                 "SELECT id, started_utc, file_name, platform, rows_read, inserted, updated, "
-                "unchanged, rejected, status, lines, money "
+                f"unchanged, rejected, status, lines, {net} "
                 "FROM import_batches ORDER BY id DESC"
             )
         ).fetchall()
-    # The money JSON arrives as text from SQLite and already parsed from PostgreSQL.
-    rows = [(*r[:-1], _net(r[-1])) for r in rows]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     zone = shop_zone(db)  # the shop's clock, as everywhere else (not the computer's)
     when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(zone)

@@ -33,7 +33,7 @@ from barberbi_desktop.events import EventHub
 from barberbi_desktop.ingest.importer import local_zone
 from barberbi_desktop.storage import shop_config as config
 from barberbi_desktop.storage.accounts import list_accounts
-from barberbi_desktop.storage.backup import backups_dir, make_backup
+from barberbi_desktop.storage.backup import list_backups, make_backup
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.premium import load_services
 from barberbi_desktop.storage.settings import shop_zone
@@ -293,7 +293,6 @@ class SettingsTab(QWidget):
             self.coverage.refresh()
 
         def load() -> dict[str, Any]:
-            folder = backups_dir()
             return {
                 "locations": config.load_locations(db),
                 "barbers": config.load_barbers(db),
@@ -301,7 +300,7 @@ class SettingsTab(QWidget):
                 "targets": config.load_targets(db),
                 "schedule": config.load_schedule(db) | {"zone": shop_zone(db)},
                 "users": (list_accounts(db), audit_log(db, limit=200)),
-                "backups": sorted(folder.glob("*.db"), reverse=True) if folder.is_dir() else [],
+                "backups": list_backups(db),
             }
 
         self.runner.run(load, self._show, self._failed)
