@@ -88,9 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the database safely while it may be in use")
     backup.add_argument("--out", type=Path, help="backup file (default: the backups folder)")
     backup.add_argument("--json", action="store_true")
+    from barberbi_desktop import cli_migrate
     from barberbi_desktop.cli_import import add_parsers
 
     add_parsers(sub)
+    cli_migrate.add_parser(sub)
     log = sub.add_parser("audit", help="who logged in, imported, exported or changed settings")
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--json", action="store_true")
@@ -131,6 +133,12 @@ def _cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 2),
         **counts,
     }
+
+
+def _cmd_migrate(args: argparse.Namespace) -> dict[str, Any]:
+    from barberbi_desktop.cli_migrate import cmd_migrate
+
+    return cmd_migrate(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> dict[str, Any]:
@@ -444,6 +452,7 @@ OUTCOMES = {
     "demo": "the demo shop was not written",
     "screenshots": "the screenshots were not saved",
     "install-desktop": "the launcher was not installed",
+    "migrate": "nothing was copied",
 }
 
 
@@ -453,6 +462,8 @@ def _environment(args: argparse.Namespace) -> AbstractContextManager[None]:
     from barberbi_desktop.storage.db import environment_errors, sqlite_path
 
     db = getattr(args, "sub_db", None) or args.db
+    if args.command == "migrate":  # what it may fail to write is the server database
+        db = args.target
     outcome = OUTCOMES.get(args.command or "", "nothing was saved")
     if args.command == "import" and getattr(args, "undo", False):
         outcome = "the import was not undone"
@@ -503,6 +514,7 @@ def _main(args: argparse.Namespace) -> int:
         "report": _cmd_report,
         "screenshots": _cmd_screenshots,
         "install-desktop": _cmd_install_desktop,
+        "migrate": _cmd_migrate,
     }
     try:
         if args.command is None:
@@ -512,6 +524,10 @@ def _main(args: argparse.Namespace) -> int:
         as_json = getattr(args, "json", False)
         from barberbi_desktop import cli_auth
 
+        if args.command == "migrate":  # a wrong address is said before a PIN is asked
+            from barberbi_desktop.storage.migrate import check_arguments
+
+            check_arguments(args.source, args.target)
         if cli_auth.needs_owner(args):
             cli_auth.authorise(args)
         if args.command in ("import", "watch"):
@@ -531,6 +547,10 @@ def _main(args: argparse.Namespace) -> int:
             _print_alerts(result)
         elif args.command == "audit" and not as_json:
             _print_audit(result)
+        elif args.command == "migrate" and not as_json:
+            from barberbi_desktop.cli_migrate import print_migrate
+
+            print_migrate(result)
         elif args.command == "run" and not as_json:
             for single in result.get("engines", [result]):
                 _print_run(single)

@@ -18,7 +18,7 @@ from typing import Any
 
 from barberbi_desktop.errors import InputError
 
-GUARDED = ("run", "report", "backup", "restore", "audit")
+GUARDED = ("run", "report", "backup", "restore", "audit", "migrate")
 USER_HELP = "the owner's account name; the PIN is then read from standard input"
 
 
@@ -51,6 +51,12 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str]:
     return name, (stdin.readline() if stdin is not None else "").strip()
 
 
+def _shop(args: argparse.Namespace) -> str | None:
+    """The shop whose owner a command needs: ``migrate``'s is the file it copies (its
+    entry stays in that file's log, so a second run still finds the server unchanged)."""
+    return str(args.source) if args.command == "migrate" else args.db
+
+
 def authorise(args: argparse.Namespace) -> None:
     """Set ``args.user_id`` and ``args.user_name`` (None without accounts), or refuse."""
     from barberbi_desktop.config import resolve_db
@@ -58,11 +64,12 @@ def authorise(args: argparse.Namespace) -> None:
     from barberbi_desktop.storage.users import has_users, log_in
 
     args.user_id = args.user_name = None
-    path = sqlite_path(resolve_db(args.db))
+    shop = _shop(args)
+    path = sqlite_path(resolve_db(shop))
     if path is not None and not path.exists():
         return  # no shop yet, so no accounts (the command says what is missing)
     try:
-        db = open_database(args.db, create=False)
+        db = open_database(shop, create=False)
     except InputError:
         if args.command == "restore":
             return  # a damaged or unreadable shop is what a restore is for
@@ -91,6 +98,8 @@ def _entry(args: argparse.Namespace, result: dict[str, Any]) -> tuple[str, dict[
         return "backup", {"path": result.get("path")}
     if args.command == "audit":
         return "audit_viewed", {"limit": args.limit}
+    if args.command == "migrate":
+        return "migrate", {"to": result.get("to"), "status": result.get("status")}
     return None  # import --undo audits itself, in the undo's own transaction
 
 
@@ -111,7 +120,7 @@ def audit_command(args: argparse.Namespace, result: dict[str, Any]) -> None:
         return
     action, detail = entry
     user_id = None if args.command == "restore" else args.user_id
-    db = open_database(args.db, create=False)
+    db = open_database(_shop(args), create=False)
     try:
         audit(db, user_id, action, {k: v for k, v in detail.items() if v is not None})
     finally:

@@ -9,6 +9,7 @@ from typing import Any
 
 from barberbi_desktop.ingest.importer import FileReport, Importer
 from barberbi_desktop.storage.db import Database
+from barberbi_desktop.storage.models import Base
 from barberbi_desktop.storage.pg import qmark
 
 FIXTURES = Path(__file__).parent / "data" / "imports"
@@ -24,6 +25,13 @@ def run_import(db: Database, *names: str | Path, **options: Any) -> list[FileRep
 def one(db: Database, name: str | Path, **options: Any) -> FileReport:
     (report,) = run_import(db, name, **options)
     return report
+
+
+def address(db: Database) -> str:
+    """What ``--db`` takes to open ``db`` again (a server address with its password)."""
+    if db.path is not None:
+        return str(db.path)
+    return db.engine.url.render_as_string(hide_password=False)
 
 
 def query(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -42,6 +50,19 @@ def query(db: Database, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def stored(db: Database) -> Any:
+    """Everything the database holds, to show that a refused import wrote nothing: the
+    file and its WAL byte for byte on SQLite; every row of every table on PostgreSQL
+    (where a rolled-back insert may still move an id sequence on, which is not data)."""
+    if not db.is_postgres:
+        assert db.path is not None
+        return file_bytes(db.path)
+    out: dict[str, Any] = {}
+    for table in Base.metadata.sorted_tables:
+        out[table.name] = sorted(map(repr, query(db, f'SELECT * FROM "{table.name}"')))
+    return out
 
 
 def totals(db: Database) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from barberbi_desktop.cli import main
 from barberbi_desktop.ingest.encoding import scan_text
 from barberbi_desktop.storage.db import Database
-from tests.import_helpers import FIXTURES, file_bytes, one, query
+from tests.import_helpers import FIXTURES, one, query, stored
 
 HEADER = (FIXTURES / "template_week1.csv").read_text().splitlines()[0]
 
@@ -36,7 +36,7 @@ def _mixed(tmp_path: Path, bom: bool = False) -> Path:
 def test_one_stray_cp1252_row_is_refused_with_its_row_and_column(
     db: Database, tmp_path: Path
 ) -> None:
-    before = file_bytes(db.path)
+    before = stored(db)
     r = one(db, _mixed(tmp_path))
     assert r.status == "rejected"
     assert r.reason == (
@@ -44,7 +44,7 @@ def test_one_stray_cp1252_row_is_refused_with_its_row_and_column(
         "the rest of the file; save the file again as 'CSV UTF-8', or import it with "
         "--repair-encoding to read such bytes as Windows-1252."
     )
-    assert file_bytes(db.path) == before  # nothing written, no mojibake anywhere
+    assert stored(db) == before  # nothing written, no mojibake anywhere
 
 
 def test_a_bom_file_with_a_stray_row_is_refused_too(db: Database, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,11 @@ from barberbi_desktop.storage.db import Database, open_database
 from tests.import_helpers import (
     FIXTURES,
     NOW,
-    file_bytes,
     one,
     query,
     run_import,
     snapshot,
+    stored,
     totals,
 )
 
@@ -75,10 +76,10 @@ def test_undo_restores_the_previous_state_exactly(db: Database) -> None:
 
 
 def test_dry_run_writes_nothing(db: Database) -> None:
-    before = file_bytes(db.path)
+    before = stored(db)
     r = one(db, "template_week1.csv", dry_run=True)
     assert (r.status, r.inserted, r.batch_id) == ("dry_run", 4, None)
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_ambiguous_dates_are_asked_about_not_guessed(db: Database, tmp_path: Path) -> None:
@@ -88,7 +89,7 @@ def test_ambiguous_dates_are_asked_about_not_guessed(db: Database, tmp_path: Pat
     assert "--date-order" in r.reason
     r = one(db, path, date_order="dmy")
     assert r.status == "landed"
-    assert query(db, "SELECT date(start_utc, 'unixepoch') FROM appointments") == [("2026-04-03",)]
+    assert _utc_days(db) == ["2026-04-03"]
 
 
 def test_a_day_above_12_settles_the_order(db: Database, tmp_path: Path) -> None:
@@ -98,9 +99,13 @@ def test_a_day_above_12_settles_the_order(db: Database, tmp_path: Path) -> None:
         "X2,25/04/2026 10:00,,,C1,Al,,,Marco,Cut,,20,,,,,,,Main",
     )
     assert one(db, path).status == "landed"
-    assert query(db, "SELECT date(start_utc, 'unixepoch') FROM appointments ORDER BY 1") == [
-        ("2026-04-03",), ("2026-04-25",)
-    ]  # fmt: skip
+    assert _utc_days(db) == ["2026-04-03", "2026-04-25"]
+
+
+def _utc_days(db: Database) -> list[str]:
+    """The UTC day of every appointment, in order."""
+    rows = query(db, "SELECT start_utc FROM appointments ORDER BY start_utc")
+    return [datetime.fromtimestamp(t, UTC).date().isoformat() for (t,) in rows]
 
 
 def test_encodings_utf16_cp1252_and_bom(db: Database, tmp_path: Path) -> None:
@@ -149,14 +154,14 @@ def test_bad_input_gets_one_sentence_and_writes_nothing(
 ) -> None:
     content, expected = BAD_FILES[case]
     one(db, "template_week1.csv")
-    before = file_bytes(db.path)
+    before = stored(db)
     path = tmp_path / "export.csv"
     path.write_bytes(content)
     r = one(db, path)
     assert r.status == "rejected"
     assert expected in r.reason and "export.csv" in r.reason
     assert r.reason.count(". ") <= 1 and "\n" not in r.reason  # one sentence
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_a_50_mb_single_line_is_refused_quickly(db: Database, tmp_path: Path) -> None:
@@ -164,21 +169,21 @@ def test_a_50_mb_single_line_is_refused_quickly(db: Database, tmp_path: Path) ->
     with path.open("wb") as fh:
         fh.write(b"appointment_id,start,")
         fh.write(b"x" * (50 * 1024 * 1024))
-    before = file_bytes(db.path)
+    before = stored(db)
     r = one(db, path)
     assert r.status == "rejected" and "line 1 is over 1 MB long" in r.reason
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_joined_files_with_a_missing_key_are_refused(db: Database, tmp_path: Path) -> None:
     payments = tmp_path / "payments.csv"
     lines = (FIXTURES / "glossgenius_payments.csv").read_text().splitlines()
     payments.write_text("\n".join(lines[:-1]) + "\n")  # ch_04 left out
-    before = file_bytes(db.path)
+    before = stored(db)
     reports = run_import(db, payments, FIXTURES / "glossgenius_items.csv", location="Main")
     assert all(r.status == "rejected" for r in reports)
     assert "row 10, column Charge ID: 'ch_04' is not in payments.csv" in reports[0].reason
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_password_protected_xlsx_says_so(db: Database, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from barberbi_desktop.ingest import sale_lines
 from barberbi_desktop.ingest.importer import undo_last_import
 from barberbi_desktop.storage.db import Database, open_database
-from tests.import_helpers import FIXTURES, file_bytes, one, query, snapshot
+from tests.import_helpers import FIXTURES, one, query, snapshot, stored
 
 SALON = FIXTURES / "real" / "salon_pos_receipts.csv"
 SALON_MAP = {
@@ -164,7 +164,7 @@ def test_a_refund_of_an_earlier_sale_lowers_that_sale_and_leaves_the_visit_alone
 def test_money_that_would_not_reconcile_rolls_the_import_back(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = file_bytes(db.path)
+    before = stored(db)
     real = sale_lines._landed
 
     def off_by_a_cent(cur):  # a join that lost or doubled a cent would look like this
@@ -175,7 +175,7 @@ def test_money_that_would_not_reconcile_rolls_the_import_back(
     r = _import_salon(db)
     assert r.status == "rejected"
     assert r.reason is not None and "rolled back" in r.reason and "sales" in r.reason
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 # --- any receipt file ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ from barberbi_desktop.ingest.profiles import BOOKING_KINDS, LIST_KINDS, detect, 
 from barberbi_desktop.ingest.read import open_table
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.shop_config import premium_threshold_cents, save_premium_threshold
-from tests.import_helpers import FIXTURES, file_bytes, one, query, snapshot
+from tests.import_helpers import FIXTURES, one, query, snapshot, stored
 
 LISTS = FIXTURES / "lists"
 
@@ -262,11 +262,12 @@ def test_a_service_list_sets_prices_durations_and_premium(db: Database) -> None:
     ]  # fmt: skip
     assert premium_threshold_cents(db) == 5000
     assert save_premium_threshold(db, 5800, None) == 1  # the shave is no longer premium
-    assert query(db, "SELECT name FROM services WHERE premium = 1 ORDER BY name") == [
+    assert query(db, "SELECT name FROM services WHERE premium = TRUE ORDER BY name") == [
         ("Cut & Beard Package",), ("Grey Blend",)
     ]  # fmt: skip
     (detail,) = query(db, "SELECT detail FROM audit_log WHERE action = 'settings_changed'")
-    assert json.loads(detail[0])["premium_threshold_cents"] == [5000, 5800]
+    said = json.loads(detail[0]) if isinstance(detail[0], str) else detail[0]  # PG parses JSON
+    assert said["premium_threshold_cents"] == [5000, 5800]
     # A later list is marked by the saved threshold.
     undo_last_import(db)
     one(db, LISTS / "fresha_services.csv")
@@ -290,7 +291,7 @@ def test_booking_imports_mark_the_services_they_create(db: Database) -> None:
     """A booking export's new services are premium by the price they sold at."""
     save_premium_threshold(db, 4000, None)
     one(db, "template_week1.csv")
-    assert query(db, "SELECT name FROM services WHERE premium = 1") == [("Skin Fade",)]
+    assert query(db, "SELECT name FROM services WHERE premium = TRUE") == [("Skin Fade",)]
 
 
 def test_a_staff_list_adds_and_deactivates_but_never_drops_who_it_omits(
@@ -324,8 +325,7 @@ def test_square_item_library_leaves_products_out(db: Database) -> None:
 
 def test_a_refused_list_changes_nothing_and_says_where(db: Database, tmp_path: Path) -> None:
     one(db, "template_week1.csv")
-    assert db.path is not None
-    before = file_bytes(db.path)
+    before = stored(db)
     bad = tmp_path / "export_service_list.csv"
     bad.write_text(
         '"Nome servizio","Prezzo al dettaglio","Durata","Nome della categoria"\n'
@@ -338,7 +338,7 @@ def test_a_refused_list_changes_nothing_and_says_where(db: Database, tmp_path: P
         "export_service_list.csv, row 3, column Prezzo al dettaglio: 'circa 30' is not an "
         "amount of money BarberBI can read."
     )
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
 
 
 def test_list_kinds_are_the_ones_batches_allow() -> None:

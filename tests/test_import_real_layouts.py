@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from barberbi_desktop.cli import main
 from barberbi_desktop.ingest.profiles import detect
 from barberbi_desktop.storage.db import Database, open_database
-from tests.import_helpers import FIXTURES, file_bytes, one, query, totals
+from tests.import_helpers import FIXTURES, one, query, stored, totals
 
 REAL = FIXTURES / "real"
 
@@ -236,8 +236,7 @@ LONG = (
 def test_a_visit_over_12_hours_is_refused_unless_confirmed(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     path.write_text(LONG)
-    assert db.path is not None
-    before = file_bytes(db.path)
+    before = stored(db)
     r = one(db, path)
     assert r.status == "rejected"
     assert r.reason == (
@@ -245,7 +244,7 @@ def test_a_visit_over_12_hours_is_refused_unless_confirmed(db: Database, tmp_pat
         "visit over 12 hours is not believable, so check the file (or import it with "
         "--allow-long-visits if it is right)."
     )
-    assert file_bytes(db.path) == before
+    assert stored(db) == before
     r = one(db, path, allow_long_visits=True)
     assert (r.status, r.inserted) == ("landed", 2)
     start, end = query(db, "SELECT start_utc, end_utc FROM appointments WHERE source_id='L2'")[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import pg
 from barberbi_desktop.storage.db import SCHEMA_HEAD, environment_errors, open_database
 from barberbi_desktop.storage.models import Base
+from tests.conftest import DEMO_END
 from tests.pg_server import PASSWORD, PASSWORD_ROLE, PgServer, _free_port
 
 pytestmark = pytest.mark.pg
@@ -220,3 +222,24 @@ def test_reads_do_not_wait_for_a_writer(pg_url: str) -> None:
                 assert reader.execute(text("SELECT data_version FROM shop_state")).scalar() == 0
     finally:
         db.dispose()
+
+
+def test_the_demo_is_written_to_a_server_like_to_a_file(
+    pg_url: str, demo_db_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`barberbi demo --db postgresql://...`: the same shop as the file demo, row for row."""
+    assert main(["demo", "--db", pg_url, "--seed", "7", "--end", DEMO_END.isoformat()]) == 0
+    capsys.readouterr()
+    tables = ("locations", "barbers", "clients", "appointments", "sale_items")
+    sums = {t: text(f"SELECT COUNT(*), COALESCE(SUM(id), 0) FROM {t}") for t in tables}
+    server, lite = open_database(pg_url), open_database(demo_db_file, create=False)
+    try:
+        with server.read() as a, lite.read() as b:
+            for table, sql in sums.items():
+                assert tuple(a.execute(sql).one()) == tuple(b.execute(sql).one()), table
+    finally:
+        server.dispose()
+        lite.dispose()
+    # A second demo into the same, now full, database is refused and changes nothing.
+    assert main(["demo", "--db", pg_url, "--seed", "8"]) == 2
+    assert "already holds a shop" in capsys.readouterr().err

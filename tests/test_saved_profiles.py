@@ -20,7 +20,7 @@ from barberbi_desktop.ingest.saved_profiles import (
     to_toml,
 )
 from barberbi_desktop.storage.db import Database, open_database
-from tests.import_helpers import query
+from tests.import_helpers import address, query
 
 HEADER = "When,Who,Stylist,What,Amount,Chair notes"
 MAP = ["--platform", "barberbi", "--map", "start=When", "--map", "client_name=Who",
@@ -96,9 +96,8 @@ def test_a_saved_profile_is_a_platform_and_a_bad_name_stops_before_importing(
 
 def test_a_refused_file_saves_nothing(db: Database, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert db.path is not None
     bad = _till(tmp_path / "till.csv", "not a date,Al,Marco,Cut,20.00,")
-    code, out = _run(capsys, "--db", str(db.path), "import", str(bad), *MAP,
+    code, out = _run(capsys, "--db", address(db), "import", str(bad), *MAP,
                      "--save-profile", "till")  # fmt: skip
     assert code == 2 and out["saved_profile"] is None
     assert saved_profiles(db) == {}

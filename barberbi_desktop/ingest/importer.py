@@ -12,7 +12,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +44,8 @@ from barberbi_desktop.ingest.profiles import (
 )
 from barberbi_desktop.ingest.read import RawTable, open_table
 from barberbi_desktop.ingest.saved_profiles import saved_profiles
-from barberbi_desktop.storage.db import Database, environment_errors, rollback_if_open
+from barberbi_desktop.storage.cursor import Cursor, raw_cursor
+from barberbi_desktop.storage.db import Database, environment_errors
 from barberbi_desktop.storage.users import audit_row
 
 MAX_STORED_PROBLEMS = 1000
@@ -248,7 +248,7 @@ class Importer:
         progress: Callable[[int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> None:
-        if db.path is None:
+        if db.path is None and not db.is_postgres:
             raise InputError("Imports need a database file.")
         self.db = db
         self.hub = hub
@@ -289,7 +289,7 @@ class Importer:
         for unit in _units(sources):
             started = time.perf_counter()
             try:
-                with environment_errors(self.db.path, "nothing was imported"):
+                with environment_errors(self.db.place, "nothing was imported"):
                     if unit[0].detection.profile.kind in LIST_KINDS:  # lists are never joined
                         lists.import_list(self, unit[0], date_order, location, dry_run,
                                           skip_bad_rows)  # fmt: skip
@@ -309,7 +309,7 @@ class Importer:
 
     # --- one unit ------------------------------------------------------------------------
 
-    def _context(self, cur: sqlite3.Cursor, src: _Source, location: str | None,
+    def _context(self, cur: Cursor, src: _Source, location: str | None,
                  date_order: str | None) -> Context:
         locs = cur.execute("SELECT name, timezone FROM locations ORDER BY id").fetchall()
         zones = {name.lower(): tz for name, tz in locs}
@@ -358,7 +358,7 @@ class Importer:
             return "dmy" if first else "mdy"
         raise AmbiguousDates(src.path.name, cols[0], str(example))
 
-    def _stage_file(self, cur: sqlite3.Cursor, idx: int, src: _Source, ctx: Context,
+    def _stage_file(self, cur: Cursor, idx: int, src: _Source, ctx: Context,
                     problems: list[pd.DataFrame], alone: bool) -> tuple[int, int]:
         """Stage one file; returns (rows read, rows with errors).
 
@@ -370,7 +370,7 @@ class Importer:
         profile, mapping = src.detection.profile, src.detection.mapping
         salt = "|".join([profile.name, repr(sorted(mapping.items())), str(ctx.date_order)])
         src.already_known = 0
-        cur.execute("BEGIN")
+        cur.begin()
         if alone and not cur.execute("SELECT EXISTS (SELECT 1 FROM appointments)").fetchone()[0]:
             alone = False  # nothing imported yet, so nothing to recognise
         parallel = profile.kind != "lines" and src.path.stat().st_size >= self.parallel_bytes
@@ -391,13 +391,13 @@ class Importer:
                 "(SELECT visit_key FROM stage_lines WHERE file_idx = ?))", (idx,)
             ).fetchone()[0]:
                 raise _SplitVisit()
-            cur.execute("COMMIT")
+            cur.commit()
         except BaseException:
-            rollback_if_open(cur)
+            cur.rollback_if_open()
             raise
         return rows, bad
 
-    def _unknown_rows(self, cur: sqlite3.Cursor, src: _Source, ctx: Context, salt: str,
+    def _unknown_rows(self, cur: Cursor, src: _Source, ctx: Context, salt: str,
                       alone: bool) -> Iterator[tuple[pd.DataFrame, int]]:
         """The file's chunks without the rows imported verbatim before (and their count)."""
         profile, mapping = src.detection.profile, src.detection.mapping
@@ -425,38 +425,40 @@ class Importer:
                 f"{partner} of the same export ({lone.profile.title})."
             )
         names = {i: s.path.name for i, s in enumerate(unit)}
-        fairy = self.db.engine.raw_connection()
-        try:
-            cur = fairy.driver_connection.cursor()
-            problems: list[pd.DataFrame] = []
-            load.create_stage(cur)
-            for i, src in enumerate(unit):
-                order = date_order
-                alone = len(unit) == 1
-                while True:
-                    ctx = self._context(cur, src, location, order)
-                    try:
-                        src.report.rows_read, src.report.rejected = self._stage_file(
-                            cur, i, src, ctx, problems, alone=alone
-                        )
-                        break
-                    except NeedDateOrder:
-                        cur.execute("DELETE FROM stage_lines WHERE file_idx = ?", (i,))
-                        order = self._settle_date_order(src)
-                    except _SplitVisit:  # staging was rolled back: read every row this time
-                        problems[:] = [p for p in problems if not (p["file_idx"] == i).all()]
-                        alone = False
-            self._check(unit, problems, skip_bad_rows)
-            key_cols = {i: s.detection.mapping.get("transaction_id", "?") for i, s in
-                        enumerate(unit)}
-            if len(unit) > 1:
-                load.check_join(cur, names, key_cols)
-            self._land(cur, unit, problems, dry_run)
-        finally:
+        with raw_cursor(self.db) as cur:
             try:
-                load.drop_stage(fairy.driver_connection.cursor())
+                self._stage_and_land(cur, unit, names, date_order, location, dry_run,
+                                     skip_bad_rows)  # fmt: skip
             finally:
-                fairy.close()
+                load.drop_stage(cur)
+
+    def _stage_and_land(self, cur: Cursor, unit: list[_Source], names: dict[int, str],
+                        date_order: str | None, location: str | None, dry_run: bool,
+                        skip_bad_rows: bool) -> None:
+        problems: list[pd.DataFrame] = []
+        load.create_stage(cur)
+        for i, src in enumerate(unit):
+            order = date_order
+            alone = len(unit) == 1
+            while True:
+                ctx = self._context(cur, src, location, order)
+                try:
+                    src.report.rows_read, src.report.rejected = self._stage_file(
+                        cur, i, src, ctx, problems, alone=alone
+                    )
+                    break
+                except NeedDateOrder:
+                    cur.execute("DELETE FROM stage_lines WHERE file_idx = ?", (i,))
+                    order = self._settle_date_order(src)
+                except _SplitVisit:  # staging was rolled back: read every row this time
+                    problems[:] = [p for p in problems if not (p["file_idx"] == i).all()]
+                    alone = False
+        self._check(unit, problems, skip_bad_rows)
+        key_cols = {i: s.detection.mapping.get("transaction_id", "?") for i, s in
+                    enumerate(unit)}
+        if len(unit) > 1:
+            load.check_join(cur, names, key_cols)
+        self._land(cur, unit, problems, dry_run)
 
     def _check(self, unit: list[_Source], problems: list[pd.DataFrame], skip: bool) -> None:
         all_problems = pd.concat(problems) if problems else None
@@ -475,24 +477,23 @@ class Importer:
             if src.report.rejected >= src.report.rows_read:
                 raise InputError(f"{src.path.name}: no row could be imported.")
 
-    def _land(self, cur: sqlite3.Cursor, unit: list[_Source], problems: list[pd.DataFrame],
+    def _land(self, cur: Cursor, unit: list[_Source], problems: list[pd.DataFrame],
               dry_run: bool) -> None:
         profile = unit[0].detection.profile
         platform = profile.family if len(unit) > 1 and profile.family else profile.name
         started = time.perf_counter()
         changed = False
         with self.db.write_lock():
-            cur.execute("BEGIN IMMEDIATE")
+            cur.begin_write()
             try:
                 now = int(time.time())
-                cur.execute(
+                batch_id = cur.insert_id(
                     "INSERT INTO import_batches (platform, file_name, sha256, started_utc, "
                     "rows_read, inserted, updated, unchanged, rejected, user_id, status) "
                     "VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 'running')",
                     (platform, " + ".join(s.path.name for s in unit),
                      _sha256([s.path for s in unit]), now, self.user_id),
                 )
-                batch_id = cur.lastrowid
                 maps = [s.detection.mapping for s in unit]
                 result = load.merge(
                     cur, batch_id=batch_id, platform=platform,
@@ -528,16 +529,16 @@ class Importer:
                     )
                 cur.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
-                rollback_if_open(cur)
+                cur.rollback_if_open()
                 raise
         if changed and not dry_run and self.hub is not None:
             self.hub.publish(DataChanged(reason="import", batch_id=batch_id))
 
-    def _zone(self, cur: sqlite3.Cursor) -> str:
+    def _zone(self, cur: Cursor) -> str:
         row = cur.execute("SELECT timezone FROM locations ORDER BY id LIMIT 1").fetchone()
         return row[0] if row else local_zone()
 
-    def _record(self, cur: sqlite3.Cursor, batch_id: int, unit: list[_Source],
+    def _record(self, cur: Cursor, batch_id: int, unit: list[_Source],
                 problems: list[pd.DataFrame], started: float) -> None:
         reports = [s.report for s in unit]
         cur.execute(
@@ -579,32 +580,27 @@ def undo_last_import(
     db: Database, hub: EventHub | None = None, user_id: int | None = None
 ) -> dict[str, Any]:
     """Undo the most recent batch that landed, exactly; refuses if there is none."""
-    fairy = db.engine.raw_connection()
-    try:
-        cur = fairy.driver_connection.cursor()
-        with db.write_lock():
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                row = cur.execute(
-                    "SELECT id, file_name FROM import_batches WHERE status = 'landed' "
-                    "ORDER BY id DESC LIMIT 1"
-                ).fetchone()
-                if row is None:
-                    raise InputError("There is no import to undo.")
-                batch_id, file_name = row
-                restored = lists_load.undo_batch(cur, batch_id)  # before load's: see lists_load
-                counts = load.undo_batch(cur, batch_id)
-                counts["restored"] += restored
-                cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
-                cur.execute("UPDATE shop_state SET data_version = data_version + 1")
-                audit_row(cur, user_id, "import_undone",
-                          {"batch_id": batch_id, "file": file_name, **counts})  # fmt: skip
-                cur.execute("COMMIT")
-            except BaseException:
-                rollback_if_open(cur)
-                raise
-    finally:
-        fairy.close()
+    with raw_cursor(db) as cur, db.write_lock():
+        cur.begin_write()
+        try:
+            row = cur.execute(
+                "SELECT id, file_name FROM import_batches WHERE status = 'landed' "
+                "ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise InputError("There is no import to undo.")
+            batch_id, file_name = row
+            restored = lists_load.undo_batch(cur, batch_id)  # before load's: see lists_load
+            counts = load.undo_batch(cur, batch_id)
+            counts["restored"] += restored
+            cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
+            cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+            audit_row(cur, user_id, "import_undone",
+                      {"batch_id": batch_id, "file": file_name, **counts})  # fmt: skip
+            cur.commit()
+        except BaseException:
+            cur.rollback_if_open()
+            raise
     if hub is not None:
         hub.publish(DataChanged(reason="undo", batch_id=batch_id))
     return {"batch_id": batch_id, "file": file_name, **counts}

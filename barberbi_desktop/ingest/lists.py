@@ -12,7 +12,6 @@ exactly like a booking import (`lists_load`).
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +30,7 @@ from barberbi_desktop.ingest.canonical import (
     guess_category,
 )
 from barberbi_desktop.ingest.profiles import LIST_KINDS, Profile, normalise_word
+from barberbi_desktop.storage.cursor import Cursor, raw_cursor
 
 if TYPE_CHECKING:
     from barberbi_desktop.ingest.importer import Importer, _Source
@@ -339,51 +339,46 @@ def import_list(importer: Importer, src: _Source, date_order: str | None,
     report.rows_read, report.rejected = read.rows_read, read.rows_read - len(read.rows)
     importer._check([src], problems, skip_bad_rows)
     db, started = importer.db, time.perf_counter()
-    fairy = db.engine.raw_connection()
     changed = False
-    try:
-        cur = fairy.driver_connection.cursor()
-        with db.write_lock():
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(
-                    "INSERT INTO import_batches (platform, file_name, sha256, started_utc, "
-                    "rows_read, inserted, updated, unchanged, rejected, user_id, status, kind) "
-                    "VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 'running', ?)",
-                    (profile.name, src.path.name, _sha256([src.path]), int(time.time()),
-                     importer.user_id, profile.kind),
-                )  # fmt: skip
-                batch_id = int(cur.lastrowid or 0)
-                counts = lists_load.merge(
-                    cur, profile.kind, read.rows, batch_id=batch_id,
-                    family=profile.family or profile.name, zone=ctx.zone,
-                )  # fmt: skip
-                report.inserted, report.updated = counts["inserted"], counts["updated"]
-                report.unchanged = counts["unchanged"]
-                report.batch_id = None if dry_run else batch_id
-                report.status = "dry_run" if dry_run else "landed"
-                importer._record(cur, batch_id, [src], problems, started)
-                changed = counts["inserted"] + counts["updated"] > 0
-                if changed:
-                    cur.execute("UPDATE shop_state SET data_version = data_version + 1")
-                    cur.execute(
-                        "UPDATE import_batches SET data_version = (SELECT data_version FROM "
-                        "shop_state WHERE id = 1) WHERE id = ?", (batch_id,),
-                    )  # fmt: skip
-                cur.execute("ROLLBACK" if dry_run else "COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-    finally:
+    with raw_cursor(db) as cur:
         try:
-            lists_load.drop_stage(fairy.driver_connection.cursor())
+            with db.write_lock():
+                cur.begin_write()
+                try:
+                    batch_id = cur.insert_id(
+                        "INSERT INTO import_batches (platform, file_name, sha256, started_utc, "
+                        "rows_read, inserted, updated, unchanged, rejected, user_id, status, "
+                        "kind) VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 'running', ?)",
+                        (profile.name, src.path.name, _sha256([src.path]), int(time.time()),
+                         importer.user_id, profile.kind),
+                    )  # fmt: skip
+                    counts = lists_load.merge(
+                        cur, profile.kind, read.rows, batch_id=batch_id,
+                        family=profile.family or profile.name, zone=ctx.zone,
+                    )  # fmt: skip
+                    report.inserted, report.updated = counts["inserted"], counts["updated"]
+                    report.unchanged = counts["unchanged"]
+                    report.batch_id = None if dry_run else batch_id
+                    report.status = "dry_run" if dry_run else "landed"
+                    importer._record(cur, batch_id, [src], problems, started)
+                    changed = counts["inserted"] + counts["updated"] > 0
+                    if changed:
+                        cur.execute("UPDATE shop_state SET data_version = data_version + 1")
+                        cur.execute(
+                            "UPDATE import_batches SET data_version = (SELECT data_version "
+                            "FROM shop_state WHERE id = 1) WHERE id = ?", (batch_id,),
+                        )  # fmt: skip
+                    cur.execute("ROLLBACK" if dry_run else "COMMIT")
+                except BaseException:
+                    cur.rollback_if_open()
+                    raise
         finally:
-            fairy.close()
+            lists_load.drop_stage(cur)
     if changed and not dry_run and importer.hub is not None:
         importer.hub.publish(DataChanged(reason="import", batch_id=batch_id))
 
 
-def mark_premium_services(cur: sqlite3.Cursor, batch_id: int) -> int:
+def mark_premium_services(cur: Cursor, batch_id: int) -> int:
     """Mark the services a booking import created as premium by the owner's threshold.
 
     For `load.merge` to call once a batch's sale lines are in: such a service has no

@@ -18,7 +18,6 @@ which then deletes the batch's change records.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pandas as pd
@@ -26,6 +25,7 @@ import pandas as pd
 from barberbi_desktop.ingest import load
 from barberbi_desktop.ingest.canonical import LINE_COLUMNS
 from barberbi_desktop.storage import premium
+from barberbi_desktop.storage.cursor import Cursor
 
 # Columns a list may change on an existing row, per table; undo restores exactly these.
 RESTORE = {
@@ -37,19 +37,26 @@ RESTORE = {
 Outcomes = list[tuple[str, int]]  # (insert, update or same; how many file rows)
 _NAMES = {"insert": "inserted", "update": "updated", "same": "unchanged"}
 _STAGE = ("client_extra", "client_more", "names_list", "svc_rows", "svc", "staff_rows", "staff")
+# The staged list columns that are not text (flags are 0/1, except a staff member's
+# ``active``, which is written to a boolean column as it is).
+_TYPES = {
+    "row": "INTEGER", "consent": "INTEGER", "bmd": "INTEGER", "duration": "INTEGER",
+    "price": "INTEGER", "category_given": "INTEGER", "active": "BOOLEAN",
+}  # fmt: skip
+JSON_COLUMNS = {"external_ids"}
 
 
-def _frame_into(cur: sqlite3.Cursor, table: str, frame: pd.DataFrame) -> None:
+def _frame_into(cur: Cursor, table: str, frame: pd.DataFrame) -> None:
     cur.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    cur.execute(f"CREATE TEMP TABLE {table} ({', '.join(frame.columns)})")
-    marks = ", ".join("?" for _ in frame.columns)
-    cur.executemany(
-        f"INSERT INTO {table} VALUES ({marks})",
-        zip(*(load._py(frame[c]) for c in frame.columns), strict=True),
-    )
+    cols = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in frame.columns)
+    cur.execute(f"CREATE TEMP TABLE {table} ({cols})")
+    values = [load._py(frame[c]) for c in frame.columns]
+    values = [load._whole(v) if _TYPES.get(c) == "INTEGER" else v
+              for c, v in zip(frame.columns, values, strict=True)]  # fmt: skip
+    cur.insert_rows(table, list(frame.columns), zip(*values, strict=True))
 
 
-def _record(cur: sqlite3.Cursor, table: str, joined: str, diff: str, p: dict[str, Any]) -> None:
+def _record(cur: Cursor, table: str, joined: str, diff: str, p: dict[str, Any]) -> None:
     """Old values of the rows ``joined`` (``FROM ... t``) selects where ``diff`` holds."""
     before = ", ".join(f"'{c}', t.{c}" for c in RESTORE[table])
     cur.execute(
@@ -59,7 +66,7 @@ def _record(cur: sqlite3.Cursor, table: str, joined: str, diff: str, p: dict[str
     )
 
 
-def merge(cur: sqlite3.Cursor, kind: str, rows: pd.DataFrame, *, batch_id: int, family: str,
+def merge(cur: Cursor, kind: str, rows: pd.DataFrame, *, batch_id: int, family: str,
           zone: str) -> dict[str, int]:
     """Land a list's good rows (`lists.transform`); returns inserted/updated/unchanged rows."""
     p = {"b": batch_id, "family": family, "zone": zone, "t": premium.threshold(cur)}
@@ -70,10 +77,32 @@ def merge(cur: sqlite3.Cursor, kind: str, rows: pd.DataFrame, *, batch_id: int, 
     return counts
 
 
+def _differs(new: str, old: str, json: bool) -> str:
+    """``new`` is not ``old`` (NULLs alike); JSON compares as its text, since PostgreSQL's
+    ``json`` has no equality."""
+    if json:
+        return f"CAST(({new}) AS TEXT) IS NOT CAST({old} AS TEXT)"
+    return f"({new}) IS NOT {old}"
+
+
+def _json_get(cur: Cursor, doc: str, key: str) -> str:
+    """The text under ``key`` (an SQL string literal) of the JSON object ``doc``."""
+    if cur.postgres:
+        return f"(CAST({doc} AS json) ->> {key})"
+    return f"json_extract({doc}, '$.\"' || {key} || '\"')"
+
+
+def _json_put(cur: Cursor, doc: str, key: str, value: str) -> str:
+    """The JSON object ``doc`` with ``key`` set to the text ``value``."""
+    if cur.postgres:
+        return f"CAST(CAST({doc} AS jsonb) || jsonb_build_object({key}, {value}) AS json)"
+    return f"json_set({doc}, '$.\"' || {key} || '\"', {value})"
+
+
 # --- clients -------------------------------------------------------------------------
 
 
-def _clients(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
+def _clients(cur: Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
     locs = cur.execute("SELECT name FROM locations").fetchall()
     lines = pd.DataFrame({
         "row": rows["row"], "client_key": rows["client_key"], "client_ext": rows["client_ext"],
@@ -97,12 +126,13 @@ def _clients(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outc
         CREATE TEMP TABLE stage_client_more AS
           SELECT s.client_id, min(s.first_seen) AS first_seen, max(x.referral) AS referral,
                  max(x.consent) AS consent, max(x.bmd) AS bmd,
-                 max(s.outcome = 'insert') AS inserted
+                 max(CASE WHEN s.outcome = 'insert' THEN 1 ELSE 0 END) AS inserted
           FROM stage_clients s LEFT JOIN stage_client_extra x ON x.client_key = s.client_key
           WHERE s.client_id IS NOT NULL GROUP BY s.client_id;
         CREATE UNIQUE INDEX temp.ix_stage_client_more ON stage_client_more (client_id);
         -- Clients this batch created are deleted by undo: no old values to keep.
-        UPDATE clients SET referral_source = m.referral, marketing_consent = m.consent,
+        UPDATE clients SET referral_source = m.referral,
+               marketing_consent = CAST(m.consent AS BOOLEAN),
                birthday_month = m.bmd / 100, birthday_day = m.bmd % 100
           FROM stage_client_more m WHERE clients.id = m.client_id AND m.inserted = 1
         """)  # fmt: skip
@@ -110,7 +140,7 @@ def _clients(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outc
         "first_seen_utc": "CASE WHEN m.first_seen < coalesce(t.first_seen_utc, m.first_seen + 1)"
                           " THEN m.first_seen ELSE t.first_seen_utc END",
         "referral_source": "coalesce(t.referral_source, m.referral)",
-        "marketing_consent": "coalesce(t.marketing_consent, m.consent)",
+        "marketing_consent": "coalesce(t.marketing_consent, CAST(m.consent AS BOOLEAN))",
         "birthday_month": "CASE WHEN t.birthday_month IS NULL THEN m.bmd / 100 "
                           "ELSE t.birthday_month END",
         "birthday_day": "CASE WHEN t.birthday_month IS NULL THEN m.bmd % 100 "
@@ -130,7 +160,7 @@ def _clients(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outc
     return [(o, counts.get(k, 0)) for o, k in _NAMES.items()]
 
 
-def _propose_same_name(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+def _propose_same_name(cur: Cursor, p: dict[str, Any]) -> None:
     """A new client whose id, email or phone matched nobody but whose name an existing client
     has (say, a Fresha client already imported by name from the appointment list): ask the
     owner, do not merge. Name-only rows were proposed by `load._clients` already; clients
@@ -157,14 +187,14 @@ def _propose_same_name(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
 # --- services ------------------------------------------------------------------------
 
 
-def _services(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
+def _services(cur: Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
     frame = rows[["row", "name", "duration", "price", "category", "category_given"]].copy()
     frame["category_given"] = frame["category_given"].astype(int)
     _frame_into(cur, "stage_svc_rows", frame)
     load._script(cur, """
         CREATE TEMP TABLE stage_svc AS
           SELECT lower(name) AS lname, name, duration, price, category, category_given,
-                 NULL AS service_id, 'same' AS outcome
+                 CAST(NULL AS INTEGER) AS service_id, 'same' AS outcome
           FROM stage_svc_rows WHERE row IN (SELECT min(row) FROM stage_svc_rows
                                            GROUP BY lower(name));
         CREATE UNIQUE INDEX temp.ix_stage_svc ON stage_svc (lname);
@@ -176,13 +206,13 @@ def _services(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Out
     cur.execute(
         "INSERT INTO services (name, category, list_price_cents, duration_min, premium, active, "
         "natural_key, import_batch_id) SELECT name, category, price, duration, "
-        "coalesce(price >= :t, 0), 1, 'service:' || lname, :b FROM stage_svc "
+        "coalesce(price >= :t, FALSE), TRUE, 'service:' || lname, :b FROM stage_svc "
         "WHERE outcome = 'insert' ORDER BY lname",
         p,
     )
     price = "coalesce(s.price, t.list_price_cents)"
     new = {
-        "category": "CASE WHEN s.category_given OR t.category = 'other' THEN s.category "
+        "category": "CASE WHEN s.category_given = 1 OR t.category = 'other' THEN s.category "
                     "ELSE t.category END",
         "list_price_cents": price,
         "duration_min": "coalesce(s.duration, t.duration_min)",
@@ -195,12 +225,13 @@ def _services(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Out
     ).fetchall()
 
 
-def _update_changed(cur: sqlite3.Cursor, table: str, stage: str, id_col: str, key_col: str,
+def _update_changed(cur: Cursor, table: str, stage: str, id_col: str, key_col: str,
                     new: dict[str, str], p: dict[str, Any]) -> None:
     """Write ``new`` (column -> SQL over the stage ``s`` and the row ``t``) to the matched
     rows it changes, old values first into ``import_changes``, and mark them updated."""
     joined = f"FROM {stage} s JOIN {table} t ON t.id = s.{id_col} WHERE s.outcome = 'same'"
-    diff = "(" + " OR ".join(f"({e}) IS NOT t.{c}" for c, e in new.items()) + ")"
+    diff = "(" + " OR ".join(_differs(e, f"t.{c}", c in JSON_COLUMNS)
+                             for c, e in new.items()) + ")"  # fmt: skip
     _record(cur, table, joined, diff, p)
     cur.execute(f"UPDATE {stage} SET outcome = 'update' WHERE {key_col} IN "
                 f"(SELECT s.{key_col} {joined} AND {diff})", p)  # fmt: skip
@@ -212,7 +243,7 @@ def _update_changed(cur: sqlite3.Cursor, table: str, stage: str, id_col: str, ke
 # --- staff ---------------------------------------------------------------------------
 
 
-def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
+def _staff(cur: Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcomes:
     load.create_stage(cur)  # the staff's locations, staged as lines so `load` creates them
     load.stage(cur, rows[["row", "location"]].reindex(columns=LINE_COLUMNS), 0, "primary")
     load._locations(cur, p)
@@ -220,16 +251,16 @@ def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcom
     frame["staff_ext"] = frame["staff_ext"].where(frame["staff_ext"].ne(""), None)
     frame["active"] = frame["active"].map({True: 1, False: 0}).astype(object)
     _frame_into(cur, "stage_staff_rows", frame)
-    path = "'$.\"' || :family || '\"'"
+    family = "'" + p["family"].replace("'", "''") + "'"
     load._script(cur, f"""
         CREATE TEMP TABLE stage_staff AS
           SELECT l.id AS location_id, lower(r.name) AS lname, r.name, r.staff_ext AS ext,
-                 r.active, NULL AS barber_id, 'same' AS outcome
+                 r.active, CAST(NULL AS INTEGER) AS barber_id, 'same' AS outcome
           FROM stage_staff_rows r JOIN stage_loc l ON l.lname = lower(r.location)
           WHERE r.row IN (SELECT min(row) FROM stage_staff_rows
                           GROUP BY lower(location), lower(name));
         UPDATE stage_staff SET barber_id = (SELECT id FROM barbers b WHERE
-          json_extract(b.external_ids, {path}) = stage_staff.ext ORDER BY id LIMIT 1)
+          {_json_get(cur, "b.external_ids", family)} = stage_staff.ext ORDER BY id LIMIT 1)
           WHERE ext IS NOT NULL;
         UPDATE stage_staff SET barber_id = (SELECT id FROM barbers b WHERE
           b.location_id = stage_staff.location_id AND lower(b.name) = stage_staff.lname
@@ -238,11 +269,12 @@ def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcom
           'barber:' || stage_staff.location_id || ':' || stage_staff.lname)
           WHERE barber_id IS NULL;
         UPDATE stage_staff SET outcome = 'insert' WHERE barber_id IS NULL
-        """.replace(":family", "'" + p["family"].replace("'", "''") + "'"))  # fmt: skip
+        """)  # fmt: skip
     cur.execute(
         "INSERT INTO barbers (location_id, name, pay_model, working_hours, active, external_ids, "
         "natural_key, import_batch_id) SELECT location_id, name, 'commission', '{}', "
-        "coalesce(active, 1), CASE WHEN ext IS NOT NULL THEN json_object(:family, ext) "
+        "coalesce(active, TRUE), CASE WHEN ext IS NOT NULL THEN "
+        "json_object(CAST(:family AS TEXT), ext) "
         "ELSE '{}' END, 'barber:' || location_id || ':' || lname, :b FROM stage_staff "
         "WHERE outcome = 'insert' ORDER BY location_id, lname",
         p,
@@ -250,8 +282,8 @@ def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcom
     ids = "coalesce(t.external_ids, '{}')"
     new = {
         "active": "coalesce(s.active, t.active)",  # a name the list leaves out stays as it was
-        "external_ids": f"CASE WHEN s.ext IS NOT NULL AND json_extract({ids}, {path}) IS NULL "
-                        f"THEN json_set({ids}, {path}, s.ext) ELSE t.external_ids END",
+        "external_ids": f"CASE WHEN s.ext IS NOT NULL AND {_json_get(cur, ids, family)} IS NULL "
+                        f"THEN {_json_put(cur, ids, family, 's.ext')} ELSE t.external_ids END",
     }  # fmt: skip
     _update_changed(cur, "barbers", "stage_staff", "barber_id", "barber_id", new, p)
     return cur.execute(
@@ -264,11 +296,11 @@ def _staff(cur: sqlite3.Cursor, rows: pd.DataFrame, p: dict[str, Any]) -> Outcom
 # --- undo, premium, clean-up ---------------------------------------------------------
 
 
-def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> int:
+def undo_batch(cur: Cursor, batch_id: int) -> int:
     """Write back what a list batch changed on existing rows; run before `load.undo_batch`."""
     restored = 0
     for table, cols in RESTORE.items():
-        sets = ", ".join(f"{c} = json_extract(c.before, '$.{c}')" for c in cols)
+        sets = ", ".join(f"{c} = {cur.json_field('c.before', c, table)}" for c in cols)
         restored += cur.execute(
             f"UPDATE {table} SET {sets} FROM import_changes c WHERE c.batch_id = ? AND "
             f"c.table_name = '{table}:list' AND c.action = 'update' AND {table}.id = c.row_id",
@@ -277,13 +309,15 @@ def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> int:
     return restored
 
 
-def mark_premium(cur: sqlite3.Cursor, batch_id: int) -> int:
+def mark_premium(cur: Cursor, batch_id: int) -> int:
     """Premium flags for the services ``batch_id`` created without a list price."""
     return premium.mark(cur, premium.threshold(cur),
                         "import_batch_id = ? AND list_price_cents IS NULL", (batch_id,))
 
 
-def drop_stage(cur: sqlite3.Cursor) -> None:
+def drop_stage(cur: Cursor) -> None:
+    if not cur.usable:
+        return
     load.drop_stage(cur)
     for t in _STAGE:
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")

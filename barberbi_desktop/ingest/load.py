@@ -13,7 +13,6 @@ undo writes the old values back and deletes what still carries the batch id.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from barberbi_desktop.ingest.canonical import LINE_COLUMNS
 from barberbi_desktop.ingest.sale_lines import ITEMS_SELECT, script
 from barberbi_desktop.storage import premium
 from barberbi_desktop.storage.bulk import deferred_indexes
+from barberbi_desktop.storage.cursor import INTEGRITY_ERRORS, Cursor, reason
 
 TERMINAL = ("completed", "cancelled", "no_show")
 BIG_BATCH = 100_000  # above this many visits, secondary indexes are rebuilt once at the end
@@ -34,7 +34,7 @@ UNDO_REBUILD_MIN = 10_000  # an undo removing this many rows may rebuild indexes
 
 _STAGE_TYPES = {
     "row": "INTEGER", "line_no": "INTEGER", "start_utc": "INTEGER", "end_utc": "INTEGER",
-    "booked_at_utc": "INTEGER", "time_known": "INTEGER", "quantity": "INTEGER",
+    "booked_at_utc": "INTEGER", "time_known": "BOOLEAN", "quantity": "INTEGER",
     "unit_price_cents": "INTEGER",
     "discount_cents": "INTEGER", "tax_cents": "INTEGER", "tip_cents": "INTEGER",
 }  # fmt: skip
@@ -56,7 +56,7 @@ RESTORABLE = {
 }  # fmt: skip
 
 
-def create_stage(cur: sqlite3.Cursor) -> None:
+def create_stage(cur: Cursor) -> None:
     """The staging tables: parsed rows, and visits a verbatim re-import skipped.
 
     ``role`` is ``primary`` (a row is a visit's line), ``summary`` (a payments file:
@@ -64,8 +64,9 @@ def create_stage(cur: sqlite3.Cursor) -> None:
     """
     cur.execute("DROP TABLE IF EXISTS temp.stage_lines")
     cols = ", ".join(f"{c} {_STAGE_TYPES.get(c, 'TEXT')}" for c in LINE_COLUMNS)
+    rid = "rid BIGSERIAL, " if cur.postgres else ""  # SQLite numbers rows itself (rowid)
     cur.execute(
-        f"CREATE TEMP TABLE stage_lines (file_idx INTEGER, role TEXT, {cols}, "
+        f"CREATE TEMP TABLE stage_lines ({rid}file_idx INTEGER, role TEXT, {cols}, "
         "is_line INTEGER, item_key TEXT)"
     )
     cur.execute("DROP TABLE IF EXISTS temp.stage_known_hits")
@@ -83,7 +84,13 @@ def _py(values: pd.Series) -> list[Any]:
     return [None if v is None or v is pd.NA or v != v else v for v in out]
 
 
-def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) -> None:
+def _whole(values: list[Any]) -> list[Any]:
+    """Whole numbers a float column holds (pandas makes an integer column with gaps
+    float) as ints: PostgreSQL's COPY refuses ``3.0`` for an integer column."""
+    return [v if v is None or not isinstance(v, float) else int(v) for v in values]
+
+
+def stage(cur: Cursor, lines: pd.DataFrame, file_idx: int, role: str) -> None:
     """Stage parsed lines, each already keyed as the line of a one-row visit.
 
     Most big files have one row per visit, and then that key is final
@@ -91,18 +98,26 @@ def stage(cur: sqlite3.Cursor, lines: pd.DataFrame, file_idx: int, role: str) ->
     building it here spares an UPDATE of every staged row.
     """
     columns = [_py(lines[c]) for c in LINE_COLUMNS]
+    if cur.postgres:
+        columns = [_whole(v) if _STAGE_TYPES.get(c) == "INTEGER" and lines[c].dtype.kind == "f"
+                   else v for c, v in zip(LINE_COLUMNS, columns, strict=True)]  # fmt: skip
     n = len(lines)
     sep = ":s:" if role == "summary" else ":"
     keys = (lines["visit_key"].astype(str) + sep + lines["line_hash"].astype(str) + ":0").tolist()
-    marks = ", ".join("?" for _ in range(len(LINE_COLUMNS) + 4))
-    cur.executemany(
-        f"INSERT INTO stage_lines (file_idx, role, {', '.join(LINE_COLUMNS)}, is_line, item_key) "
-        f"VALUES ({marks})",
+    cur.insert_rows(
+        "stage_lines", ["file_idx", "role", *LINE_COLUMNS, "is_line", "item_key"],
         zip([file_idx] * n, [role] * n, *columns, [1] * n, keys, strict=True),
     )
 
 
-def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Series:
+_KNOWN_HITS = (
+    "FROM stage_known s JOIN appointments a ON a.natural_key = s.k "
+    "AND a.source_hash = s.h WHERE (SELECT count(*) FROM sale_items t "
+    "WHERE t.appointment_id = a.id) <= 1"
+)
+
+
+def known_rows(cur: Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Series:
     """Rows whose appointment was imported from exactly this row, and only it, before.
 
     A visit of several lines is never skipped this way (its rows are parsed and its
@@ -112,16 +127,17 @@ def known_rows(cur: sqlite3.Cursor, keys: pd.Series, hashes: pd.Series) -> pd.Se
     cur.execute("DELETE FROM stage_known")
     have = keys.notna().to_numpy()
     positions = [i for i, ok in enumerate(have) if ok]
-    cur.executemany(
-        "INSERT INTO stage_known VALUES (?, ?, ?)",
-        zip(positions, keys[have].tolist(), hashes[have].tolist(), strict=True),
-    )
-    hits = cur.execute(
-        "SELECT s.pos, s.k FROM stage_known s JOIN appointments a ON a.natural_key = s.k "
-        "AND a.source_hash = s.h WHERE (SELECT count(*) FROM sale_items t "
-        "WHERE t.appointment_id = a.id) <= 1"
-    ).fetchall()
-    cur.executemany("INSERT OR IGNORE INTO stage_known_hits VALUES (?)", [(k,) for _, k in hits])
+    cur.insert_rows("stage_known", ["pos", "k", "h"],
+                    zip(positions, keys[have].tolist(), hashes[have].tolist(), strict=True))
+    hits = cur.execute(f"SELECT s.pos, s.k {_KNOWN_HITS}").fetchall()
+    if cur.postgres:  # a million single-row INSERTs would take a minute on a server
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS stage_known_new (k TEXT)")
+        cur.execute("DELETE FROM stage_known_new")
+        cur.insert_rows("stage_known_new", ["k"], ([k] for _, k in hits))
+        cur.execute("INSERT OR IGNORE INTO stage_known_hits SELECT DISTINCT k FROM stage_known_new")
+    else:
+        cur.executemany("INSERT OR IGNORE INTO stage_known_hits VALUES (?)",
+                        [(k,) for _, k in hits])  # fmt: skip
     mask = [False] * len(keys)
     for pos, _ in hits:
         mask[pos] = True
@@ -139,7 +155,7 @@ class MergeResult:
 _script = script
 
 
-def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int, str]) -> None:
+def check_join(cur: Cursor, names: dict[int, str], key_column: dict[int, str]) -> None:
     """Line items that point at a payment the payments file does not have are refused."""
     has_primary = cur.execute("SELECT EXISTS (SELECT 1 FROM stage_lines WHERE role = 'summary')")
     if not has_primary.fetchone()[0]:
@@ -159,7 +175,7 @@ def check_join(cur: sqlite3.Cursor, names: dict[int, str], key_column: dict[int,
 
 
 def merge(
-    cur: sqlite3.Cursor, *, batch_id: int, platform: str, family: str, default_zone: str,
+    cur: Cursor, *, batch_id: int, platform: str, family: str, default_zone: str,
     kind: str, has_tax: bool = False, has_tips: bool = False, has_price: bool = True,
 ) -> MergeResult:
     """Upsert everything staged; returns per-file outcome counts and the money that landed.
@@ -169,6 +185,7 @@ def merge(
     """
     p = {"b": batch_id, "source_platform": platform, "family": family, "zone": default_zone}
     cur.execute("CREATE INDEX temp.ix_stage_visit ON stage_lines (visit_key, role, line_no)")
+    cur.analyze("stage_lines")
     _locations(cur, p)
     _clients(cur, p)
     if kind == "customers":
@@ -194,7 +211,7 @@ def merge(
     return result
 
 
-def _locations(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+def _locations(cur: Cursor, p: dict[str, Any]) -> None:
     last = cur.execute("SELECT coalesce(max(id), 0) FROM locations").fetchone()[0]
     cur.execute(
         "INSERT INTO locations (name, timezone, currency, opening_hours, retail_tax_bp) "
@@ -216,14 +233,14 @@ def _locations(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     )
 
 
-def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+def _clients(cur: Cursor, p: dict[str, Any]) -> None:
     _script(cur,
         """
         DROP TABLE IF EXISTS temp.stage_clients;
         CREATE TEMP TABLE stage_clients AS
           SELECT client_key, max(client_ext) AS ext, max(client_name) AS name,
                  max(email) AS email, max(phone) AS phone, min(start_utc) AS first_seen,
-                 min(location) AS location, NULL AS client_id, 'same' AS outcome,
+                 min(location) AS location, CAST(NULL AS INTEGER) AS client_id, 'same' AS outcome,
                  CASE WHEN max(client_ext) IS NOT NULL THEN 1 WHEN max(email) IS NOT NULL
                       THEN 2 WHEN max(phone) IS NOT NULL THEN 3 ELSE 4 END AS strength
           FROM stage_lines WHERE client_key IS NOT NULL GROUP BY client_key;
@@ -247,8 +264,9 @@ def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     )
     cur.execute(
         "INSERT INTO import_changes (batch_id, table_name, row_id, action, before) "
-        "SELECT DISTINCT :b, 'clients', c.id, 'update', json_object('email', c.email, 'phone', "
-        f"c.phone, 'import_batch_id', c.import_batch_id) {fill}",
+        "SELECT :b, 'clients', c.id, 'update', json_object('email', c.email, 'phone', "
+        "c.phone, 'import_batch_id', c.import_batch_id) FROM clients c "
+        f"WHERE c.id IN (SELECT c.id {fill})",  # once per client (JSON has no DISTINCT)
         p,
     )
     cur.execute(f"UPDATE stage_clients SET outcome = 'update' WHERE client_key IN "
@@ -272,7 +290,8 @@ def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
             "INSERT INTO clients (display_name, email, phone, first_seen_utc, home_location_id, "
             "external_ids, natural_key, import_batch_id) SELECT coalesce(s.name, s.email, "
             "s.phone, 'Unnamed client'), s.email, s.phone, s.first_seen, l.id, CASE WHEN s.ext "
-            "IS NOT NULL THEN json_object(:family, s.ext) ELSE '{}' END, s.client_key, :b "
+            "IS NOT NULL THEN json_object(CAST(:family AS TEXT), s.ext) ELSE '{}' END, "
+            "s.client_key, :b "
             "FROM stage_clients s LEFT JOIN stage_loc l ON l.lname = lower(s.location) "
             "WHERE s.client_id IS NULL AND s.strength = :s ORDER BY s.client_key",
             {**p, "s": strength},
@@ -286,7 +305,7 @@ def _clients(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
         _propose_merges(cur, p)
 
 
-def _propose_merges(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+def _propose_merges(cur: Cursor, p: dict[str, Any]) -> None:
     """New name-only clients whose name an existing client already has: ask, do not merge."""
     _script(
         cur,
@@ -308,7 +327,7 @@ def _propose_merges(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     cur.execute("DROP TABLE temp.stage_names")
 
 
-def _customer_counts(cur: sqlite3.Cursor) -> MergeResult:
+def _customer_counts(cur: Cursor) -> MergeResult:
     rows = cur.execute(
         "SELECT l.file_idx, s.outcome, COUNT(*) FROM stage_lines l JOIN stage_clients s "
         "ON s.client_key = l.client_key GROUP BY l.file_idx, s.outcome"
@@ -325,13 +344,13 @@ def _result(rows: list[tuple[int, str, int]]) -> MergeResult:
     return out
 
 
-def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
+def _barbers_services(cur: Cursor, p: dict[str, Any]) -> None:
     _script(cur,
         """
         DROP TABLE IF EXISTS temp.stage_barbers;
         CREATE TEMP TABLE stage_barbers AS
           SELECT l.id AS location_id, lower(v.barber) AS lname, min(v.barber) AS name,
-                 NULL AS barber_id
+                 CAST(NULL AS INTEGER) AS barber_id
           FROM stage_lines v  -- every visit's barber is some staged row's
           JOIN stage_loc l ON l.lname = lower(v.location)
           WHERE v.barber IS NOT NULL GROUP BY l.id, lower(v.barber);
@@ -341,9 +360,9 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
         DROP TABLE IF EXISTS temp.stage_services;
         CREATE TEMP TABLE stage_services AS
           SELECT lower(name) AS lname, min(name) AS name, min(category) AS category,
-                 NULL AS service_id
+                 CAST(NULL AS INTEGER) AS service_id
           FROM (SELECT item_name AS name, category FROM stage_lines
-                WHERE is_line = 1 AND kind IN ('service', 'package') AND item_name IS NOT NULL)
+                WHERE is_line = 1 AND kind IN ('service', 'package') AND item_name IS NOT NULL) x
           GROUP BY lower(name);
         UPDATE stage_services SET service_id = (SELECT id FROM services s
           WHERE lower(s.name) = stage_services.lname ORDER BY id LIMIT 1);
@@ -352,7 +371,7 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     cur.execute(
         "INSERT INTO barbers (location_id, name, pay_model, working_hours, active, "
         "external_ids, natural_key, import_batch_id) SELECT location_id, name, 'commission', "
-        "'{}', 1, '{}', 'barber:' || location_id || ':' || lname, :b FROM stage_barbers "
+        "'{}', TRUE, '{}', 'barber:' || location_id || ':' || lname, :b FROM stage_barbers "
         "WHERE barber_id IS NULL",
         p,
     )
@@ -363,7 +382,7 @@ def _barbers_services(cur: sqlite3.Cursor, p: dict[str, Any]) -> None:
     )
     cur.execute(
         "INSERT INTO services (name, category, premium, active, natural_key, import_batch_id) "
-        "SELECT name, coalesce(category, 'other'), 0, 1, 'service:' || lname, :b "
+        "SELECT name, coalesce(category, 'other'), FALSE, TRUE, 'service:' || lname, :b "
         "FROM stage_services WHERE service_id IS NULL",
         p,
     )
@@ -391,11 +410,11 @@ def _with_ids(select: str, base: int) -> str:
     )
 
 
-def _max_id(cur: sqlite3.Cursor, table: str) -> int:
+def _max_id(cur: Cursor, table: str) -> int:
     return int(cur.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
 
 
-def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
+def _upsert(cur: Cursor, table: str, stage_table: str, cols: list[str],
             p: dict[str, Any], big: bool, on_insert: str = "",
             carry: tuple[str, ...] = ()) -> None:
     """Record old values of changed rows, update them, insert the new ones.
@@ -432,14 +451,16 @@ def _upsert(cur: sqlite3.Cursor, table: str, stage_table: str, cols: list[str],
             cur.execute(insert, p)
     else:
         cur.execute(insert, p)
+    cur.after_explicit_ids(table)
 
 
-def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
+def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
     terminal = ", ".join(f"'{s}'" for s in TERMINAL)
     select = """
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
-                 v.booked_at_utc, v.channel, v.source_id, coalesce(v.time_known, 1) AS time_known,
+                 v.booked_at_utc, v.channel, v.source_id,
+                 coalesce(v.time_known, TRUE) AS time_known,
                  v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
                  0 AS stale, v.adjust_only, 0 AS keep_detail, 0 AS detail_refunds
@@ -449,6 +470,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
           LEFT JOIN stage_barbers b ON b.location_id = l.id AND b.lname = lower(v.barber)
           LEFT JOIN stage_services sv ON sv.lname = lower(v.service_name)
     """
+    cur.analyze("stage_visits", "stage_clients", "stage_barbers", "stage_services", "stage_loc")
     cur.execute("DROP TABLE IF EXISTS temp.stage_appts")
     cur.execute(
         "CREATE TEMP TABLE stage_appts AS "
@@ -479,7 +501,7 @@ def _appointments(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> None:
             carry=("source_hash",))
 
 
-def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> int:
+def _items(cur: Cursor, p: dict[str, Any], big: bool) -> int:
     """Upsert the sale lines and remove those a newer export dropped; returns removed."""
     sale_lines.extras(cur)
     cur.execute("DROP TABLE IF EXISTS temp.stage_items")
@@ -489,12 +511,13 @@ def _items(cur: sqlite3.Cursor, p: dict[str, Any], big: bool) -> int:
     )
     cur.execute("CREATE INDEX temp.ix_stage_items ON stage_items (id)")
     cur.execute("CREATE UNIQUE INDEX temp.ix_stage_items_key ON stage_items (natural_key)")
+    cur.analyze("stage_items", "stage_appts")
     removed = sale_lines.replace_lines(cur, p)
     _upsert(cur, "sale_items", "stage_items", ITEM_COLS, p, big)
     return removed
 
 
-def _counts(cur: sqlite3.Cursor, removed: int) -> MergeResult:
+def _counts(cur: Cursor, removed: int) -> MergeResult:
     """Each staged row's outcome: new, updated (the row, its visit or its client) or the same.
 
     A row of a new visit is new; a row of a visit the shop had is updated when the
@@ -519,17 +542,19 @@ def _counts(cur: sqlite3.Cursor, removed: int) -> MergeResult:
     return result
 
 
-def drop_stage(cur: sqlite3.Cursor) -> None:
+def drop_stage(cur: Cursor) -> None:
+    if not cur.usable:
+        return
     for t in ("lines", "prim", "first", "visits", "clients", "barbers", "services", "appts",
-              "extras", "items", "loc", "known", "known_hits", "detail", "vsum", "gone",
-              "rejected"):
+              "extras", "items", "loc", "known", "known_hits", "known_new", "detail", "vsum",
+              "gone", "rejected"):
         cur.execute(f"DROP TABLE IF EXISTS temp.stage_{t}")
 
 
 # --- undo -----------------------------------------------------------------------------
 
 @contextmanager
-def _rebuilt_if_most(cur: sqlite3.Cursor, table: str, batch_id: int) -> Iterator[None]:
+def _rebuilt_if_most(cur: Cursor, table: str, batch_id: int) -> Iterator[None]:
     """Delete with the table's secondary indexes dropped and rebuilt over what is left,
     when the batch is most of a big table.
 
@@ -551,12 +576,12 @@ def _rebuilt_if_most(cur: sqlite3.Cursor, table: str, batch_id: int) -> Iterator
     yield
 
 
-def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> dict[str, int]:
+def undo_batch(cur: Cursor, batch_id: int) -> dict[str, int]:
     """Put the database back exactly as it was before ``batch_id`` (the last batch) landed."""
     restored = 0
     for table, cols in RESTORABLE.items():
         sets = ", ".join(
-            f"{c} = json_extract(c.before, '$.{c}')" for c in [*cols, "import_batch_id"]
+            f"{c} = {cur.json_field('c.before', c, table)}" for c in [*cols, "import_batch_id"]
         )
         restored += cur.execute(
             f"UPDATE {table} SET {sets} FROM import_changes c WHERE c.batch_id = ? AND "
@@ -581,10 +606,10 @@ def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> dict[str, int]:
                 removed += cur.execute(
                     f"DELETE FROM {table} WHERE import_batch_id = ?", (batch_id,)
                 ).rowcount
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise InputError(
                 f"The import cannot be undone: records entered since then use its {table} "
-                f"({exc})."
+                f"({reason(exc)})."
             ) from exc
     locs = [r[0] for r in cur.execute(
         "SELECT row_id FROM import_changes WHERE batch_id = ? AND table_name = 'locations' "
@@ -593,9 +618,10 @@ def undo_batch(cur: sqlite3.Cursor, batch_id: int) -> dict[str, int]:
     for loc in locs:
         try:
             removed += cur.execute("DELETE FROM locations WHERE id = ?", (loc,)).rowcount
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise InputError(
-                f"The import cannot be undone: the location it created is used elsewhere ({exc})."
+                "The import cannot be undone: the location it created is used elsewhere "
+                f"({reason(exc)})."
             ) from exc
     restored += sale_lines.put_back_removed(cur, batch_id)
     cur.execute("DELETE FROM import_changes WHERE batch_id = ?", (batch_id,))

@@ -23,10 +23,10 @@ was parsed, so "the report says N" can never again disagree with the database.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from barberbi_desktop.errors import InputError
+from barberbi_desktop.storage.cursor import Cursor
 
 SOLD = ("service", "product", "package", "gift_card")
 EXTRAS = ("tip", "tax", "discount")
@@ -40,24 +40,24 @@ ITEM_ROW = [
     "tip_cents", "payment_method", "natural_key", "import_batch_id",
 ]  # fmt: skip
 
+def _flag(condition: str) -> str:
+    """A condition as a 0/1 flag (PostgreSQL would store a boolean, which compares with
+    neither 0 nor 1 and has no max or sum)."""
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
 VISIT_FIELDS = [
     "start_utc", "end_utc", "status", "status_raw", "booked_at_utc", "time_known", "channel",
     "client_key", "barber", "location", "source_id",
 ]  # fmt: skip
 
 
-def script(cur: sqlite3.Cursor, sql: str) -> None:
-    """Run several statements inside the open transaction.
-
-    ``executescript`` would commit first, which would split the import in two.
-    """
-    for statement in sql.split(";\n"):
-        body = "\n".join(ln for ln in statement.splitlines() if not ln.strip().startswith("--"))
-        if body.strip():
-            cur.execute(body)
+def script(cur: Cursor, sql: str) -> None:
+    """Run several statements inside the open transaction (see `Cursor.script`)."""
+    cur.script(sql)
 
 
-def number_lines(cur: sqlite3.Cursor) -> bool:
+def number_lines(cur: Cursor) -> bool:
     """Number each visit's rows and give every row that is a line its item key.
 
     Returns True when the file is *simple*: one row per visit and no separate
@@ -74,30 +74,32 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
     ).fetchone()[0]
     if simple:  # every row is the one line of its visit, keyed so when it was staged
         return True
+    rid = cur.rowid
     script(
         cur,
-        """
+        f"""
         DROP TABLE IF EXISTS temp.stage_detail;
         CREATE TEMP TABLE stage_detail AS SELECT visit_key,
-          max(kind = 'adjustment') AS has_adjustment FROM stage_lines
-          WHERE role = 'lines' GROUP BY visit_key;
+          max({_flag("kind = 'adjustment'")}) AS has_adjustment
+          FROM stage_lines WHERE role = 'lines' GROUP BY visit_key;
         CREATE UNIQUE INDEX temp.ix_stage_detail ON stage_detail (visit_key);
         -- A payments file's refund row is the visit's only record of the refund unless
         -- the item file has refund lines of its own.
         UPDATE stage_lines SET is_line = CASE WHEN role != 'summary' THEN 1
-          WHEN kind = 'adjustment' THEN coalesce((SELECT NOT d.has_adjustment FROM stage_detail d
+          WHEN kind = 'adjustment' THEN coalesce((SELECT 1 - d.has_adjustment FROM stage_detail d
             WHERE d.visit_key = stage_lines.visit_key), 1)
-          WHEN visit_key IN (SELECT visit_key FROM stage_detail) THEN 0 ELSE 1 END;
+          WHEN EXISTS (SELECT 1 FROM stage_detail d WHERE d.visit_key = stage_lines.visit_key)
+            THEN 0 ELSE 1 END;
         DROP TABLE IF EXISTS temp.stage_num;
-        CREATE TEMP TABLE stage_num AS SELECT rowid AS rid,
+        CREATE TEMP TABLE stage_num AS SELECT {rid} AS rid,
           row_number() OVER (PARTITION BY visit_key ORDER BY file_idx, row) - 1 AS n,
           row_number() OVER (PARTITION BY visit_key, role, line_hash ORDER BY file_idx, row) - 1
             AS occ
           FROM stage_lines;
         CREATE UNIQUE INDEX temp.ix_stage_num ON stage_num (rid);
-        UPDATE stage_lines SET line_no = (SELECT n FROM stage_num WHERE rid = stage_lines.rowid),
+        UPDATE stage_lines SET line_no = (SELECT n FROM stage_num WHERE rid = stage_lines.{rid}),
           item_key = visit_key || CASE WHEN role = 'summary' THEN ':s:' ELSE ':' END
-            || line_hash || ':' || (SELECT occ FROM stage_num WHERE rid = stage_lines.rowid)
+            || line_hash || ':' || (SELECT occ FROM stage_num WHERE rid = stage_lines.{rid})
           WHERE is_line = 1;
         UPDATE stage_lines SET item_key = NULL WHERE is_line = 0;
         DROP TABLE temp.stage_num
@@ -106,7 +108,7 @@ def number_lines(cur: sqlite3.Cursor) -> bool:
     return False
 
 
-def visits(cur: sqlite3.Cursor, simple: bool) -> None:
+def visits(cur: Cursor, simple: bool) -> None:
     """One staged visit per visit key, with what its lines say about it as a whole.
 
     The visit's fields come from its first row that is not an adjustment (a refund
@@ -124,10 +126,11 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
               SELECT visit_key, {fields},
                      CASE WHEN kind IN ('service', 'package') THEN item_name END AS service_name,
                      0 AS summary_tip,
-                     payment_method, kind = 'adjustment' AS adjust_only,
-                     row_hash, role = 'summary' AS summary_only,
-                     role != 'summary' AS has_detail, role = 'summary' AS has_summary,
-                     kind = 'adjustment' AS has_adjustment
+                     payment_method, {_flag("kind = 'adjustment'")} AS adjust_only,
+                     row_hash, {_flag("role = 'summary'")} AS summary_only,
+                     {_flag("role != 'summary'")} AS has_detail,
+                     {_flag("role = 'summary'")} AS has_summary,
+                     {_flag("kind = 'adjustment'")} AS has_adjustment
               FROM stage_lines;
             CREATE UNIQUE INDEX temp.ix_stage_visits ON stage_visits (visit_key)
             """,
@@ -135,9 +138,10 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
         return
     coalesced = ", ".join(f"coalesce(p.{c}, f.{c}) AS {c}" for c in VISIT_FIELDS)
     first = (
-        "SELECT * FROM stage_lines WHERE rowid IN (SELECT rid FROM (SELECT rowid AS rid, "
-        "row_number() OVER (PARTITION BY visit_key ORDER BY kind = 'adjustment', file_idx, row) "
-        "AS n FROM stage_lines WHERE {where}) WHERE n = 1)"
+        f"SELECT * FROM stage_lines WHERE {cur.rowid} IN (SELECT rid FROM (SELECT "
+        f"{cur.rowid} AS rid, row_number() OVER (PARTITION BY visit_key ORDER BY "
+        "kind = 'adjustment', file_idx, row) AS n FROM stage_lines WHERE {where}) x "
+        "WHERE n = 1)"
     )
     script(
         cur,
@@ -152,13 +156,14 @@ def visits(cur: sqlite3.Cursor, simple: bool) -> None:
         CREATE UNIQUE INDEX temp.ix_stage_first ON stage_first (visit_key);
         CREATE TEMP TABLE stage_vsum AS SELECT visit_key,
           sum(CASE WHEN is_line = 0 THEN coalesce(tip_cents, 0) ELSE 0 END) AS summary_tip,
-          sum(CASE WHEN is_line = 1 AND kind IN ({_SOLD}) THEN 1 ELSE 0 END) = 0 AS adjust_only,
-          sum(CASE WHEN is_line = 1 AND role != 'summary' THEN 1 ELSE 0 END) = 0
+          {_flag(f"sum(CASE WHEN is_line = 1 AND kind IN ({_SOLD}) THEN 1 ELSE 0 END) = 0")}
+            AS adjust_only,
+          {_flag("sum(CASE WHEN is_line = 1 AND role != 'summary' THEN 1 ELSE 0 END) = 0")}
             AS summary_only,
           CASE WHEN count(*) = 1 THEN max(row_hash) END AS row_hash,
-          max(is_line = 1 AND role != 'summary') AS has_detail,
-          max(role = 'summary') AS has_summary,
-          max(is_line = 1 AND kind = 'adjustment') AS has_adjustment,
+          max({_flag("is_line = 1 AND role != 'summary'")}) AS has_detail,
+          max({_flag("role = 'summary'")}) AS has_summary,
+          max({_flag("is_line = 1 AND kind = 'adjustment'")}) AS has_adjustment,
           (SELECT l.item_name FROM stage_lines l WHERE l.visit_key = s.visit_key AND
             l.is_line = 1 AND l.kind IN ('service', 'package') AND l.item_name IS NOT NULL
             ORDER BY l.line_no LIMIT 1) AS service_name
@@ -224,7 +229,7 @@ ITEMS_SELECT = f"""
 """
 
 
-def extras(cur: sqlite3.Cursor) -> None:
+def extras(cur: Cursor) -> None:
     """Tip, tax and discount rows ride on the visit's first line.
 
     A visit whose only money is such rows gets one carrier line, so nothing with
@@ -251,7 +256,7 @@ def extras(cur: sqlite3.Cursor) -> None:
     )
 
 
-def keep_detail(cur: sqlite3.Cursor) -> None:
+def keep_detail(cur: Cursor) -> None:
     """A payments file's summary of a visit never replaces the item lines it already has,
     and its refund rows are not added again where an item export gave the refund."""
     detail = (
@@ -270,7 +275,7 @@ def keep_detail(cur: sqlite3.Cursor) -> None:
     )
 
 
-def replace_lines(cur: sqlite3.Cursor, p: dict[str, Any]) -> int:
+def replace_lines(cur: Cursor, p: dict[str, Any]) -> int:
     """Remove the lines a newer export of a visit no longer has; returns how many.
 
     Each removed row is copied whole into ``import_changes`` first, so undo can put
@@ -283,14 +288,15 @@ def replace_lines(cur: sqlite3.Cursor, p: dict[str, Any]) -> int:
         "CREATE TEMP TABLE stage_gone AS SELECT t.id FROM stage_appts a JOIN stage_visits v "
         "ON v.visit_key = a.natural_key JOIN sale_items t ON t.appointment_id = a.id "
         "WHERE a.old_id IS NOT NULL AND a.stale = 0 AND a.keep_detail = 0 "
-        "AND v.adjust_only = 0 AND a.natural_key NOT IN (SELECT visit_key FROM stage_rejected) "
+        "AND v.adjust_only = 0 AND NOT EXISTS (SELECT 1 FROM stage_rejected r "
+        "WHERE r.visit_key = a.natural_key) "
         "AND NOT EXISTS (SELECT 1 FROM stage_items s WHERE s.natural_key = t.natural_key) "
         # A refund given after this export was taken stays unless the export has refunds.
-        "AND (t.kind != 'adjustment' OR v.has_adjustment OR t.natural_key IN "
+        "AND (t.kind != 'adjustment' OR v.has_adjustment = 1 OR t.natural_key IN "
         "(a.natural_key || ':extras', a.natural_key || ':s:tips')) "
         # A payments file replaces payments-file lines, an item file item lines.
         "AND CASE WHEN t.natural_key LIKE a.natural_key || ':s:%' THEN v.has_summary "
-        "ELSE v.has_detail END"
+        "ELSE v.has_detail END = 1"
     )
     row = ", ".join(f"'{c}', t.{c}" for c in ITEM_ROW)
     cur.execute(
@@ -304,14 +310,17 @@ def replace_lines(cur: sqlite3.Cursor, p: dict[str, Any]) -> int:
     ).rowcount
 
 
-def put_back_removed(cur: sqlite3.Cursor, batch_id: int) -> int:
+def put_back_removed(cur: Cursor, batch_id: int) -> int:
     """Undo's half of `replace_lines`: write the removed lines back as they were."""
-    values = ", ".join(f"json_extract(c.before, '$.{col}')" for col in ITEM_ROW)
-    return cur.execute(
+    values = ", ".join(cur.json_field("c.before", col, "sale_items") for col in ITEM_ROW)
+    put_back = cur.execute(
         f"INSERT INTO sale_items ({', '.join(ITEM_ROW)}) SELECT {values} FROM import_changes c "
         "WHERE c.batch_id = ? AND c.table_name = 'sale_items' AND c.action = 'delete'",
         (batch_id,),
     ).rowcount
+    if put_back:
+        cur.after_explicit_ids("sale_items")
+    return put_back
 
 
 _SUMS = f"""
@@ -323,7 +332,7 @@ _SUMS = f"""
 _MONEY_KEYS = ("sales", "adjustments", "discounts", "tax", "tips", "unknown_price", "lines")
 
 
-def _landed(cur: sqlite3.Cursor) -> tuple[int, ...]:
+def _landed(cur: Cursor) -> tuple[int, ...]:
     """What the database holds for the sale lines this import wrote or kept.
 
     The import's own lines are found by their natural keys; visits that a verbatim
@@ -331,14 +340,22 @@ def _landed(cur: sqlite3.Cursor) -> tuple[int, ...]:
     """
     sums = _SUMS.format(k="t.kind", q="t.quantity", u="t.unit_price_cents",
                         d="t.discount_cents", x="t.tax_cents", t="t.tip_cents")
-    return tuple(cur.execute(
-        f"SELECT {sums} FROM sale_items t WHERE t.natural_key IN "
-        "(SELECT natural_key FROM stage_items) OR t.appointment_id IN (SELECT a.id FROM "
-        "appointments a WHERE a.natural_key IN (SELECT k FROM stage_known_hits))"
+    # One set of ids rather than ``natural_key IN (...) OR appointment_id IN (...)``, which
+    # PostgreSQL can only answer by probing the whole list for every row of the table.
+    return _ints(cur.execute(
+        f"SELECT {sums} FROM sale_items t WHERE t.id IN (SELECT i.id FROM stage_items s "
+        "JOIN sale_items i ON i.natural_key = s.natural_key UNION SELECT i.id FROM "
+        "stage_known_hits h JOIN appointments a ON a.natural_key = h.k "
+        "JOIN sale_items i ON i.appointment_id = a.id)"
     ).fetchone())
 
 
-def _parsed(cur: sqlite3.Cursor) -> tuple[int, ...]:
+def _ints(row: tuple[Any, ...]) -> tuple[int, ...]:
+    """PostgreSQL sums big integers as numeric (Python ``Decimal``); money is whole cents."""
+    return tuple(int(v) for v in row)
+
+
+def _parsed(cur: Cursor) -> tuple[int, ...]:
     """What the parsed file holds for the lines that should have landed.
 
     Worked out from the staged rows, not from the items that were written, so a
@@ -350,31 +367,32 @@ def _parsed(cur: sqlite3.Cursor) -> tuple[int, ...]:
         "a.status = 'completed' AND a.stale = 0 AND (a.keep_detail = 0 OR "
         "(l.kind = 'adjustment' AND a.detail_refunds = 0))"
     )
-    lines = cur.execute(
+    lines = _ints(cur.execute(
         f"SELECT {sums} FROM stage_lines l JOIN stage_appts a ON a.natural_key = l.visit_key "
         f"WHERE l.is_line = 1 AND l.kind IN ({_LINE_KINDS}) AND {written}"
-    ).fetchone()
-    extra = cur.execute(
+    ).fetchone())
+    extra = _ints(cur.execute(
         "SELECT coalesce(sum(e.discount), 0), coalesce(sum(e.tax), 0), "
         "coalesce(sum(e.tip), 0) + coalesce(sum(v.summary_tip), 0), "
         "coalesce(sum(CASE WHEN e.first_line IS NULL AND (e.tip != 0 OR e.tax != 0 OR "
-        "e.discount != 0) THEN 1 END), 0) + coalesce(sum(v.summary_tip != 0), 0) "
+        "e.discount != 0) THEN 1 END), 0) + "
+        "coalesce(sum(CASE WHEN v.summary_tip != 0 THEN 1 ELSE 0 END), 0) "
         "FROM stage_extras e JOIN stage_appts a ON a.natural_key = e.visit_key "
         "JOIN stage_visits v ON v.visit_key = e.visit_key WHERE a.status = 'completed' "
         "AND a.stale = 0 AND (a.keep_detail = 0 OR e.first_line IS NOT NULL)"
-    ).fetchone()
+    ).fetchone())
     known_sums = _SUMS.format(k="t.kind", q="t.quantity", u="t.unit_price_cents",
                               d="t.discount_cents", x="t.tax_cents", t="t.tip_cents")
-    known = cur.execute(
+    known = _ints(cur.execute(
         f"SELECT {known_sums} FROM sale_items t WHERE t.appointment_id IN (SELECT a.id FROM "
         "appointments a WHERE a.natural_key IN (SELECT k FROM stage_known_hits))"
-    ).fetchone()
+    ).fetchone())
     return (lines[0] + known[0], lines[1] + known[1], lines[2] + extra[0] + known[2],
             lines[3] + extra[1] + known[3], lines[4] + extra[2] + known[4], lines[5] + known[5],
             lines[6] + extra[3] + known[6])
 
 
-def money(cur: sqlite3.Cursor, *, has_tax: bool, has_tips: bool,
+def money(cur: Cursor, *, has_tax: bool, has_tips: bool,
           has_price: bool = True) -> dict[str, int | None]:
     """The import's money as the database holds it; refuses if it is not the parsed money.
 

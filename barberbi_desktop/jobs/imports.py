@@ -59,7 +59,7 @@ def _keep(progress: SimpleQueue, cancel: Synchronized) -> None:
 
 
 def _import_in_helper(
-    db_path: str, paths: list[str], user_id: int | None, zone: str, ticket: int,
+    db_where: str, paths: list[str], user_id: int | None, zone: str, ticket: int,
     platform: str | None, mapping: dict[str, str] | None, location: str | None = None,
 ) -> tuple[list[FileReport], list[DataChanged]]:
     from barberbi_desktop.storage.db import open_database
@@ -67,7 +67,7 @@ def _import_in_helper(
 
     os.environ["TZ"] = zone  # a brand-new shop gets the window's zone, not the helper's
     time.tzset()
-    db = open_database(db_path, create=False)
+    db = open_database(db_where, create=False)
     hub, changes = EventHub(), []
     hub.subscribe(DataChanged, changes.append)
     queue, cancel = _HelperState.progress, _HelperState.cancel
@@ -145,13 +145,16 @@ def import_files(
     """
     number = ticket() if number is None else number
     location = import_location(db.url)  # files that name no location are this computer's
-    if db.path is None:  # refused by the importer with its own sentence
+    if db.path is None and not db.is_postgres:  # refused by the importer with its own sentence
         return Importer(db, hub=hub, user_id=user_id).import_files(paths, location=location)
+    # The helper opens the same database: the file, or the server with its password (handed
+    # over through the pool's pipe, never on a command line).
+    where = str(db.path) if db.path is not None else db.engine.url.render_as_string(False)
     pool = _pool()
     if progress is not None:
         _LISTENERS[number] = progress
     try:
-        future = pool.submit(_import_in_helper, str(db.path), [str(p) for p in paths],
+        future = pool.submit(_import_in_helper, where, [str(p) for p in paths],
                              user_id, local_zone(), number, platform, mapping,
                              location)  # fmt: skip
         while True:

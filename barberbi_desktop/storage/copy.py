@@ -34,14 +34,20 @@ def copy_shop(source: Database, target: Database) -> dict[str, int]:
     ``COPY ... FROM STDIN``, which is tens of times faster than INSERTs."""
     if not target.is_postgres:
         raise InputError("A shop can only be copied into a PostgreSQL database.")
-    tables = [t for t in Base.metadata.sorted_tables]
-    counts: dict[str, int] = {}
     with source.read() as src, target.write() as dst:
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        dst.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
-        for table in tables:
-            counts[table.name] = _copy_table(src, dst, table)
-        sync_sequences(dst)
+        return replace_rows(src, dst)
+
+
+def replace_rows(src: Connection, dst: Connection) -> dict[str, int]:
+    """`copy_shop` inside the caller's transactions (``dst`` a PostgreSQL one holding the
+    write lock), for a caller that checks the target first (``barberbi migrate``)."""
+    tables = list(Base.metadata.sorted_tables)
+    counts: dict[str, int] = {}
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    dst.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
+    for table in tables:
+        counts[table.name] = _copy_table(src, dst, table)
+    sync_sequences(dst)
     return counts
 
 
