@@ -117,6 +117,7 @@ def test_wrong_pins_on_the_command_line_count_towards_the_lock_out(
         db.dispose()
 
 
+@pytest.mark.sqlite_only  # the file's backups and audit log; PG: test_pg_backup
 def test_undo_and_restore_are_audited_with_the_owner(
     empty_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +143,7 @@ def test_undo_and_restore_are_audited_with_the_owner(
     assert (action, who, json.loads(detail)) == ("restore", "", {"path": str(backup), "by": "Ola"})
 
 
+@pytest.mark.sqlite_only  # the file's backups and audit log; PG: test_pg_backup
 def test_without_accounts_commands_run_as_before_and_are_audited(
     empty_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,7 @@ from barberbi_desktop.storage.frames import load_shop_data
 from barberbi_desktop.storage.results import latest_run, start_run
 from tests.conftest import DEMO_END
 from tests.import_helpers import FIXTURES, NOW
+from tests.pg_server import db_arg
 
 HELD_OUT_SEED = 11  # the engine and demo were tuned on seeds 7 and 21-23; this one is unseen
 # Four cutoffs two weeks apart: each predicts the two weeks after it, and pooling them
@@ -233,7 +234,7 @@ def test_a_shop_built_by_the_importer_gets_risks_or_the_sentence(calendly_shop: 
 
 def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.CaptureFixture) -> None:
     as_of = DEMO_END - timedelta(days=14)
-    assert main(["--db", str(shop.path), "run", "noshow", "--as-of", str(as_of), "--json"]) == 0
+    assert main(["--db", db_arg(shop), "run", "noshow", "--as-of", str(as_of), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     bt = out["backtest"]
     assert {"roc_auc", "brier", "base_rate", "baselines", "calibration"} <= set(bt)

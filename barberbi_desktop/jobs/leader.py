@@ -50,14 +50,27 @@ def last_slot(db: Database, job: str) -> int | None:
     return None if value is None else int(value)
 
 
+class Turn:
+    """Whether this computer runs the slot (truthy), and whether the run counts as done:
+    a run that failed leaves the slot open, so the next firing for it tries again, as a
+    single computer on a file would."""
+
+    def __init__(self, mine: bool) -> None:
+        self.mine = mine
+        self.done = True
+
+    def __bool__(self) -> bool:
+        return self.mine
+
+
 @contextmanager
-def once_per_server(db: Database, job: str, slot: Callable[[], int]) -> Iterator[bool]:
-    """True: run the job here now. False: another computer runs or ran this slot.
+def once_per_server(db: Database, job: str, slot: Callable[[], int]) -> Iterator[Turn]:
+    """A true `Turn`: run the job here now. False: another computer runs or ran this slot.
 
     ``slot`` is called once the lock is held (a data version read then is the one the
     run will see)."""
     if not db.is_postgres:
-        yield True
+        yield Turn(True)
         return
     params = {"c": JOB_LOCK_CLASS, "k": job_key(job)}
     with db.engine.connect() as conn:
@@ -65,7 +78,7 @@ def once_per_server(db: Database, job: str, slot: Callable[[], int]) -> Iterator
         conn.commit()
         if not got:
             log.info("%s skipped here: another computer on the server is running it", job)
-            yield False
+            yield Turn(False)
             return
         try:
             this = int(slot())
@@ -75,10 +88,13 @@ def once_per_server(db: Database, job: str, slot: Callable[[], int]) -> Iterator
             conn.commit()
             if done is not None and int(done) >= this:
                 log.info("%s skipped here: another computer already ran it (slot %s)", job, this)
-                yield False
+                yield Turn(False)
                 return
             started = int(time.time())
-            yield True
+            turn = Turn(True)
+            yield turn
+            if not turn.done:
+                return
             conn.execute(
                 text(
                     "INSERT INTO server_jobs (job, slot, ran_by, started_utc, finished_utc) "

@@ -207,8 +207,13 @@ def run_guarded(
     if runtime is None:
         return None
     db = runtime[0]
-    with once_per_server(db, job, lambda: _slot(db, slot)) as mine:
-        return func(key, *args) if mine else None
+    with once_per_server(db, job, lambda: _slot(db, slot)) as turn:
+        if not turn:
+            return None
+        result = func(key, *args)
+        # An engine run that failed (it never raises) leaves the slot to the next firing.
+        turn.done = not (func is run_scheduled and result is None)
+        return result
 
 
 def _slot(db: Database, slot: tuple[Any, ...]) -> int:

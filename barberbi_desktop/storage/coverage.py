@@ -324,6 +324,10 @@ def _source_names(batches: pd.DataFrame, demo: bool) -> Callable[[list[Any]], tu
     def names(ids: list[Any]) -> tuple[str, ...]:
         files: dict[str, list[str]] = {}
         other = []
+        # Batch order, so a list reads the same on both back ends (a server's rows
+        # come back in no particular order).
+        known = sorted({b for b in ids if b is not None and not pd.isna(b) and b in info})
+        ids = known + [b for b in ids if b is None or pd.isna(b) or b not in info]
         for b in ids:
             if b is None or pd.isna(b) or b not in info:
                 other.append("the demo shop" if demo else "imports since undone or removed")
