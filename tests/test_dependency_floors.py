@@ -18,15 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # Pinned although not a direct dependency: storage/frames.py calls its DB-API; psycopg's
 # [binary] extra installs psycopg-binary, the compiled half that must match it.
 EXTRA_PINS = {"adbc-driver-manager", "psycopg-binary"}
-# Optional extras that users' machines run (not the test or packaging tools).
-RUNTIME_EXTRAS = ("postgres",)
 
 
 def _floors() -> dict[str, Version]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     floors: dict[str, Version] = {}
-    extras = [line for e in RUNTIME_EXTRAS for line in project["optional-dependencies"][e]]
-    for line in [*project["dependencies"], *extras]:
+    for line in project["dependencies"]:
         req = Requirement(line)
         lows = [Version(s.version) for s in req.specifier if s.operator == ">="]
         assert lows, f"pyproject.toml: {line!r} has no >= floor for the oldest CI run to pin"

@@ -51,10 +51,10 @@ def _connect_pg(url: str) -> Any:
     """A read-only ADBC PostgreSQL connection (a frame load can never write)."""
     try:
         import adbc_driver_postgresql.dbapi as adbc_pg
-    except ImportError as exc:  # the postgres extra was not installed
+    except ImportError as exc:  # a dependency removed by hand after installing
         raise InputError(
             "Reading a PostgreSQL shop needs the adbc-driver-postgresql package: "
-            'pip install "barberbi-desktop[postgres]".'
+            "pip install adbc-driver-postgresql."
         ) from exc
     conn = adbc_pg.connect(url)
     _PG_CONNECTIONS.add(id(conn))
