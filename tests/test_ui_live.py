@@ -242,11 +242,12 @@ def test_columns_are_fitted_on_first_rows_and_keep_the_owners_widths(qtbot: QtBo
 
 def test_a_stretched_last_column_still_fills_the_table_after_fitting(qtbot: QtBot) -> None:
     """The Six Figure scorecard's "Note" column was left narrow beside blank space."""
+    from PySide6.QtWidgets import QTableView
+
     from barberbi_desktop.ui.table_model import fit_to_contents
-    from barberbi_desktop.ui.table_view import TableView
 
     model = DataFrameModel(pd.DataFrame({"Metric": pd.Series([], dtype=object), "Note": []}))
-    view = TableView()
+    view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
     view.horizontalHeader().setStretchLastSection(True)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -45,7 +46,6 @@ from barberbi_desktop.storage.users import User
 from barberbi_desktop.ui.empty_state import NO_VISITS, EmptyNotice
 from barberbi_desktop.ui.lazy_page import LazyPage, build_when_opened
 from barberbi_desktop.ui.table_model import DataFrameModel
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, page_tabs
 
@@ -81,7 +81,7 @@ class AlertsTab(QWidget):
         super().__init__()
         self.db, self.runner, self.user = db, runner, user
         self.model = DataFrameModel(headers=COLUMNS)
-        self.table = TableView()
+        self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -123,7 +123,7 @@ class AlertsTab(QWidget):
         self._bar = bar
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
-        self._rules = LazyPage(lambda _in_steps: RulesPage(db, runner, user))
+        self._rules = LazyPage(lambda: RulesPage(db, runner, user))
         self.pages.addTab(self._rules, "Rules")
         build_when_opened(self.pages)
         layout = QVBoxLayout(self)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +48,6 @@ from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.settings import shop_zone
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.table_model import DataFrameModel, Index, fit_to_contents
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
 
@@ -162,7 +162,7 @@ class AtRiskPanel(QWidget):
         self.quality = WrapLabel("")
         self.quality.setToolTip(definition("noshow_quality_words") or "")
         self.model = RiskModel()
-        self.table = TableView()
+        self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()

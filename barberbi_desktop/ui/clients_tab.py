@@ -10,7 +10,6 @@ filters, and the segment chart is created once and updated in place.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -50,10 +50,8 @@ from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.storage.users import User, audit
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.engine_progress import EngineProgress
-from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
 
@@ -169,15 +167,8 @@ class ClientFilter:
         return keep
 
 
-class ClientsTab(BuiltInSteps, QWidget):
-    def __init__(
-        self,
-        db: Database,
-        runner: TaskRunner,
-        user: User | None = None,
-        *,
-        in_steps: bool = False,
-    ) -> None:
+class ClientsTab(QWidget):
+    def __init__(self, db: Database, runner: TaskRunner, user: User | None = None) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         self.user = user  # exports go to the audit log under this account
@@ -217,7 +208,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         tips["next_risk"] = definition("noshow_risk") or ""
         self.model = DataFrameModel(headers=COLUMNS, formatters=FORMATTERS, header_tips=tips,
                                     sort_keys={"reliability": "own_rate"})  # fmt: skip
-        self.table = TableView()
+        self.table = QTableView()
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setSectionsClickable(True)
@@ -245,23 +236,7 @@ class ClientsTab(BuiltInSteps, QWidget):
         for w in (self.empty, self.progress, self.quality):
             layout.addWidget(w)
         layout.addWidget(self.no_visits, 1)
-        self._chart_place = QVBoxLayout()
-        layout.addLayout(self._chart_place)
-        layout.addLayout(bar)
-        layout.addWidget(split, 1)
-        self._data_widgets: list[QWidget] = [
-            self.quality, self.search, self.segment, self.export, self.table, self.detail,
-        ]  # fmt: skip
-        self._has_data(False)
-        self.build_in_steps(self._chart_then_results(), now=not in_steps)
-
-    def _chart_then_results(self) -> Iterator[None]:
-        """The segment chart (11-25 ms to make) on a turn of its own, then the scores."""
         self.chart = themed_plot(self)
-        self.chart.setVisible(False)
-        self._chart_place.addWidget(self.chart)
-        self._data_widgets.append(self.chart)
-        yield
         self.chart.setMaximumHeight(180)
         self.chart.getAxis("bottom").setTicks([list(enumerate(SEGMENT_ORDER))])
         self.chart.setLabel("left", "clients")
@@ -269,6 +244,14 @@ class ClientsTab(BuiltInSteps, QWidget):
             x=np.arange(len(SEGMENT_ORDER)), height=np.zeros(6), width=0.6, brush="#5c6bc0"
         )
         self.chart.addItem(self.bars)
+        layout.addWidget(self.chart)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        self._data_widgets: list[QWidget] = [
+            self.quality, self.search, self.segment, self.export, self.table, self.detail,
+            self.chart,
+        ]  # fmt: skip
+        self._has_data(False)
         self.refresh()
 
     def _has_data(self, has: bool, no_visits: bool = False) -> None:

@@ -12,13 +12,12 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from barberbi_desktop.storage.coverage import Coverage, FieldCoverage, data_coverage, share_text
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import data_version
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_to_contents
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
 
@@ -75,7 +74,7 @@ class CoveragePage(QWidget):
         self.summary = WrapLabel("Reading what your data holds…")
         layout.addWidget(self.summary)
         self.model = DataFrameModel(headers=HEADERS)
-        self.view = TableView()
+        self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setWordWrap(True)
         self.view.horizontalHeader().setStretchLastSection(True)

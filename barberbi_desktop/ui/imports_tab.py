@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QMessageBox,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +37,6 @@ from barberbi_desktop.storage.shop_time import zone_words
 from barberbi_desktop.ui.empty_state import NO_VISITS, export_guide
 from barberbi_desktop.ui.import_dialog import ImportDialog
 from barberbi_desktop.ui.table_model import DataFrameModel
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
 
@@ -135,7 +135,7 @@ class ImportsTab(QWidget):
         self.guide.setTextFormat(Qt.TextFormat.RichText)
         self.guide.setVisible(False)
         self.model = DataFrameModel(headers=COLUMNS)
-        self.table = TableView()
+        self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()  # the batch number is the first column

@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.alerts = AlertsTab(db, self.runner, user)
         # Restricted views are never built for staff: their data is not even read.
         self._lazy = {
-            name: LazyPage(lambda in_steps, name=name: self._build(name, in_steps))
+            name: LazyPage(lambda name=name: self._build(name))
             for name in LAZY_TABS
             if name not in AREAS or self.may(AREAS[name])
         }
@@ -194,11 +194,11 @@ class MainWindow(QMainWindow):
         lazy = self._lazy.get(name)
         return None if lazy is None else lazy.page
 
-    def _build(self, name: str, in_steps: bool) -> QWidget:
+    def _build(self, name: str) -> QWidget:
         module, cls = LAZY_TABS[name]
         tab_class = getattr(importlib.import_module(f"barberbi_desktop.ui.{module}"), cls)
         if name == "Clients":
-            tab = tab_class(self.db, self.runner, self.user, in_steps=in_steps)
+            tab = tab_class(self.db, self.runner, self.user)
             tab.segment.setCurrentText(str(self.settings.value("clients/segment", "All segments")))
             tab.search.setText(str(self.settings.value("clients/search", "")))
             return tab
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
             return tab
         if name == "Settings":
             return tab_class(self.db, self.runner, self.user, self.request_restore, self.hub)
-        return tab_class(self.db, self.runner, in_steps=in_steps)  # Revenue, Six Figure
+        return tab_class(self.db, self.runner)  # Revenue, Six Figure
 
     def request_restore(self, path: Path) -> None:
         """Close the window; the app restores once the database is closed (see app.py)."""

@@ -3,7 +3,6 @@ all from the latest stored revenue run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTableView, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.revenue_pay import PAY_MODEL_NAMES
 from barberbi_desktop.storage.db import Database
@@ -19,10 +18,8 @@ from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.engine_progress import EngineProgress
-from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, big_font, page_tabs
 
@@ -104,8 +101,8 @@ def viridis() -> np.ndarray:
     return pg.colormap.get("viridis").getLookupTable(nPts=256)
 
 
-class RevenueTab(BuiltInSteps, QWidget):
-    def __init__(self, db: Database, runner: TaskRunner, *, in_steps: bool = False) -> None:
+class RevenueTab(QWidget):
+    def __init__(self, db: Database, runner: TaskRunner) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         self.empty = WrapLabel(
@@ -121,32 +118,17 @@ class RevenueTab(BuiltInSteps, QWidget):
         self.prices = DataFrameModel()
         self.pay = DataFrameModel()
         self.details = page_tabs()
-        self.views: list[TableView] = []
+        self.views: list[QTableView] = []
         for model, title in ((self.roadmap, "Roadmap"), (self.prices, "Prices"),
                              (self.pay, "Pay models")):  # fmt: skip
-            view = TableView()
+            view = QTableView()
             view.setModel(model)
             view.setWordWrap(True)
             view.horizontalHeader().setStretchLastSection(True)
             view.verticalHeader().hide()
             self.views.append(view)
             self.details.addTab(view, title)
-        self.top = QHBoxLayout()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.no_visits, 1)
-        layout.addWidget(self.headline)
-        layout.addLayout(self.top, 2)
-        layout.addWidget(self.details, 3)
-        self.build_in_steps(self._chart_then_results(), now=not in_steps)
-
-    def _chart_then_results(self) -> Iterator[None]:
-        """The heat map (a 25-50 ms chart) on a turn of its own, then the results."""
         self.heat = themed_plot(self)
-        self.heat.setVisible(False)
-        self.top.addWidget(self.heat, 1)
-        yield
         self.heat.setTitle(
             "Chair utilisation by weekday and hour, last 90 days "
             "(yellow: full · blue: quiet · blank: nobody working)"
@@ -156,6 +138,13 @@ class RevenueTab(BuiltInSteps, QWidget):
         self.heat.addItem(self.image)
         self.heat.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(WEEKDAYS)]])
         self.heat.invertY(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.no_visits, 1)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.heat, 2)
+        layout.addWidget(self.details, 3)
         self._has_data(False)
         self.refresh()
 

@@ -174,22 +174,21 @@ class BarbersPage(Section):
         self.ids = [int(i) for i in frame["id"]]
         self.weeks = {int(i): dict(w) for i, w in zip(frame["id"], frame["working_hours"],
                                                       strict=True)}  # fmt: skip
-        with self.table.filling():
-            self.table.setRowCount(len(frame))
-            for r, row in enumerate(frame.itertuples(index=False)):
-                self.table.setItem(r, 0, item(row.name, False))
-                self.table.setItem(r, 1, item(row.location, False))
-                active = item("", False)
-                active.setFlags(active.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                checked = Qt.CheckState.Checked if row.active else Qt.CheckState.Unchecked
-                active.setCheckState(checked)
-                self.table.setItem(r, 2, active)
-                label = PAY_LABELS.get(row.pay_model, row.pay_model)
-                self.table.setItem(r, 3, item(label))  # edited with a drop-down
-                self.table.setItem(r, 4, item(_percent(row.commission_pct)))
-                self.table.setItem(r, 5, item(_money(row.booth_rent)))
-                self.table.setItem(r, 6, item(_money(row.hourly)))
-                self.table.setItem(r, HOURS_COLUMN, item(week_text(row.working_hours), False))
+        self.table.setRowCount(len(frame))
+        for r, row in enumerate(frame.itertuples(index=False)):
+            self.table.setItem(r, 0, item(row.name, False))
+            self.table.setItem(r, 1, item(row.location, False))
+            active = item("", False)
+            active.setFlags(active.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = Qt.CheckState.Checked if row.active else Qt.CheckState.Unchecked
+            active.setCheckState(checked)
+            self.table.setItem(r, 2, active)
+            label = PAY_LABELS.get(row.pay_model, row.pay_model)
+            self.table.setItem(r, 3, item(label))  # edited with a drop-down
+            self.table.setItem(r, 4, item(_percent(row.commission_pct)))
+            self.table.setItem(r, 5, item(_money(row.booth_rent)))
+            self.table.setItem(r, 6, item(_money(row.hourly)))
+            self.table.setItem(r, HOURS_COLUMN, item(week_text(row.working_hours), False))
         if self.ids:
             row = self.ids.index(keep) if keep in self.ids else 0
             self.table.setCurrentCell(row, 0)
@@ -252,12 +251,11 @@ class BarbersPage(Section):
         # One change signal for the column, not one per barber: each had the header size
         # its columns again (1.4 s of the GUI thread for a chain's 534 barbers).
         model = self.table.model()
-        with self.table.filling():
-            blocker = QSignalBlocker(model)
-            for row, other in enumerate(self.ids):
-                self.weeks[other] = dict(week)
-                self.table.item(row, HOURS_COLUMN).setText(text)
-            blocker.unblock()
+        blocker = QSignalBlocker(model)
+        for row, other in enumerate(self.ids):
+            self.weeks[other] = dict(week)
+            self.table.item(row, HOURS_COLUMN).setText(text)
+        blocker.unblock()
         if self.ids:
             model.dataChanged.emit(model.index(0, HOURS_COLUMN),
                                    model.index(len(self.ids) - 1, HOURS_COLUMN))  # fmt: skip
@@ -315,19 +313,18 @@ class ServicesPage(Section):
     def show_data(self, data: tuple[int, pd.DataFrame]) -> None:
         cents, frame = data
         self.threshold.setValue(cents / 100)
-        with self.table.filling():
-            self.table.setRowCount(len(frame))
-            for r, row in enumerate(frame.itertuples(index=False)):
-                values = (
-                    row.name,
-                    row.category,
-                    _dollars(row.list_price_cents),
-                    _dollars(row.sold_cents),
-                    "—" if pd.isna(row.duration_min) else f"{int(row.duration_min)}",
-                    "premium" if row.premium else "",
-                )
-                for c, value in enumerate(values):
-                    self.table.setItem(r, c, item(value, editable=False))
+        self.table.setRowCount(len(frame))
+        for r, row in enumerate(frame.itertuples(index=False)):
+            values = (
+                row.name,
+                row.category,
+                _dollars(row.list_price_cents),
+                _dollars(row.sold_cents),
+                "—" if pd.isna(row.duration_min) else f"{int(row.duration_min)}",
+                "premium" if row.premium else "",
+            )
+            for c, value in enumerate(values):
+                self.table.setItem(r, c, item(value, editable=False))
         # Flags set before any threshold (the demo's, or a service list's) may disagree.
         by_price = frame["basis_cents"].fillna(-1).to_numpy() >= cents
         stale = int((by_price != frame["premium"].to_numpy(dtype=bool)).sum())

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPushButton,
     QStyledItemDelegate,
+    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,7 +27,6 @@ from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.users import User
 from barberbi_desktop.ui.table_model import FIT_ROWS
-from barberbi_desktop.ui.table_view import TableWidget
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel
 
@@ -42,8 +42,8 @@ class SettingsHost(Protocol):
     def refresh(self, coverage: bool = True) -> None: ...
 
 
-def table(headers: list[str]) -> TableWidget:
-    view = TableWidget(0, len(headers))
+def table(headers: list[str]) -> QTableWidget:
+    view = QTableWidget(0, len(headers))
     view.setHorizontalHeaderLabels(headers)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

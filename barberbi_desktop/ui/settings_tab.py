@@ -111,12 +111,11 @@ class LocationsPage(Section):
         else:
             self.message.setText("No location yet: add the shop's first one below, so the "
                                  "first import lands there in its time zone.")  # fmt: skip
-        with self.table.filling():
-            self.table.setRowCount(len(frame))
-            for r, row in enumerate(frame.itertuples(index=False)):
-                days = (getattr(row, d) for d in config.DAYS)
-                for c, value in enumerate([row.name, row.timezone, row.currency, *days]):
-                    self.table.setItem(r, c, item(value, editable=c > 0))
+        self.table.setRowCount(len(frame))
+        for r, row in enumerate(frame.itertuples(index=False)):
+            days = (getattr(row, d) for d in config.DAYS)
+            for c, value in enumerate([row.name, row.timezone, row.currency, *days]):
+                self.table.setItem(r, c, item(value, editable=c > 0))
 
     def rows(self) -> list[dict[str, Any]]:
         keys = ["name", "timezone", "currency", *config.DAYS]
@@ -143,14 +142,13 @@ class TargetsPage(Section):
 
     def show_data(self, targets: list[config.Target]) -> None:
         self.keys = [(t.engine, t.key) for t in targets]
-        with self.table.filling():
-            self.table.setRowCount(len(targets))
-            for r, t in enumerate(targets):
-                used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
-                shown = (used_by, t.label, show_target(t.default, t.unit),
-                         show_target(t.value, t.unit))  # fmt: skip
-                for c, value in enumerate(shown):
-                    self.table.setItem(r, c, item(value, editable=c == 3))
+        self.table.setRowCount(len(targets))
+        for r, t in enumerate(targets):
+            used_by = "Dashboard" if t.engine == "kpi" else "Six Figure"
+            shown = (used_by, t.label, show_target(t.default, t.unit),
+                     show_target(t.value, t.unit))  # fmt: skip
+            for c, value in enumerate(shown):
+                self.table.setItem(r, c, item(value, editable=c == 3))
 
     def save(self) -> None:
         values = {k: self.table.item(r, 3).text() for r, k in enumerate(self.keys)}

@@ -94,12 +94,11 @@ class UsersPage(Section):
             )
             shown.setData(Qt.ItemDataRole.UserRole, u)
             self.users.addItem(shown)
-        with self.log.filling():
-            rows = audit_rows(log)
-            self.log.setRowCount(len(rows))
-            for r, values in enumerate(rows):
-                for c, value in enumerate(values):
-                    self.log.setItem(r, c, item(value, editable=False))
+        rows = audit_rows(log)
+        self.log.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                self.log.setItem(r, c, item(value, editable=False))
         self._selection_changed()
 
     def selected(self) -> User | None:

@@ -3,14 +3,13 @@ and each barber's path to $100,000, all from the latest stored methodology run."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
 from barberbi_desktop.engines.methodology import PRINCIPLES
 from barberbi_desktop.metrics_doc import definition
@@ -19,10 +18,8 @@ from barberbi_desktop.storage.results import RunInfo, latest_run
 from barberbi_desktop.storage.summary import has_appointments
 from barberbi_desktop.ui.empty_state import NO_VISITS, NO_VISITS_YET, EmptyNotice, NoVisits
 from barberbi_desktop.ui.engine_progress import EngineProgress
-from barberbi_desktop.ui.lazy_page import BuiltInSteps
 from barberbi_desktop.ui.plots import themed_plot
 from barberbi_desktop.ui.table_model import DataFrameModel, fit_one_per_turn
-from barberbi_desktop.ui.table_view import TableView
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, big_font, page_tabs
 
@@ -49,8 +46,8 @@ def metric_text(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
-class SixFigureTab(BuiltInSteps, QWidget):
-    def __init__(self, db: Database, runner: TaskRunner, *, in_steps: bool = False) -> None:
+class SixFigureTab(QWidget):
+    def __init__(self, db: Database, runner: TaskRunner) -> None:
         super().__init__()
         self.db, self.runner = db, runner
         self.run: RunInfo | None = None
@@ -63,23 +60,26 @@ class SixFigureTab(BuiltInSteps, QWidget):
         self.progress = EngineProgress(db, runner, "methodology")
         self.overall = QLabel("")
         big_font(self.overall, 24, QFont.Weight.Bold)
-        self.charts = QHBoxLayout()
         self.scorecard = DataFrameModel()
         self.gaps = DataFrameModel()
         self.pathway = DataFrameModel()
         self.details = page_tabs()
-        self.views: list[TableView] = []
+        self.views: list[QTableView] = []
         for model, title in (
             (self.scorecard, "Scorecard"),
             (self.gaps, "Gaps to close"),
             (self.pathway, "Path to $100k"),
         ):
-            view = TableView()
+            view = QTableView()
             self.views.append(view)
             view.setModel(model)
             view.horizontalHeader().setStretchLastSection(True)
             view.setWordWrap(True)
             self.details.addTab(view, title)
+        self._make_charts()
+        self.charts = QHBoxLayout()
+        self.charts.addWidget(self.radar, 1)
+        self.charts.addWidget(self.trend, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.progress)
@@ -87,17 +87,15 @@ class SixFigureTab(BuiltInSteps, QWidget):
         layout.addWidget(self.overall)
         layout.addLayout(self.charts, 2)
         layout.addWidget(self.details, 3)
-        self.build_in_steps(self._charts_then_results(), now=not in_steps)
+        self._has_data(False)
+        self.refresh()
 
-    def _charts_then_results(self) -> Iterator[None]:
-        """A chart per turn (11-25 ms each), then the results are read."""
+    def _make_charts(self) -> None:
+        """The principle radar and the overall score's trajectory, still empty."""
         self.radar = themed_plot(self)
         self.radar.setAspectLocked(True)
         self.radar.hideAxis("left")
         self.radar.hideAxis("bottom")
-        self.radar.setVisible(False)
-        self.charts.addWidget(self.radar, 1)
-        yield
         angles = np.linspace(np.pi / 2, np.pi / 2 - 2 * np.pi, len(PRINCIPLES), endpoint=False)
         self.angles = angles
         for radius in (25, 50, 75, 100):  # the grid, drawn once
@@ -117,19 +115,13 @@ class SixFigureTab(BuiltInSteps, QWidget):
             [], [], pen=pg.mkPen("#5c6bc0", width=2), fillLevel=None, symbol="o", symbolSize=6
         )
         self.radar.setRange(xRange=(-135, 135), yRange=(-125, 125))
-        yield
         self.trend = themed_plot(self)
-        self.trend.setVisible(False)
-        self.charts.addWidget(self.trend, 2)
-        yield
         self.trend.setAxisItems({"bottom": pg.DateAxisItem()})
         self.trend.setLabel("left", "overall score")
         self.trend.setYRange(0, 100)
         self.trend_line = self.trend.plot(
             [], [], pen=pg.mkPen("#2e7d32", width=2), symbol="o", symbolSize=4
         )
-        self._has_data(False)
-        self.refresh()
 
     def _has_data(self, has: bool, no_visits: bool = False) -> None:
         self.empty.setVisible(not has and not no_visits)

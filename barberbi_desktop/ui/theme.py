@@ -129,29 +129,8 @@ def big_font(widget: QWidget, pixels: int, weight: QFont.Weight) -> None:
 
 
 class WrapLabel(QLabel):
-    """A word-wrapped label that remembers its height for each width it was asked about.
-
-    Qt lays out and shapes a wrapped label's text again on every `heightForWidth`,
-    and a tab widget's stacked layout asks every page's labels, hidden pages too,
-    each time a switch or a new text relays the window out: 10% of the GUI thread's
-    time in a perf profile of the chain benchmark. The answer depends on the text,
-    the font and the style; a new text is part of the key, and a font or style
-    change empties the memory."""
+    """A word-wrapped label: the app's sentences are long and its windows narrow."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setWordWrap(True)
-        self._heights: dict[tuple[int, str], int] = {}
-
-    def heightForWidth(self, width: int) -> int:
-        key = (width, self.text())
-        height = self._heights.get(key)
-        if height is None:
-            if len(self._heights) > 64:  # widths seen while a window is dragged wider
-                self._heights.clear()
-            height = self._heights[key] = super().heightForWidth(width)
-        return height
-
-    def changeEvent(self, event: QEvent) -> None:
-        self._heights.clear()  # font, style, palette, enabled: the cheap ones too
-        super().changeEvent(event)
