@@ -127,10 +127,29 @@ def fit(name: str, x: pd.DataFrame, y: np.ndarray, order: np.ndarray, columns: l
         cal: Any = LogisticRegression(C=1e4, max_iter=300)  # Platt scaling
         cal.fit(score.reshape(-1, 1), y[late])
     else:
-        cal = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        cal.fit(score, y[late])
+        cal = _binned_isotonic(score, y[late])
     fitted.calibrator = cal
     return fitted
+
+
+# Isotonic calibration fitted on single bookings ends in a block of a handful of the
+# highest scores that all missed, and says "100%" for the next booking that scores as
+# high; fitted on bins of at least this many bookings, its extremes are rates over
+# enough bookings to mean something.
+ISOTONIC_BIN = 40
+
+
+def _binned_isotonic(score: np.ndarray, y: np.ndarray) -> IsotonicRegression:
+    order = np.argsort(score, kind="stable")
+    bins = np.arange(len(order)) // ISOTONIC_BIN
+    if len(order) % ISOTONIC_BIN and bins[-1] > 0:  # a short last bin joins the one before
+        bins[bins == bins[-1]] = bins[-1] - 1
+    sizes = np.bincount(bins)
+    mean_score = np.bincount(bins, weights=score[order]) / sizes
+    rate = np.bincount(bins, weights=y[order].astype(float)) / sizes
+    cal = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    cal.fit(mean_score, rate, sample_weight=sizes)
+    return cal
 
 
 def training_rows(
