@@ -352,3 +352,30 @@ def test_the_command_line_prints_a_no_show_run(
     assert run.metrics["sentence"] in out
     assert f"{stake['bookings']:,} bookings listed" in out
     assert f"${stake['expected_cents'] / 100:,.0f} at stake" in out
+
+
+def test_a_location_manager_sees_their_own_locations_bookings_and_no_shop_alerts(
+    qtbot: QtBot, shop: Database
+) -> None:
+    from barberbi_desktop.ui.dashboard import MANAGER_ALERTS
+
+    with shop.write() as conn:  # half the barbers, with their bookings, work Uptown
+        conn.execute(text("INSERT INTO locations (id, name, timezone, currency, opening_hours, "
+                          "retail_tax_bp) SELECT 2, 'Uptown', timezone, currency, "
+                          "opening_hours, retail_tax_bp FROM locations WHERE id = 1"))
+        conn.execute(text("UPDATE appointments SET location_id = 2 WHERE barber_id % 2 = 0"))
+        uptown = {int(i) for (i,) in conn.execute(
+            text("SELECT id FROM appointments WHERE location_id = 2")).all()}  # fmt: skip
+    tomorrow = _day(shop, AS_OF + timedelta(days=1))
+    theirs = tomorrow[tomorrow["appointment_id"].isin(uptown)]
+    assert 0 < len(theirs) < len(tomorrow)
+    run_engine(shop, "kpi", AS_OF, location_id=2)  # the scheduler makes it for managers
+    mia = User(3, "Mia", "manager", True, 2)
+    tab = _dashboard(qtbot, shop, EVENING, mia)
+    shown = tab.at_risk.model.frame
+    assert tab.at_risk.model.rowCount() == len(theirs)
+    assert sorted(shown["risk"]) == pytest.approx(sorted(theirs["risk"]))
+    feed = [tab.feed.item(i).text() for i in range(tab.feed.count())]
+    assert feed == [MANAGER_ALERTS]
+    owner = _dashboard(qtbot, shop, EVENING)
+    assert owner.at_risk.model.rowCount() == len(tomorrow)

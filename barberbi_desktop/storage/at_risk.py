@@ -190,7 +190,7 @@ def stake(frame: pd.DataFrame) -> dict[str, float]:
     }
 
 
-_NEAR = text(
+_NEAR_SQL = (
     "SELECT a.id, a.start_utc, a.client_id, b.name, r.risk, r.price_cents, r.minutes, "
     "r.reasons, c.display_name, c.phone, s.name, l.timezone, a.status "
     "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
@@ -199,18 +199,20 @@ _NEAR = text(
     "JOIN locations l ON l.id = a.location_id "
     "WHERE r.run_id = :r AND a.start_utc > :lo AND a.start_utc < :hi"
 )
+_NEAR, _NEAR_AT = text(_NEAR_SQL), text(_NEAR_SQL + " AND a.location_id = :loc")
 _NEAR_COLUMNS = ["appointment_id", "start_utc", "client_id", "barber", "risk", "price_cents",
                  "minutes", "reasons", "client", "phone", "service", "zone", "status"]  # fmt: skip
 
 
-def _near(db: Database, run_id: int, lo: datetime, hi: datetime) -> pd.DataFrame:
+def _near(db: Database, run_id: int, lo: datetime, hi: datetime,
+          location_id: int | None = None) -> pd.DataFrame:  # fmt: skip
     """The run's bookings that now start between two instants, with the barber, the
     client's name and phone, the service and the location's zone (as the database has
     them now: a booking moved since the run is shown at its new time)."""
     with db.read() as conn:
-        rows = conn.execute(
-            _NEAR, {"r": run_id, "lo": int(lo.timestamp()), "hi": int(hi.timestamp())}
-        ).all()
+        query = _NEAR if location_id is None else _NEAR_AT
+        span = {"r": run_id, "lo": int(lo.timestamp()), "hi": int(hi.timestamp())}
+        rows = conn.execute(query, {**span, "loc": location_id}).all()
     frame = pd.DataFrame(rows, columns=_NEAR_COLUMNS)
     return frame.assign(
         start=pd.to_datetime(frame["start_utc"].astype("int64"), unit="s", utc=True),
@@ -221,13 +223,17 @@ def _near(db: Database, run_id: int, lo: datetime, hi: datetime) -> pd.DataFrame
     )
 
 
-def fetch_days(db: Database, result: NoShowRun, day: date) -> pd.DataFrame:
+def fetch_days(
+    db: Database, result: NoShowRun, day: date, location_id: int | None = None
+) -> pd.DataFrame:
     """The run's bookings that can fall on ``day`` or the day after on any location's
     clock (from the shop's midnight minus 26 hours, the widest gap between two zones,
-    to two days and 26 hours later); `bookings_at_risk` then picks by each clock."""
+    to two days and 26 hours later); `bookings_at_risk` then picks by each clock.
+    ``location_id``: one location's bookings alone (a location manager's view)."""
     midnight = datetime.combine(day, time(), ZoneInfo(shop_zone(db)))
     span = timedelta(hours=26)
-    return _near(db, result.run.run_id, midnight - span, midnight + timedelta(days=2) + span)
+    return _near(db, result.run.run_id, midnight - span, midnight + timedelta(days=2) + span,
+                 location_id)
 
 
 def bookings_at_risk(

@@ -120,6 +120,10 @@ class AlertsTab(QWidget):
         self.no_visits = EmptyNotice(NO_VISITS["alerts"])
         self.no_visits.setVisible(False)
         box.addWidget(self.no_visits, 1)
+        if user is not None and user.location_scope is not None:
+            box.insertWidget(0, QLabel(
+                "Alerts are about the whole shop, so the owner sees them here; your "
+                "location's figures are on the Dashboard."))  # fmt: skip
         self._bar = bar
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
@@ -135,8 +139,12 @@ class AlertsTab(QWidget):
         include = self.show_all.isChecked()
         db = self.db
 
+        whole_shop = self.user is None or self.user.location_scope is None
+
         def load() -> tuple[pd.DataFrame, int, bool]:
             alerts = list_alerts(db, include_acknowledged=True)
+            if not whole_shop:  # a location manager: alerts are about the whole shop
+                alerts = alerts.iloc[0:0]
             ever = bool(len(alerts))
             open_count = int(alerts["acknowledged_utc"].isna().sum()) if len(alerts) else 0
             if not include and len(alerts):

@@ -222,7 +222,8 @@ class AtRiskPanel(QWidget):
             run = read_noshow(self.db, int(key[0]))
             if run is None:
                 return None
-            fetched = None if run.no_info else fetch_days(self.db, run, day)
+            scope = self.user.location_scope if self.user is not None else None
+            fetched = None if run.no_info else fetch_days(self.db, run, day, scope)
             cached = self._cache = ((*key, day), run, fetched)
         run, fetched = cached[1], cached[2]
         if run.no_info or fetched is None:

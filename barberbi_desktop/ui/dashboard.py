@@ -109,6 +109,11 @@ class Tile(QFrame):
         self.value.setPalette(palette)
 
 
+# A location manager sees their location's figures alone; the alerts are the whole shop's.
+MANAGER_ALERTS = ("Alerts are about the whole shop, so the owner sees them; these figures "
+                  "are your location's.")
+
+
 class DashboardTab(QWidget):
     def __init__(
         self,
@@ -188,6 +193,8 @@ class DashboardTab(QWidget):
         if run is None:
             return None
         alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
+        if self.location_id is not None:  # alerts are about the whole shop
+            alerts = alerts.iloc[0:0]
         return run, kpi_values(self.db, run.run_id), alerts
 
     def _show(self, loaded: Loaded) -> None:
@@ -199,7 +206,9 @@ class DashboardTab(QWidget):
         self.feed.clear()
         for alert in alerts.itertuples():
             self.feed.addItem(f"[{alert.priority}] {alert.title}")
-        if not len(alerts):
+        if self.location_id is not None:
+            self.feed.addItem(MANAGER_ALERTS)
+        elif not len(alerts):
             self.feed.addItem("No open alerts.")
         self._set_visible(True)
         metrics: dict[str, Any] = self.run.metrics
