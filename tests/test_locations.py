@@ -1,7 +1,6 @@
 """Location managers and this computer's import location (issue #22, item 4).
 
-Accounts and the scoped run records run on both back ends (``--backend``); the
-real KPI arithmetic per location runs where the KPI store runs today (SQLite).
+Everything here runs on both back ends (``--backend``).
 """
 
 from __future__ import annotations
@@ -120,7 +119,6 @@ def test_each_manager_location_gets_its_own_run_and_the_shop_keeps_its_own(
         runner.run_engine(empty_db, "ltv", location_id=2)
 
 
-@pytest.mark.sqlite_only  # the KPI store writes through SQLite's driver until pg-store ports it
 def test_a_location_managers_dashboard_shows_their_locations_figures(
     qtbot: QtBot, shop: Database
 ) -> None:
