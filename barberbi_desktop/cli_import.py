@@ -221,11 +221,11 @@ def cmd_watch(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     db = open_database(args.db)
     try:
         if args.remember:
-            from barberbi_desktop.storage.settings import set_setting
+            from barberbi_desktop.storage.shop_config import set_watch_folder
 
             folder = args.folder.expanduser().absolute()
             folder.mkdir(parents=True, exist_ok=True)
-            set_setting(db, "watch_folder", str(folder))
+            set_watch_folder(db, str(folder))
             return {"command": "watch", "remembered": str(folder)}, 0
         watcher = WatchFolder(db, args.folder)
         if args.once:

@@ -19,6 +19,9 @@ from typing import Any
 from barberbi_desktop.config import data_dir
 
 IMPORT_LOCATION = "import_location"
+# A chain's computers each watch a folder of their own: a path on one computer means
+# nothing on another (on a file shop it stays a shop setting, as before).
+WATCH_FOLDER = "watch_folder"
 
 
 def settings_path() -> Path:
@@ -33,23 +36,40 @@ def _read() -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def import_location(shop: str) -> str | None:
-    """The location this computer imports for in ``shop`` (None: not chosen)."""
-    chosen = _read().get(IMPORT_LOCATION, {})
+def _get(key: str, shop: str) -> str | None:
+    chosen = _read().get(key, {})
     value = chosen.get(shop) if isinstance(chosen, dict) else None
     return value if isinstance(value, str) and value else None
 
 
+def import_location(shop: str) -> str | None:
+    """The location this computer imports for in ``shop`` (None: not chosen)."""
+    return _get(IMPORT_LOCATION, shop)
+
+
 def set_import_location(shop: str, location: str | None) -> None:
     """Remember (or, with None, forget) the location this computer imports for."""
+    _set(IMPORT_LOCATION, shop, location)
+
+
+def watch_folder(shop: str) -> str | None:
+    """The folder this computer watches for ``shop``'s exports (None: none)."""
+    return _get(WATCH_FOLDER, shop)
+
+
+def set_watch_folder(shop: str, folder: str | None) -> None:
+    _set(WATCH_FOLDER, shop, folder)
+
+
+def _set(key: str, shop: str, value: str | None) -> None:
     data = _read()
-    chosen = data.get(IMPORT_LOCATION)
+    chosen = data.get(key)
     chosen = chosen if isinstance(chosen, dict) else {}
-    if location:
-        chosen[shop] = location
+    if value:
+        chosen[shop] = value
     else:
         chosen.pop(shop, None)
-    data[IMPORT_LOCATION] = chosen
+    data[key] = chosen
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".computer-", suffix=".json", dir=path.parent)

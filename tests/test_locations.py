@@ -6,7 +6,9 @@ Everything here runs on both back ends (``--backend``).
 from __future__ import annotations
 
 import argparse
+import shutil
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -192,3 +194,34 @@ def test_the_owner_adds_a_location_manager_in_settings(qtbot: QtBot, empty_db: D
     said = [what for _when, what in audit_rows(audit_log(empty_db))]
     assert "Ola created the location manager account Mia." in said
     qtbot.waitUntil(lambda: tab.runner.pending == 0, timeout=10_000)
+
+
+def test_each_computer_watches_its_own_folder_for_its_own_location(
+    empty_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from barberbi_desktop.ingest.watch import WatchFolder
+    from barberbi_desktop.storage.settings import get_setting, set_setting
+    from barberbi_desktop.storage.shop_config import load_schedule, save_schedule, watch_folder
+    from tests.import_helpers import FIXTURES
+
+    _two_locations(empty_db)
+    set_setting(empty_db, "watch.settle_seconds", 0.0)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    schedule = load_schedule(empty_db) | {"watch_folder": str(folder)}
+    save_schedule(empty_db, schedule, None)
+    assert watch_folder(empty_db) == str(folder)
+    # On a server the folder is this computer's; on a file it is the shop's, as before.
+    assert (get_setting(empty_db, "watch_folder") is None) == empty_db.is_postgres
+    computer.set_import_location(empty_db.url, "Uptown")
+    shutil.copy(FIXTURES / "acuity.csv", folder / "acuity.csv")  # names no location
+    reports = WatchFolder(empty_db, folder).scan_once()
+    assert [r.status for r in reports] == ["landed"]
+    with empty_db.read() as conn:
+        places = conn.execute(text(
+            "SELECT DISTINCT l.name FROM appointments a JOIN locations l ON l.id = a.location_id"
+        )).scalars().all()  # fmt: skip
+    assert places == ["Uptown"]
+    # Another computer (its own user data folder) on the same server has no folder yet.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other-computer"))
+    assert (watch_folder(empty_db) is None) == empty_db.is_postgres

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from barberbi_desktop.alerts.rules import import_rejected
 from barberbi_desktop.alerts.store import raise_alerts
+from barberbi_desktop.computer import import_location
 from barberbi_desktop.events import AlertsRaised, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer
 from barberbi_desktop.storage.db import Database
@@ -162,7 +163,9 @@ class WatchFolder:
     def _import(self, path: Path) -> FileReport:
         """Import one file; whatever goes wrong becomes its rejection, never the scan's."""
         try:
-            return Importer(self.db, hub=self.hub).import_files([path])[0]
+            # A file that names no location is this computer's (`computer.import_location`).
+            location = import_location(self.db.url)
+            return Importer(self.db, hub=self.hub).import_files([path], location=location)[0]
         except Exception:
             log.exception("watch folder: %s could not be imported", path.name)
             return FileReport(

@@ -265,17 +265,17 @@ _WATCHERS: dict[str, object] = {}
 
 
 def watch_job(key: str) -> int:
-    """Scan the shop's watch folder (the ``watch_folder`` setting), if one is set."""
+    """Scan the watch folder (`shop_config.watch_folder`: this computer's), if one is set."""
     from pathlib import Path
 
     from barberbi_desktop.ingest.watch import WatchFolder
-    from barberbi_desktop.storage.settings import get_setting
+    from barberbi_desktop.storage.shop_config import watch_folder
 
     runtime = _runtime(key)
     if runtime is None:
         return 0
     db, hub = runtime
-    folder = get_setting(db, "watch_folder")
+    folder = watch_folder(db)
     if not folder:
         return 0
     watcher = _WATCHERS.get(key)

@@ -352,9 +352,28 @@ def methodology_settings(db: Database) -> MethodologySettings:
     )
 
 
+def watch_folder(db: Database) -> str | None:
+    """The folder this computer scans for exports: a shop setting on a file, this
+    computer's own choice on a server (`barberbi_desktop.computer`)."""
+    if db.is_postgres:
+        from barberbi_desktop.computer import watch_folder as computers_folder
+
+        return computers_folder(db.url)
+    return get_setting(db, "watch_folder")
+
+
+def set_watch_folder(db: Database, folder: str | None) -> None:
+    if db.is_postgres:
+        from barberbi_desktop.computer import set_watch_folder as set_computers_folder
+
+        set_computers_folder(db.url, folder)
+    else:
+        set_setting(db, "watch_folder", folder)
+
+
 def load_schedule(db: Database) -> dict[str, Any]:
     saved = get_setting(db, "schedule", {}) or {}
-    return SCHEDULE_DEFAULTS | saved | {"watch_folder": get_setting(db, "watch_folder") or ""}
+    return SCHEDULE_DEFAULTS | saved | {"watch_folder": watch_folder(db) or ""}
 
 
 def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
@@ -375,7 +394,7 @@ def save_schedule(db: Database, values: dict[str, Any], by: User | None) -> int:
     before = load_schedule(db)
     folder = str(values.get("watch_folder") or "").strip()
     set_setting(db, "schedule", clean)
-    set_setting(db, "watch_folder", folder or None)
+    set_watch_folder(db, folder or None)
     after = clean | {"watch_folder": folder}
     changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changed:
