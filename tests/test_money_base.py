@@ -33,6 +33,11 @@ def test_the_demo_shop_s_tabs_agree(shop: Database) -> None:
     assert stakes and gains
     assert max(stakes) <= top + 1 and max(gains) <= top + 1  # no idea above the ceiling
     assert any(g["capped"] for g in method.metrics["gaps"])  # the demo's did exceed it
+    # A gap at the ceiling says so: three gaps "worth about" the same sum read as measured.
+    for g in method.metrics["gaps"]:
+        if g["revenue_at_stake_yearly"] is not None:
+            said = "Worth up to $" if g["capped"] else "Worth about $"
+            assert said in g["recommendation"], g["recommendation"]
     for base in (m_base, r_base):
         assert base["combined_cents"] <= yearly * TOTAL_SHARE + 1
     # Overlaps are named both ways: utilisation and revenue per available hour.

@@ -67,10 +67,17 @@ ADVICE = {
 }
 
 
-def advice(key: str, value: float | None, target: float, stake_cents: float | None) -> str:
+def advice(key: str, value: float | None, target: float, stake_cents: float | None,
+           capped: bool = False) -> str:  # fmt: skip
+    """``capped``: the stake is the one-idea ceiling (a quarter of a year's revenue), not
+    the gap's own figure; several gaps at the ceiling would otherwise read as the same
+    worth, as if measured."""
     text = ADVICE[key].format(
         v=_fmt(key, value) if value is not None else "unknown", t=_fmt(key, target)
     )
-    if stake_cents:
+    if stake_cents and capped:
+        text += (f" Worth up to ${stake_cents / 100:,.0f} a year at target (no single idea "
+                 "is counted above a quarter of a year's revenue).")
+    elif stake_cents:
         text += f" Worth about ${stake_cents / 100:,.0f} a year at target."
     return text

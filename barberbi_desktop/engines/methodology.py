@@ -217,6 +217,7 @@ def _gaps(card: Scorecard, yearly_cents: float | None = None) -> list[dict[str, 
                 continue
             raw = m.stake_cents
             stake = None if raw is None else raw if top is None else min(raw, top)
+            capped = stake is not None and raw is not None and stake < raw
             rows.append(
                 {
                     "metric": m.spec.key,
@@ -226,9 +227,9 @@ def _gaps(card: Scorecard, yearly_cents: float | None = None) -> list[dict[str, 
                     "target": m.target,
                     "score": round(m.score, 1),
                     "revenue_at_stake_yearly": None if stake is None else round(stake / 100, 2),
-                    "capped": stake is not None and raw is not None and stake < raw,
+                    "capped": capped,
                     "area": money_base.area(m.spec.key),
-                    "recommendation": advice(m.spec.key, m.value, m.target, stake),
+                    "recommendation": advice(m.spec.key, m.value, m.target, stake, capped),
                 }
             )
     rows.sort(
