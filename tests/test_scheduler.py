@@ -107,10 +107,11 @@ def test_heavy_engines_skip_when_nothing_changed(shop: Database) -> None:
 def test_the_watch_folder_imports_and_kpis_follow(shop: Database, tmp_path: Path) -> None:
     """End to end: a file dropped in the watch folder lands and the KPIs are recomputed."""
     from barberbi_desktop.storage.settings import set_setting
+    from barberbi_desktop.storage.shop_config import set_watch_folder
 
     folder = tmp_path / "exports"
     folder.mkdir()
-    set_setting(shop, "watch_folder", str(folder))
+    set_watch_folder(shop, str(folder))  # a shop setting on a file, this computer's on a server
     set_setting(shop, "watch.settle_seconds", 1)
     hub = EventHub()
     changed: list[DataChanged] = []
