@@ -197,6 +197,12 @@ def _print_methodology(result: dict[str, Any]) -> None:
 
 def _print_kpi(result: dict[str, Any]) -> None:
     health = result["health"]
+    windows = [k for k in result["kpis"] if k["kpi"] == "visits"]
+    if windows and not any(k["value"] or k["prior"] for k in windows):
+        # A score of a shop with no visits would be a made-up 0/100: unknown is not zero.
+        print(f"Business health as of {result['as_of']}: unknown: no visits in any window "
+              f"yet; import an export first (run {result['run_id']}).")  # fmt: skip
+        return
     print(
         f"Business health as of {result['as_of']}: "
         f"{'n/a' if health is None else f'{health:.0f}/100'} (run {result['run_id']})."

@@ -315,3 +315,14 @@ def test_a_later_run_the_same_shop_day_only_scores_the_bookings_after_its_cutoff
     both = before.keys() & after.keys()
     assert len(both) > 50 and all(before[a] == after[a] for a in both)
     assert len(before) > len(both)  # bookings of the morning's first hours are past now
+
+
+def test_an_empty_shop_gets_sentences_not_made_up_scores(
+    empty_db: Database, capsys: pytest.CaptureFixture
+) -> None:
+    outcome = run_engine(empty_db, "noshow", NOW.date())
+    assert outcome.summary["method"] == "none"
+    assert outcome.summary["sentence"] == noshow.NO_BOOKINGS
+    assert main(["--db", db_arg(empty_db), "run", "kpi"]) == 0
+    said = capsys.readouterr().out
+    assert "unknown: no visits in any window yet" in said and "/100" not in said

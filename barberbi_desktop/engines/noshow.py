@@ -50,6 +50,7 @@ NO_INFO = (
     "No-show risk needs no-shows: the imported exports record none (they hold completed "
     "visits only, or every booking kept), so there is nothing to learn from."
 )
+NO_BOOKINGS = "No-show risk needs bookings: the shop has none yet; import an export first."
 NO_BOOKED_AT = (
     "The exports do not say when bookings were made: every booking after the cutoff is "
     "treated as known, and lead time is left out."
@@ -258,7 +259,8 @@ def run(
     at = at_cutoff(b, int(cutoff.value))
     clients = ClientState.at(b, at)
     if not (at.outcome & b.no_show).any():
-        scorer = Scorer(as_of, "none", None, None, NO_INFO, {}, clients)
+        said = NO_INFO if len(b) else NO_BOOKINGS
+        scorer = Scorer(as_of, "none", None, None, said, {}, clients)
         return _result(data, b, as_of, cutoff, scorer, settings)
     # One thread for OpenMP and BLAS alike: on a busy two-core computer the pools'
     # spinning threads made each boosting fit ten times slower and each logistic fit
