@@ -248,7 +248,7 @@ def bookings_at_risk(
     local day from its midnight in every location (the morning alert's view of the
     run's own day, whatever the clock says). ``fetched``: `fetch_days` of the same
     shop day, kept by the caller (the Dashboard reads them again only when the run,
-    the data or the day changes; each read scans the run's JSON in SQLite).
+    the data or the day changes; each read joins the run's rows to the bookings).
 
     A booking cancelled since the run (its status in the database is no longer
     booked or confirmed) is left out: the owner has nothing to chase there."""

@@ -3,8 +3,8 @@ riskiest first, what is at stake, how well the risks did in their replay, and th
 call list export.
 
 Reads the latest stored no-show run on a worker (`storage.at_risk`), with the KPIs
-each minute (the remaining part of today moves with the clock): SQLite picks the two
-days' bookings out of the run's JSON, so nothing large is parsed in this process.
+each minute (the remaining part of today moves with the clock): the database picks the
+two days' bookings out of the run's `noshow_risks` rows, so nothing large is read here.
 """
 
 from __future__ import annotations
@@ -203,8 +203,8 @@ class AtRiskPanel(QWidget):
     def load(self) -> Shown | NoShowRun | None:
         """On a worker: the latest run's small parts and the bookings of the rest of
         today and tomorrow. The two days' rows are read again only when the run, the
-        data or the shop's day changes (each read scans the run's JSON: 0.5 s on the
-        chain); the minute's refresh only moves "now"."""
+        data or the shop's day changes (a join over the run's rows); the minute's
+        refresh only moves "now"."""
         with self.db.read() as conn:
             key = conn.execute(
                 text(
