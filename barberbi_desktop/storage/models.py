@@ -178,6 +178,8 @@ class Appointment(ImportedMixin, Base):
     status: Mapped[str] = mapped_column(String(12))
     status_raw: Mapped[str | None] = mapped_column(String(60))
     booked_at_utc: Mapped[datetime | None]
+    # Only for a cancelled booking whose export says when (Fresha's "Cancelled date").
+    cancelled_at_utc: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(20))
     source_platform: Mapped[str] = mapped_column(String(40))
     source_id: Mapped[str | None] = mapped_column(String(120))
