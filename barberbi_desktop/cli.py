@@ -240,9 +240,18 @@ def _print_noshow(result: dict[str, Any]) -> None:
     print(f"{stake['bookings']:,} bookings listed: about {stake['expected_no_shows']:.1f} "
           f"no-shows, {stake['expected_minutes'] / 60:.1f} chair-hours and "
           f"${stake['expected_cents'] / 100:,.0f} at stake." + (" Riskiest:" if upcoming else ""))
+    late = result.get("late_cancel") or {}
+    if late.get("known") and stake.get("expected_late_cancels") is not None:
+        print(f"Late cancellations (last {late['hours']} hours): about "
+              f"{stake['expected_late_cancels']:.1f} expected, "
+              f"${(stake['expected_late_cents'] or 0) / 100:,.0f} at stake. {late['sentence']}")
+    elif late.get("reason"):
+        print(late["reason"])
     riskiest = sorted(upcoming, key=lambda u: -(u["risk"] or 0))[:10]
     for u in riskiest:
-        print(f"  {u['start'][:16].replace('T', ' ')} UTC  {u['risk']:.0%}  "
+        also = (f" (late cancel {u['late_cancel_risk']:.0%})"
+                if u.get("late_cancel_risk") is not None else "")  # fmt: skip
+        print(f"  {u['start'][:16].replace('T', ' ')} UTC  {u['risk']:.0%}{also}  "
               f"{u['barber'] or 'any barber'}: {u['reasons']}")
 
 

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from barberbi_desktop.cli import main
+from barberbi_desktop.ingest.importer import undo_last_import
 from barberbi_desktop.ingest.profiles import detect
 from barberbi_desktop.storage.db import Database, open_database
 from tests.import_helpers import FIXTURES, one, query, stored, totals
@@ -345,3 +346,41 @@ def test_an_unknown_zone_name_is_one_sentence(db: Database, tmp_path: Path) -> N
     assert r.reason == ("zones.csv, row 2, column Time zone: 'Narnia Standard Time' is not a "
                         "time zone BarberBI knows.")  # fmt: skip
     assert query(db, "SELECT COUNT(*) FROM appointments") == [(0,)]
+
+
+def test_fresha_cancelled_date_is_kept_for_cancelled_bookings(db: Database) -> None:
+    """Fresha says when a booking was cancelled: late cancellations are learnt from it.
+    #1203 was cancelled at 8:00am on 1 Nov 2026, New York time, a few hours after the
+    clocks went back (EST, UTC-5); bookings that were not cancelled keep no time."""
+    r = one(db, "fresha.csv")
+    assert r.status == "landed"
+    rows = dict(query(db, "SELECT source_id, cancelled_at_utc FROM appointments"))
+    assert rows["#1203"] == utc("2026-11-01T13:00:00")
+    assert {k: v for k, v in rows.items() if k != "#1203"} == {
+        k: None for k in rows if k != "#1203"
+    }
+
+
+def test_an_older_export_does_not_undo_a_cancellation_or_its_time(
+    db: Database, tmp_path: Path
+) -> None:
+    """Read again, an export from before the cancellation (the booking still 'Confirmed',
+    no cancelled date) leaves the cancellation and its time as the newer export gave them;
+    undoing the newer import takes both away."""
+    rows = list(csv.reader((FIXTURES / "fresha.csv").open(encoding="utf-8-sig")))
+    header, body = rows[0], rows[1:]
+    status, cancelled = header.index("Status"), header.index("Cancelled date")
+    before = [list(r) for r in body]
+    for r in before:
+        if r[0] == "#1203":
+            r[status], r[cancelled] = "Confirmed", ""
+    old = tmp_path / "report_appointment-list_2026-10-31.csv"
+    with old.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *before])
+    sql = "SELECT status, cancelled_at_utc FROM appointments WHERE source_id = '#1203'"
+    assert (one(db, old).status, one(db, "fresha.csv").status) == ("landed", "landed")
+    undo_last_import(db)
+    assert query(db, sql) == [("confirmed", None)]
+    assert one(db, "fresha.csv").status == "landed"
+    one(db, old)
+    assert query(db, sql) == [("cancelled", utc("2026-11-01T13:00:00"))]

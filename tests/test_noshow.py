@@ -245,11 +245,17 @@ def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.Captur
     _print_run(out)  # what the command prints without --json
     said = capsys.readouterr().out.splitlines()
     assert said[0] == f"No-show risk as of {as_of} (run {out['run_id']}): {out['sentence']}"
-    assert said[1].endswith("at stake. Riskiest:") and len(said) == 12
+    assert said[1].endswith("at stake. Riskiest:") and len(said) == 13
+    # The demo's exports say when bookings were cancelled: late cancellations are learnt.
+    late = out["late_cancel"]
+    assert late["known"] is True and late["hours"] == 24
+    assert {"roc_auc", "brier", "late_cancels", "baselines"} <= set(late["backtest"])
+    assert said[2].startswith("Late cancellations (last 24 hours): about ")
+    assert said[2].endswith(late["sentence"]) and "(late cancel " in said[3]
     booking = out["upcoming"][0]
     assert set(booking) >= {"appointment_id", "start", "client_id", "barber", "risk",
                             "reasons", "late_cancel_risk", "price_cents", "minutes"}  # fmt: skip
-    assert booking["late_cancel_risk"] is None and 0 < booking["risk"] < 1
+    assert 0 < booking["late_cancel_risk"] < 1 and 0 < booking["risk"] < 1
     run = latest_run(shop, "noshow")
     assert run is not None and run.run_id == out["run_id"]
     # The run's JSON keeps the small parts; bookings and clients are rows of their own.
@@ -262,6 +268,7 @@ def test_cli_json_shape_and_the_stored_run(shop: Database, capsys: pytest.Captur
     assert int(first["appointment_id"]) == booking["appointment_id"]
     assert first["start"] == pd.Timestamp(booking["start"])
     assert first["risk"] == pytest.approx(booking["risk"]) and first["barber"] == booking["barber"]
+    assert first["late_cancel_risk"] == pytest.approx(booking["late_cancel_risk"])
     assert int(first["price_cents"]) == booking["price_cents"]
     since = risks["start"].iloc[len(risks) // 2]
     later = upcoming_risks(shop, run, since=since.to_pydatetime())

@@ -137,6 +137,42 @@ def test_the_dashboard_lists_tomorrows_bookings_riskiest_first(
     auc = latest_run(shop, "noshow").metrics["backtest"]["roc_auc"]
     assert f"(AUC {auc:.2f})" in panel.quality.text()
     assert "telling a miss from a visit" in panel.quality.text()
+    # The demo's exports say when bookings were cancelled: late cancellations are shown
+    # beside the no-shows, with their money at stake and how their replay went.
+    late_cents = float((tomorrow["late_cancel_risk"] * tomorrow["price_cents"]).sum())
+    assert f"and ${late_cents / 100:,.0f} to late cancellations" in summary
+    late_col = list(shown.columns).index("late")
+    assert not panel.table.isColumnHidden(late_col)
+    assert np.allclose(shown["late"].to_numpy(), tomorrow["late_cancel_risk"].to_numpy())
+    late_auc = latest_run(shop, "noshow").metrics["late_cancel"]["backtest"]["roc_auc"]
+    assert f"telling a late cancellation from a kept booking (AUC {late_auc:.2f})" in (
+        panel.quality.text())  # fmt: skip
+
+
+def test_without_cancellation_times_the_late_column_is_hidden_not_zero(
+    qtbot: QtBot, shop: Database, tmp_path: Path
+) -> None:
+    """Exports that never say when a booking was cancelled (every platform but Fresha):
+    no late-cancellation column, no dollars for it, and the call list has no such column."""
+    with shop.write() as conn:
+        conn.execute(text("UPDATE appointments SET cancelled_at_utc = NULL"))
+    _run_noshow(shop)
+    run = read_noshow(shop)
+    assert run is not None and not run.late_known
+    tab = _dashboard(qtbot, shop, EVENING)
+    panel = tab.at_risk
+    assert panel.model.rowCount() > 0
+    assert panel.table.isColumnHidden(list(panel.model.frame.columns).index("late"))
+    assert panel.model.frame["late"].isna().all()
+    assert "late cancellation" not in panel.summary.text()
+    assert "late" not in panel.quality.text().lower()
+    counts: list[int] = []
+    out = tmp_path / "calls.csv"
+    tab.at_risk.export_call_list(out, counts.append)
+    qtbot.waitUntil(lambda: len(counts) == 1, timeout=10_000)
+    with out.open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert "Late-cancel risk (%)" not in header and "No-show risk (%)" in header
 
 
 def test_today_is_what_remains_of_it_on_the_shops_clock(qtbot: QtBot, shop: Database) -> None:
@@ -181,13 +217,14 @@ def test_the_call_list_has_tomorrows_bookings_at_risk(
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["Client", "Phone", "Start (local time)", "Barber", "Service",
-                             "No-show risk (%)", "Why"]  # fmt: skip
+                             "No-show risk (%)", "Late-cancel risk (%)", "Why"]  # fmt: skip
     assert len(rows) == len(chosen)
     assert rows[0]["Client"] == "'" + EVIL  # a name that is a formula stays text
     for row, (_, want) in zip(rows, chosen.iterrows(), strict=True):
         assert row["Start (local time)"] == f"{want['local']:%Y-%m-%d %H:%M}"
         assert row["Barber"] == want["barber"] and row["Why"] == want["reasons"]
         assert float(row["No-show risk (%)"]) == round(want["risk"] * 100)
+        assert float(row["Late-cancel risk (%)"]) == round(want["late_cancel_risk"] * 100)
         phone = phones[int(want["client_id"])]
         assert row["Phone"] == ("'" + phone if phone else "")  # E.164 '+' is not a formula
     assert all(r["Service"] for r in rows)

@@ -52,7 +52,8 @@ def test_a_trimmed_template_says_what_it_lacks_and_where_each_field_came_from(
     assert {k: f.state for k, f in got.items()} == {
         "times": "present", "ends": "partly", "statuses": "present", "no_shows": "present",
         "tips": "missing", "prices": "present", "discounts": "missing", "tax": "missing",
-        "booked_at": "missing", "channels": "missing", "contacts": "partly",
+        "booked_at": "missing", "cancel_times": "missing", "channels": "missing",
+        "contacts": "partly",
         "staff": "present", "working_hours": "missing", "durations": "missing",
         "reviews": "missing", "training": "missing",
     }  # fmt: skip
@@ -81,6 +82,8 @@ def test_a_trimmed_template_says_what_it_lacks_and_where_each_field_came_from(
         "(template_week1.csv)); the tip rate and tips per barber can use only those."
     )
     assert got["booked_at"].state == "partly"
+    assert got["cancel_times"].state == "missing"
+    assert "late-cancellation risk is unknown" in got["cancel_times"].sentence
     assert got["statuses"].sources == (
         "BarberBI template (template_trimmed.csv, template_week1.csv)",
     )
@@ -93,6 +96,12 @@ def test_a_trimmed_template_says_what_it_lacks_and_where_each_field_came_from(
     unset = sorted(r["name"] for r in rows[1:])
     assert (hours.state, hours.have, hours.base) == ("partly", 1, 4)
     assert f"not set for {', '.join(unset)}" in hours.sentence
+
+    # Fresha says when its one cancelled booking was cancelled: that is all there are.
+    assert one(empty_db, "fresha.csv").status == "landed"
+    times = data_coverage(empty_db).field("cancel_times")
+    assert (times.have, times.unit) == (1, "cancelled bookings")
+    assert times.sources == ("Fresha appointment list (fresha.csv)",)
     assert hours.sources == ("Settings > Barbers and pay",)
 
 

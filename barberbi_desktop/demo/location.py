@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.demo import catalog, noshows
+from barberbi_desktop.demo import cancels, catalog, noshows
 from barberbi_desktop.demo.process import (
     CANCEL_PER_VISIT,
     FUTURE_DAYS,
@@ -183,6 +183,7 @@ def build_location(rng: np.random.Generator, spec: DemoSpec, loc: int) -> dict[s
     survival = (booked["status"] == "candidate").sum() / max(int(expendable.sum()), 1)
     appts = _booking_times(rng, booked, traits, end_utc)
     appts = noshows.decide(rng, appts, traits, float(survival))
+    appts = cancels.timing(np.random.default_rng((spec.seed, loc, 12)), appts, len(traits))
     appts["local_appt"] = np.arange(len(appts))
     appts["loc"] = loc
 

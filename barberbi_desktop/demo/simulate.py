@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barberbi_desktop.demo import catalog
+from barberbi_desktop.demo import cancels, catalog
 from barberbi_desktop.demo.location import build_location
 from barberbi_desktop.demo.process import (
     BGNBD_TRUTH,
@@ -96,6 +96,8 @@ def simulate(spec: DemoSpec) -> DemoShop:
         .astype(np.int64)
         .tolist(),
         "cancel_per_visit": CANCEL_PER_VISIT,
+        "late_cancel_hours": cancels.LATE_HOURS,
+        "late_cancel_effects": cancels.LATE_CANCEL_EFFECTS,
         "history_start": spec.start.isoformat(),
         "history_end": spec.end.isoformat(),
         "size": spec.size,

@@ -149,6 +149,7 @@ def write_demo(db: Database, shop: DemoShop) -> None:
                 appts,
                 "id=appointment_id client_id barber_id location_id service_id "
                 "start_utc=start end_utc=end status status_raw booked_at_utc=booked_at "
+                "cancelled_at_utc=cancelled_at "
                 "channel source_platform source_id natural_key",
             )
             _insert(

@@ -6,8 +6,8 @@ says so), the probability that it ends as a no-show, with its reasons in words
 ("booked online 3 weeks ahead; missed 2 of their last 6"). The method is chosen by
 replaying the last 13 weeks (`noshow_backtest`): a calibrated model is used only if
 it beat each client's own shrunk rate there, else that rate is. Late cancellations
-need to know when a booking was cancelled; no export the importer reads keeps that,
-so their risk is unknown (None) with the reason, never 0.
+are learnt the same way (`late_cancel`) where the exports say when bookings were
+cancelled; elsewhere their risk is unknown (None) with the reason, never 0.
 
 Money and time at stake come from the booking's service price (its sale where rung
 up, else the list price) and its length (``known.visit_minutes``); unknown stays
@@ -25,18 +25,18 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from barberbi_desktop.engines import noshow_backtest as bt
+from barberbi_desktop.engines import late_cancel
 from barberbi_desktop.engines.data import RunState, ShopData
+from barberbi_desktop.engines.late_cancel import NO_TIMES
 from barberbi_desktop.engines.noshow_features import (
     DAY_NS,
-    FEATURES,
-    AtCutoff,
     Bookings,
     at_cutoff,
     client_rate,
     prepare,
     row_features,
 )
+from barberbi_desktop.engines.noshow_method import NoShowSettings, Scorer, choose_and_fit
 from barberbi_desktop.engines.noshow_report import (
     num,
     reasons,
@@ -55,19 +55,6 @@ NO_BOOKED_AT = (
     "The exports do not say when bookings were made: every booking after the cutoff is "
     "treated as known, and lead time is left out."
 )
-NO_LATE_CANCEL = (
-    "Late cancellations cannot be told from early ones: the exports do not say when a "
-    "booking was cancelled."
-)
-LATE_HOURS = 24
-
-
-@dataclass(frozen=True)
-class NoShowSettings:
-    horizon_days: int = 14  # bookings listed in the result
-    replay_weeks: int = 13  # about 90 days
-    seed: int = 23
-    interval: float = 0.8  # reliability: the central 80% of the Beta posterior
 
 
 @dataclass(frozen=True)
@@ -101,6 +88,16 @@ class NoShowResult:
             if len(up)
             else 0,
         }
+        # Late cancellations: only bookings whose risk is known count; none known is
+        # unknown (None), not "nothing at stake".
+        late = up["late_cancel_risk"] if "late_cancel_risk" in up else pd.Series(dtype=float)
+        known = late.notna()
+        at_stake["expected_late_cancels"] = num(late[known].sum()) if known.any() else None
+        at_stake["expected_late_cents"] = (
+            int(np.rint((late[known] * up.loc[known, "price_cents"]).sum()))
+            if known.any()
+            else None
+        )
         return {
             "engine": "noshow",
             "as_of": self.as_of.isoformat(),
@@ -112,11 +109,15 @@ class NoShowResult:
             "base_rate": self.base_rate,
             "features_used": self.features_used,
             "features_left_out": self.features_left_out,
-            "late_cancel": {"known": False, "reason": NO_LATE_CANCEL},
+            "late_cancel": self.late_cancel_summary(),
             "backtest": self.backtest,
             "at_stake": at_stake,
             "counts": {"upcoming": len(up), "clients": len(self.clients)},
         }
+
+    def late_cancel_summary(self) -> dict[str, Any]:
+        late = self.scorer.late if self.scorer is not None else None
+        return late.summary() if late is not None else {"known": False, "reason": NO_TIMES}
 
     def upcoming_records(self) -> list[dict[str, Any]]:
         """The listed bookings as JSON rows (the command line's ``upcoming``)."""
@@ -137,113 +138,6 @@ def cutoff_for(data: ShopData, as_of: date, now: datetime | None = None) -> pd.T
     return pd.Timestamp(local.replace(tzinfo=ZoneInfo(zone))).tz_convert("UTC")
 
 
-def _columns(b: Bookings, x: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Features the data fills at all, and those left out (unknown is not a value)."""
-    known = b.features_known
-    need = {
-        "lead_days": known["lead_days"],
-        "channel_online": known["channel"],
-        "channel_phone": known["channel"],
-        "channel_walk_in": known["channel"],
-        "hour": known["hour"],
-        "price": known["price"],
-        "minutes": known["minutes"],
-        "barber_logit": known["barber"],
-    }
-    used, out = [], []
-    for col in FEATURES:
-        values = x[col].to_numpy()
-        ok = need.get(col, True) and np.isfinite(values).any() and np.nanstd(values) > 0
-        (used if ok else out).append(col)
-    return used, out
-
-
-def _predictions(
-    b: Bookings, at: AtCutoff, rows: np.ndarray, settings: NoShowSettings
-) -> dict[str, np.ndarray]:
-    """Every candidate's and baseline's probabilities for ``rows`` at one cutoff."""
-    out = {
-        "shop_rate": np.full(len(rows), at.shop_rate),
-        "client_rate": client_rate(at.history, at.client_prior)[rows],
-    }
-    train = bt.training_rows(at.outcome, b.start_ns, at.cutoff_ns, settings.seed)
-    y = b.no_show[train].astype(int)
-    if y.sum() < bt.MIN_TRAIN_MISSES or y.sum() == len(y):
-        return out
-    x_train = at.features(train)
-    columns, _ = _columns(b, x_train)
-    x = at.features(rows)
-    for name in bt.MODELS:
-        model = bt.fit(name, x_train, y, b.start_ns[train], columns)
-        out[name] = model.predict(x)
-    return out
-
-
-def _replay(
-    b: Bookings, cutoff_ns: int, settings: NoShowSettings, state: RunState
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Week by week over the last ``replay_weeks``: train on what was known at each
-    week's start, predict that week's bookings made by then, score the pooled weeks."""
-    pooled: dict[str, list[np.ndarray]] = {}
-    truth: list[np.ndarray] = []
-    ids: list[np.ndarray] = []
-    week_of: list[np.ndarray] = []
-    weeks = 0
-    week_ns = 7 * DAY_NS
-    for k in range(settings.replay_weeks, 0, -1):
-        state.step(0.1 + 0.6 * (settings.replay_weeks - k) / settings.replay_weeks,
-                   f"Replaying the week {k} weeks back")  # fmt: skip
-        t = cutoff_ns - k * week_ns
-        at = at_cutoff(b, t)
-        rows = np.flatnonzero(
-            at.upcoming & (b.start_ns <= t + week_ns) & b.recorded & (b.no_show | b.completed)
-        )
-        if not len(rows) or not np.isfinite(at.shop_rate):
-            continue
-        preds = _predictions(b, at, rows, settings)
-        if set(bt.MODELS) - set(preds):
-            preds = {k_: v for k_, v in preds.items() if k_ not in bt.MODELS}
-        weeks += 1
-        truth.append(b.no_show[rows].astype(int))
-        ids.append(b.frame["appointment_id"].to_numpy()[rows])
-        week_of.append(np.full(len(rows), t))
-        for name, p in preds.items():
-            pooled.setdefault(name, []).append(p)
-    y = np.concatenate(truth) if truth else np.zeros(0, int)
-    result: dict[str, Any] = {"weeks": weeks}
-    complete = {n: np.concatenate(p) for n, p in pooled.items() if len(p) == weeks}
-    for name, p in complete.items():
-        result[name] = bt.scores(p, y) | {"calibration": bt.calibration(p, y)}
-    result["bookings"] = len(y)
-    result["no_shows"] = int(y.sum())
-    replayed = pd.DataFrame(
-        {
-            "appointment_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),
-            "cutoff": pd.to_datetime(np.concatenate(week_of) if ids else [], utc=True),
-            "no_show": y,
-            **complete,
-        }
-    )
-    return result, replayed
-
-
-@dataclass(frozen=True)
-class Scorer:
-    """What a full run decided, kept so that new bookings can be scored without a new
-    replay or fit (after an import the same day): the method, the fitted model and
-    the back-test that chose it."""
-
-    as_of: date
-    method: str  # "model" | "client_rate" | "none"
-    model: str | None
-    fitted: bt.Fitted | None
-    sentence: str
-    backtest: dict[str, Any]
-    state: ClientState  # every client's history at the cutoff: what scoring reads
-    used: tuple[str, ...] = ()
-    left_out: tuple[str, ...] = ()
-
-
 def run(
     data: ShopData,
     settings: NoShowSettings,
@@ -258,15 +152,20 @@ def run(
     b = prepare(data)
     at = at_cutoff(b, int(cutoff.value))
     clients = ClientState.at(b, at)
-    if not (at.outcome & b.no_show).any():
-        said = NO_INFO if len(b) else NO_BOOKINGS
-        scorer = Scorer(as_of, "none", None, None, said, {}, clients)
-        return _result(data, b, as_of, cutoff, scorer, settings)
+    timed = late_cancel.timed(data)
+    replayed = pd.DataFrame()
     # One thread for OpenMP and BLAS alike: on a busy two-core computer the pools'
     # spinning threads made each boosting fit ten times slower and each logistic fit
     # eight times (2.4 s -> 0.3 s on the chain's 60,000 training rows).
     with threadpool_limits(limits=1):
-        scorer, replayed = _choose_and_fit(b, at, as_of, clients, settings, state)
+        if not (at.outcome & b.no_show).any():
+            said = NO_INFO if len(b) else NO_BOOKINGS
+            scorer = Scorer(as_of, "none", None, None, said, {}, clients)
+        else:
+            span = (0.1, 0.45) if timed else (0.1, 0.75)
+            scorer, replayed = choose_and_fit(b, at, as_of, clients, settings, state, span=span)
+        late = late_cancel.learn(data, int(cutoff.value), as_of, settings, state, (0.5, 0.85))
+        scorer = replace(scorer, late=late)
         state.step(0.9, "Scoring bookings and writing reasons")
         result = _result(data, b, as_of, cutoff, scorer, settings)
     return replace(result, replayed=replayed)
@@ -288,61 +187,6 @@ def rescore(
     b = prepare(data, prices=scorer.state.prices)
     with threadpool_limits(limits=1):
         return _result(data, b, as_of, cutoff, scorer, settings)
-
-
-def _choose_and_fit(
-    b: Bookings,
-    at: AtCutoff,
-    as_of: date,
-    clients: ClientState,
-    settings: NoShowSettings,
-    state: RunState,
-) -> tuple[Scorer, pd.DataFrame]:
-    backtest, replayed = _replay(b, at.cutoff_ns, settings, state)
-    pooled = {"weeks": backtest["weeks"], **{k: v for k, v in backtest.items() if
-                                             isinstance(v, dict)}}  # fmt: skip
-    method, sentence = bt.choose(pooled)
-    report = _report(backtest, method)
-    if method not in bt.MODELS:
-        return Scorer(as_of, "client_rate", None, None, sentence, report, clients), replayed
-    state.step(0.75, "Fitting at the cutoff")
-    train = bt.training_rows(at.outcome, b.start_ns, at.cutoff_ns, settings.seed)
-    y = b.no_show[train].astype(int)
-    x_train = at.features(train)
-    used, left_out = _columns(b, x_train)
-    fitted = bt.fit(method, x_train, y, b.start_ns[train], used)
-    scorer = Scorer(
-        as_of, "model", method, fitted, sentence, report, clients, tuple(used), tuple(left_out)
-    )
-    return scorer, replayed
-
-
-def _report(backtest: dict[str, Any], method: str) -> dict[str, Any]:
-    """The stored back-test: the method in use's figures, the baselines', every
-    candidate's, and the calibration of the method in use."""
-    use = backtest.get(method, {})
-    return {
-        "weeks": backtest.get("weeks", 0),
-        "bookings": backtest.get("bookings", 0),
-        "no_shows": backtest.get("no_shows", 0),
-        "method": method,
-        "roc_auc": use.get("roc_auc"),
-        "brier": use.get("brier"),
-        "base_rate": (backtest["no_shows"] / backtest["bookings"])
-        if backtest.get("bookings")
-        else None,
-        "baselines": {
-            k: {m: backtest[k].get(m) for m in ("roc_auc", "brier")}
-            for k in ("shop_rate", "client_rate")
-            if k in backtest
-        },
-        "candidates": {
-            k: {m: backtest[k].get(m) for m in ("roc_auc", "brier")}
-            for k in bt.MODELS
-            if k in backtest
-        },
-        "calibration": use.get("calibration", []),
-    }
 
 
 def _result(
@@ -388,6 +232,8 @@ def _result(
     horizon = t + settings.horizon_days * DAY_NS
     listed = np.flatnonzero(b.start_ns[rows] <= horizon)
     upcoming = upcoming.iloc[listed].reset_index(drop=True)
+    late = late_cancel.risks(data, scorer.late, t, upcoming["appointment_id"].to_numpy())
+    upcoming.insert(5, "late_cancel_risk", late)
     barber = upcoming["barber_id"].map(names).astype(object)
     upcoming.insert(4, "barber", barber.where(barber.notna(), None))
     if scorer.method == "none":

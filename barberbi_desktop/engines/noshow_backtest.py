@@ -195,14 +195,26 @@ def calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, 
     return out
 
 
-def choose(pooled: dict[str, dict[str, Any]]) -> tuple[str, str]:
+# The words of `choose`'s sentences for each event the engine learns.
+WORDS = {
+    "no_show": {"risks": "Risks", "events": "no-shows", "ranked": "missed bookings"},
+    "late_cancel": {
+        "risks": "Late-cancellation risks",
+        "events": "late cancellations",
+        "ranked": "late cancellations",
+    },
+}
+
+
+def choose(pooled: dict[str, dict[str, Any]], event: str = "no_show") -> tuple[str, str]:
     """The method in use and the sentence that says why."""
+    w = WORDS[event]
     base = pooled.get("client_rate", {})
     fitted = [m for m in MODELS if pooled.get(m, {}).get("brier") is not None]
     if not fitted or base.get("roc_auc") is None:
         return "client_rate", (
-            "Risks are each client's own past rate shrunk toward the shop's: the replay "
-            "of recent weeks had too few no-shows to test a model."
+            f"{w['risks']} are each client's own past rate shrunk toward the shop's: the "
+            f"replay of recent weeks had too few {w['events']} to test a model."
         )
     c = base
     beats = [
@@ -216,8 +228,8 @@ def choose(pooled: dict[str, dict[str, Any]]) -> tuple[str, str]:
         b = pooled[best]
         closer = "closer" if b["brier"] <= c["brier"] else "as close, within 1%,"
         return best, (
-            f"Risks come from {LABELS[best]}: replayed on the last "
-            f"{pooled['weeks']} weeks it ranked missed bookings better than each client's "
+            f"{w['risks']} come from {LABELS[best]}: replayed on the last "
+            f"{pooled['weeks']} weeks it ranked {w['ranked']} better than each client's "
             f"own rate (ROC AUC {b['roc_auc']:.2f} against {c['roc_auc']:.2f}) with "
             f"probabilities {closer} (Brier {b['brier']:.4f} against {c['brier']:.4f})."
         )
@@ -229,6 +241,6 @@ def choose(pooled: dict[str, dict[str, Any]]) -> tuple[str, str]:
         else f"gave probabilities further off (Brier {b['brier']:.4f} against {c['brier']:.4f})"
     )
     return "client_rate", (
-        f"Risks are each client's own past rate shrunk toward the shop's: replayed on the "
-        f"last {pooled['weeks']} weeks, the best model ({LABELS[best]}) {why}."
+        f"{w['risks']} are each client's own past rate shrunk toward the shop's: replayed "
+        f"on the last {pooled['weeks']} weeks, the best model ({LABELS[best]}) {why}."
     )

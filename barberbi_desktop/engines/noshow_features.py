@@ -1,6 +1,8 @@
 """Per-booking features for the no-show engine, as the shop knew them at a cutoff.
 
-One sort of the held bookings (every status except cancelled) by client and start,
+One sort of the held bookings (every status except cancelled; for late cancellations,
+also the bookings cancelled in their last day, whose time the export gives) by client
+and start,
 then, for each cutoff, a handful of cumulative sums: a booking's client history
 counts only visits that had *happened* by the cutoff (or, for a booking before the
 cutoff, before the booking itself), so nothing after the cutoff is ever read. The
@@ -15,7 +17,7 @@ client with one booking and one miss is not called a certain no-show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +48,9 @@ FEATURES = (
     "barber_logit",
 )
 RECENT = 6  # "missed 2 of their last 6"
+LATE = "late_cancel"
+LATE_HOURS = 24  # a cancellation in the last day before the start is late
+NO_END = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,19 @@ class Bookings:
     start_ns: np.ndarray
     booked_ns: np.ndarray  # the smallest int64 when unknown (then treated as known)
     booked_known: np.ndarray
-    no_show: np.ndarray
+    no_show: np.ndarray  # the event learnt: a no-show, or a late cancellation (`LATE`)
     completed: np.ndarray
-    recorded: np.ndarray  # the row's source records no-shows at all
+    recorded: np.ndarray  # the row's source records the event at all
     features_known: dict[str, bool]
     prices: pd.Series  # what a booking of each service is worth (`service_prices`)
     channel_code: np.ndarray  # index in CHANNELS, -1 when the row's channel is not known
     barber_code: np.ndarray  # index in barber_ids, -1 when no barber
     barber_ids: np.ndarray
+    # A known outcome other than the event (completed; for late cancellations also a
+    # no-show), and when a booking stopped being upcoming before its start (a late
+    # cancellation's time; the largest int64 otherwise).
+    other: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    gone_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __len__(self) -> int:
         return len(self.start_ns)
@@ -82,12 +92,30 @@ def _ns(series: pd.Series) -> np.ndarray:
     return values.astype("datetime64[ns]").to_numpy().view("int64")
 
 
-def prepare(data: ShopData, prices: pd.Series | None = None) -> Bookings:
+def late_cancelled(appts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which bookings were cancelled in their last ``LATE_HOURS``, and each row's
+    cancellation instant (ns; NO_END when not cancelled or the export does not say)."""
+    status = appts["status"].astype("object").to_numpy()
+    at = _ns(appts["cancelled_at"]) if "cancelled_at" in appts else np.full(len(appts), NO_NS)
+    known = (status == "cancelled") & (at != NO_NS)
+    late = known & (at >= _ns(appts["start"]) - LATE_HOURS * 3_600 * 10**9)
+    return late, np.where(known, at, NO_END)
+
+
+def prepare(data: ShopData, prices: pd.Series | None = None, event: str = "no_show") -> Bookings:
     """Sort and annotate the held bookings once; every cutoff reuses this. ``prices``
-    (per service) comes from an earlier full run when only new bookings are read."""
+    (per service) comes from an earlier full run when only new bookings are read.
+
+    ``event`` ``LATE`` learns late cancellations instead of no-shows: the bookings are
+    then those still held a day before their start (the kept ones and the late
+    cancellations), so a risk is the chance that a booking still in the book is
+    cancelled too late to fill; a cancellation made earlier freed its chair in time."""
     appts = data.appointments
     status = appts["status"].astype("object").to_numpy()
     held = status != "cancelled"
+    late, cancelled_ns = late_cancelled(appts)
+    if event == LATE:
+        held = held | late
     a = appts.loc[held]
     local = data.local_start().loc[held] if len(a) else pd.Series(dtype="datetime64[ns]")
     prices = service_prices(a, data.services) if prices is None else prices
@@ -115,9 +143,17 @@ def prepare(data: ShopData, prices: pd.Series | None = None) -> Bookings:
     start_ns = _ns(a["start"])
     booked = _ns(a["booked_at"]) if "booked_at" in a else np.full(len(a), np.iinfo(np.int64).min)
     booked_known = booked != np.iinfo(np.int64).min
-    source = source_codes(a)
+    all_sources = source_codes(appts)  # codes comparable across held and cancelled rows
+    source = all_sources[held]
     no_show = status[held] == "no_show"
-    recorded = np.isin(source, np.unique(source[no_show]))
+    if event == LATE:  # sources that say when their cancellations came
+        timed = np.unique(all_sources[(status == "cancelled") & (cancelled_ns != NO_END)])
+        recorded = np.isin(source, timed)
+        other = no_show | (status[held] == "completed")
+        no_show = late[held]
+    else:
+        recorded = np.isin(source, np.unique(source[no_show]))
+        other = status[held] == "completed"
     if "time_known" in a:
         frame.loc[~a["time_known"].fillna(True).astype(bool).to_numpy(), "hour"] = np.nan
     frame["start_ns"] = start_ns
@@ -127,6 +163,8 @@ def prepare(data: ShopData, prices: pd.Series | None = None) -> Bookings:
     frame["no_show"] = no_show
     frame["completed"] = status[held] == "completed"
     frame["recorded"] = recorded
+    frame["other"] = other
+    frame["gone_ns"] = np.where(late[held], cancelled_ns[held], NO_END)
     frame["has_channel"] = has_channel
     order = np.lexsort((start_ns, frame["key"].to_numpy()))
     frame = frame.take(order).reset_index(drop=True)
@@ -162,6 +200,8 @@ def prepare(data: ShopData, prices: pd.Series | None = None) -> Bookings:
         channel_code=code,
         barber_code=np.asarray(barber_code, dtype=np.int64),
         barber_ids=np.asarray(barber_ids, dtype=float),
+        other=frame["other"].to_numpy(),
+        gone_ns=frame["gone_ns"].to_numpy(dtype=np.int64),
     )
 
 
@@ -329,7 +369,7 @@ def at_cutoff(b: Bookings, cutoff_ns: int) -> AtCutoff:
     n = len(b.start_ns)
     idx = np.arange(n)
     past = b.start_ns <= cutoff_ns
-    outcome = past & b.recorded & (b.no_show | b.completed)
+    outcome = past & b.recorded & (b.no_show | b.other)
     missed = past & b.no_show
     done = past & b.completed
     c_out = np.r_[0, np.cumsum(outcome)]
@@ -354,7 +394,7 @@ def at_cutoff(b: Bookings, cutoff_ns: int) -> AtCutoff:
         first_visit=(c_done[end] - c_done[s]) == 0,
         last_done_ns=np.where(j >= 0, b.start_ns[np.maximum(j, 0)], NO_NS),
     )
-    upcoming = ~past & (b.booked_ns <= cutoff_ns)
+    upcoming = ~past & (b.booked_ns <= cutoff_ns) & (b.gone_ns > cutoff_ns)
     # Each client's totals at the cutoff (the last row of the group holds them).
     last_row = np.r_[s[1:] != s[:-1], True] if n else np.zeros(0, bool)
     totals_b = c_out[s[last_row] + past_in_group[last_row]] - c_out[s[last_row]]

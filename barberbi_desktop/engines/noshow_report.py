@@ -28,7 +28,7 @@ def records(up: pd.DataFrame) -> list[dict[str, Any]]:
                 "barber": r.barber,
                 "barber_id": None if r.barber_id != r.barber_id else int(r.barber_id),
                 "risk": num(r.risk),
-                "late_cancel_risk": None,
+                "late_cancel_risk": num(r.late_cancel_risk),
                 "price_cents": None if r.price_cents != r.price_cents else int(r.price_cents),
                 "minutes": num(r.minutes),
                 "reasons": r.reasons,

@@ -34,8 +34,8 @@ MAX_QUANTITY = 1000
 
 LINE_COLUMNS = [
     "row", "visit_key", "source_id", "line_no", "start_utc", "end_utc", "status", "status_raw",
-    "booked_at_utc", "time_known", "channel", "client_key", "client_ext", "client_name", "email",
-    "phone",
+    "booked_at_utc", "cancelled_at_utc", "time_known", "channel", "client_key", "client_ext",
+    "client_name", "email", "phone",
     "barber", "location", "kind", "item_name", "category", "quantity", "unit_price_cents",
     "discount_cents", "tax_cents", "tip_cents", "payment_method", "row_hash", "line_hash",
 ]  # fmt: skip
@@ -211,7 +211,9 @@ def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dic
     """
     g = lambda fld: _get(raw, mapping, fld)  # noqa: E731
     idx = raw.index
-    date_fields = [f for f in ("start", "start_date", "end", "booked_at") if f in mapping]
+    date_fields = [
+        f for f in ("start", "start_date", "end", "booked_at", "cancelled_at") if f in mapping
+    ]
     order = ctx.date_order or (profile.date_order if profile.date_order != "ask" else None)
     if order is None and any(parse.has_numeric_dates(g(f)) for f in date_fields):
         raise NeedDateOrder()
@@ -278,6 +280,16 @@ def _when(lines: pd.DataFrame, raw: pd.DataFrame, profile: Profile, mapping: dic
         lines["booked_at_utc"] = _to_utc(booked_local, booked_zones)
     else:
         lines["booked_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
+    # Kept for cancelled bookings only (the load keeps it where the status is cancelled).
+    if "cancelled_at" in mapping:
+        text = g("cancelled_at")
+        cancelled_local, bad = parse.parse_datetime(text, formats=fmts, date_order=order)
+        p.add(bad, "cancelled_at", "is not a date and time BarberBI can read.", values=text)
+        lines["cancelled_at_utc"] = _to_utc(
+            cancelled_local, zones.where(~parse.utc_marked(text), "UTC")
+        )
+    else:
+        lines["cancelled_at_utc"] = pd.Series(pd.NA, index=idx, dtype="Int64")
 
     now = int(ctx.now_utc.timestamp())
     start_s, end_s = lines["start_utc"], lines["end_utc"]

@@ -89,7 +89,7 @@ def _done(future: Future[Chunk], skipped: int) -> Chunk:
     chunk = future.result()
     chunk.skipped = skipped
     return chunk
-DATE_FIELDS = ("start", "start_date", "end", "booked_at")
+DATE_FIELDS = ("start", "start_date", "end", "booked_at", "cancelled_at")
 
 
 class _SplitVisit(Exception):

@@ -34,7 +34,8 @@ UNDO_REBUILD_MIN = 10_000  # an undo removing this many rows may rebuild indexes
 
 _STAGE_TYPES = {
     "row": "INTEGER", "line_no": "INTEGER", "start_utc": "INTEGER", "end_utc": "INTEGER",
-    "booked_at_utc": "INTEGER", "time_known": "BOOLEAN", "quantity": "INTEGER",
+    "booked_at_utc": "INTEGER", "cancelled_at_utc": "INTEGER", "time_known": "BOOLEAN",
+    "quantity": "INTEGER",
     "unit_price_cents": "INTEGER",
     "discount_cents": "INTEGER", "tax_cents": "INTEGER", "tip_cents": "INTEGER",
 }  # fmt: skip
@@ -42,7 +43,7 @@ _STAGE_TYPES = {
 # Columns an import may change, per table; undo restores exactly these.
 APPT_COLS = [
     "client_id", "barber_id", "location_id", "service_id", "start_utc", "end_utc", "status",
-    "status_raw", "booked_at_utc", "channel", "source_id", "time_known",
+    "status_raw", "booked_at_utc", "cancelled_at_utc", "channel", "source_id", "time_known",
 ]  # fmt: skip
 ITEM_COLS = [
     "appointment_id", "client_id", "location_id", "barber_id", "sold_at_utc", "kind",
@@ -459,7 +460,10 @@ def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
     select = """
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
-                 v.booked_at_utc, v.channel, v.source_id,
+                 v.booked_at_utc,
+                 CASE WHEN v.status = 'cancelled' THEN v.cancelled_at_utc END
+                   AS cancelled_at_utc,
+                 v.channel, v.source_id,
                  coalesce(v.time_known, TRUE) AS time_known,
                  v.row_hash AS source_hash,
                  (SELECT id FROM appointments a WHERE a.natural_key = v.visit_key) AS old_id,
@@ -485,7 +489,9 @@ def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
         -- nor overwrite what was sold on it with what it looked like before.
         UPDATE stage_appts SET stale = 1, status = (SELECT a.status FROM appointments a
             WHERE a.id = stage_appts.id),
-          status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id)
+          status_raw = (SELECT a.status_raw FROM appointments a WHERE a.id = stage_appts.id),
+          cancelled_at_utc = (SELECT a.cancelled_at_utc FROM appointments a
+            WHERE a.id = stage_appts.id)
           WHERE old_id IS NOT NULL AND status IN ('booked', 'confirmed') AND
             (SELECT a.status FROM appointments a WHERE a.id = stage_appts.id) IN ({terminal});
         -- A refund or comp of a sale the shop already has (only adjustment lines) adds its

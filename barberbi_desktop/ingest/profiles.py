@@ -54,6 +54,7 @@ FIELDS: dict[str, str] = {
     "cash": "amount paid in cash",
     "channel": "online, phone, walk-in",
     "booked_at": "when the appointment was booked",
+    "cancelled_at": "when a cancelled appointment was cancelled",
     "location": "the shop location",
     "timezone": "the time zone of the times in the row",
     "first_visit": "the client's first visit",

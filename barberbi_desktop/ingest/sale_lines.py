@@ -47,7 +47,8 @@ def _flag(condition: str) -> str:
 
 
 VISIT_FIELDS = [
-    "start_utc", "end_utc", "status", "status_raw", "booked_at_utc", "time_known", "channel",
+    "start_utc", "end_utc", "status", "status_raw", "booked_at_utc", "cancelled_at_utc",
+    "time_known", "channel",
     "client_key", "barber", "location", "source_id",
 ]  # fmt: skip
 

@@ -52,7 +52,7 @@ def _risk_rows(run_id: int, up: pd.DataFrame) -> list[tuple[Any, ...]]:
             [run_id] * n,
             up["appointment_id"].to_numpy(dtype=np.int64).tolist(),
             _floats(up["risk"].to_numpy(dtype=float)),
-            [None] * n,  # late cancellations: unknown (NO_LATE_CANCEL), never 0
+            _floats(up["late_cancel_risk"].to_numpy(dtype=float)),  # NaN: unknown, not 0
             _ints(np.rint(up["price_cents"].to_numpy(dtype=float))),
             _floats(up["minutes"].to_numpy(dtype=float)),
             up["reasons"].astype(object).tolist(),

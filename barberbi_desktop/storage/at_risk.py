@@ -51,6 +51,12 @@ class NoShowRun:
     method_sentence: str
     backtest: dict[str, Any]
     at_risk_cut: float  # the risk from which a booking counts as at risk
+    # The run's late-cancellation part: known, sentence and back-test, or the reason.
+    late: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def late_known(self) -> bool:
+        return bool(self.late.get("known"))
 
     @property
     def as_of(self) -> date:
@@ -69,11 +75,11 @@ def at_risk_cut(backtest: dict[str, Any]) -> float:
     return max(AT_RISK_MULTIPLE * float(base), AT_RISK_FLOOR)
 
 
-# The four small parts of the run's summary, in one json_extract (one parse).
+# The run's summary is small since its rows moved to tables of their own (2.6 kB on the
+# chain): read whole, on either back end (SQLite's json_extract has no PostgreSQL twin).
 _RUN = (
     "SELECT id, engine, as_of, status, started_utc, finished_utc, error, data_version, "
-    "json_extract(metrics, '$.method', '$.sentence', '$.base_rate', '$.backtest') "
-    "FROM engine_runs "
+    "metrics FROM engine_runs "
 )
 
 
@@ -91,14 +97,18 @@ def read_noshow(db: Database, run_id: int | None = None) -> NoShowRun | None:
             ).first()
     if row is None:
         return None
-    method, sentence, base_rate, backtest = json.loads(row[8]) if row[8] else [None] * 4
+    stored = json.loads(row[8]) if isinstance(row[8], str) else (row[8] or {})
+    method, sentence = stored.get("method"), stored.get("sentence")
+    base_rate, backtest = stored.get("base_rate"), stored.get("backtest")
+    late = stored.get("late_cancel")
     sentence, backtest = str(sentence or ""), backtest if isinstance(backtest, dict) else {}
     if backtest.get("base_rate") is None and base_rate is not None:
         backtest["base_rate"] = float(base_rate)
     metrics = {"method": method, "sentence": sentence, "base_rate": base_rate,
                "backtest": backtest}  # fmt: skip
     run = RunInfo(
-        row[0], row[1], date.fromisoformat(row[2]), row[3],
+        row[0], row[1], row[2] if isinstance(row[2], date) else date.fromisoformat(row[2]),
+        row[3],
         datetime.fromtimestamp(row[4], tz=UTC),
         None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
         row[6], metrics, row[7],
@@ -112,6 +122,7 @@ def read_noshow(db: Database, run_id: int | None = None) -> NoShowRun | None:
         method_sentence=sentence,
         backtest=backtest,
         at_risk_cut=at_risk_cut(backtest),
+        late=late if isinstance(late, dict) else {},
     )
 
 
@@ -156,6 +167,25 @@ def quality_words(result: NoShowRun) -> str:
     return said + "."
 
 
+def late_words(result: NoShowRun) -> str:
+    """The late-cancellation side in an owner's words: how its risks did in the replay,
+    or why there are none (the exports do not say when bookings were cancelled)."""
+    late = result.late
+    if not late.get("known"):
+        return str(late.get("reason") or "")
+    bt = late.get("backtest") or {}
+    auc = bt.get("roc_auc")
+    hours = late.get("hours", 24)
+    head = f"Late-cancel risk is the chance of a cancellation in the last {hours} hours"
+    if auc is None or not np.isfinite(auc):
+        return f"{head}; {late.get('sentence') or 'too little history to replay.'}"
+    return (
+        f"{head}: in a replay of the last {bt.get('weeks') or 'few'} weeks it was right "
+        f"{in_words(float(auc))} at telling a late cancellation from a kept booking "
+        f"(AUC {auc:.2f})."
+    )
+
+
 @dataclass
 class AtRisk:
     """Today's remaining and tomorrow's bookings, riskiest first, with what is at stake."""
@@ -180,7 +210,13 @@ def stake(frame: pd.DataFrame) -> dict[str, float]:
     risk = frame["risk"].to_numpy(dtype=float)
     minutes = frame["minutes"].to_numpy(dtype=float)
     price = frame["price_cents"].to_numpy(dtype=float)
+    late = (frame["late_cancel_risk"] if "late_cancel_risk" in frame else
+            pd.Series(np.nan, index=frame.index)).to_numpy(dtype=float)  # fmt: skip
     return {
+        # Late cancellations: over the bookings whose late risk is known only.
+        "late_known": float((~np.isnan(late)).sum()),
+        "late_hours": float(np.nansum(late * minutes) / 60),
+        "late_cents": float(np.nansum(late * price)),
         "bookings": float(len(frame)),
         "at_risk": float(frame["at_risk"].sum()) if "at_risk" in frame else 0.0,
         "hours": float(np.nansum(risk * minutes) / 60),
@@ -192,7 +228,7 @@ def stake(frame: pd.DataFrame) -> dict[str, float]:
 
 _NEAR_SQL = (
     "SELECT a.id, a.start_utc, a.client_id, b.name, r.risk, r.price_cents, r.minutes, "
-    "r.reasons, c.display_name, c.phone, s.name, l.timezone, a.status "
+    "r.reasons, c.display_name, c.phone, s.name, l.timezone, a.status, r.late_cancel_risk "
     "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
     "LEFT JOIN barbers b ON b.id = a.barber_id "
     "LEFT JOIN clients c ON c.id = a.client_id LEFT JOIN services s ON s.id = a.service_id "
@@ -201,7 +237,8 @@ _NEAR_SQL = (
 )
 _NEAR, _NEAR_AT = text(_NEAR_SQL), text(_NEAR_SQL + " AND a.location_id = :loc")
 _NEAR_COLUMNS = ["appointment_id", "start_utc", "client_id", "barber", "risk", "price_cents",
-                 "minutes", "reasons", "client", "phone", "service", "zone", "status"]  # fmt: skip
+                 "minutes", "reasons", "client", "phone", "service", "zone", "status",
+                 "late_cancel_risk"]  # fmt: skip
 
 
 def _near(db: Database, run_id: int, lo: datetime, hi: datetime,
@@ -217,6 +254,7 @@ def _near(db: Database, run_id: int, lo: datetime, hi: datetime,
     return frame.assign(
         start=pd.to_datetime(frame["start_utc"].astype("int64"), unit="s", utc=True),
         risk=pd.to_numeric(frame["risk"]).astype(float),
+        late_cancel_risk=pd.to_numeric(frame["late_cancel_risk"]).astype(float),
         price_cents=pd.to_numeric(frame["price_cents"]).astype(float),
         minutes=pd.to_numeric(frame["minutes"]).astype(float),
         reasons=[_reasons(r) for r in frame["reasons"]],
@@ -291,6 +329,10 @@ def call_list(at_risk: AtRisk, which: str = "tomorrow") -> pd.DataFrame:
     """The at-risk bookings of a day as a spreadsheet table, riskiest first."""
     rows = at_risk.day(which)
     rows = rows[rows["at_risk"]]
+    late = rows["late_cancel_risk"] if "late_cancel_risk" in rows else pd.Series(dtype=float)
+    extra = {}
+    if at_risk.result.late_known:  # blank where a booking's source gives no cancel times
+        extra["Late-cancel risk (%)"] = (late * 100).round().astype("Int64")
     return pd.DataFrame(
         {
             "Client": rows["client"].fillna("(no name)").astype(str),
@@ -299,6 +341,7 @@ def call_list(at_risk: AtRisk, which: str = "tomorrow") -> pd.DataFrame:
             "Barber": rows["barber"].fillna("").astype(str),
             "Service": rows["service"].fillna("").astype(str),
             "No-show risk (%)": (rows["risk"] * 100).round().astype(int),
+            **extra,
             "Why": rows["reasons"].astype(str),
         }
     ).reset_index(drop=True)

@@ -139,6 +139,12 @@ SPECS = {
             plural=True,
         ),
         _Spec(
+            "cancel_times",
+            "Cancellation times",
+            "late-cancellation risk",
+            "your exports do not say when bookings were cancelled",
+        ),
+        _Spec(
             "channels",
             "Channels",
             "the online-booking share",
@@ -197,6 +203,8 @@ SELECT import_batch_id AS batch, count(*) AS visits,
        sum(CASE WHEN status_raw IS NOT NULL AND status <> 'completed' THEN 1 ELSE 0 END)
            AS not_completed,
        sum(CASE WHEN booked_at_utc IS NOT NULL THEN 1 ELSE 0 END) AS booked_at,
+       sum(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+       sum(CASE WHEN cancelled_at_utc IS NOT NULL THEN 1 ELSE 0 END) AS cancel_times,
        sum(CASE WHEN channel IS NOT NULL THEN 1 ELSE 0 END) AS channels,
        sum(CASE WHEN barber_id IS NOT NULL THEN 1 ELSE 0 END) AS staff
 FROM appointments GROUP BY import_batch_id
@@ -271,6 +279,7 @@ def data_coverage(db: Database) -> Coverage:
         per_row(key, table, "carried", "completed", "completed visits")
     per_row("prices", lines, "prices", "lines", "sale lines")
     per_row("booked_at", appts, "booked_at", "visits", "visits")
+    per_row("cancel_times", appts, "cancel_times", "cancelled", "cancelled bookings")
     per_row("channels", appts, "channels", "visits", "visits")
     per_row("contacts", clients, "contacts", "clients", "clients")
     per_row("staff", appts, "staff", "visits", "visits")

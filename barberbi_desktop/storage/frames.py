@@ -65,6 +65,7 @@ _COLUMNS: dict[str, list[tuple[str, str, str, str | None]]] = {
         ("start_utc", "start", INT, _INSTANT),
         ("end_utc", "end", INT, _INSTANT),
         ("booked_at_utc", "booked_at", INT, _INSTANT),
+        ("cancelled_at_utc", "cancelled_at", INT, _INSTANT),
         ("status", "status", TXT, _CATEGORY),
         ("channel", "channel", TXT, _CATEGORY),
         ("source_platform", "source_platform", TXT, _CATEGORY),

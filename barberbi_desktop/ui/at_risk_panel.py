@@ -39,6 +39,7 @@ from barberbi_desktop.storage.at_risk import (
     NoShowRun,
     bookings_at_risk,
     fetch_days,
+    late_words,
     quality_words,
     read_noshow,
     risk_text,
@@ -57,6 +58,7 @@ COLUMNS = {
     "barber": "Barber",
     "service": "Service",
     "risk": "No-show risk",
+    "late": "Late-cancel risk",
     "reasons": "Why",
 }
 NO_RUN = (
@@ -67,6 +69,11 @@ NO_RUN = (
 
 def _hours(h: float) -> str:
     return f"{h:.1f} chair-hour{'' if round(h, 1) == 1 else 's'}"
+
+
+def _late_text(value: float) -> str:
+    """Unknown (an export without cancellation times) is a dash, not 0%."""
+    return "—" if value != value else risk_text(value)
 
 
 def stake_sentence(at_risk: AtRisk) -> str:
@@ -83,6 +90,8 @@ def stake_sentence(at_risk: AtRisk) -> str:
             f"{label}: {n} booking{'s' if n != 1 else ''}, {int(s['at_risk'])} at risk; "
             f"expected {_hours(s['hours'])} and ${s['cents'] / 100:,.0f} lost to no-shows"
         )
+        if s.get("late_known"):
+            said += f", and ${s['late_cents'] / 100:,.0f} to late cancellations"
         unknown = int(max(s["unknown_price"], s["unknown_minutes"]))
         if unknown:
             said += f" ({unknown} without a known price or length left out)"
@@ -103,6 +112,7 @@ def table_frame(at_risk: AtRisk) -> pd.DataFrame:
             "barber": b["barber"].fillna("").astype(str),
             "service": b["service"].fillna("").astype(str),
             "risk": b["risk"].astype(float),
+            "late": b["late_cancel_risk"].astype(float),
             "reasons": b["reasons"].astype(str),
         }
     )
@@ -127,7 +137,7 @@ class RiskModel(DataFrameModel):
     """Bookings at risk in bold: the ones to call."""
 
     def __init__(self) -> None:
-        super().__init__(headers=COLUMNS, formatters={"risk": risk_text})
+        super().__init__(headers=COLUMNS, formatters={"risk": risk_text, "late": _late_text})
         self._bold = QFont()
         self._bold.setBold(True)
         self._flag = np.zeros(0, dtype=bool)
@@ -254,13 +264,17 @@ class AtRiskPanel(QWidget):
             f"or more; risks as of {result.as_of:%a %d %b})"
         )
         self.summary.setText(loaded.stake)
-        self.quality.setText(loaded.quality)
+        late = late_words(result) if result.late_known else ""
+        self.quality.setText(f"{loaded.quality} {late}".strip())
         self.quality.setToolTip(
-            "\n\n".join(t for t in (result.method_sentence, definition("noshow_quality_words"),
+            "\n\n".join(t for t in (result.method_sentence, late_words(result),
+                                    definition("noshow_quality_words"),
                                     definition("noshow_backtest")) if t)
         )  # fmt: skip
         self.model.set_frame(frame, tooltips=list(frame["reasons"]))
         self.table.setColumnHidden(0, True)  # at_risk: shown as bold
+        # No late-cancellation column where the exports never say when a cancel came.
+        self.table.setColumnHidden(list(COLUMNS).index("late") + 1, not result.late_known)
         fit_to_contents(self.table)
         self._show_table(True)
         self.export.setEnabled(
