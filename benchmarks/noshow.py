@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -73,6 +75,7 @@ def main() -> None:
         db.dispose()
         shutil.rmtree(folder)
     bt = summary["backtest"]
+    late_bt = summary["late_cancel"].get("backtest") or {}
     print(json.dumps({
         "appointments": len(data.appointments),
         "as_of": as_of.isoformat(),
@@ -86,6 +89,12 @@ def main() -> None:
                                             "brier")} | {"baselines": bt.get("baselines")},
         "upcoming": len(result.upcoming), "clients": len(result.clients),
         "scored_alike": bool((again.upcoming["risk"] == result.upcoming["risk"]).all()),
+        "late_cancel": {k: v for k, v in summary["late_cancel"].items() if k != "backtest"}
+        | {"backtest": {k: late_bt.get(k) for k in ("weeks", "bookings", "late_cancels",
+                                                   "roc_auc", "brier", "baselines")}},
+        "late_scored_alike": bool(np.allclose(again.upcoming["late_cancel_risk"],
+                                              result.upcoming["late_cancel_risk"],
+                                              equal_nan=True)),
         "goals": {"full_run_s": 60, "scoring_only_s": 2},
     }, indent=2))  # fmt: skip
 

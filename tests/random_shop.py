@@ -48,6 +48,7 @@ class ShopSpec:
     only_future: bool = False  # every appointment is a booking after as_of
     has_tips: bool = True
     has_booked_at: bool = True
+    has_cancelled_at: bool = False  # when cancelled bookings were cancelled (Fresha's)
     has_status: bool = True  # False: past visits completed, future ones booked
     has_end: bool = True
     has_channel: bool = True
@@ -155,11 +156,15 @@ def build(spec: ShopSpec, as_of: date) -> ShopData:
         end = _epoch(start + pd.Timedelta(minutes=minutes)) if spec.has_end else None
         lead = pd.Timedelta(hours=int(rng.integers(0, 24 * 30)))
         booked = _epoch(start - lead) if spec.has_booked_at and rng.random() < 0.9 else None
+        cancelled = None
+        if spec.has_cancelled_at and status[i] == "cancelled" and rng.random() < 0.9:
+            ahead = pd.Timedelta(hours=int(rng.integers(0, 96)))
+            cancelled = max(_epoch(start - ahead), booked or 0)
         channel = str(rng.choice(["online", "phone", "walk_in"])) if spec.has_channel else None
         sid = int(service[i]) if rng.random() > 0.02 else None
         appts.append(
             (i + 1, client[i], barber[i], int(location[i]), sid, _epoch(start), end, booked,
-             str(status[i]), channel, "test", bool(known_time[i]))
+             cancelled, str(status[i]), channel, "test", bool(known_time[i]))
         )  # fmt: skip
         if status[i] != "completed":
             continue

@@ -63,6 +63,7 @@ def specs(draw: st.DrawFn) -> ShopSpec:
         only_future=draw(st.sampled_from([False, False, False, True])),
         has_tips=draw(st.booleans()),
         has_booked_at=draw(st.booleans()),
+        has_cancelled_at=draw(st.booleans()),
         has_status=draw(st.booleans()),
         has_end=draw(st.booleans()),
         has_channel=draw(st.booleans()),

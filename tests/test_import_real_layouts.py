@@ -181,6 +181,10 @@ def test_fresha_italian_export(rome_db: Database) -> None:
     assert query(rome_db, "SELECT booked_at_utc FROM appointments WHERE source_id = '#IT-301'") == [
         (utc("2026-10-28T18:05:00"),)
     ]
+    # "01 nov 2026", a cancellation date without a time: the start of that day in Rome
+    # (so a cancellation the day before is never called late on a guess).
+    assert query(rome_db, "SELECT cancelled_at_utc FROM appointments WHERE source_id = '#IT-302'"
+                 ) == [(utc("2026-10-31T23:00:00"),)]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["es", "fr", "de", "pt", "pl"])

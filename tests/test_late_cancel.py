@@ -20,6 +20,7 @@ from barberbi_desktop.engines.noshow_features import LATE, at_cutoff, prepare
 from barberbi_desktop.ingest.importer import Importer
 from barberbi_desktop.jobs.noshow_job import upcoming_risks
 from barberbi_desktop.jobs.runner import run_engine
+from barberbi_desktop.storage.at_risk import late_words, read_noshow
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import latest_run
 from tests.fresha_rows import write_fresha
@@ -151,6 +152,10 @@ def test_a_shop_built_from_a_fresha_export_learns_late_cancellations(
     assert len(stored) > 50 and stored["late_cancel_risk"].between(0, 1).all()
     stake = run.metrics["at_stake"]
     assert stake["expected_late_cancels"] == pytest.approx(stored["late_cancel_risk"].sum())
+    # The app's reader of the run (the Dashboard's, on SQLite and PostgreSQL alike).
+    shown = read_noshow(fresha_shop)
+    assert shown is not None and shown.late_known and shown.run.run_id == run.run_id
+    assert late_words(shown).startswith("Late-cancel risk is the chance of a cancellation")
     # The import kept every cancellation time the export gave, to the minute.
     a = demo_shop.appointments
     gone = a[a["status"] == "cancelled"]

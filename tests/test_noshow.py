@@ -330,6 +330,8 @@ def test_an_empty_shop_gets_sentences_not_made_up_scores(
     outcome = run_engine(empty_db, "noshow", NOW.date())
     assert outcome.summary["method"] == "none"
     assert outcome.summary["sentence"] == noshow.NO_BOOKINGS
+    assert outcome.summary["notes"] == []  # not "the exports do not say when bookings ..."
+    assert outcome.summary["late_cancel"]["known"] is False
     assert main(["--db", db_arg(empty_db), "run", "kpi"]) == 0
     said = capsys.readouterr().out
     assert "unknown: no visits in any window yet" in said and "/100" not in said

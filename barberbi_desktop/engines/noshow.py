@@ -241,7 +241,9 @@ def _result(
     else:
         part = type(history)(*(getattr(history, k)[listed] for k in history.__dataclass_fields__))
         upcoming["reasons"] = reasons(b, rows[listed], part, state.lifts)
-    notes = [] if state.booked_known else [NO_BOOKED_AT]
+    # No note for a shop with no bookings at all: its sentence already says so.
+    bookings = len(b) or len(state.keys)
+    notes = [] if state.booked_known or not bookings else [NO_BOOKED_AT]
     return NoShowResult(
         as_of=as_of,
         cutoff=cutoff.to_pydatetime(),
