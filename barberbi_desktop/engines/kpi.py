@@ -83,6 +83,7 @@ class KpiResult:
     today_band: dict[str, Any]
     charts: dict[str, Any] = field(default_factory=dict)  # see engines/kpi_charts.py
     health_unknown: dict[str, str] = field(default_factory=dict)  # kpi -> why it is left out
+    health_reason: str | None = None  # why the score is unknown (health is None)
 
     def summary(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -95,6 +96,7 @@ class KpiResult:
             "health": self.health,
             "health_parts": self.health_parts,
             "health_unknown": self.health_unknown,
+            "health_reason": self.health_reason,
             "today_band": self.today_band,
             "charts": self.charts,
             "kpis": [
@@ -410,6 +412,25 @@ def _today_band(
     }
 
 
+NO_VISITS_YET = "no visits in any window yet; import an export first"
+NO_VISITS_30D = "no completed visits in the last 30 days, which the score measures"
+
+
+def _health_unknown(values: pd.DataFrame, parts: dict[str, float]) -> str | None:
+    """Why there is no health score, or None when there is one.
+
+    Revenue and average ticket of a month without a visit come out as $0 and would
+    score 0/100: that says "no data", not "bad business", so the score is unknown.
+    """
+    visits = values[values["kpi"] == "visits"]
+    if not (visits["value"].fillna(0) > 0).any() and not (visits["prior"].fillna(0) > 0).any():
+        return NO_VISITS_YET
+    thirty = visits[visits["window"] == "30d"]["value"]
+    if not (thirty.fillna(0) > 0).any():
+        return NO_VISITS_30D
+    return None if parts else "no measure of the score is known"
+
+
 def run(
     data: ShopData,
     settings: KpiSettings,
@@ -482,6 +503,9 @@ def run(
         if parts
         else None
     )
+    why = _health_unknown(values, parts)
+    if why is not None:  # a shop (or location) without visits scores nothing, not 0
+        health, parts = None, {}
     band = _today_band(
         a, as_of_ts, min(now_ts, as_of_ts + pd.Timedelta(days=1)), settings.band_weeks
     )
@@ -493,5 +517,5 @@ def run(
         "barbers": kpi_charts.barber_visits(a, data.barbers, as_of_ts),
     }
     return KpiResult(
-        as_of, now_ts.to_pydatetime(), values, health, parts, band, charts, unknown
+        as_of, now_ts.to_pydatetime(), values, health, parts, band, charts, unknown, why
     )

@@ -215,11 +215,14 @@ class DashboardTab(QWidget):
         health = metrics.get("health")
         left_out: dict[str, str] = metrics.get("health_unknown") or {}
         parts = len(metrics.get("health_parts") or {})
+        if health is None:  # unknown is not zero: the run says why there is no score
+            score = f"unknown ({metrics.get('health_reason') or 'no measure of it is known'})"
+        else:
+            score = f"{health:.0f}/100" + (
+                f" (from {parts} of {parts + len(left_out)} measures)" if left_out else ""
+            )
         self.health.setText(
-            "Business health: "
-            + ("unknown" if health is None else f"{health:.0f}/100")
-            + (f" (from {parts} of {parts + len(left_out)} measures)" if left_out else "")
-            + f"   ·   as of {self.run.as_of:%a %d %b %Y}"
+            f"Business health: {score}   ·   as of {self.run.as_of:%a %d %b %Y}"
         )
         self.health.setToolTip(
             (definition("health") or "")
