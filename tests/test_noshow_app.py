@@ -376,6 +376,9 @@ def test_a_location_manager_sees_their_own_locations_bookings_and_no_shop_alerts
     assert tab.at_risk.model.rowCount() == len(theirs)
     assert sorted(shown["risk"]) == pytest.approx(sorted(theirs["risk"]))
     feed = [tab.feed.item(i).text() for i in range(tab.feed.count())]
-    assert feed == [MANAGER_ALERTS]
+    mine = list_alerts(shop, include_acknowledged=False, limit=5, location_id=2)
+    assert feed == [f"[{a.priority}] {a.title}" for a in mine.itertuples()][:5] + (
+        [] if len(mine) else ["No open alerts."]) + [MANAGER_ALERTS]  # fmt: skip
+    assert all(a.title.startswith("Uptown: ") for a in mine.itertuples())
     owner = _dashboard(qtbot, shop, EVENING)
     assert owner.at_risk.model.rowCount() == len(tomorrow)
