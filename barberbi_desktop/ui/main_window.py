@@ -205,7 +205,8 @@ class MainWindow(QMainWindow):
             return tab
         if name == "Imports":
             tab = tab_class(self.db, self.runner, self.hub,
-                            user_id=self.user and self.user.user_id)  # fmt: skip
+                            user_id=self.user and self.user.user_id,
+                            location_id=self.user and self.user.location_scope)  # fmt: skip
             tab.imported.connect(self.refresh_summary)  # the status line (and welcome page)
             return tab
         if name == "Settings":
