@@ -196,14 +196,14 @@ def _print_methodology(result: dict[str, Any]) -> None:
 
 
 def _print_kpi(result: dict[str, Any]) -> None:
-    from barberbi_desktop.engines.kpi import NO_VISITS_YET
+    from barberbi_desktop.engines.kpi_health import NO_VISITS_EVER
 
     health = result["health"]
     if health is None:  # unknown is not zero: the engine says why there is no score
         why = result.get("health_reason") or "no measure of the score is known"
         print(f"Business health as of {result['as_of']}: unknown: {why} "
               f"(run {result['run_id']}).")  # fmt: skip
-        if why == NO_VISITS_YET:
+        if why == NO_VISITS_EVER:
             return
     else:
         print(f"Business health as of {result['as_of']}: {health:.0f}/100 "

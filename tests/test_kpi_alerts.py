@@ -15,7 +15,7 @@ from sqlalchemy import text
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import acknowledge, list_alerts, raise_alerts
 from barberbi_desktop.cli import main
-from barberbi_desktop.engines import kpi
+from barberbi_desktop.engines import kpi, kpi_health
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.engines.kpi import KpiSettings, run
 from barberbi_desktop.errors import InputError
@@ -160,7 +160,7 @@ def test_today_so_far_and_the_usual_band_for_this_weekday() -> None:
 
 
 def test_health_score_is_the_stated_weighted_mean() -> None:
-    from barberbi_desktop.engines.kpi import HEALTH_WEIGHTS
+    from barberbi_desktop.engines.kpi_health import HEALTH_WEIGHTS
 
     result = run(_shop(ROWS), KpiSettings(), AS_OF)
     parts = result.health_parts
@@ -388,14 +388,14 @@ def test_an_empty_shop_has_an_unknown_health_with_its_reason_in_the_stored_run(
 ) -> None:
     result = run(_empty(), KpiSettings(), AS_OF)
     assert result.health is None and result.health_parts == {}
-    assert result.health_reason == kpi.NO_VISITS_YET
+    assert result.health_reason == kpi_health.NO_VISITS_EVER
     outcome = runner.run_engine(empty_db, "kpi", AS_OF)
     stored = latest_run(empty_db, "kpi").metrics
     assert outcome.summary["health"] is None and stored["health"] is None
-    assert stored["health_reason"] == kpi.NO_VISITS_YET and stored["health_parts"] == {}
+    assert stored["health_reason"] == kpi_health.NO_VISITS_EVER and stored["health_parts"] == {}
     assert main(["--db", db_arg(empty_db), "run", "kpi", "--as-of", AS_OF.isoformat()]) == 0
     said = capsys.readouterr().out
-    assert f"unknown: {kpi.NO_VISITS_YET}" in said and "/100" not in said
+    assert f"unknown: {kpi_health.NO_VISITS_EVER}" in said and "/100" not in said
 
 
 def _empty() -> ShopData:
@@ -412,5 +412,5 @@ def test_one_visit_gives_a_score_and_a_month_without_visits_an_unknown_one() -> 
     target = KpiSettings().targets["revenue"] * 30
     assert result.health_parts["revenue"] == pytest.approx(100 * 4000 / target)
     later = run(one, KpiSettings(), AS_OF + timedelta(days=45))  # the visit is 46 days old
-    assert later.health is None and later.health_reason == kpi.NO_VISITS_30D
+    assert later.health is None and later.health_reason == kpi_health.NO_VISITS_30D
     assert later.summary()["health"] is None

@@ -307,7 +307,7 @@ def test_shown_text_is_remembered_per_row_and_forgotten_with_new_data() -> None:
 def test_a_month_without_visits_shows_an_unknown_health_with_its_reason(
     qtbot: QtBot, shop: Database
 ) -> None:
-    from barberbi_desktop.engines.kpi import NO_VISITS_30D
+    from barberbi_desktop.engines.kpi_health import NO_VISITS_30D
 
     run_engine(shop, "kpi", date(2027, 2, 1))  # the demo's visits end in November
     assert latest_run(shop, "kpi").metrics["health"] is None
