@@ -103,7 +103,9 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
     instance.window = window  # a later start brings this window forward
     # Desktop notifications: the tray where there is one, else the freedesktop service.
     sink = TraySink(window) if TraySink.available() else DbusNotifier()
-    notifications = NotificationManager(db, hub, [sink])  # from the owner's alert rules
+    notifications = NotificationManager(  # from the owner's alert rules
+        db, hub, [sink], location_id=login.user.location_scope
+    )
     schedule = load_schedule(db)  # Settings > Schedules; a change applies at the next start
     scheduler = ShopScheduler(
         db,

@@ -196,17 +196,18 @@ def _print_methodology(result: dict[str, Any]) -> None:
 
 
 def _print_kpi(result: dict[str, Any]) -> None:
+    from barberbi_desktop.engines.kpi_health import NO_VISITS_EVER
+
     health = result["health"]
-    windows = [k for k in result["kpis"] if k["kpi"] == "visits"]
-    if windows and not any(k["value"] or k["prior"] for k in windows):
-        # A score of a shop with no visits would be a made-up 0/100: unknown is not zero.
-        print(f"Business health as of {result['as_of']}: unknown: no visits in any window "
-              f"yet; import an export first (run {result['run_id']}).")  # fmt: skip
-        return
-    print(
-        f"Business health as of {result['as_of']}: "
-        f"{'n/a' if health is None else f'{health:.0f}/100'} (run {result['run_id']})."
-    )
+    if health is None:  # unknown is not zero: the engine says why there is no score
+        why = result.get("health_reason") or "no measure of the score is known"
+        print(f"Business health as of {result['as_of']}: unknown: {why} "
+              f"(run {result['run_id']}).")  # fmt: skip
+        if why == NO_VISITS_EVER:
+            return
+    else:
+        print(f"Business health as of {result['as_of']}: {health:.0f}/100 "
+              f"(run {result['run_id']}).")  # fmt: skip
     thirty = {k["kpi"]: k for k in result["kpis"] if k["window"] == "30d"}
     money = {"revenue", "avg_ticket", "revenue_per_hour"}
     counts = {"visits", "new_clients", "returning_clients"}

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from barberbi_desktop.alerts import rules
 from barberbi_desktop.alerts.store import acknowledge, list_alerts, raise_alerts
 from barberbi_desktop.cli import main
-from barberbi_desktop.engines import kpi
+from barberbi_desktop.engines import kpi, kpi_health
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.engines.kpi import KpiSettings, run
 from barberbi_desktop.errors import InputError
@@ -160,7 +160,7 @@ def test_today_so_far_and_the_usual_band_for_this_weekday() -> None:
 
 
 def test_health_score_is_the_stated_weighted_mean() -> None:
-    from barberbi_desktop.engines.kpi import HEALTH_WEIGHTS
+    from barberbi_desktop.engines.kpi_health import HEALTH_WEIGHTS
 
     result = run(_shop(ROWS), KpiSettings(), AS_OF)
     parts = result.health_parts
@@ -378,3 +378,39 @@ def test_unknown_kpis_are_stored_as_null_and_read_back_as_unknown(empty_db: Data
     tip = next(k for k in summary["kpis"] if k["kpi"] == "tip_rate" and k["window"] == "30d")
     assert tip["value"] is None and "no tips" in tip["reason"]
     assert "tip_rate" in summary["health_unknown"]
+
+
+# Unknown is not zero: a month without a visit has $0 revenue, which would score 0/100.
+
+
+def test_an_empty_shop_has_an_unknown_health_with_its_reason_in_the_stored_run(
+    empty_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(_empty(), KpiSettings(), AS_OF)
+    assert result.health is None and result.health_parts == {}
+    assert result.health_reason == kpi_health.NO_VISITS_EVER
+    outcome = runner.run_engine(empty_db, "kpi", AS_OF)
+    stored = latest_run(empty_db, "kpi").metrics
+    assert outcome.summary["health"] is None and stored["health"] is None
+    assert stored["health_reason"] == kpi_health.NO_VISITS_EVER and stored["health_parts"] == {}
+    assert main(["--db", db_arg(empty_db), "run", "kpi", "--as-of", AS_OF.isoformat()]) == 0
+    said = capsys.readouterr().out
+    assert f"unknown: {kpi_health.NO_VISITS_EVER}" in said and "/100" not in said
+
+
+def _empty() -> ShopData:
+    data = _shop(ROWS[:1])
+    return replace(
+        data, appointments=data.appointments.iloc[0:0], clients=data.clients.iloc[0:0]
+    )
+
+
+def test_one_visit_gives_a_score_and_a_month_without_visits_an_unknown_one() -> None:
+    one = _shop([(1, "2026-06-29 10:00", 60, "completed", 40, 0, 8, "2026-06-20 09:00")])
+    result = run(one, KpiSettings(), AS_OF)
+    assert result.health is not None and result.health_reason is None
+    target = KpiSettings().targets["revenue"] * 30
+    assert result.health_parts["revenue"] == pytest.approx(100 * 4000 / target)
+    later = run(one, KpiSettings(), AS_OF + timedelta(days=45))  # the visit is 46 days old
+    assert later.health is None and later.health_reason == kpi_health.NO_VISITS_30D
+    assert later.summary()["health"] is None

@@ -233,3 +233,60 @@ def test_the_trigger_is_on_postgresql_only_and_sqlite_is_unchanged(
         live.announce(file_db.engine, live.RESULTS, "kpi 1")  # a no-op, not an error
     finally:
         file_db.dispose()
+
+
+def test_this_apps_import_in_its_helper_refreshes_it_once_not_twice(
+    qtbot: QtBot, listening: tuple[LiveUpdates, list[object], list[str], Database]
+) -> None:
+    """The real path: the import helper process commits on its own connections (the
+    server announces it), and its event is relayed to this app's hub."""
+    import threading
+
+    from barberbi_desktop.jobs import imports
+    from tests.import_helpers import FIXTURES
+
+    updates, events, _said, there = listening
+    hub = EventHub()
+    hub.subscribe(DataChanged, events.append)
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(imports.import_files(
+        updates.db, [FIXTURES / "template_week1.csv"], hub=hub)))  # fmt: skip
+    try:
+        worker.start()  # the event loop runs meanwhile: a notice may come before it ends
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=60_000)
+        (reports,) = done
+        assert [r.status for r in reports] == ["landed"]
+        qtbot.wait(700)  # time for the server's notice of the helper's commit
+        assert events == [DataChanged(reason="import", batch_id=reports[0].batch_id)]
+        with there.read() as conn:
+            version = conn.execute(text("SELECT data_version FROM shop_state")).scalar_one()
+        assert updates.version == version
+        land_import(there)  # another computer's import still refreshes this one
+        qtbot.waitUntil(lambda: len(events) == 2, timeout=2_000)
+        assert events[1] == DataChanged(reason="changed on another computer")
+    finally:
+        imports.shutdown()
+
+
+def test_a_notice_heard_while_this_apps_import_lands_waits_for_its_version(
+    qtbot: QtBot, listening: tuple[LiveUpdates, list[object], list[str], Database]
+) -> None:
+    updates, events, _said, there = listening
+    own = updates.own_writes
+    own.begin()  # the helper's commit (another connection) is heard before it returns
+    mine = land_import(there)
+    qtbot.wait(500)
+    assert events == [] and updates._held == [mine]
+    own.end([mine])
+    qtbot.wait(300)
+    assert events == [] and updates.version == mine
+    own.begin()  # another computer lands while this app's import lands: one refresh
+    mine = land_import(there)
+    theirs = land_import(there)
+    qtbot.wait(300)
+    assert events == []
+    own.end([mine])
+    qtbot.waitUntil(lambda: len(events) == 1, timeout=2_000)
+    qtbot.wait(200)
+    assert events == [DataChanged(reason="changed on another computer")]
+    assert updates.version == theirs

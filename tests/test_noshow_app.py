@@ -413,6 +413,50 @@ def test_a_location_manager_sees_their_own_locations_bookings_and_no_shop_alerts
     assert tab.at_risk.model.rowCount() == len(theirs)
     assert sorted(shown["risk"]) == pytest.approx(sorted(theirs["risk"]))
     feed = [tab.feed.item(i).text() for i in range(tab.feed.count())]
-    assert feed == [MANAGER_ALERTS]
+    mine = list_alerts(shop, include_acknowledged=False, limit=5, location_id=2)
+    assert feed == [f"[{a.priority}] {a.title}" for a in mine.itertuples()][:5] + (
+        [] if len(mine) else ["No open alerts."]) + [MANAGER_ALERTS]  # fmt: skip
+    assert all(a.title.startswith("Uptown: ") for a in mine.itertuples())
     owner = _dashboard(qtbot, shop, EVENING)
     assert owner.at_risk.model.rowCount() == len(tomorrow)
+
+
+def test_a_chains_managed_location_gets_its_own_no_show_alert_and_toast(
+    qtbot: QtBot, shop: Database
+) -> None:
+    from barberbi_desktop.events import AlertsRaised, EventHub
+    from barberbi_desktop.storage.users import create_user
+    from barberbi_desktop.ui.bridge import HubBridge
+    from barberbi_desktop.ui.main_window import MainWindow
+
+    with shop.write() as conn:  # half the barbers, with their bookings, work Uptown
+        conn.execute(text("INSERT INTO locations (id, name, timezone, currency, opening_hours, "
+                          "retail_tax_bp) SELECT 2, 'Uptown', timezone, currency, "
+                          "opening_hours, retail_tax_bp FROM locations WHERE id = 1"))
+        conn.execute(text("UPDATE appointments SET location_id = 2 WHERE barber_id % 2 = 0"))
+        uptown = {int(i) for (i,) in conn.execute(
+            text("SELECT id FROM appointments WHERE location_id = 2")).all()}  # fmt: skip
+    mia = create_user(shop, "Mia", "manager", "1234", by=create_user(shop, "Ola", "owner",
+                                                                      "2580"), location=2)
+    (shop_alert,) = list_alerts(shop)[lambda f: f["rule"] == "noshow_loss"]["id"]
+    (mine,) = raise_noshow_alerts(shop)  # the shop's is deduplicated; Uptown's is new
+    tomorrow = _day(shop, AS_OF + timedelta(days=1))
+    theirs = tomorrow[tomorrow["appointment_id"].isin(uptown)]
+    loss = float((theirs["risk"] * theirs["price_cents"]).sum()) / 100
+    row = list_alerts(shop).set_index("id").loc[mine]
+    assert row["location_id"] == 2
+    assert row["title"] == f"Uptown: No-shows could cost about ${loss:,.0f} tomorrow"
+    assert row["message"].startswith(f"{len(theirs)} bookings on Wed 25 Nov")
+    hub = EventHub()
+    bridge = HubBridge(hub)
+    window = MainWindow(shop, bridge=bridge, user=mia)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=10_000)
+    hub.publish(AlertsRaised((int(shop_alert),)))  # the whole shop's: not hers
+    qtbot.wait(300)
+    qtbot.waitUntil(lambda: window.runner.pending == 0, timeout=10_000)
+    assert window.statusBar().currentMessage() == ""
+    hub.publish(AlertsRaised((int(mine),)))
+    qtbot.waitUntil(lambda: "1 new alert" in window.statusBar().currentMessage(), timeout=5_000)
+    window.close()
+    bridge.close()

@@ -302,3 +302,16 @@ def test_shown_text_is_remembered_per_row_and_forgotten_with_new_data() -> None:
     model.set_frame(frame.assign(ltv_cents=[45_000, 5_000]))  # a new run: worked out anew
     assert [model.data(model.index(r, 1)) for r in range(2)] == ["$450.00", "$50.00"]
     assert model.data(model.index(0, 1), Qt.ItemDataRole.TextAlignmentRole) is not None
+
+
+def test_a_month_without_visits_shows_an_unknown_health_with_its_reason(
+    qtbot: QtBot, shop: Database
+) -> None:
+    from barberbi_desktop.engines.kpi_health import NO_VISITS_30D
+
+    run_engine(shop, "kpi", date(2027, 2, 1))  # the demo's visits end in November
+    assert latest_run(shop, "kpi").metrics["health"] is None
+    window = _window(qtbot, shop)
+    said = window.dashboard.health.text()
+    assert f"Business health: unknown ({NO_VISITS_30D})" in said and "/100" not in said
+    window.close()

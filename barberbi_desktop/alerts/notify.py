@@ -72,10 +72,13 @@ class DbusNotifier:
 
 class NotificationManager:
     def __init__(
-        self, db: Database, hub: EventHub, sinks: Sequence[Sink], min_priority: str | None = None
+        self, db: Database, hub: EventHub, sinks: Sequence[Sink], min_priority: str | None = None,
+        location_id: int | None = None,
     ) -> None:
-        """``min_priority`` None: the owner's choice in Alerts > Rules, read at each alert."""
+        """``min_priority`` None: the owner's choice in Alerts > Rules, read at each alert.
+        ``location_id``: a location manager's, who is shown that location's alerts only."""
         self.db, self.sinks, self.min_priority = db, list(sinks), min_priority
+        self.location_id = location_id
         self.shown: list[int] = []
         self._unsubscribe = hub.subscribe(AlertsRaised, self.on_alerts)
 
@@ -83,12 +86,14 @@ class NotificationManager:
         if not event.alert_ids:
             return
         marks = ", ".join(str(int(i)) for i in event.alert_ids)
+        scope = "" if self.location_id is None else " AND location_id = :loc"
         with self.db.read() as conn:
             rows = conn.execute(
                 text(
-                    f"SELECT id, priority, title, message FROM alerts WHERE id IN ({marks}) "
-                    "ORDER BY id"
-                )
+                    f"SELECT id, priority, title, message FROM alerts WHERE id IN ({marks})"
+                    f"{scope} ORDER BY id"
+                ),
+                {"loc": self.location_id},
             ).all()
         least = self.min_priority
         if least is None:

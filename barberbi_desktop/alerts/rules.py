@@ -8,7 +8,7 @@ within its cool-down, so a slow week raises one alert, not one a minute.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +24,32 @@ class Candidate:
     message: str
     dedup_key: str
     cooldown: timedelta
+    # The one location the alert is about (a location manager sees it); None: the shop.
+    location_id: int | None = None
+
+
+# Rules whose alerts can be about one location: their location is the one their
+# numbers, barber, client or bookings are at. The others (a refused import, a failed
+# backup, a failed whole-shop analysis) are about the whole shop and the owner's alone.
+LOCATION_RULES = frozenset({"no_show_rate", "revenue_below_band", "utilisation_collapse",
+                            "vip_at_risk", "pathway_behind", "noshow_loss"})  # fmt: skip
+
+
+def at_location(candidate: Candidate, location_id: int, name: str) -> Candidate:
+    """The same alert raised for one location's own figures: named after the location,
+    and de-duplicated apart from the whole shop's and the other locations'."""
+    return replace(
+        candidate,
+        title=f"{name}: {candidate.title}"[:200],
+        dedup_key=f"{candidate.dedup_key}@location:{location_id}"[:200],
+        location_id=location_id,
+    )
+
+
+def _one(locations: pd.Series) -> int | None:
+    """The location all these rows share, or None (several, or not known)."""
+    found = pd.unique(locations.dropna())
+    return int(found[0]) if len(found) == 1 and locations.notna().all() else None
 
 
 PRIORITIES = ("critical", "high", "medium", "low")
@@ -173,6 +199,9 @@ def vip_at_risk_alerts(
         valuable = valuable[~valuable["client_id"].isin(was_at_risk)]
     if valuable.empty:
         return []
+    # Each client's home location, where the job knows it (`location_id`).
+    where = valuable["location_id"] if "location_id" in valuable else pd.Series(
+        [None] * len(valuable), index=valuable.index, dtype="float64")  # fmt: skip
     if previous is None or len(valuable) > max_individual:
         top = valuable.sort_values("ltv_cents", ascending=False).head(max_individual)
         names = ", ".join(top["display_name"].astype(str))
@@ -187,6 +216,7 @@ def vip_at_risk_alerts(
                 "Clients.",
                 f"vip_at_risk:summary:{len(valuable)}:{top['client_id'].iloc[0]}",
                 s.cooldowns["vip_at_risk"],
+                _one(where),
             )
         ]
     return [
@@ -197,8 +227,9 @@ def vip_at_risk_alerts(
             f"{row.display_name}: {row.segment_rule}. {row.action}",
             f"vip_at_risk:{row.client_id}",
             s.cooldowns["vip_at_risk"],
+            None if pd.isna(loc) else int(loc),
         )
-        for row in valuable.itertuples()
+        for row, loc in zip(valuable.itertuples(), where, strict=True)
     ]
 
 
@@ -220,6 +251,7 @@ def pathway_alerts(
                     f"chance of getting there within 12 months: {p['p_cross_12m']:.0%}.",
                     f"pathway_behind:{p['barber_id']}:{month}",
                     s.cooldowns["pathway_behind"],
+                    p.get("location_id"),  # the barber's location, where the job adds it
                 )
             )
     return out

@@ -18,6 +18,7 @@ import pandas as pd
 
 from barberbi_desktop.engines import known, kpi_charts
 from barberbi_desktop.engines.data import RunState, ShopData, next_booking, time_known
+from barberbi_desktop.engines.kpi_health import health_score
 
 WINDOWS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 KPIS = (
@@ -37,18 +38,6 @@ KPIS = (
     "revenue_per_hour",
 )
 LOWER_IS_BETTER = {"no_show_rate", "cancellation_rate"}
-# Health score: each KPI's 30-day score (same mapping as the methodology) with these weights.
-HEALTH_WEIGHTS = {
-    "revenue": 25,
-    "utilisation": 15,
-    "retention_90d": 15,
-    "rebooking_rate": 10,
-    "no_show_rate": 10,
-    "avg_ticket": 10,
-    "retail_attachment": 5,
-    "tip_rate": 5,
-    "new_client_share": 5,
-}
 
 
 @dataclass(frozen=True)
@@ -83,6 +72,7 @@ class KpiResult:
     today_band: dict[str, Any]
     charts: dict[str, Any] = field(default_factory=dict)  # see engines/kpi_charts.py
     health_unknown: dict[str, str] = field(default_factory=dict)  # kpi -> why it is left out
+    health_reason: str | None = None  # why the score is unknown (health is None)
 
     def summary(self) -> dict[str, Any]:
         def clean(v: Any) -> Any:
@@ -95,6 +85,7 @@ class KpiResult:
             "health": self.health,
             "health_parts": self.health_parts,
             "health_unknown": self.health_unknown,
+            "health_reason": self.health_reason,
             "today_band": self.today_band,
             "charts": self.charts,
             "kpis": [
@@ -369,12 +360,6 @@ def _window_kpis(
     return values, {k: r for k, r in reasons.items() if np.isnan(values[k]) and r}
 
 
-def _score(value: float, target: float, lower_is_better: bool) -> float:
-    if lower_is_better:
-        return 100.0 if value <= target else 100.0 * target / value
-    return 100.0 * min(max(value / target, 0.0), 1.0) if target > 0 else 100.0
-
-
 def _today_band(
     a: pd.DataFrame, as_of: pd.Timestamp, now: pd.Timestamp, weeks: int
 ) -> dict[str, Any]:
@@ -466,22 +451,7 @@ def run(
                 }
             )
     values = pd.DataFrame(rows)
-    thirty = values[values["window"] == "30d"].set_index("kpi")
-    parts: dict[str, float] = {}
-    unknown: dict[str, str] = {}
-    ninety = values[values["window"] == "90d"].set_index("kpi")
-    for kpi in HEALTH_WEIGHTS:
-        source = ninety if kpi == "retention_90d" else thirty
-        v, t = source.loc[kpi, "value"], source.loc[kpi, "target"]
-        if not (pd.isna(v) or pd.isna(t)):
-            parts[kpi] = _score(float(v), float(t), kpi in LOWER_IS_BETTER)
-        else:  # left out, and the weights renormalised over what is known
-            unknown[kpi] = source.loc[kpi, "reason"] or "no target set"
-    health = (
-        float(np.average(list(parts.values()), weights=[HEALTH_WEIGHTS[k] for k in parts]))
-        if parts
-        else None
-    )
+    health, parts, unknown, why = health_score(values, LOWER_IS_BETTER)
     band = _today_band(
         a, as_of_ts, min(now_ts, as_of_ts + pd.Timedelta(days=1)), settings.band_weeks
     )
@@ -493,5 +463,5 @@ def run(
         "barbers": kpi_charts.barber_visits(a, data.barbers, as_of_ts),
     }
     return KpiResult(
-        as_of, now_ts.to_pydatetime(), values, health, parts, band, charts, unknown
+        as_of, now_ts.to_pydatetime(), values, health, parts, band, charts, unknown, why
     )

@@ -22,6 +22,7 @@ its first chunk, and cancelling one import never stops another.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 import time
@@ -31,12 +32,16 @@ from multiprocessing.queues import SimpleQueue
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
+from sqlalchemy import text
+
 from barberbi_desktop.computer import import_location
 from barberbi_desktop.events import DataChanged, EventHub
 from barberbi_desktop.ingest.importer import FileReport, Importer, local_zone
 from barberbi_desktop.priority import BackgroundContext, background_pool
+from barberbi_desktop.storage import live
 from barberbi_desktop.storage.db import Database
 
+log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _DRAIN = threading.Lock()  # one caller at a time empties the queue
 _POOL: ProcessPoolExecutor | None = None
@@ -153,6 +158,12 @@ def import_files(
     pool = _pool()
     if progress is not None:
         _LISTENERS[number] = progress
+    # On a server, the helper's commit is also announced to this app's listener: it is
+    # told which versions are its own, so the import refreshes the window once.
+    own = live.own_writes(db.engine.url) if db.is_postgres else None
+    changes: list[DataChanged] = []
+    if own is not None:
+        own.begin()
     try:
         future = pool.submit(_import_in_helper, where, [str(p) for p in paths],
                              user_id, local_zone(), number, platform, mapping,
@@ -166,10 +177,30 @@ def import_files(
         _pass_on_progress()
     finally:
         _LISTENERS.pop(number, None)
+        if own is not None:
+            own.end(_versions(db, changes))
     if hub is not None:
         for change in changes:
             hub.publish(change)
     return reports
+
+
+def _versions(db: Database, changes: list[DataChanged]) -> list[int]:
+    """The data versions the helper's batches produced (read back; never raises, since
+    the import itself has landed)."""
+    batches = [int(c.batch_id) for c in changes if c.batch_id is not None]
+    if not batches:
+        return []
+    try:
+        with db.read() as conn:
+            found = conn.execute(
+                text(f"SELECT data_version FROM import_batches WHERE id IN "
+                     f"({', '.join(map(str, batches))}) AND data_version IS NOT NULL")
+            ).scalars().all()  # fmt: skip
+    except Exception:  # the server went away: the notice, if any, refreshes once more
+        log.warning("the versions of import batches %s could not be read", batches)
+        return []
+    return [int(v) for v in found]
 
 
 def shutdown() -> None:

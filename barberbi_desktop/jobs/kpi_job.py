@@ -9,7 +9,7 @@ import numpy as np
 from sqlalchemy import text
 
 from barberbi_desktop.alerts import rules
-from barberbi_desktop.alerts.store import raise_alerts
+from barberbi_desktop.alerts.store import location_name, raise_alerts
 from barberbi_desktop.engines.kpi import KpiResult
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.pg import qmark
@@ -28,10 +28,13 @@ def _num(value: Any) -> float | None:
 
 def store(
     db: Database, run_id: int, result: KpiResult, settings: rules.AlertSettings | None = None,
-    alerts: bool = True,
+    alerts: bool = True, location_id: int | None = None,
 ) -> list[int]:
-    """Store the run's values; ``alerts`` False for a location's own run (the whole
-    shop's run raises the alerts, once)."""
+    """Store the run's values and raise the alerts its numbers call for.
+
+    ``location_id``: a location's own run (for its location manager), whose alerts are
+    that location's, named after it. In a shop of one location the whole shop's run
+    already raised them (as that location's), so its location run raises none."""
     rows = [
         (run_id, r.kpi, r.window, _num(r.value), _num(r.prior), _num(r.target))
         for r in result.values.itertuples()
@@ -63,4 +66,9 @@ def store(
         settings or alert_settings(db),
         result.as_of.isoformat(),
     )
+    if location_id is not None:
+        name, locations = location_name(db, location_id)
+        if locations == 1:
+            return []
+        candidates = [rules.at_location(c, location_id, name) for c in candidates]
     return raise_alerts(db, candidates)

@@ -84,6 +84,14 @@ def _raise_vip_alerts(db: Database, run_id: int) -> list[int]:
             {"r": run_id},
         ).scalar()
     before = client_scores(db, previous)[["client_id", "segment"]] if previous else None
-    return raise_alerts(
-        db, rules.vip_at_risk_alerts(client_scores(db, run_id), before, alert_settings(db))
+    current = client_scores(db, run_id)
+    with db.read() as conn:  # each client's home location: whose manager is told
+        homes = dict(
+            conn.execute(
+                text("SELECT id, home_location_id FROM clients WHERE home_location_id IS NOT NULL")
+            ).all()
+        )
+    current = current.assign(
+        location_id=pd.to_numeric(current["client_id"].map(homes), errors="coerce")
     )
+    return raise_alerts(db, rules.vip_at_risk_alerts(current, before, alert_settings(db)))

@@ -77,7 +77,9 @@ def store(db: Database, run_id: int, result: MethodologyResult) -> None:
                 },
             )
         finish_run(conn, run_id, result.summary())
+    with db.read() as conn:  # each barber's location: whose manager is told
+        where = dict(conn.execute(text("SELECT id, location_id FROM barbers")).all())
+    pathway = [{**p, "location_id": where.get(p["barber_id"])} for p in result.pathway]
     raise_alerts(
-        db,
-        rules.pathway_alerts(result.pathway, alert_settings(db), result.as_of.strftime("%Y-%m")),
+        db, rules.pathway_alerts(pathway, alert_settings(db), result.as_of.strftime("%Y-%m"))
     )

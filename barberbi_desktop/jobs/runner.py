@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from barberbi_desktop.alerts import rules
-from barberbi_desktop.alerts.store import raise_alerts
+from barberbi_desktop.alerts.store import location_name, raise_alerts
 from barberbi_desktop.engines.data import Cancelled, NotEnoughData, RunState
 from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage.db import Database
@@ -83,7 +83,7 @@ def _kpi(
     if location_id is not None:  # a location manager's figures: their location's data only
         data = data.at_location(location_id)
     result = kpi.run(data, kpi_settings(db), as_of, now=now, state=state)
-    kpi_job.store(db, run_id, result, alerts=location_id is None)
+    kpi_job.store(db, run_id, result, location_id=location_id)
     return result.summary()
 
 
@@ -208,10 +208,10 @@ def run_engine(
         raise
     except Exception as exc:
         fail_run(db, run_id, f"{type(exc).__name__}: {exc}")
-        raise_alerts(
-            db,
-            [rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", alert_settings(db))],
-        )
+        failed = rules.engine_failed(engine, f"{type(exc).__name__}: {exc}.", alert_settings(db))
+        if location_id is not None:  # a location's own run: its manager is told too
+            failed = rules.at_location(failed, location_id, location_name(db, location_id)[0])
+        raise_alerts(db, [failed])
         raise
     if engine == "noshow":  # tomorrow's expected loss against the owner's threshold
         from barberbi_desktop.jobs.noshow_alerts import raise_noshow_alerts

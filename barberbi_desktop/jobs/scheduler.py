@@ -178,16 +178,26 @@ def run_scheduled(key: str, engine: str, skip_if_unchanged: bool = False) -> int
 
 
 def run_location_kpis(db: Database, hub: EventHub) -> list[int]:
-    """Each location manager's figures, from their location's data alone."""
+    """Each location manager's figures, from their location's data alone, and the
+    alerts those figures call for (that location's)."""
+    from barberbi_desktop.alerts.store import list_alerts
     from barberbi_desktop.jobs.runner import run_engine
     from barberbi_desktop.storage.users import manager_locations
 
     done = []
     for location_id in manager_locations(db):
+        before = set(list_alerts(db, limit=50, location_id=location_id)["id"])
         try:
             run_id = run_engine(db, "kpi", location_id=location_id).run_id
         except Exception:
             log.exception("the KPI run for location %s failed", location_id)
+            run_id = None
+        found = list_alerts(db, limit=50, location_id=location_id)["id"]
+        raised = tuple(sorted(int(i) for i in set(found) - before))
+        if raised:
+            hub.publish(AlertsRaised(raised))
+            live.announce(db.engine, live.ALERTS, ",".join(map(str, raised)))
+        if run_id is None:
             continue
         hub.publish(ResultsReady("kpi", run_id))
         live.announce(db.engine, live.RESULTS, f"kpi {run_id}")

@@ -84,6 +84,59 @@ class OwnBackends:
             event.remove(self.engine, name, self._forget)
 
 
+class OwnWrites:
+    """The data versions this process wrote through its import helper process.
+
+    The helper's connections are not this process's (`OwnBackends` cannot know them),
+    and the helper's own `DataChanged` reaches this process's hub after its commit,
+    which is after the server sent the notice. So an import marks itself as landing
+    (`begin`) before the helper starts and hands over the versions its batches
+    produced (`end`) before its event is published here; a listener holds the data
+    notices that arrive while an import lands and then drops the import's own
+    (`take`). One refresh per import, not two."""
+
+    KEEP = 64  # versions whose notice never came (a lost connection) are forgotten
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._landing = 0
+        self._versions: list[int] = []
+
+    def begin(self) -> None:
+        with self._lock:
+            self._landing += 1
+
+    def end(self, versions: list[int]) -> None:
+        with self._lock:
+            self._landing = max(self._landing - 1, 0)
+            self._versions = [*self._versions, *versions][-self.KEEP:]
+
+    @property
+    def landing(self) -> bool:
+        """An import of this process is landing: its notice may come before `end`."""
+        with self._lock:
+            return self._landing > 0
+
+    def take(self, version: int) -> bool:
+        """Whether ``version`` is this process's own write (forgotten once taken)."""
+        with self._lock:
+            if version in self._versions:
+                self._versions.remove(version)
+                return True
+            return False
+
+
+_OWN_WRITES: dict[str, OwnWrites] = {}
+_OWN_WRITES_LOCK = threading.Lock()
+
+
+def own_writes(url: URL) -> OwnWrites:
+    """This process's `OwnWrites` for the shop at ``url`` (one per shop)."""
+    key = url.render_as_string(hide_password=True)
+    with _OWN_WRITES_LOCK:
+        return _OWN_WRITES.setdefault(key, OwnWrites())
+
+
 def _backend_pid(dbapi_conn: Any) -> int:
     try:
         return int(dbapi_conn.info.backend_pid)

@@ -1,5 +1,6 @@
 """Alerts: the history (newest first) with filters and acknowledge, the rules with their
-thresholds, and the unacknowledged count for the tab's badge.
+thresholds, and the unacknowledged count for the tab's badge. A location manager
+sees the alerts about their location only (`alerts.location_id`).
 
 Times are shown in the shop's own time zone (they are stored in UTC). The rules page
 is built the first time it is opened; only the owner may change a threshold.
@@ -49,6 +50,9 @@ from barberbi_desktop.ui.table_model import DataFrameModel
 from barberbi_desktop.ui.tasks import TaskRunner
 from barberbi_desktop.ui.theme import WrapLabel, page_tabs
 
+# What a location manager's Alerts tab says once, above the list.
+MANAGER_SCOPE = ("These are your location's alerts; alerts about the whole shop (backups, "
+                 "refused imports, failed analyses, the whole shop's figures) go to the owner.")
 COLUMNS = {
     "priority": "Priority",
     "created": "When",
@@ -120,10 +124,9 @@ class AlertsTab(QWidget):
         self.no_visits = EmptyNotice(NO_VISITS["alerts"])
         self.no_visits.setVisible(False)
         box.addWidget(self.no_visits, 1)
-        if user is not None and user.location_scope is not None:
-            box.insertWidget(0, QLabel(
-                "Alerts are about the whole shop, so the owner sees them here; your "
-                "location's figures are on the Dashboard."))  # fmt: skip
+        self.scope = user.location_scope if user is not None else None
+        if self.scope is not None:
+            box.insertWidget(0, WrapLabel(MANAGER_SCOPE))
         self._bar = bar
         self.pages = page_tabs()
         self.pages.addTab(history, "History")
@@ -139,12 +142,11 @@ class AlertsTab(QWidget):
         include = self.show_all.isChecked()
         db = self.db
 
-        whole_shop = self.user is None or self.user.location_scope is None
+        scope = self.scope
 
         def load() -> tuple[pd.DataFrame, int, bool]:
-            alerts = list_alerts(db, include_acknowledged=True)
-            if not whole_shop:  # a location manager: alerts are about the whole shop
-                alerts = alerts.iloc[0:0]
+            # A location manager: their location's alerts alone.
+            alerts = list_alerts(db, include_acknowledged=True, location_id=scope)
             ever = bool(len(alerts))
             open_count = int(alerts["acknowledged_utc"].isna().sum()) if len(alerts) else 0
             if not include and len(alerts):

@@ -109,9 +109,9 @@ class Tile(QFrame):
         self.value.setPalette(palette)
 
 
-# A location manager sees their location's figures alone; the alerts are the whole shop's.
-MANAGER_ALERTS = ("Alerts are about the whole shop, so the owner sees them; these figures "
-                  "are your location's.")
+# A location manager sees their location's figures and alerts alone.
+MANAGER_ALERTS = ("These figures and alerts are your location's; the whole shop's alerts go "
+                  "to the owner.")
 
 
 class DashboardTab(QWidget):
@@ -192,9 +192,8 @@ class DashboardTab(QWidget):
         run = latest_run(self.db, "kpi", location_id=self.location_id)
         if run is None:
             return None
-        alerts = list_alerts(self.db, include_acknowledged=False, limit=5)
-        if self.location_id is not None:  # alerts are about the whole shop
-            alerts = alerts.iloc[0:0]
+        alerts = list_alerts(self.db, include_acknowledged=False, limit=5,
+                             location_id=self.location_id)  # fmt: skip
         return run, kpi_values(self.db, run.run_id), alerts
 
     def _show(self, loaded: Loaded) -> None:
@@ -206,20 +205,23 @@ class DashboardTab(QWidget):
         self.feed.clear()
         for alert in alerts.itertuples():
             self.feed.addItem(f"[{alert.priority}] {alert.title}")
+        if not len(alerts):
+            self.feed.addItem("No open alerts.")
         if self.location_id is not None:
             self.feed.addItem(MANAGER_ALERTS)
-        elif not len(alerts):
-            self.feed.addItem("No open alerts.")
         self._set_visible(True)
         metrics: dict[str, Any] = self.run.metrics
         health = metrics.get("health")
         left_out: dict[str, str] = metrics.get("health_unknown") or {}
         parts = len(metrics.get("health_parts") or {})
+        if health is None:  # unknown is not zero: the run says why there is no score
+            score = f"unknown ({metrics.get('health_reason') or 'no measure of it is known'})"
+        else:
+            score = f"{health:.0f}/100" + (
+                f" (from {parts} of {parts + len(left_out)} measures)" if left_out else ""
+            )
         self.health.setText(
-            "Business health: "
-            + ("unknown" if health is None else f"{health:.0f}/100")
-            + (f" (from {parts} of {parts + len(left_out)} measures)" if left_out else "")
-            + f"   ·   as of {self.run.as_of:%a %d %b %Y}"
+            f"Business health: {score}   ·   as of {self.run.as_of:%a %d %b %Y}"
         )
         self.health.setToolTip(
             (definition("health") or "")

@@ -1,5 +1,8 @@
 """Imports: bring in booking exports, see what each batch did, undo the last one.
 
+A location manager sees the imports that landed at their location (and their own)
+and may undo the last one only if it landed at their location alone.
+
 Every import and undo runs on the task runner; the tab only starts them and
 shows the one-sentence outcome, so a million-row file never freezes the window.
 """
@@ -57,7 +60,11 @@ COLUMNS = {
 FILTER = "Booking exports (*.csv *.txt *.tsv *.xlsx);;All files (*)"
 
 
-def load_history(db: Database) -> pd.DataFrame:
+def load_history(
+    db: Database, location_id: int | None = None, user_id: int | None = None
+) -> pd.DataFrame:
+    """Every batch, newest first; ``location_id``: a location manager's view, the
+    batches that landed at their location and their own (`jobs.import_scope`)."""
     net = (
         "CAST(money ->> 'net_cents' AS BIGINT)"
         if db.is_postgres
@@ -72,11 +79,20 @@ def load_history(db: Database) -> pd.DataFrame:
             )
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if location_id is None:
+        undoable = bool((frame["status"] == "landed").any())
+    else:
+        from barberbi_desktop.jobs.import_scope import batches_at, may_undo
+
+        frame = frame[frame["id"].isin(batches_at(db, location_id, user_id))]
+        frame = frame.reset_index(drop=True)
+        undoable = may_undo(db, location_id, user_id)
     zone = shop_zone(db)  # the shop's clock, as everywhere else (not the computer's)
     when = pd.to_datetime(frame["when"], unit="s", utc=True).dt.tz_convert(zone)
     frame["when"] = when.dt.strftime("%d %b %Y %H:%M")
     frame["platform"] = [platform_title(p) for p in frame["platform"]]
     frame.attrs["zone"] = zone
+    frame.attrs["undoable"] = undoable  # the shop's last import, if this account may undo it
     # Batches from before money was read back have no figures: shown blank, not $0.
     frame["net"] = [None if pd.isna(v) else f"${v / 100:,.2f}" for v in frame["net"]]
     return frame
@@ -111,10 +127,12 @@ class ImportsTab(QWidget):
         runner: TaskRunner,
         hub: EventHub | None = None,
         user_id: int | None = None,
+        location_id: int | None = None,
     ) -> None:
         super().__init__()
         self.db, self.runner, self.hub = db, runner, hub
         self.user_id = user_id  # who imports: stored on each batch and in the audit log
+        self.location_id = location_id  # a location manager's: their location's imports
         self._said = False  # an import's outcome stays until the next one
         self.import_button = QPushButton("Import files…")
         self.import_button.clicked.connect(self.choose_files)
@@ -152,7 +170,8 @@ class ImportsTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.runner.run(lambda: load_history(self.db), self._show_history)
+        db, location_id, user_id = self.db, self.location_id, self.user_id
+        self.runner.run(lambda: load_history(db, location_id, user_id), self._show_history)
 
     def _show_history(self, frame: pd.DataFrame) -> None:
         zone = frame.attrs.get("zone")
@@ -160,7 +179,7 @@ class ImportsTab(QWidget):
             self.model._headers["when"] = f"When ({zone_words(zone)})"
         self.model.set_frame(frame)
         self.table.resizeColumnsToContents()
-        self.undo_button.setEnabled(bool((frame["status"] == "landed").any()))
+        self.undo_button.setEnabled(bool(frame.attrs.get("undoable")))
         nothing = not len(frame)
         self.guide.setVisible(nothing)
         self._filler.setVisible(nothing)
@@ -231,9 +250,14 @@ class ImportsTab(QWidget):
             )
             self.refresh()
 
-        self.runner.run(
-            lambda: undo_last_import(self.db, self.hub, self.user_id), finished, self._failed
-        )
+        db, hub, user_id, location_id = self.db, self.hub, self.user_id, self.location_id
+        if location_id is None:
+            work = lambda: undo_last_import(db, hub, user_id)  # noqa: E731
+        else:  # a location manager: only an import that landed at their location alone
+            from barberbi_desktop.jobs.import_scope import undo_last_import_at
+
+            work = lambda: undo_last_import_at(db, location_id, hub, user_id)  # noqa: E731
+        self.runner.run(work, finished, self._failed)
 
     def save_template(self) -> None:
         name, _ = QFileDialog.getSaveFileName(

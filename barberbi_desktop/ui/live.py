@@ -6,7 +6,10 @@ thread, so a notice is read the moment it arrives and reading never blocks
 away, so it runs on a short-lived thread and hands the connection back through
 a queued signal. A lost connection is said in one sentence, retried with a
 growing pause, and the app refreshes once when it is back (what changed in
-between was never announced to it). On SQLite there is nothing to listen to.
+between was never announced to it). An import this app makes in its helper
+process is announced by the server too; that notice is dropped (`live.OwnWrites`),
+since the helper's own event already refreshes the window. On SQLite there is
+nothing to listen to.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from barberbi_desktop.storage.db import Database
 
 log = logging.getLogger(__name__)
 BACKOFF_S = (0.5, 1, 2, 4, 8, 15, 30)
+HOLD_MS = 50  # how often held notices look again whether this app's import has landed
 REASON = "changed on another computer"
 
 
@@ -41,8 +45,14 @@ class LiveUpdates(QObject):
         super().__init__(parent)
         self.db, self.hub, self.backoff_s = db, hub, backoff_s
         self.own = live.OwnBackends(db.engine)
+        self.own_writes = live.own_writes(db.engine.url)  # this app's imports in its helper
         self.listener: live.Listener | None = None
         self.version = 0
+        self._held: list[int] = []  # data versions heard while an own import was landing
+        self._hold = QTimer(self)
+        self._hold.setSingleShot(True)
+        self._hold.setInterval(HOLD_MS)
+        self._hold.timeout.connect(self._settle)
         self._notifier: QSocketNotifier | None = None
         self._thread: threading.Thread | None = None
         self._failures = 0
@@ -135,10 +145,9 @@ class LiveUpdates(QObject):
         self._retry()
 
     def _deliver(self, notices: list[live.Notice]) -> None:
-        newest = self.version
         for notice in notices:
             if notice.channel == live.DATA:
-                newest = max(newest, _int(notice.payload, newest))
+                self._held.append(_int(notice.payload, self.version))
             elif notice.channel == live.RESULTS:
                 engine, _, run_id = notice.payload.partition(" ")
                 if run_id.isdigit():
@@ -147,13 +156,27 @@ class LiveUpdates(QObject):
                 ids = tuple(int(i) for i in notice.payload.split(",") if i.isdigit())
                 if ids:
                     self.hub.publish(AlertsRaised(ids))
-        if newest > self.version:  # several notices in one read: one refresh
-            self.version = newest
+        self._settle()
+
+    def _settle(self) -> None:
+        """Publish one refresh for the data notices heard, unless they are all this
+        app's own import (whose helper's event already refreshes it); while such an
+        import is landing its version is not known yet, so they wait for it."""
+        if not self._held or self._closed:
+            return
+        if self.own_writes.landing:
+            self._hold.start()
+            return
+        heard, self._held = self._held, []
+        others = [v for v in heard if not self.own_writes.take(v)]
+        before, self.version = self.version, max(self.version, *heard)
+        if others and max(others) > before:  # several notices in one read: one refresh
             self.hub.publish(DataChanged(reason=REASON))
 
     def close(self) -> None:
         self._closed = True
         self._timer.stop()
+        self._hold.stop()
         if self._notifier is not None:
             self._notifier.setEnabled(False)
             self._notifier = None

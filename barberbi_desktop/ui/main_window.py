@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,7 +205,8 @@ class MainWindow(QMainWindow):
             return tab
         if name == "Imports":
             tab = tab_class(self.db, self.runner, self.hub,
-                            user_id=self.user and self.user.user_id)  # fmt: skip
+                            user_id=self.user and self.user.user_id,
+                            location_id=self.user and self.user.location_scope)  # fmt: skip
             tab.imported.connect(self.refresh_summary)  # the status line (and welcome page)
             return tab
         if name == "Settings":
@@ -240,11 +242,24 @@ class MainWindow(QMainWindow):
             tab.refresh()
 
     def _alerts_raised(self, alert_ids: tuple[int, ...]) -> None:
-        """The in-app toast: always shown, whatever the desktop offers."""
+        """The in-app toast: always shown, whatever the desktop offers (a location
+        manager's: only for their location's alerts)."""
         self.alerts.refresh()
-        self.statusBar().showMessage(
-            f"{len(alert_ids)} new alert{'s' if len(alert_ids) > 1 else ''}: see Alerts", 15_000
-        )
+        scope = self.user.location_scope if self.user is not None else None
+        if scope is None:
+            self._toast(alert_ids)
+            return
+        from barberbi_desktop.alerts.store import alerts_at
+
+        db = self.db
+        self.runner.run(lambda: alerts_at(db, alert_ids, scope), self._toast)
+
+    def _toast(self, alert_ids: Sequence[int]) -> None:
+        if alert_ids:
+            self.statusBar().showMessage(
+                f"{len(alert_ids)} new alert{'s' if len(alert_ids) > 1 else ''}: see Alerts",
+                15_000,
+            )
 
     def _build_toolbar(self) -> None:
         bar = self.addToolBar("Shop")
