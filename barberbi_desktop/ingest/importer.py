@@ -577,19 +577,29 @@ def import_files(db: Database, paths: Sequence[Path | str], **options: Any) -> l
 
 
 def undo_last_import(
-    db: Database, hub: EventHub | None = None, user_id: int | None = None
+    db: Database,
+    hub: EventHub | None = None,
+    user_id: int | None = None,
+    refuse: Callable[[Any, int, str, int | None], str | None] | None = None,
 ) -> dict[str, Any]:
-    """Undo the most recent batch that landed, exactly; refuses if there is none."""
+    """Undo the most recent batch that landed, exactly; refuses if there is none.
+
+    ``refuse(cursor, batch_id, file_name, made_by)`` may give a sentence to refuse
+    with, read inside the undo's own transaction (a location manager's limit), so a
+    batch landed in between by another computer is judged, never undone unseen."""
     with raw_cursor(db) as cur, db.write_lock():
         cur.begin_write()
         try:
             row = cur.execute(
-                "SELECT id, file_name FROM import_batches WHERE status = 'landed' "
+                "SELECT id, file_name, user_id FROM import_batches WHERE status = 'landed' "
                 "ORDER BY id DESC LIMIT 1"
             ).fetchone()
             if row is None:
                 raise InputError("There is no import to undo.")
-            batch_id, file_name = row
+            batch_id, file_name, made_by = row
+            said = refuse(cur, batch_id, file_name, made_by) if refuse is not None else None
+            if said is not None:
+                raise InputError(said)
             restored = lists_load.undo_batch(cur, batch_id)  # before load's: see lists_load
             counts = load.undo_batch(cur, batch_id)
             counts["restored"] += restored

@@ -20,12 +20,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from barberbi_desktop.errors import InputError
-from barberbi_desktop.events import DataChanged, EventHub
-from barberbi_desktop.ingest import lists_load, load
+from barberbi_desktop.events import EventHub
+from barberbi_desktop.ingest.importer import undo_last_import
 from barberbi_desktop.storage.cursor import raw_cursor
 from barberbi_desktop.storage.db import Database
-from barberbi_desktop.storage.users import audit_row
 
 # Tables whose rows stand at one location and carry the batch that wrote them.
 PLACED = ("appointments", "sale_items", "barbers", "reviews")
@@ -65,21 +63,17 @@ def batches_at(db: Database, location_id: int, user_id: int | None = None) -> se
     return found
 
 
-def _refusal(cur: Any, location_id: int, user_id: int | None) -> tuple[int, str, str | None]:
-    """The last landed batch, its file, and why this manager may not undo it (None: may)."""
-    row = cur.execute(
-        "SELECT id, file_name, user_id FROM import_batches WHERE status = 'landed' "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        raise InputError("There is no import to undo.")
-    batch_id, file_name, made_by = row
+def _refusal(
+    cur: Any, batch_id: int, file_name: str, made_by: int | None, location_id: int,
+    user_id: int | None,
+) -> str | None:
+    """Why this manager may not undo the batch (None: they may)."""
     places = {int(loc) for _, loc in cur.execute(_places_sql("batch"), {"b": batch_id})
               .fetchall()}  # fmt: skip
     if places == {location_id} or (not places and made_by is not None and made_by == user_id):
-        return int(batch_id), str(file_name), None
+        return None
     where = "other locations too" if location_id in places else "another location"
-    return int(batch_id), str(file_name), (
+    return (
         f"The last import (#{batch_id}, {file_name}) landed at {where}, so only the owner "
         "can undo it."
     )
@@ -88,10 +82,11 @@ def _refusal(cur: Any, location_id: int, user_id: int | None) -> tuple[int, str,
 def may_undo(db: Database, location_id: int, user_id: int | None) -> bool:
     """Whether this location manager may undo the shop's last import now."""
     with raw_cursor(db) as cur:
-        try:
-            return _refusal(cur, location_id, user_id)[2] is None
-        except InputError:
-            return False
+        row = cur.execute(
+            "SELECT id, file_name, user_id FROM import_batches WHERE status = 'landed' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return row is not None and _refusal(cur, *row, location_id, user_id) is None
 
 
 def undo_last_import_at(
@@ -99,23 +94,8 @@ def undo_last_import_at(
 ) -> dict[str, Any]:
     """`importer.undo_last_import` for a location manager: the same exact undo, refused
     in one sentence when the last batch is not their location's alone."""
-    with raw_cursor(db) as cur, db.write_lock():
-        cur.begin_write()
-        try:
-            batch_id, file_name, refused = _refusal(cur, location_id, user_id)
-            if refused is not None:
-                raise InputError(refused)
-            restored = lists_load.undo_batch(cur, batch_id)  # before load's: see lists_load
-            counts = load.undo_batch(cur, batch_id)
-            counts["restored"] += restored
-            cur.execute("UPDATE import_batches SET status = 'undone' WHERE id = ?", (batch_id,))
-            cur.execute("UPDATE shop_state SET data_version = data_version + 1")
-            audit_row(cur, user_id, "import_undone",
-                      {"batch_id": batch_id, "file": file_name, **counts})  # fmt: skip
-            cur.commit()
-        except BaseException:
-            cur.rollback_if_open()
-            raise
-    if hub is not None:
-        hub.publish(DataChanged(reason="undo", batch_id=batch_id))
-    return {"batch_id": batch_id, "file": file_name, **counts}
+
+    def refuse(cur: Any, batch_id: int, file_name: str, made_by: int | None) -> str | None:
+        return _refusal(cur, batch_id, file_name, made_by, location_id, user_id)
+
+    return undo_last_import(db, hub, user_id, refuse=refuse)
