@@ -116,6 +116,23 @@ def test_an_export_with_2039_bookings_lands_on_a_server_and_reads_back_exactly(
     assert data.clients["first_seen"].max() == want[2][0]  # Sara Bell's first: March 2039
 
 
+def test_a_typod_year_2040_in_a_2026_export_lands_as_written(
+    server: Database, tmp_path: Path
+) -> None:
+    """A booking's created date typed as 2040 has no horizon to break (only a visit's start
+    has); on int4 staging it was an internal error, now the row lands and keeps it."""
+    text_ = (FIXTURES / "fresha.csv").read_text(encoding="utf-8")
+    typo = text_.replace('"28 Oct 2026, 7:05pm"', '"28 Oct 2040, 7:05pm"')
+    assert typo != text_
+    path = tmp_path / "fresha-typo.csv"
+    path.write_text(typo, encoding="utf-8")
+    (report,) = Importer(server, now=datetime(2026, 11, 24, 12, tzinfo=UTC)).import_files([path])
+    assert (report.status, report.inserted) == ("landed", 5), report.as_dict()
+    assert query(server, "SELECT max(booked_at_utc) FROM appointments") == [
+        (int(_ny("2040-10-28 19:05").timestamp()),)
+    ]
+
+
 def test_a_2039_booking_moved_by_a_reimport_is_put_back_exactly_by_undo(
     server: Database, tmp_path: Path
 ) -> None:
