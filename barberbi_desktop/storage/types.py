@@ -4,9 +4,9 @@ Instants are stored as integer seconds since the Unix epoch in UTC. That keeps
 SQLite comparisons and indexes exact, makes frames cheap to build (one
 vectorised conversion instead of parsing millions of strings), and refuses
 naive datetimes at the door, which is where time-zone bugs usually enter.
-The column is 64-bit on both back ends (``BIGINT``): PostgreSQL's ``INTEGER`` is
-32-bit and ends on 2038-01-19, and a booking in 2039 (or a typo'd year 2040)
-must land like any other; SQLite's ``INTEGER`` is 64-bit already.
+The column is 64-bit on both back ends: ``BIGINT`` on PostgreSQL, whose ``INTEGER``
+is 32-bit and ends on 2038-01-19 (a booking in 2039, or a typo'd year 2040, must
+land like any other), and ``INTEGER`` on SQLite, which is 64-bit already.
 Money is always an ``Integer`` column named ``*_cents``; there is no float
 money type on purpose.
 """
