@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from barberbi_desktop.cli import main
@@ -14,7 +15,7 @@ from barberbi_desktop.errors import InputError
 from barberbi_desktop.storage import backup_pg
 from barberbi_desktop.storage import models as m
 from barberbi_desktop.storage.backup import backups_dir, list_backups, make_backup, restore_backup
-from barberbi_desktop.storage.db import SCHEMA_HEAD, Database, open_database
+from barberbi_desktop.storage.db import SCHEMA_HEAD, Database, _alembic_config, open_database
 from tests.pg_server import PgServer
 
 pytestmark = pytest.mark.pg
@@ -180,3 +181,89 @@ def test_a_restore_waits_for_no_writer_but_refuses_when_one_holds_on(
         with pytest.raises(InputError, match="busy in another program, so nothing was restored"):
             backup_pg.restore(_url(server_shop), archive, tmp_path, busy_timeout_ms=200)
     assert _clients(server_shop) == ["Ben"]
+
+
+def _at_0012(db: Database) -> str:
+    """Take the shop back to schema 0012 (instants as int4), as an older version left it;
+    returns its address, the shop closed."""
+    with db.engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    db.dispose()
+    return _url(db)
+
+
+def _schema(url: str) -> tuple[str, str]:
+    """The revision and the type of appointments.start_utc, read without opening the shop."""
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        rev = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        kind = conn.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'appointments' AND column_name = 'start_utc'"
+        ).fetchone()
+    assert rev is not None and kind is not None
+    return rev[0], kind[0]
+
+
+def test_an_older_server_schema_is_backed_up_before_its_upgrade(server_shop: Database) -> None:
+    url = _at_0012(server_shop)
+    assert _schema(url) == ("0012", "integer")
+    upgraded = open_database(url, create=False)
+    try:
+        assert _schema(url) == (SCHEMA_HEAD, "bigint")
+        assert _clients(upgraded) == ["Ada", "Ben"]
+    finally:
+        upgraded.dispose()
+    (archive,) = backups_dir().glob("barberbi_test*.before-upgrade-*.dump")
+    assert archive.stat().st_mode & 0o777 == 0o600
+    assert backup_pg.check_archive(archive, archive) == "0012"  # the shop as it was
+    assert list_backups(upgraded) == []  # not one of the rotated backups
+    assert not list(backups_dir().glob("*.partial"))
+    # Opening it again, at the head now, writes no second archive.
+    open_database(url, create=False).dispose()
+    assert len(list(backups_dir().glob("*.before-upgrade-*"))) == 1
+
+
+def test_without_pg_dump_an_older_server_schema_is_not_upgraded(
+    server_shop: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _at_0012(server_shop)
+    monkeypatch.setattr(backup_pg, "find_tool", lambda _name: None)
+    with pytest.raises(InputError) as info:
+        open_database(url, create=False)
+    sentence = str(info.value)
+    assert sentence.startswith("The database barberbi_test")
+    assert "was not upgraded from schema 0012 to 0013 and is unchanged" in sentence
+    assert "pg_dump, which writes that backup, is not installed" in sentence
+    assert sentence.endswith("(Debian and Ubuntu: apt install postgresql-client) and open the "
+                             "shop again.")  # fmt: skip
+    assert "\n" not in sentence
+    assert main(["--db", url, "alerts"]) == 2
+    assert capsys.readouterr().err.strip() == f"barberbi: {sentence}"
+    assert _schema(url) == ("0012", "integer")
+    assert not backups_dir().exists() or not list(backups_dir().iterdir())
+
+
+def test_a_pg_dump_that_fails_leaves_an_older_server_schema_as_it_was(
+    server_shop: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An older pg_dump than the server is the common failure (Debian's client 13, a
+    server 17): pg_dump refuses, and the upgrade with it."""
+    fake = tmp_path / "pg_dump"
+    fake.write_text(
+        "#!/bin/sh\necho 'pg_dump: error: aborting because of server version mismatch' >&2\n"
+        "exit 1\n"
+    )
+    fake.chmod(0o755)
+    url = _at_0012(server_shop)
+    monkeypatch.setattr(backup_pg, "find_tool", lambda name: fake if name == "pg_dump" else None)
+    with pytest.raises(InputError) as info:
+        open_database(url, create=False)
+    assert str(info.value).endswith(
+        "and pg_dump could not write that backup (aborting because of server version "
+        "mismatch); fix that (a pg_dump older than the server must be updated) and open the "
+        "shop again."
+    )
+    assert _schema(url) == ("0012", "integer")
+    assert not list(backups_dir().glob("*before-upgrade*"))

@@ -24,6 +24,7 @@ from barberbi_desktop.storage.db import (
     head_revision,
     open_database,
 )
+from barberbi_desktop.storage.types import UTCInstant
 
 NY = ZoneInfo("America/New_York")
 
@@ -340,6 +341,70 @@ def test_migrations_from_empty_create_every_table(empty_db: Database) -> None:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert tables == set(m.Base.metadata.tables) | {"alembic_version"}
     assert version == head_revision() == SCHEMA_HEAD
+
+
+def test_the_models_and_the_migrated_schema_agree(empty_db: Database) -> None:
+    """Alembic's compare of the models with what the migrations built finds nothing: a
+    model type the database does not have (an instant as int4 on a server) shows here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with empty_db.read() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, m.Base.metadata) == []
+        instants = {
+            (t.name, c.name)
+            for t in m.Base.metadata.sorted_tables
+            for c in t.columns
+            if isinstance(c.type, UTCInstant)
+        }
+        kinds = {
+            (t, c["name"]): str(c["type"]).upper()
+            for t in {t for t, _ in instants}
+            for c in inspect(conn).get_columns(t)
+        }
+    assert {kinds[k] for k in instants} == {"BIGINT" if empty_db.is_postgres else "INTEGER"}
+
+
+def test_migration_0013_widens_every_instant_column() -> None:
+    """0013 names its columns itself (a migration must not change with the models); every
+    instant column of the models must be among them."""
+    from importlib import import_module
+
+    widened = import_module(
+        "barberbi_desktop.storage.migrations.versions.0013_instants_as_bigint"
+    ).INSTANT_COLUMNS
+    instants = {
+        (t.name, c.name)
+        for t in m.Base.metadata.sorted_tables
+        for c in t.columns
+        if isinstance(c.type, UTCInstant)
+    }
+    assert {(t, c) for t, cols in widened.items() for c in cols} == instants
+    assert ("appointments", "cancelled_at_utc") in instants
+
+
+def test_instants_past_2038_round_trip(empty_db: Database) -> None:
+    """2038-01-19 03:14:08 UTC is one second past a 32-bit integer; a booking in 2039
+    and an export's typo'd year 2040 must come back exactly."""
+    last_int4 = datetime(2038, 1, 19, 3, 14, 7, tzinfo=UTC)
+    times = [last_int4, last_int4 + timedelta(seconds=1), datetime(2040, 2, 29, 9, tzinfo=NY)]
+    with empty_db.session() as session:
+        session.add(m.Location(id=1, name="Main", timezone="America/New_York"))
+        session.flush()
+        for i, t in enumerate(times, start=1):
+            session.add(m.Appointment(
+                id=i, location_id=1, start_utc=t, end_utc=t + timedelta(minutes=30),
+                booked_at_utc=t, cancelled_at_utc=t, status="cancelled",
+                source_platform="square", natural_key=f"a{i}",
+            ))  # fmt: skip
+    with empty_db.read() as conn:
+        stored = conn.execute(text("SELECT start_utc FROM appointments ORDER BY id")).scalars()
+        assert list(stored) == [int(t.timestamp()) for t in times]
+    with Session(empty_db.engine) as session:
+        back = [session.get(m.Appointment, i) for i in (1, 2, 3)]
+        assert [a.cancelled_at_utc for a in back] == times
+        assert [a.end_utc - a.start_utc for a in back] == [timedelta(minutes=30)] * 3
 
 
 def test_every_table_round_trips(empty_db: Database) -> None:

@@ -32,13 +32,15 @@ TERMINAL = ("completed", "cancelled", "no_show")
 BIG_BATCH = 100_000  # above this many visits, secondary indexes are rebuilt once at the end
 UNDO_REBUILD_MIN = 10_000  # an undo removing this many rows may rebuild indexes instead
 
+# Instants are BIGINT: on PostgreSQL an INTEGER is 32-bit and ends on 2038-01-19 (SQLite
+# reads BIGINT as its own 64-bit INTEGER).
 _STAGE_TYPES = {
-    "row": "INTEGER", "line_no": "INTEGER", "start_utc": "INTEGER", "end_utc": "INTEGER",
-    "booked_at_utc": "INTEGER", "cancelled_at_utc": "INTEGER", "time_known": "BOOLEAN",
-    "quantity": "INTEGER",
-    "unit_price_cents": "INTEGER",
+    "row": "INTEGER", "line_no": "INTEGER", "start_utc": "BIGINT", "end_utc": "BIGINT",
+    "booked_at_utc": "BIGINT", "cancelled_at_utc": "BIGINT", "time_known": "BOOLEAN",
+    "quantity": "INTEGER", "unit_price_cents": "INTEGER",
     "discount_cents": "INTEGER", "tax_cents": "INTEGER", "tip_cents": "INTEGER",
 }  # fmt: skip
+WHOLE_TYPES = ("INTEGER", "BIGINT")
 
 # Columns an import may change, per table; undo restores exactly these.
 APPT_COLS = [
@@ -100,7 +102,7 @@ def stage(cur: Cursor, lines: pd.DataFrame, file_idx: int, role: str) -> None:
     """
     columns = [_py(lines[c]) for c in LINE_COLUMNS]
     if cur.postgres:
-        columns = [_whole(v) if _STAGE_TYPES.get(c) == "INTEGER" and lines[c].dtype.kind == "f"
+        columns = [_whole(v) if _STAGE_TYPES.get(c) in WHOLE_TYPES and lines[c].dtype.kind == "f"
                    else v for c, v in zip(LINE_COLUMNS, columns, strict=True)]  # fmt: skip
     n = len(lines)
     sep = ":s:" if role == "summary" else ":"

@@ -361,7 +361,7 @@ _CLIENTS = (
 # that holds the MIN).
 _NEXT = (
     "SELECT CAST(a.client_id AS INTEGER) AS client_id, "
-    "CAST(MIN(a.start_utc) AS INTEGER) AS next_start_utc, "
+    "CAST(MIN(a.start_utc) AS BIGINT) AS next_start_utc, "
     "CAST(r.reasons AS TEXT) AS next_reasons "
     "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
     "WHERE r.run_id = ? AND a.client_id IS NOT NULL GROUP BY a.client_id"

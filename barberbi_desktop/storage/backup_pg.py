@@ -72,9 +72,13 @@ def _connection(url: str) -> tuple[str, dict[str, str]]:
 
 
 def _run(cmd: list[str], env: dict[str, str], failed: str) -> subprocess.CompletedProcess[str]:
+    """Run a tool; on failure, one sentence: ``failed`` with the tool's own first error in
+    place of ``{detail}``, or after it in brackets."""
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = _first_error(done.stderr)
+        if "{detail}" in failed:
+            raise InputError(failed.replace("{detail}", detail))
         raise InputError(f"{failed} ({detail}).")
     return done
 
@@ -87,9 +91,10 @@ def _first_error(stderr: str) -> str:
     return lines[0] if lines else "no message"
 
 
-def dump(url: str, target: Path, check: bool = True) -> Path:
+def dump(url: str, target: Path, check: bool = True, failed: str | None = None) -> Path:
     """Write a checked ``pg_dump -Fc`` archive of the shop's database to ``target``
-    (``check=False``: any database, unchecked, for tests of refusals)."""
+    (``check=False``: any database, unchecked, for tests of refusals; ``failed``: the
+    refusal's sentence, as `_run` takes it)."""
     pg_dump = _tool("pg_dump", "Backing up")
     place = pg.where(url)
     address, env = _connection(url)
@@ -98,7 +103,7 @@ def dump(url: str, target: Path, check: bool = True) -> Path:
             [str(pg_dump), "--format=custom", "--no-owner", "--no-privileges",
              f"--file={temp}", f"--dbname={address}"],
             env,
-            f"{place.first} could not be backed up; no backup was written",
+            failed or f"{place.first} could not be backed up; no backup was written",
         )  # fmt: skip
         if check:
             check_archive(temp, target)
@@ -205,3 +210,32 @@ def restore(url: str, archive: Path, keep_in: Path, busy_timeout_ms: int = 30_00
             "UPDATE shop_state SET data_version = GREATEST(data_version, %s) + 1", (before,)
         )
     return kept
+
+
+def dump_before_upgrade(url: str, old: str, new: str) -> Path:
+    """Back up a server database about to be upgraded from schema ``old`` to ``new``, as a
+    shop file is copied before its upgrade; returns the checked archive.
+
+    The archive goes to the backups folder (``<database>@<host>.before-upgrade-<stamp>``,
+    never rotated away, like a file's copy beside it). Without pg_dump, or when it fails,
+    the upgrade is refused in one sentence: an upgrade without a way back is the riskiest
+    moment of an update, and the caller has changed nothing yet."""
+    from barberbi_desktop.storage.backup import _server_stem, _stamp, backups_dir
+
+    place = pg.where(url)
+    held = (
+        f"{place.first} was not upgraded from schema {old} to {new} and is unchanged: "
+        "BarberBI backs a server database up before upgrading it"
+    )
+    if find_tool("pg_dump") is None:
+        raise InputError(
+            f"{held}, and PostgreSQL's pg_dump, which writes that backup, is not installed on "
+            "this computer; install it (Debian and Ubuntu: apt install postgresql-client) and "
+            "open the shop again."
+        )
+    target = backups_dir() / f"{_server_stem(url)}.before-upgrade-{_stamp()}{SUFFIX}"
+    return dump(
+        url, target,
+        failed=f"{held}, and pg_dump could not write that backup ({{detail}}); fix that (a "
+        "pg_dump older than the server must be updated) and open the shop again.",
+    )  # fmt: skip

@@ -46,7 +46,7 @@ OPEN_CHECK_TIMEOUT_S = 2.0
 # The newest migration. A database already at it opens without loading Alembic
 # (about 0.15 s of start-up); test_storage checks this against Alembic's own
 # script directory, so a new migration cannot be forgotten here.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 
 def _alembic_config() -> Config:
@@ -373,7 +373,8 @@ def open_database(
 ) -> Database:
     """Open (and create or upgrade) a shop database, refusing unusable files.
 
-    An older schema is upgraded after a backup copy is written beside the file;
+    An older schema is upgraded after a backup copy is written beside the file (on
+    a server, a ``pg_dump`` archive in the backups folder; no upgrade without it);
     a newer one is refused, since an older app cannot know what it would break.
     A new file is created owner-only, and SQLite gives its ``-wal`` and ``-shm``
     the database's own mode, so they are owner-only too. ``busy_timeout_ms``
@@ -463,8 +464,15 @@ def _migrate(engine: Engine, path: Path | None) -> None:
     with engine.begin() as conn:
         if postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": pg.MIGRATE_LOCK_KEY})
-            if _schema_state(conn)[0] == head:  # another computer migrated while we waited
+            rev = _schema_state(conn)[0]
+            if rev == head:  # another computer migrated while we waited
                 return
+            if rev is not None:  # a shop's data, not a new database: back it up first
+                from barberbi_desktop.storage import backup_pg
+
+                backup_pg.dump_before_upgrade(
+                    engine.url.render_as_string(hide_password=False), rev, head
+                )
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.execute(

@@ -301,7 +301,9 @@ class ClientOffer(Base):
     )
     offer: Mapped[str] = mapped_column(String(200))
     because: Mapped[str] = mapped_column(String(200))
-    probability: Mapped[float | None]
+    # FLOAT, as migration 0006 created it (0011's no-show tables likewise), so that
+    # Alembic's compare of models and database finds nothing on SQLite either.
+    probability: Mapped[float | None] = mapped_column(Float)
 
 
 class NoShowRisk(Base):
@@ -314,10 +316,11 @@ class NoShowRisk(Base):
         ForeignKey("engine_runs.id", ondelete="CASCADE"), primary_key=True
     )
     appointment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    risk: Mapped[float | None]
-    late_cancel_risk: Mapped[float | None]  # unknown until exports say when a cancel came
+    risk: Mapped[float | None] = mapped_column(Float)
+    # Unknown until exports say when a cancel came.
+    late_cancel_risk: Mapped[float | None] = mapped_column(Float)
     price_cents: Mapped[int | None]
-    minutes: Mapped[float | None]
+    minutes: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[str | None] = mapped_column(Text)
 
 
@@ -332,10 +335,10 @@ class ClientReliability(Base):
     client_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     missed: Mapped[int]
     booked: Mapped[int]
-    own_rate: Mapped[float | None]
-    rate_low: Mapped[float | None]
-    rate_high: Mapped[float | None]
-    next_risk: Mapped[float | None]
+    own_rate: Mapped[float | None] = mapped_column(Float)
+    rate_low: Mapped[float | None] = mapped_column(Float)
+    rate_high: Mapped[float | None] = mapped_column(Float)
+    next_risk: Mapped[float | None] = mapped_column(Float)
 
 
 class KpiValue(Base):

@@ -4,6 +4,9 @@ Instants are stored as integer seconds since the Unix epoch in UTC. That keeps
 SQLite comparisons and indexes exact, makes frames cheap to build (one
 vectorised conversion instead of parsing millions of strings), and refuses
 naive datetimes at the door, which is where time-zone bugs usually enter.
+The column is 64-bit on both back ends: ``BIGINT`` on PostgreSQL, whose ``INTEGER``
+is 32-bit and ends on 2038-01-19 (a booking in 2039, or a typo'd year 2040, must
+land like any other), and ``INTEGER`` on SQLite, which is 64-bit already.
 Money is always an ``Integer`` column named ``*_cents``; there is no float
 money type on purpose.
 """
@@ -13,16 +16,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer
+from sqlalchemy import BigInteger, Integer
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCInstant(TypeDecorator[datetime]):
     """A timezone-aware instant kept as integer UTC epoch seconds."""
 
-    impl = Integer
+    impl = BigInteger
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # SQLite's INTEGER is already 64-bit, and its migrations declared INTEGER: saying
+        # so keeps Alembic's compare of models and database quiet on both back ends.
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Integer())
+        return dialect.type_descriptor(BigInteger())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
