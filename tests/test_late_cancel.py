@@ -18,9 +18,9 @@ from barberbi_desktop.engines import late_cancel, noshow
 from barberbi_desktop.engines.data import ShopData
 from barberbi_desktop.engines.noshow_features import LATE, at_cutoff, prepare
 from barberbi_desktop.ingest.importer import Importer
-from barberbi_desktop.jobs.noshow_job import upcoming_risks
+from barberbi_desktop.jobs.noshow_job import client_reliability, upcoming_risks
 from barberbi_desktop.jobs.runner import run_engine
-from barberbi_desktop.storage.at_risk import late_words, read_noshow
+from barberbi_desktop.storage.at_risk import late_words, read_noshow, reliability_frame
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.results import latest_run
 from tests.fresha_rows import write_fresha
@@ -156,6 +156,14 @@ def test_a_shop_built_from_a_fresha_export_learns_late_cancellations(
     shown = read_noshow(fresha_shop)
     assert shown is not None and shown.late_known and shown.run.run_id == run.run_id
     assert late_words(shown).startswith("Late-cancel risk is the chance of a cancellation")
+    # The Clients tab's reader: each client's soonest listed booking.
+    rel = reliability_frame(fresha_shop, shown).set_index("client_id")
+    assert len(rel) == len(client_reliability(fresha_shop, run))
+    soonest = stored.dropna(subset=["client_id"]).sort_values(["start", "appointment_id"])
+    soonest = soonest.drop_duplicates("client_id").set_index("client_id")["start"]
+    got = rel["next_start"].dropna()
+    assert sorted(got.index) == sorted(soonest.index.astype(int))
+    assert (got.sort_index().to_numpy() == soonest.sort_index().to_numpy()).all()
     # The import kept every cancellation time the export gave, to the minute.
     a = demo_shop.appointments
     gone = a[a["status"] == "cancelled"]

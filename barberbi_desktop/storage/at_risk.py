@@ -359,12 +359,15 @@ _CLIENTS = (
 )
 # The soonest scored booking of each client (SQLite takes a bare column from the row
 # that holds the MIN).
+# Every listed booking of a client (the next 14 days: 16,000 rows on the chain); the
+# soonest per client is picked in pandas. A bare column beside MIN() is SQLite's own
+# (PostgreSQL refuses it), and the window-function twin costs more than it saves here.
 _NEXT = (
     "SELECT CAST(a.client_id AS INTEGER) AS client_id, "
-    "CAST(MIN(a.start_utc) AS BIGINT) AS next_start_utc, "
+    "CAST(a.start_utc AS BIGINT) AS next_start_utc, CAST(a.id AS INTEGER) AS appointment_id, "
     "CAST(r.reasons AS TEXT) AS next_reasons "
     "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
-    "WHERE r.run_id = ? AND a.client_id IS NOT NULL GROUP BY a.client_id"
+    "WHERE r.run_id = ? AND a.client_id IS NOT NULL"
 )
 
 
@@ -376,6 +379,8 @@ def _query(db: Database, sql: str, run_id: int) -> pd.DataFrame:
 
         return read_query(db, sql, (run_id,))
     with db.read() as conn:
+        if conn.dialect.paramstyle != "qmark":  # psycopg's placeholder
+            sql = sql.replace("?", "%s")
         result = conn.exec_driver_sql(sql, (run_id,))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -393,6 +398,10 @@ def reliability_frame(db: Database, result: NoShowRun) -> pd.DataFrame:
         }
     )
     nxt = _query(db, _NEXT, result.run.run_id)
+    for col in ("client_id", "next_start_utc", "appointment_id"):
+        nxt[col] = pd.to_numeric(nxt[col]).astype("int64")
+    nxt = nxt.sort_values(["client_id", "next_start_utc", "appointment_id"], kind="stable")
+    nxt = nxt.drop_duplicates("client_id").reset_index(drop=True)
     nxt = pd.DataFrame(
         {
             "client_id": pd.to_numeric(nxt["client_id"]).astype("int64"),
