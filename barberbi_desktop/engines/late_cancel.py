@@ -28,6 +28,7 @@ from barberbi_desktop.engines.noshow_features import (
     LATE,
     LATE_HOURS,
     NO_END,
+    Bookings,
     at_cutoff,
     client_rate,
     late_cancelled,
@@ -101,28 +102,37 @@ def learn(
     settings: NoShowSettings,
     state: RunState,
     span: tuple[float, float],
-) -> LateCancel:
-    """Replay, choose and fit on the late cancellations known at the cutoff."""
+) -> tuple[LateCancel, Bookings | None]:
+    """Replay, choose and fit on the late cancellations known at the cutoff; also the
+    prepared bookings, for `risks` in the same run (3 s a preparation on a chain; not
+    kept with the scorer, which the runner holds in memory between runs)."""
     if not timed(data):
-        return LateCancel(None, NO_TIMES)
+        return LateCancel(None, NO_TIMES), None
     b = prepare(data, event=LATE)
     at = at_cutoff(b, cutoff_ns)
     if not (at.outcome & b.no_show).any():
-        return LateCancel(None, NO_LATE)
+        return LateCancel(None, NO_LATE), b
     clients = ClientState.at(b, at)
     scorer, _ = choose_and_fit(b, at, as_of, clients, settings, state, LATE, span)
-    return LateCancel(scorer, platforms=timed_platforms(data))
+    return LateCancel(scorer, platforms=timed_platforms(data)), b
 
 
-def risks(data: ShopData, late: LateCancel | None, cutoff_ns: int, ids: np.ndarray) -> np.ndarray:
+def risks(
+    data: ShopData,
+    late: LateCancel | None,
+    cutoff_ns: int,
+    ids: np.ndarray,
+    prepared: Bookings | None = None,
+) -> np.ndarray:
     """The late-cancellation risk of each booking in ``ids`` (appointment ids) as known
     at the cutoff; NaN where unknown (no scorer, or a source without cancellation
-    times). Reads only the run's kept client histories, like no-show scoring."""
+    times). Reads only the run's kept client histories, like no-show scoring.
+    ``prepared``: `learn`'s bookings of the same data."""
     out = np.full(len(ids), np.nan)
     if late is None or late.scorer is None or not len(ids):
         return out
     s = late.scorer
-    b = prepare(data, prices=s.state.prices, event=LATE)
+    b = prepared if prepared is not None else prepare(data, prices=s.state.prices, event=LATE)
     t = cutoff_ns
     appts = data.appointments
     timed_source = _platforms(appts).isin(late.platforms)

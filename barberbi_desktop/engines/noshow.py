@@ -164,10 +164,12 @@ def run(
         else:
             span = (0.1, 0.45) if timed else (0.1, 0.75)
             scorer, replayed = choose_and_fit(b, at, as_of, clients, settings, state, span=span)
-        late = late_cancel.learn(data, int(cutoff.value), as_of, settings, state, (0.5, 0.85))
+        late, late_b = late_cancel.learn(
+            data, int(cutoff.value), as_of, settings, state, (0.5, 0.85)
+        )
         scorer = replace(scorer, late=late)
         state.step(0.9, "Scoring bookings and writing reasons")
-        result = _result(data, b, as_of, cutoff, scorer, settings)
+        result = _result(data, b, as_of, cutoff, scorer, settings, late_b)
     return replace(result, replayed=replayed)
 
 
@@ -196,9 +198,11 @@ def _result(
     cutoff: pd.Timestamp,
     scorer: Scorer,
     settings: NoShowSettings,
+    late_b: Bookings | None = None,
 ) -> NoShowResult:
     """Score every booking after the cutoff that was made by then, from the kept client
-    histories alone; words only for those within the horizon."""
+    histories alone; words only for those within the horizon. ``late_b``: the late-
+    cancellation bookings the same run prepared."""
     t = int(cutoff.value)
     state = scorer.state
     rows = np.flatnonzero((b.start_ns > t) & (b.booked_ns <= t))
@@ -232,7 +236,8 @@ def _result(
     horizon = t + settings.horizon_days * DAY_NS
     listed = np.flatnonzero(b.start_ns[rows] <= horizon)
     upcoming = upcoming.iloc[listed].reset_index(drop=True)
-    late = late_cancel.risks(data, scorer.late, t, upcoming["appointment_id"].to_numpy())
+    ids = upcoming["appointment_id"].to_numpy()
+    late = late_cancel.risks(data, scorer.late, t, ids, late_b)
     upcoming.insert(5, "late_cancel_risk", late)
     barber = upcoming["barber_id"].map(names).astype(object)
     upcoming.insert(4, "barber", barber.where(barber.notna(), None))
