@@ -289,6 +289,8 @@ def test_the_morning_alert_names_whom_to_call_once_a_day(shop: Database) -> None
     loss = float((tomorrow["risk"] * tomorrow["price_cents"]).sum()) / 100
     message = fired.iloc[0]["message"]
     assert f"about ${loss:,.0f}" in message and "Wed 25 Nov" in message
+    late = float((tomorrow["late_cancel_risk"] * tomorrow["price_cents"]).sum()) / 100
+    assert message.endswith(f"Late cancellations could cost about ${late:,.0f} more.")
     first = tomorrow.iloc[0]
     with shop.read() as conn:
         name = conn.execute(text("SELECT display_name FROM clients WHERE id = :i"),

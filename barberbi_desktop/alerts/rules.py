@@ -282,6 +282,12 @@ def noshow_loss_alerts(
     )
     more = len(tomorrow) - len(top)
     rest = f" and {more} more bookings" if more > 0 else ""
+    late = (tomorrow["late_cancel_risk"] if "late_cancel_risk" in tomorrow
+            else pd.Series(np.nan, index=tomorrow.index)).to_numpy(dtype=float)  # fmt: skip
+    also = ""
+    if not np.isnan(late).all():  # only where the exports say when cancellations came
+        late_cost = float(np.nansum(late * tomorrow["price_cents"].to_numpy(dtype=float))) / 100
+        also = f" Late cancellations could cost about ${late_cost:,.0f} more."
     return [
         Candidate(
             "noshow_loss",
@@ -290,7 +296,7 @@ def noshow_loss_alerts(
             f"{len(tomorrow)} bookings on {day:%a %d %b} could lose about ${expected:,.0f} "
             f"to no-shows (alert above ${s.noshow_loss_dollars:,.0f}). Confirm them or ask "
             f"for a deposit, riskiest first: {names}{rest}. Export the call list from the "
-            "Dashboard.",
+            f"Dashboard.{also}",
             f"noshow_loss:{day.isoformat()}",
             s.cooldowns["noshow_loss"],
         )
