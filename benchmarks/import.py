@@ -27,7 +27,8 @@ from pathlib import Path
 EXPORT_SQL = """
 SELECT a.id AS appointment_id, a.start_utc, a.end_utc, a.status, a.client_id,
        c.display_name AS client_name, c.email AS client_email, c.phone AS client_phone,
-       b.name AS barber, s.name AS service, s.category, a.booked_at_utc, a.channel,
+       b.name AS barber, s.name AS service, s.category, a.booked_at_utc, a.cancelled_at_utc,
+       a.channel,
        l.name AS location, l.timezone,
        (SELECT sum(unit_price_cents * quantity) FROM sale_items i WHERE i.appointment_id = a.id)
          AS price,
@@ -70,6 +71,7 @@ def export_template(chain: Path, rows: int, out: Path) -> dict[str, object]:
     frame["start"] = _local(frame, "start_utc")
     frame["end"] = _local(frame, "end_utc")
     frame["booked_at"] = _local(frame, "booked_at_utc")
+    frame["cancelled_at"] = _local(frame, "cancelled_at_utc")
     for col in ("price", "discount", "tax", "tip"):
         cents = frame[col]
         frame[col] = (cents / 100).map("{:.2f}".format).where(cents.notna(), "")

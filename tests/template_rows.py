@@ -31,6 +31,7 @@ def template_rows(rows: int, seed: int = 11, first_id: int = 1) -> pd.DataFrame:
     end = start + pd.Timedelta(minutes=45)
     status = rng.choice(["completed", "completed", "completed", "cancelled", "no_show"], rows)
     price = np.array([SERVICES[s][2] for s in service])
+    cancelled = (start - pd.Timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
     frame = pd.DataFrame(
         {
             "appointment_id": [f"A-{i}" for i in range(first_id, first_id + rows)],
@@ -52,6 +53,7 @@ def template_rows(rows: int, seed: int = 11, first_id: int = 1) -> pd.DataFrame:
             "channel": rng.choice(["online", "phone", "walk-in"], rows),
             "booked_at": (start - pd.Timedelta(days=3)).strftime("%Y-%m-%d %H:%M"),
             "location": "Main",
+            "cancelled_at": np.where(status == "cancelled", cancelled, ""),
         }
     )
     return frame[COLUMNS]
