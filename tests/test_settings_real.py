@@ -371,7 +371,7 @@ def test_coverage_page_and_premium_threshold_in_settings(qtbot: QtBot, empty_db:
     one(empty_db, TRIMMED)
     window, tab = _settings(qtbot, empty_db)
     coverage = tab.coverage
-    qtbot.waitUntil(lambda: coverage.model.rowCount() == 16, timeout=10_000)
+    qtbot.waitUntil(lambda: coverage.model.rowCount() == 17, timeout=10_000)
     rows = {r["label"]: r for r in coverage.rows()}
     assert rows["Tips"]["state"] == "missing" and rows["Tips"]["sources"] == "—"
     assert rows["End times"]["coverage"] == "67% of 6 visits"

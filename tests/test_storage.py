@@ -348,9 +348,18 @@ def test_the_models_and_the_migrated_schema_agree(empty_db: Database) -> None:
     model type the database does not have (an instant as int4 on a server) shows here."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import Float
+
+    def same_float(_ctx: object, _col: object, _meta: object, found: object, model: object
+                   ) -> bool | None:  # fmt: skip
+        """On SQLite every float type is REAL; Alembic 1.13.0 (the oldest allowed) still told DOUBLE from FLOAT
+        there (newer ones do not). Elsewhere, Alembic's own comparison."""
+        if not empty_db.is_postgres and isinstance(found, Float) and isinstance(model, Float):
+            return False
+        return None
 
     with empty_db.read() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": same_float})
         assert compare_metadata(context, m.Base.metadata) == []
         instants = {
             (t.name, c.name)
