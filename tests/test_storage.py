@@ -352,8 +352,9 @@ def test_the_models_and_the_migrated_schema_agree(empty_db: Database) -> None:
 
     def same_float(_ctx: object, _col: object, _meta: object, found: object, model: object
                    ) -> bool | None:  # fmt: skip
-        """On SQLite every float type is REAL; Alembic 1.13.0 (the oldest allowed) still told DOUBLE from FLOAT
-        there (newer ones do not). Elsewhere, Alembic's own comparison."""
+        """On SQLite every float type is REAL; Alembic 1.13.0 (the oldest allowed) still
+        told DOUBLE from FLOAT there (newer ones do not). Elsewhere, Alembic's own
+        comparison."""
         if not empty_db.is_postgres and isinstance(found, Float) and isinstance(model, Float):
             return False
         return None
