@@ -69,8 +69,12 @@ def run_app(db_arg: str | None, demo: bool = False) -> int:
         print(f"BarberBI is already open on {sqlite_path(url) or url}; "
               "brought its window forward.", file=sys.stderr)  # fmt: skip
         return 0
+    from barberbi_desktop.ui.opening import CREATING_DEMO, in_background
+
     try:
-        return _run(app, instance, ensure_demo_db(demo_db_path()) if demo else target, demo)
+        if demo:
+            target = in_background(CREATING_DEMO, lambda: ensure_demo_db(demo_db_path()))
+        return _run(app, instance, target, demo)
     finally:
         instance.close()
 
@@ -87,10 +91,11 @@ def _run(app: QApplication, instance: SingleInstance, target: str | Path | None,
     from barberbi_desktop.ui.live import LiveUpdates
     from barberbi_desktop.ui.login import LoginDialog
     from barberbi_desktop.ui.main_window import MainWindow
+    from barberbi_desktop.ui.opening import OPENING, in_background
     from barberbi_desktop.ui.theme import follow_system
     from barberbi_desktop.ui.tray import TraySink
 
-    db: Database = open_database(target)
+    db: Database = in_background(OPENING, lambda: open_database(target))
     mark_interrupted_runs(db)  # what a killed or crashed run left "running"
     follow_system(app)  # light or dark, as the desktop is (BARBERBI_THEME overrides)
     login = LoginDialog(db)  # the owner's account on first start, then name and PIN
