@@ -112,6 +112,8 @@ def test_exports_without_cancellation_times_leave_the_risk_unknown() -> None:
     assert [u["late_cancel_risk"] for u in result.upcoming_records()] == [None, None]
     assert summary["at_stake"]["expected_late_cancels"] is None
     assert summary["at_stake"]["expected_late_cents"] is None
+    record = next(iter(result.client_records().values()))
+    assert record["late_cancels"] is None and record["late_booked"] is None  # not 0
 
 
 def test_times_but_no_late_cancellation_says_so() -> None:
@@ -152,6 +154,13 @@ def test_a_shop_built_from_a_fresha_export_learns_late_cancellations(
     assert len(stored) > 50 and stored["late_cancel_risk"].between(0, 1).all()
     stake = run.metrics["at_stake"]
     assert stake["expected_late_cancels"] == pytest.approx(stored["late_cancel_risk"].sum())
+    # Each client's late cancellations, of the bookings still held a day ahead.
+    counts = client_reliability(fresha_shop, run)[["late_cancels", "late_booked"]]
+    assert counts.notna().all().all() and (counts["late_cancels"] <= counts["late_booked"]).all()
+    made = demo_shop.appointments
+    made = made[made["status"] == "cancelled"]
+    late_made = int(((made["start"] - made["cancelled_at"]) <= pd.Timedelta(hours=24)).sum())
+    assert 0 < counts["late_cancels"].sum() <= late_made
     # The app's reader of the run (the Dashboard's, on SQLite and PostgreSQL alike).
     shown = read_noshow(fresha_shop)
     assert shown is not None and shown.late_known and shown.run.run_id == run.run_id

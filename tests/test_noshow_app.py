@@ -278,7 +278,15 @@ def test_the_clients_tab_shows_each_clients_reliability(qtbot: QtBot, shop: Data
     c = clients[str(int(tab.model.row(row)["client_id"]))]
     said = tab.detail.text()
     assert f"Missed {c['missed']} of {c['booked']} bookings" in said
-    assert "chance of a no-show" in said
+    assert "chance of a no-show and " in said and "of a late cancellation" in said
+    # The demo says when bookings were cancelled: each client's late cancellations too.
+    assert table["late_booked"].notna().all()
+    assert (table["late_cancels"] <= table["late_booked"]).all() and table["late_cancels"].sum()
+    late = int(np.flatnonzero((tab.model.frame["late_cancels"] > 0).to_numpy())[0])
+    tab.table.selectRow(late)
+    c = clients[str(int(tab.model.row(late)["client_id"]))]
+    assert (f"Cancelled in the last 24 hours {int(c['late_cancels'])} of "
+            f"{int(c['late_booked'])} times") in tab.detail.text()  # fmt: skip
 
 
 def test_the_morning_alert_names_whom_to_call_once_a_day(shop: Database) -> None:

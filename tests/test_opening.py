@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -34,7 +35,7 @@ def test_slow_work_shows_the_dialog_and_the_event_loop_keeps_turning(qtbot: QtBo
     worker = opening.in_background(opening.OPENING, work)
     clock.stop()
     assert worker != gui  # the work ran on a thread of its own
-    assert len(ticks) > 20 and max(b - a for a, b in zip(ticks, ticks[1:])) < 0.25
+    assert len(ticks) > 20 and max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
     assert max(seen) == 1 and seen[0] == 0  # shown only once it was slow
     assert _dialogs() == []  # and gone afterwards
 

@@ -234,7 +234,7 @@ def test_without_pg_dump_an_older_server_schema_is_not_upgraded(
         open_database(url, create=False)
     sentence = str(info.value)
     assert sentence.startswith("The database barberbi_test")
-    assert "was not upgraded from schema 0012 to 0013 and is unchanged" in sentence
+    assert f"was not upgraded from schema 0012 to {SCHEMA_HEAD} and is unchanged" in sentence
     assert "pg_dump, which writes that backup, is not installed" in sentence
     assert sentence.endswith("(Debian and Ubuntu: apt install postgresql-client) and open the "
                              "shop again.")  # fmt: skip

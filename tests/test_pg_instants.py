@@ -208,7 +208,7 @@ def test_a_server_at_0012_is_widened_to_0013_with_its_rows_unchanged(
     try:
         with upgraded.read() as conn:
             rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert rev == SCHEMA_HEAD == "0013"
+        assert rev == SCHEMA_HEAD and SCHEMA_HEAD >= "0013"
         assert set(_column_types(upgraded).values()) == {"bigint"}
         assert _everything(upgraded) == before
     finally:

@@ -117,6 +117,21 @@ def learn(
     return LateCancel(scorer, platforms=timed_platforms(data)), b
 
 
+def with_client_counts(late: LateCancel | None, clients: pd.DataFrame) -> pd.DataFrame:
+    """Add each client's late cancellations (``late_cancels`` of ``late_booked``) as
+    known at the run's cutoff, from platforms that say when cancellations came; NaN
+    for every client when the run learnt no late cancellations."""
+    out = clients.copy()
+    if late is None or late.scorer is None or not len(out):
+        out["late_cancels"] = np.nan
+        out["late_booked"] = np.nan
+        return out
+    history = late.scorer.state.history(out.index.to_numpy(dtype=np.int64))
+    out["late_cancels"] = history.prior_missed.astype(float)
+    out["late_booked"] = history.prior_booked.astype(float)
+    return out
+
+
 def risks(
     data: ShopData,
     late: LateCancel | None,

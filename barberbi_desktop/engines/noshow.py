@@ -232,7 +232,9 @@ def _result(
             "minutes": f["minutes"].to_numpy()[rows],
         }
     )
-    clients = reliability(state, upcoming, settings.interval)
+    clients = late_cancel.with_client_counts(
+        scorer.late, reliability(state, upcoming, settings.interval)
+    )
     horizon = t + settings.horizon_days * DAY_NS
     listed = np.flatnonzero(b.start_ns[rows] <= horizon)
     upcoming = upcoming.iloc[listed].reset_index(drop=True)

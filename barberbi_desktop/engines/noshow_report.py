@@ -38,8 +38,9 @@ def records(up: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def records_clients(clients: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    cols = ["missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk"]
-    values = clients[cols].to_numpy(dtype=float)
+    cols = ["missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk",
+            "late_cancels", "late_booked"]  # fmt: skip
+    values = clients.reindex(columns=cols).to_numpy(dtype=float)
     ids = clients.index.to_numpy()
     return {
         str(int(c)): {
@@ -49,6 +50,8 @@ def records_clients(clients: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "rate_low": num(v[3]),
             "rate_high": num(v[4]),
             "next_risk": num(v[5]),
+            "late_cancels": None if v[6] != v[6] else int(v[6]),
+            "late_booked": None if v[7] != v[7] else int(v[7]),
         }
         for c, v in zip(ids, values, strict=True)
     }

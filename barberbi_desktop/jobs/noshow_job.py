@@ -27,7 +27,8 @@ UPCOMING_COLUMNS = (
     "appointment_id", "start", "client_id", "barber", "barber_id", "risk",
     "late_cancel_risk", "price_cents", "minutes", "reasons",
 )  # fmt: skip
-CLIENT_COLUMNS = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk")
+CLIENT_COLUMNS = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk",
+                  "late_cancels", "late_booked")  # fmt: skip
 KEEP_RUNS = 3  # a window still showing the previous run can read it while a new one lands
 BATCH = 20_000  # rows per executemany: bounded memory for a chain's 200,000 clients
 
@@ -69,7 +70,9 @@ def _client_rows(run_id: int, clients: pd.DataFrame) -> list[tuple[Any, ...]]:
             clients.index.to_numpy(dtype=np.int64).tolist(),
             clients["missed"].to_numpy(dtype=np.int64).tolist(),
             clients["booked"].to_numpy(dtype=np.int64).tolist(),
-            *(_floats(clients[c].to_numpy(dtype=float)) for c in CLIENT_COLUMNS[2:]),
+            *(_floats(clients[c].to_numpy(dtype=float)) for c in CLIENT_COLUMNS[2:6]),
+            *(_ints(clients.reindex(columns=[c])[c].to_numpy(dtype=float))
+              for c in CLIENT_COLUMNS[6:]),
             strict=True,
         )
     )
@@ -166,7 +169,8 @@ def client_reliability(
     if client_ids is None and db.path is not None:
         from barberbi_desktop.storage.frames import read_query
 
-        types = ("INTEGER", "INTEGER", "REAL", "REAL", "REAL", "REAL")
+        # The late counts as REAL: null (unknown) must stay NaN, not become 0.
+        types = ("INTEGER", "INTEGER", "REAL", "REAL", "REAL", "REAL", "REAL", "REAL")
         cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in zip(CLIENT_COLUMNS, types,
                                                                           strict=True))  # fmt: skip
         frame = read_query(

@@ -36,7 +36,7 @@ ENGINE = "noshow"
 AT_RISK_MULTIPLE = 2.0
 AT_RISK_FLOOR = 0.10
 RELIABILITY = ("client_id", "missed", "booked", "own_rate", "rate_low", "rate_high",
-               "next_risk")  # fmt: skip
+               "next_risk", "late_cancels", "late_booked")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,8 @@ _CLIENTS = (
 _NEXT = (
     "SELECT CAST(a.client_id AS INTEGER) AS client_id, "
     "CAST(a.start_utc AS BIGINT) AS next_start_utc, CAST(a.id AS INTEGER) AS appointment_id, "
-    "CAST(r.reasons AS TEXT) AS next_reasons "
+    "CAST(r.reasons AS TEXT) AS next_reasons, "
+    "CAST(r.late_cancel_risk AS REAL) AS next_late_risk "
     "FROM noshow_risks r JOIN appointments a ON a.id = r.appointment_id "
     "WHERE r.run_id = ? AND a.client_id IS NOT NULL"
 )
@@ -409,6 +410,7 @@ def reliability_frame(db: Database, result: NoShowRun) -> pd.DataFrame:
                 pd.to_numeric(nxt["next_start_utc"]).astype("int64"), unit="s", utc=True
             ),
             "next_reasons": nxt["next_reasons"].astype(object),
+            "next_late_risk": pd.to_numeric(nxt["next_late_risk"]).astype(float),
         }
     )
     return out.merge(nxt, on="client_id", how="left")
@@ -434,8 +436,15 @@ def reliability_sentence(row: pd.Series | dict[str, Any], zone: str) -> str:
         if start is not None and pd.notna(start):
             when = f" on {pd.Timestamp(start).tz_convert(ZoneInfo(zone)):%a %d %b at %H:%M}"
         said += f" Next booking{when}: a {risk:.0%} chance of a no-show"
+        late = row.get("next_late_risk")
+        if late is not None and pd.notna(late):
+            said += f" and {late:.0%} of a late cancellation"
         why = row.get("next_reasons")
         said += f" ({why})." if isinstance(why, str) and why else "."
+    late_booked, late_cancels = row.get("late_booked"), row.get("late_cancels")
+    if late_booked is not None and pd.notna(late_booked) and late_booked:
+        said += (f" Cancelled in the last 24 hours {int(late_cancels)} of {int(late_booked)} "
+                 "times in exports that say when cancellations came.")  # fmt: skip
     return said
 
 

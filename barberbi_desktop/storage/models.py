@@ -339,6 +339,9 @@ class ClientReliability(Base):
     rate_low: Mapped[float | None] = mapped_column(Float)
     rate_high: Mapped[float | None] = mapped_column(Float)
     next_risk: Mapped[float | None] = mapped_column(Float)
+    # Late cancellations of those still held a day ahead; null where none is learnt.
+    late_cancels: Mapped[int | None]
+    late_booked: Mapped[int | None]
 
 
 class KpiValue(Base):

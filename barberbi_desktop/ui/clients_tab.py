@@ -89,9 +89,11 @@ FORMATTERS = {
 
 
 HIDDEN = ("email", "phone", "segment_rule", "action", "value_tier", "client_id", "own_rate",
-          "missed", "booked", "rate_low", "rate_high", "next_start", "next_reasons")  # fmt: skip
+          "missed", "booked", "rate_low", "rate_high", "next_start", "next_reasons",
+          "next_late_risk", "late_cancels", "late_booked")  # fmt: skip
 NO_RELIABILITY = ("missed", "booked", "own_rate", "rate_low", "rate_high", "next_risk",
-                  "next_start", "next_reasons")  # fmt: skip
+                  "next_start", "next_reasons", "next_late_risk", "late_cancels",
+                  "late_booked")  # fmt: skip
 
 
 def reliability_text(frame: pd.DataFrame) -> pd.Series:
