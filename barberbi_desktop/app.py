@@ -154,14 +154,7 @@ def _say_live(window: MainWindow, live: LiveUpdates, sentence: str) -> None:
 def _reopen_on_demo(app: QApplication) -> int:
     """The same process opens the demo shop: no second program to find or start (a
     packaged app has no `python -m`), and this shop is already closed, untouched."""
-    from PySide6.QtCore import Qt
-
-    app.setOverrideCursor(Qt.CursorShape.WaitCursor)  # generating it takes a while once
-    try:
-        ensure_demo_db()
-    finally:
-        app.restoreOverrideCursor()
-    return run_app(None, demo=True)
+    return run_app(None, demo=True)  # which makes the demo, once, off the GUI thread
 
 
 def restore_after_close(path: Path | str, backup: Path) -> tuple[bool, str]:

@@ -243,9 +243,10 @@ def _print_noshow(result: dict[str, Any]) -> None:
           f"${stake['expected_cents'] / 100:,.0f} at stake." + (" Riskiest:" if upcoming else ""))
     late = result.get("late_cancel") or {}
     if late.get("known") and stake.get("expected_late_cancels") is not None:
+        cents = stake.get("expected_late_cents")
+        money = "money unknown" if cents is None else f"${cents / 100:,.0f} at stake"
         print(f"Late cancellations (last {late['hours']} hours): about "
-              f"{stake['expected_late_cancels']:.1f} expected, "
-              f"${(stake['expected_late_cents'] or 0) / 100:,.0f} at stake. {late['sentence']}")
+              f"{stake['expected_late_cancels']:.1f} expected, {money}. {late['sentence']}")
     elif late.get("reason"):
         print(late["reason"])
     riskiest = sorted(upcoming, key=lambda u: -(u["risk"] or 0))[:10]

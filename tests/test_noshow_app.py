@@ -280,8 +280,9 @@ def test_the_clients_tab_shows_each_clients_reliability(qtbot: QtBot, shop: Data
     assert f"Missed {c['missed']} of {c['booked']} bookings" in said
     assert "chance of a no-show and " in said and "of a late cancellation" in said
     # The demo says when bookings were cancelled: each client's late cancellations too.
-    assert table["late_booked"].notna().all()
-    assert (table["late_cancels"] <= table["late_booked"]).all() and table["late_cancels"].sum()
+    assert table["late_booked"].notna().any() and (table["late_booked"].dropna() > 0).all()
+    known = table.dropna(subset=["late_booked"])
+    assert (known["late_cancels"] <= known["late_booked"]).all() and known["late_cancels"].sum()
     late = int(np.flatnonzero((tab.model.frame["late_cancels"] > 0).to_numpy())[0])
     tab.table.selectRow(late)
     c = clients[str(int(tab.model.row(late)["client_id"]))]

@@ -35,7 +35,9 @@ def test_slow_work_shows_the_dialog_and_the_event_loop_keeps_turning(qtbot: QtBo
     worker = opening.in_background(opening.OPENING, work)
     clock.stop()
     assert worker != gui  # the work ran on a thread of its own
-    assert len(ticks) > 20 and max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
+    # A blocked GUI thread would show one gap of the whole 0.9 s; a busy CI box may
+    # delay a tick, never hold it that long.
+    assert len(ticks) > 10 and max(b - a for a, b in itertools.pairwise(ticks)) < 0.5
     assert max(seen) == 1 and seen[0] == 0  # shown only once it was slow
     assert _dialogs() == []  # and gone afterwards
 

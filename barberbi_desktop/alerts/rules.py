@@ -285,8 +285,10 @@ def noshow_loss_alerts(
     late = (tomorrow["late_cancel_risk"] if "late_cancel_risk" in tomorrow
             else pd.Series(np.nan, index=tomorrow.index)).to_numpy(dtype=float)  # fmt: skip
     also = ""
-    if not np.isnan(late).all():  # only where the exports say when cancellations came
-        late_cost = float(np.nansum(late * tomorrow["price_cents"].to_numpy(dtype=float))) / 100
+    price = tomorrow["price_cents"].to_numpy(dtype=float)
+    # Only where the exports say when cancellations came, and a price is known.
+    if (~np.isnan(late) & ~np.isnan(price)).any():
+        late_cost = float(np.nansum(late * price)) / 100
         also = f" Late cancellations could cost about ${late_cost:,.0f} more."
     return [
         Candidate(

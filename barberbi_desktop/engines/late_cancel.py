@@ -111,7 +111,7 @@ def learn(
     b = prepare(data, event=LATE)
     at = at_cutoff(b, cutoff_ns)
     if not (at.outcome & b.no_show).any():
-        return LateCancel(None, NO_LATE), b
+        return LateCancel(None, NO_LATE, timed_platforms(data)), b
     clients = ClientState.at(b, at)
     scorer, _ = choose_and_fit(b, at, as_of, clients, settings, state, LATE, span)
     return LateCancel(scorer, platforms=timed_platforms(data)), b
@@ -127,9 +127,17 @@ def with_client_counts(late: LateCancel | None, clients: pd.DataFrame) -> pd.Dat
         out["late_booked"] = np.nan
         return out
     history = late.scorer.state.history(out.index.to_numpy(dtype=np.int64))
-    out["late_cancels"] = history.prior_missed.astype(float)
-    out["late_booked"] = history.prior_booked.astype(float)
+    seen = history.prior_booked > 0  # else unknown (a new client, or untimed exports only)
+    out["late_cancels"] = np.where(seen, history.prior_missed, np.nan)
+    out["late_booked"] = np.where(seen, history.prior_booked, np.nan)
     return out
+
+
+def new_sources(late: LateCancel | None, data: ShopData) -> bool:
+    """Whether ``data`` holds cancellation times from a platform the kept run did not
+    learn from (an import since then): the late side must be learnt again."""
+    known = late.platforms if late is not None else frozenset()
+    return bool(timed_platforms(data) - known)
 
 
 def risks(

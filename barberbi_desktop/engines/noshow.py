@@ -93,9 +93,10 @@ class NoShowResult:
         late = up["late_cancel_risk"] if "late_cancel_risk" in up else pd.Series(dtype=float)
         known = late.notna()
         at_stake["expected_late_cancels"] = num(late[known].sum()) if known.any() else None
-        at_stake["expected_late_cents"] = (
-            int(np.rint((late[known] * up.loc[known, "price_cents"]).sum()))
-            if known.any()
+        priced = known & up["price_cents"].notna() if len(up) else known
+        at_stake["expected_late_cents"] = (  # no known price at all: unknown, not $0
+            int(np.rint((late[priced] * up.loc[priced, "price_cents"]).sum()))
+            if priced.any()
             else None
         )
         return {

@@ -98,7 +98,10 @@ def late_cancelled(appts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     status = appts["status"].astype("object").to_numpy()
     at = _ns(appts["cancelled_at"]) if "cancelled_at" in appts else np.full(len(appts), NO_NS)
     known = (status == "cancelled") & (at != NO_NS)
-    late = known & (at >= _ns(appts["start"]) - LATE_HOURS * 3_600 * 10**9)
+    start = _ns(appts["start"])
+    # One cancelled after its start is a missed visit tidied up, not a cancellation the
+    # client made: left out (its outcome would otherwise be "known" before it was).
+    late = known & (at >= start - LATE_HOURS * 3_600 * 10**9) & (at <= start)
     return late, np.where(known, at, NO_END)
 
 

@@ -108,7 +108,7 @@ _NOSHOW_SCORERS: dict[str, Any] = {}
 def _noshow(
     db: Database, run_id: int, as_of: date, state: RunState, now: datetime | None = None
 ) -> dict[str, Any]:
-    from barberbi_desktop.engines import noshow
+    from barberbi_desktop.engines import late_cancel, noshow
     from barberbi_desktop.jobs import noshow_job
 
     key = str(db.path or db.url)
@@ -116,6 +116,7 @@ def _noshow(
     since = None if kept is None else datetime.fromtimestamp(kept.state.cutoff_ns / 1e9, UTC)
     # A kept run's client histories serve later cutoffs the same shop day, never earlier
     # ones (they may count visits that had not happened yet then).
+    result = None
     if (
         now is not None
         and kept is not None
@@ -126,8 +127,11 @@ def _noshow(
         # Only bookings from the kept run's cutoff on: the clients' histories are kept.
         since = since - timedelta(days=1)
         data = load_shop_data(db, start=since, omit=LEAN)
-        result = noshow.rescore(data, kept, as_of, now=now)
-    else:
+        # An import since brought cancellation times the kept run never saw: learn the
+        # late side now, not at tomorrow's full run.
+        if not late_cancel.new_sources(kept.late, data):
+            result = noshow.rescore(data, kept, as_of, now=now)
+    if result is None:
         data = load_shop_data(db, omit=LEAN)  # no names, contacts or payment methods needed
         result = noshow.run(data, noshow.NoShowSettings(), as_of, state, now=now)
         if result.scorer is not None:

@@ -215,6 +215,7 @@ def stake(frame: pd.DataFrame) -> dict[str, float]:
     return {
         # Late cancellations: over the bookings whose late risk is known only.
         "late_known": float((~np.isnan(late)).sum()),
+        "late_priced": float((~np.isnan(late) & ~np.isnan(price)).sum()),
         "late_hours": float(np.nansum(late * minutes) / 60),
         "late_cents": float(np.nansum(late * price)),
         "bookings": float(len(frame)),

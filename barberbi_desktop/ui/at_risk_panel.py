@@ -90,7 +90,7 @@ def stake_sentence(at_risk: AtRisk) -> str:
             f"{label}: {n} booking{'s' if n != 1 else ''}, {int(s['at_risk'])} at risk; "
             f"expected {_hours(s['hours'])} and ${s['cents'] / 100:,.0f} lost to no-shows"
         )
-        if s.get("late_known"):
+        if s.get("late_priced"):
             said += f", and ${s['late_cents'] / 100:,.0f} to late cancellations"
         unknown = int(max(s["unknown_price"], s["unknown_minutes"]))
         if unknown:
