@@ -388,3 +388,20 @@ def test_an_older_export_does_not_undo_a_cancellation_or_its_time(
     assert one(db, "fresha.csv").status == "landed"
     one(db, old)
     assert query(db, sql) == [("cancelled", utc("2026-11-01T13:00:00"))]
+
+
+def test_an_export_without_the_cancelled_date_keeps_the_time_already_known(
+    db: Database, tmp_path: Path
+) -> None:
+    """The same bookings exported again without the ``Cancelled date`` column (another
+    report layout) leave the cancellation time the first export gave: a column a file
+    lacks is not news that the time is gone."""
+    rows = list(csv.reader((FIXTURES / "fresha.csv").open(encoding="utf-8-sig")))
+    drop = rows[0].index("Cancelled date")
+    narrow = tmp_path / "report_appointment-list_narrow.csv"
+    with narrow.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([[c for i, c in enumerate(r) if i != drop] for r in rows])
+    sql = "SELECT status, cancelled_at_utc FROM appointments WHERE source_id = '#1203'"
+    assert one(db, "fresha.csv").status == "landed"
+    assert one(db, narrow).status == "landed"
+    assert query(db, sql) == [("cancelled", utc("2026-11-01T13:00:00"))]

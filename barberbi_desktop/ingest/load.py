@@ -463,8 +463,9 @@ def _appointments(cur: Cursor, p: dict[str, Any], big: bool) -> None:
           SELECT v.visit_key AS natural_key, c.client_id, b.barber_id, l.id AS location_id,
                  sv.service_id, v.start_utc, v.end_utc, v.status, v.status_raw,
                  v.booked_at_utc,
-                 CASE WHEN v.status = 'cancelled' THEN v.cancelled_at_utc END
-                   AS cancelled_at_utc,
+                 CASE WHEN v.status = 'cancelled' THEN coalesce(v.cancelled_at_utc,
+                   (SELECT a.cancelled_at_utc FROM appointments a
+                    WHERE a.natural_key = v.visit_key)) END AS cancelled_at_utc,
                  v.channel, v.source_id,
                  coalesce(v.time_known, TRUE) AS time_known,
                  v.row_hash AS source_hash,
