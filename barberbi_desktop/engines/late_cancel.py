@@ -77,12 +77,6 @@ class LateCancel:
         }
 
 
-def timed(data: ShopData) -> bool:
-    """Whether any cancelled booking's export said when it was cancelled."""
-    _, cancelled_ns = late_cancelled(data.appointments)
-    return bool((cancelled_ns != NO_END).any())
-
-
 def _platforms(appts: pd.DataFrame) -> pd.Series:
     if "source_platform" not in appts:
         return pd.Series("", index=appts.index, dtype=object)
@@ -102,19 +96,22 @@ def learn(
     settings: NoShowSettings,
     state: RunState,
     span: tuple[float, float],
+    platforms: frozenset[str] | None = None,
 ) -> tuple[LateCancel, Bookings | None]:
     """Replay, choose and fit on the late cancellations known at the cutoff; also the
     prepared bookings, for `risks` in the same run (3 s a preparation on a chain; not
-    kept with the scorer, which the runner holds in memory between runs)."""
-    if not timed(data):
+    kept with the scorer, which the runner holds in memory between runs).
+    ``platforms``: `timed_platforms` of ``data``, when the caller has them already."""
+    platforms = timed_platforms(data) if platforms is None else platforms
+    if not platforms:
         return LateCancel(None, NO_TIMES), None
     b = prepare(data, event=LATE)
     at = at_cutoff(b, cutoff_ns)
     if not (at.outcome & b.no_show).any():
-        return LateCancel(None, NO_LATE, timed_platforms(data)), b
+        return LateCancel(None, NO_LATE, platforms), b
     clients = ClientState.at(b, at)
     scorer, _ = choose_and_fit(b, at, as_of, clients, settings, state, LATE, span)
-    return LateCancel(scorer, platforms=timed_platforms(data)), b
+    return LateCancel(scorer, platforms=platforms), b
 
 
 def with_client_counts(late: LateCancel | None, clients: pd.DataFrame) -> pd.DataFrame:
@@ -158,9 +155,12 @@ def risks(
     b = prepared if prepared is not None else prepare(data, prices=s.state.prices, event=LATE)
     t = cutoff_ns
     appts = data.appointments
-    timed_source = _platforms(appts).isin(late.platforms)
-    source_ok = timed_source.groupby(appts["appointment_id"].to_numpy()).first()
-    ok = source_ok.reindex(b.frame["appointment_id"].to_numpy()).fillna(False).to_numpy(bool)
+    timed_source = pd.Series(  # appointment ids are unique
+        _platforms(appts).isin(late.platforms).to_numpy(), index=appts["appointment_id"]
+    )
+    ok = timed_source.reindex(b.frame["appointment_id"].to_numpy(), fill_value=False).to_numpy(
+        dtype=bool
+    )
     rows = np.flatnonzero((b.start_ns > t) & (b.booked_ns <= t) & (b.gone_ns > t) & ok)
     history = s.state.history(b.client_key[rows])
     if s.fitted is not None:

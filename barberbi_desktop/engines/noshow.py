@@ -153,7 +153,7 @@ def run(
     b = prepare(data)
     at = at_cutoff(b, int(cutoff.value))
     clients = ClientState.at(b, at)
-    timed = late_cancel.timed(data)
+    platforms = late_cancel.timed_platforms(data)  # read once, for both uses below
     replayed = pd.DataFrame()
     # One thread for OpenMP and BLAS alike: on a busy two-core computer the pools'
     # spinning threads made each boosting fit ten times slower and each logistic fit
@@ -163,10 +163,10 @@ def run(
             said = NO_INFO if len(b) else NO_BOOKINGS
             scorer = Scorer(as_of, "none", None, None, said, {}, clients)
         else:
-            span = (0.1, 0.45) if timed else (0.1, 0.75)
+            span = (0.1, 0.45) if platforms else (0.1, 0.75)
             scorer, replayed = choose_and_fit(b, at, as_of, clients, settings, state, span=span)
         late, late_b = late_cancel.learn(
-            data, int(cutoff.value), as_of, settings, state, (0.5, 0.85)
+            data, int(cutoff.value), as_of, settings, state, (0.5, 0.85), platforms
         )
         scorer = replace(scorer, late=late)
         state.step(0.9, "Scoring bookings and writing reasons")

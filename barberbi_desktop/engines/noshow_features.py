@@ -116,9 +116,11 @@ def prepare(data: ShopData, prices: pd.Series | None = None, event: str = "no_sh
     appts = data.appointments
     status = appts["status"].astype("object").to_numpy()
     held = status != "cancelled"
-    late, cancelled_ns = late_cancelled(appts)
     if event == LATE:
+        late, cancelled_ns = late_cancelled(appts)
         held = held | late
+    else:  # no-shows: no cancelled booking is held, so none is ever "gone" early
+        late, cancelled_ns = np.zeros(len(appts), bool), np.full(len(appts), NO_END)
     a = appts.loc[held]
     local = data.local_start().loc[held] if len(a) else pd.Series(dtype="datetime64[ns]")
     prices = service_prices(a, data.services) if prices is None else prices

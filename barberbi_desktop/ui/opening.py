@@ -11,12 +11,13 @@ nothing extra.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QProgressDialog
+
+from barberbi_desktop.ui.tasks import TaskRunner
 
 T = TypeVar("T")
 SHOW_AFTER_MS = 400
@@ -27,37 +28,34 @@ OPENING = (
 CREATING_DEMO = "Creating the demo shop (once; about ten seconds)…"
 
 
-def in_background(text: str, work: Callable[[], T], poll_ms: int = 30) -> T:
-    """Run ``work`` on a thread of its own while the event loop keeps turning, and
+def in_background(text: str, work: Callable[[], T]) -> T:
+    """Run ``work`` on the app's task pool while a nested event loop keeps turning, and
     return its result (or raise its exception) here, on the GUI thread."""
-    done: dict[str, object] = {}
+    done: dict[str, Any] = {}
+    loop = QEventLoop()
 
-    def run() -> None:
-        try:
-            done["result"] = work()
-        except BaseException as exc:  # handed to the caller below, on its own thread
-            done["error"] = exc
+    def finished(key: str, value: object) -> None:
+        done[key] = value
+        loop.quit()
 
-    thread = threading.Thread(target=run, name="barberbi-opening", daemon=True)
     dialog = QProgressDialog(text, "", 0, 0)
     dialog.setWindowTitle("BarberBI")
     dialog.setCancelButton(None)  # the work cannot be stopped half-way safely
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
     dialog.reset()  # a new QProgressDialog shows itself; only a slow start should
-    loop = QEventLoop()
     shown = QTimer(singleShot=True, interval=SHOW_AFTER_MS)
     shown.timeout.connect(dialog.show)
-    watch = QTimer(interval=poll_ms)
-    watch.timeout.connect(lambda: None if thread.is_alive() else loop.quit())
-    thread.start()
+    runner = TaskRunner(max_threads=1)
+    runner.run(work, lambda result: finished("result", result),
+               lambda exc: finished("error", exc))  # fmt: skip
     shown.start()
-    watch.start()
-    loop.exec()
-    watch.stop()
+    if not done:  # a callback can only come from the loop, but be sure
+        loop.exec()
     shown.stop()
     dialog.close()
     dialog.deleteLater()
+    runner.deleteLater()
     if "error" in done:
-        raise done["error"]  # type: ignore[misc]
-    return done["result"]  # type: ignore[return-value]
+        raise done["error"]
+    return done["result"]  # type: ignore[no-any-return]
