@@ -12,10 +12,9 @@ reliability comes through the frame reader process as Arrow.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +26,7 @@ from sqlalchemy import text
 from barberbi_desktop.engines.revenue_deposits import ClientRisks
 from barberbi_desktop.storage.db import Database
 from barberbi_desktop.storage.export import write_table
-from barberbi_desktop.storage.results import RunInfo
+from barberbi_desktop.storage.results import RunInfo, latest_run, run_by_id
 from barberbi_desktop.storage.settings import shop_zone
 
 ENGINE = "noshow"
@@ -75,44 +74,20 @@ def at_risk_cut(backtest: dict[str, Any]) -> float:
     return max(AT_RISK_MULTIPLE * float(base), AT_RISK_FLOOR)
 
 
-# The run's summary is small since its rows moved to tables of their own (2.6 kB on the
-# chain): read whole, on either back end (SQLite's json_extract has no PostgreSQL twin).
-_RUN = (
-    "SELECT id, engine, as_of, status, started_utc, finished_utc, error, data_version, "
-    "metrics FROM engine_runs "
-)
-
-
 def read_noshow(db: Database, run_id: int | None = None) -> NoShowRun | None:
-    """The latest successful no-show run (or run ``run_id``), or None before the first."""
-    with db.read() as conn:
-        if run_id is None:
-            row = conn.execute(
-                text(_RUN + "WHERE engine = :e AND status = 'ok' ORDER BY id DESC LIMIT 1"),
-                {"e": ENGINE},
-            ).first()
-        else:
-            row = conn.execute(
-                text(_RUN + "WHERE id = :i AND engine = :e"), {"i": run_id, "e": ENGINE}
-            ).first()
-    if row is None:
+    """The latest successful no-show run (or run ``run_id``), or None before the first.
+    The run's summary is small since its rows moved to tables of their own (2.6 kB on
+    the chain), so it is read whole."""
+    run = latest_run(db, ENGINE) if run_id is None else run_by_id(db, run_id, ENGINE)
+    if run is None:
         return None
-    stored = json.loads(row[8]) if isinstance(row[8], str) else (row[8] or {})
+    stored = run.metrics if isinstance(run.metrics, dict) else {}
     method, sentence = stored.get("method"), stored.get("sentence")
     base_rate, backtest = stored.get("base_rate"), stored.get("backtest")
     late = stored.get("late_cancel")
     sentence, backtest = str(sentence or ""), backtest if isinstance(backtest, dict) else {}
     if backtest.get("base_rate") is None and base_rate is not None:
         backtest["base_rate"] = float(base_rate)
-    metrics = {"method": method, "sentence": sentence, "base_rate": base_rate,
-               "backtest": backtest}  # fmt: skip
-    run = RunInfo(
-        row[0], row[1], row[2] if isinstance(row[2], date) else date.fromisoformat(row[2]),
-        row[3],
-        datetime.fromtimestamp(row[4], tz=UTC),
-        None if row[5] is None else datetime.fromtimestamp(row[5], tz=UTC),
-        row[6], metrics, row[7],
-    )  # fmt: skip
     no_info = (sentence or "The imported bookings say nothing about no-shows.") if (
         method == "none") else None  # fmt: skip
     return NoShowRun(

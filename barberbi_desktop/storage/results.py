@@ -266,6 +266,12 @@ def latest_data_version(db: Database, engine: str) -> int | None:
     return None if value is None else int(value)
 
 
+_RUN_SELECT = (
+    "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, "
+    "data_version FROM engine_runs "
+)
+
+
 def latest_run(
     db: Database, engine: str, status: str = "ok", location_id: int | None = None
 ) -> RunInfo | None:
@@ -273,15 +279,23 @@ def latest_run(
     place = "location_id IS NULL" if location_id is None else "location_id = :loc"
     with db.read() as conn:
         row = conn.execute(
-            text(
-                "SELECT id, engine, as_of, status, started_utc, finished_utc, error, metrics, "
-                f"data_version FROM engine_runs WHERE engine = :e AND status = :s AND {place} "
-                "ORDER BY id DESC LIMIT 1"
-            ),
+            text(_RUN_SELECT + f"WHERE engine = :e AND status = :s AND {place} "
+                 "ORDER BY id DESC LIMIT 1"),
             {"e": engine, "s": status, "loc": location_id},
         ).first()
-    if row is None:
-        return None
+    return None if row is None else _run_info(row)
+
+
+def run_by_id(db: Database, run_id: int, engine: str) -> RunInfo | None:
+    """Run ``run_id`` of ``engine``, whatever its status, or None."""
+    with db.read() as conn:
+        row = conn.execute(
+            text(_RUN_SELECT + "WHERE id = :i AND engine = :e"), {"i": run_id, "e": engine}
+        ).first()
+    return None if row is None else _run_info(row)
+
+
+def _run_info(row: Any) -> RunInfo:
     return RunInfo(
         row[0],
         row[1],
